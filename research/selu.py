@@ -1,0 +1,266 @@
+"""Self-normalizing networks (Klambauer et al. 2017, arXiv 1706.02515).
+
+Pure functions: the SELU activation, the moment map g of a SELU layer in
+closed form (paper eq. (4), (5)), the Newton solver that derives lambda and
+alpha from a desired fixed point, the Jacobian of g and its spectral norm
+(Theorem 1's contraction), alpha dropout (paper Section 4, "New Dropout
+Technique") and a probe that pushes a batch through a stack of random dense
+layers to record per-layer activation statistics.
+
+Notation follows the paper: a unit's inputs have mean ``mu`` and variance
+``nu``; the incoming weights have sum ``omega = sum_i w_i`` and squared sum
+``tau = sum_i w_i^2``, so by the central limit theorem the pre-activation is
+z ~ N(mu * omega, nu * tau). Normalized weights are omega = 0, tau = 1.
+
+Everything here is dtype-agnostic; the constants are reproduced to 1e-12 only
+under ``jax.enable_x64``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.special import erfc
+
+# The paper's constants for the fixed point (mu, nu) = (0, 1) with
+# (omega, tau) = (0, 1), as printed in its Section 3 to 32 significant digits.
+LAMBDA_01 = 1.0507009873554804934193349852946
+ALPHA_01 = 1.6732632423543772848170429916717
+
+
+class SeluParams(NamedTuple):
+    """The two constants of a SELU: ``selu(x) = lam * (x if x > 0 else alpha (e^x - 1))``."""
+
+    lam: jax.Array | float
+    alpha: jax.Array | float
+
+
+class Moments(NamedTuple):
+    """Mean and variance of a layer's activations (the paper's mu and nu)."""
+
+    mean: jax.Array
+    var: jax.Array
+
+
+def selu(x: jax.Array, lam: float = LAMBDA_01, alpha: float = ALPHA_01) -> jax.Array:
+    """Scaled exponential linear unit, paper eq. (2).
+
+    ``expm1`` is taken of ``min(x, 0)`` so the unused branch cannot overflow
+    and poison the gradient with ``inf * 0``.
+    """
+    return lam * jnp.where(x > 0, x, alpha * jnp.expm1(jnp.minimum(x, 0.0)))
+
+
+def moment_map(
+    mean: jax.Array | float,
+    var: jax.Array | float,
+    omega: jax.Array | float = 0.0,
+    tau: jax.Array | float = 1.0,
+    lam: jax.Array | float = LAMBDA_01,
+    alpha: jax.Array | float = ALPHA_01,
+) -> Moments:
+    """The map g: (mu, nu) -> (mu~, nu~) of one SELU layer, paper eq. (4), (5).
+
+    With z ~ N(m, s), m = mu * omega, s = nu * tau, the output mean is
+      mu~ = lam/2 [ m (2 - erfc(m/sqrt(2s))) + alpha e^{m + s/2} erfc((m+s)/sqrt(2s))
+                    - alpha erfc(m/sqrt(2s)) + sqrt(2/pi) sqrt(s) e^{-m^2/(2s)} ]
+    and the output second moment is
+      xi~ = lam^2/2 [ (m^2 + s)(2 - erfc(m/sqrt(2s))) + alpha^2 ( -2 e^{m+s/2} erfc((m+s)/sqrt(2s))
+                      + e^{2(m+s)} erfc((m+2s)/sqrt(2s)) + erfc(m/sqrt(2s)) )
+                      + sqrt(2/pi) m sqrt(s) e^{-m^2/(2s)} ],
+    so nu~ = xi~ - mu~^2 (eq. (5)). Exact for a Gaussian pre-activation.
+    """
+    m = mean * omega
+    s = var * tau
+    root = jnp.sqrt(2.0 * s)
+    erfc_0 = erfc(m / root)
+    exp_erfc_1 = jnp.exp(m + s / 2.0) * erfc((m + s) / root)
+    exp_erfc_2 = jnp.exp(2.0 * (m + s)) * erfc((m + 2.0 * s) / root)
+    gauss = jnp.sqrt(2.0 / jnp.pi) * jnp.sqrt(s) * jnp.exp(-(m**2) / (2.0 * s))
+
+    new_mean = 0.5 * lam * (m * (2.0 - erfc_0) + alpha * exp_erfc_1 - alpha * erfc_0 + gauss)
+    second_moment = (
+        0.5
+        * lam**2
+        * (
+            (m**2 + s) * (2.0 - erfc_0)
+            + alpha**2 * (-2.0 * exp_erfc_1 + exp_erfc_2 + erfc_0)
+            + m * gauss
+        )
+    )
+    return Moments(new_mean, second_moment - new_mean**2)
+
+
+def moment_map_jacobian(
+    mean: jax.Array | float,
+    var: jax.Array | float,
+    omega: jax.Array | float = 0.0,
+    tau: jax.Array | float = 1.0,
+    lam: jax.Array | float = LAMBDA_01,
+    alpha: jax.Array | float = ALPHA_01,
+) -> jax.Array:
+    """The 2x2 Jacobian d(mu~, nu~) / d(mu, nu) of the moment map (paper eq. (7))."""
+
+    def g(moments_2):
+        return jnp.stack(moment_map(moments_2[0], moments_2[1], omega, tau, lam, alpha))
+
+    point = jnp.stack(jnp.broadcast_arrays(jnp.asarray(mean), jnp.asarray(var)))
+    return jax.jacfwd(g)(point)
+
+
+def spectral_norm(matrix: jax.Array) -> jax.Array:
+    """Largest singular value: below 1 means g is a contraction (Theorem 1)."""
+    return jnp.linalg.svd(matrix, compute_uv=False)[..., 0]
+
+
+class FixedPointSolution(NamedTuple):
+    """Result of :func:`solve_selu_params`: the constants and the final residual."""
+
+    params: SeluParams
+    residual: jax.Array
+
+
+def solve_selu_params(
+    mean: float = 0.0,
+    var: float = 1.0,
+    omega: float = 0.0,
+    tau: float = 1.0,
+    init: SeluParams = SeluParams(1.05, 1.67),
+    num_steps: int = 30,
+) -> FixedPointSolution:
+    """Solve g(mean, var; omega, tau, lam, alpha) = (mean, var) for (lam, alpha).
+
+    Newton's method on the residual r(lam, alpha) = g(...) - (mean, var) with
+    the Jacobian from ``jax.jacfwd``. A fixed number of steps keeps it one
+    compiled loop; Newton converges quadratically from the paper's
+    neighbourhood, so 30 steps leave the residual at rounding level.
+
+    With omega = 0, tau = 1 this is the paper's derivation (z ~ N(0, nu)).
+    The reference notebook ``getSELUparameters.ipynb`` instead takes
+    z ~ N(mean, var), which is omega = 1, tau = 1 here.
+    """
+    target = jnp.stack([jnp.asarray(mean), jnp.asarray(var)])
+
+    def residual(lam_alpha):
+        new = moment_map(mean, var, omega, tau, lam_alpha[0], lam_alpha[1])
+        return jnp.stack(new) - target
+
+    def newton_step(_, lam_alpha):
+        step = jnp.linalg.solve(jax.jacfwd(residual)(lam_alpha), residual(lam_alpha))
+        return lam_alpha - step
+
+    start = jnp.stack([jnp.asarray(init.lam), jnp.asarray(init.alpha)]).astype(target.dtype)
+    lam_alpha = jax.lax.fori_loop(0, num_steps, newton_step, start)
+    return FixedPointSolution(
+        SeluParams(lam_alpha[0], lam_alpha[1]), jnp.max(jnp.abs(residual(lam_alpha)))
+    )
+
+
+class AlphaDropoutAffine(NamedTuple):
+    """The affine correction y = a * x_dropped + b of alpha dropout."""
+
+    a: jax.Array
+    b: jax.Array
+    dropped_value: jax.Array
+
+
+def alpha_dropout_affine(
+    rate: float,
+    params: SeluParams = SeluParams(LAMBDA_01, ALPHA_01),
+    mean: float = 0.0,
+    var: float = 1.0,
+) -> AlphaDropoutAffine:
+    """a and b that restore (mean, var) after dropping to alpha' (paper Section 4).
+
+    Dropped units are set to alpha' = -lam * alpha, SELU's limit for
+    x -> -inf. With keep probability q = 1 - rate,
+      a = sqrt(var / (q ((1 - q)(alpha' - mean)^2 + var))),
+      b = mean - a (q mean + (1 - q) alpha').
+    (The paper prints the (0, 1) case, a = (q + alpha'^2 q (1-q))^{-1/2},
+    b = -a (1 - q) alpha'; this is the reference code's general form.)
+    """
+    keep = 1.0 - rate
+    dropped = -jnp.asarray(params.lam) * jnp.asarray(params.alpha)
+    a = jnp.sqrt(var / (keep * ((1.0 - keep) * (dropped - mean) ** 2 + var)))
+    b = mean - a * (keep * mean + (1.0 - keep) * dropped)
+    return AlphaDropoutAffine(a, b, dropped)
+
+
+def alpha_dropout(
+    key: jax.Array,
+    x: jax.Array,
+    rate: float,
+    params: SeluParams = SeluParams(LAMBDA_01, ALPHA_01),
+    mean: float = 0.0,
+    var: float = 1.0,
+) -> jax.Array:
+    """Alpha dropout: drop to alpha' with probability ``rate``, then a x + b.
+
+    Keeps an input with moments (mean, var) at (mean, var), unlike inverted
+    dropout, which keeps the mean but inflates the variance by 1 / q.
+    """
+    if rate == 0.0:
+        return x
+    affine = alpha_dropout_affine(rate, params, mean, var)
+    keep_mask = jax.random.bernoulli(key, 1.0 - rate, x.shape)
+    dropped = jnp.where(keep_mask, x, affine.dropped_value.astype(x.dtype))
+    return (affine.a * dropped + affine.b).astype(x.dtype)
+
+
+Initializer = Callable[[jax.Array, tuple[int, ...], jnp.dtype], jax.Array]
+
+
+def normal_init(std_of_fans: Callable[[int, int], float]) -> Initializer:
+    """A dense-kernel initializer W ~ N(0, std^2), std a function of (fan_in, fan_out)."""
+
+    def init(key, shape, dtype=jnp.float32):
+        fan_in, fan_out = shape[-2], shape[-1]
+        return std_of_fans(fan_in, fan_out) * jax.random.normal(key, shape, dtype)
+
+    return init
+
+
+# The initializers of the notes for a (fan_in, fan_out) kernel.
+lecun_normal = normal_init(lambda fan_in, fan_out: (1.0 / fan_in) ** 0.5)  # Var 1/fan_in
+xavier_normal = normal_init(lambda fan_in, fan_out: (2.0 / (fan_in + fan_out)) ** 0.5)
+he_normal = normal_init(lambda fan_in, fan_out: (2.0 / fan_in) ** 0.5)
+
+
+class DepthStatistics(NamedTuple):
+    """Per-layer activation statistics of a random deep network, layer-major."""
+
+    mean: jax.Array  # (depth,)
+    std: jax.Array  # (depth,)
+    histogram: jax.Array  # (depth, len(bin_edges) - 1), fraction of activations per bin
+
+
+def propagate_depth_statistics(
+    key: jax.Array,
+    x_BxD: jax.Array,
+    depth: int,
+    activation: Callable[[jax.Array], jax.Array],
+    init: Initializer,
+    bin_edges: jax.Array,
+) -> DepthStatistics:
+    """Push a batch through ``depth`` random square dense layers, no biases.
+
+    Layer l draws W_l = init(fold_in(key, l), (D, D)) and computes
+    h_l = activation(h_{l-1} @ W_l); the statistics are over all batch rows and
+    units of h_l. One ``lax.scan`` over layers, so depth 64+ compiles once.
+    This is the CS231n experiment of the notes (tanh, W ~ 0.01 N(0,1)) and the
+    SELU / LeCun normal check of the paper's Section 3.
+    """
+    width = x_BxD.shape[-1]
+
+    def layer(h_BxD, layer_index):
+        w_DxD = init(jax.random.fold_in(key, layer_index), (width, width), h_BxD.dtype)
+        h_BxD = activation(h_BxD @ w_DxD)
+        counts, _ = jnp.histogram(h_BxD, bins=bin_edges)
+        stats = (jnp.mean(h_BxD), jnp.std(h_BxD), counts / h_BxD.size)
+        return h_BxD, stats
+
+    _, (mean, std, histogram) = jax.lax.scan(layer, x_BxD, jnp.arange(depth))
+    return DepthStatistics(mean, std, histogram)

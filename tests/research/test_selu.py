@@ -1,0 +1,228 @@
+"""Tests of research/selu.py against closed forms, quadrature and Monte Carlo, in float64."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import integrate
+from scipy.special import erfc
+
+from research import selu as S
+
+# The paper's constants (Section 3), 32 significant digits.
+LAMBDA = 1.0507009873554804934193349852946
+ALPHA = 1.6732632423543772848170429916717
+
+
+@pytest.fixture(autouse=True)
+def float64():
+    with jax.enable_x64(True), jax.default_matmul_precision("highest"):
+        yield
+
+
+def test_selu_values_against_numpy_formula():
+    x = np.linspace(-30.0, 30.0, 601)
+    expected = LAMBDA * np.where(x > 0, x, ALPHA * (np.exp(x) - 1.0))
+    np.testing.assert_allclose(S.selu(jnp.asarray(x)), expected, rtol=1e-15, atol=1e-15)
+    assert float(S.selu(1.0)) == pytest.approx(LAMBDA, abs=1e-15)
+    # SELU's saturation value -lambda * alpha, the value alpha dropout drops to.
+    assert float(S.selu(-800.0)) == pytest.approx(-LAMBDA * ALPHA, abs=1e-15)
+
+
+def test_selu_gradient_is_finite_far_from_zero():
+    grads = jax.vmap(jax.grad(S.selu))(jnp.array([-800.0, -1.0, 1.0, 800.0]))
+    np.testing.assert_allclose(
+        grads, [0.0, LAMBDA * ALPHA * np.exp(-1.0), LAMBDA, LAMBDA], rtol=1e-15, atol=1e-300
+    )
+
+
+def test_solver_recovers_published_constants():
+    solution = S.solve_selu_params(0.0, 1.0, omega=0.0, tau=1.0)
+    assert abs(float(solution.params.lam) - LAMBDA) < 1e-12
+    assert abs(float(solution.params.alpha) - ALPHA) < 1e-12
+    assert float(solution.residual) < 1e-14
+
+
+def test_solver_matches_closed_form_alpha_at_zero_one():
+    # At (0, 1) the mean equation alone fixes alpha (the reference notebook's
+    # closed form): alpha = -sqrt(2/pi) / (e^{1/2} erfc(1/sqrt 2) - 1).
+    alpha = -np.sqrt(2 / np.pi) / (np.exp(0.5) * erfc(1 / np.sqrt(2)) - 1)
+    solution = S.solve_selu_params(0.0, 1.0)
+    assert abs(float(solution.params.alpha) - alpha) < 1e-13
+
+
+def test_solver_reproduces_reference_notebook_reading():
+    # getSELUparameters.ipynb solves with z ~ N(mean, var), i.e. omega = tau = 1,
+    # and prints (alpha, lambda) = (1.9769021954241999, 1.073851239616047) for (-0.1, 2).
+    solution = S.solve_selu_params(-0.1, 2.0, omega=1.0, tau=1.0)
+    assert float(solution.params.alpha) == pytest.approx(1.9769021954241999, abs=1e-10)
+    assert float(solution.params.lam) == pytest.approx(1.073851239616047, abs=1e-10)
+    # Under normalized weights (omega = 0) the same target is another solution.
+    plain = S.solve_selu_params(-0.1, 2.0, omega=0.0, tau=1.0)
+    assert float(plain.residual) < 1e-12
+    assert abs(float(plain.params.alpha) - 1.9769021954241999) > 0.1
+
+
+def _moments_by_quadrature(mean, var, omega, tau, lam, alpha):
+    """E[selu(z)], Var[selu(z)] for z ~ N(mean * omega, var * tau) by scipy.quad."""
+    m, s = mean * omega, np.sqrt(var * tau)
+
+    def f(z):
+        return lam * (z if z > 0 else alpha * np.expm1(z))
+
+    def density(z):
+        return np.exp(-((z - m) ** 2) / (2 * s * s)) / (s * np.sqrt(2 * np.pi))
+
+    def moment(k):
+        parts = [
+            integrate.quad(lambda z: f(z) ** k * density(z), a, b, epsabs=1e-14, epsrel=1e-13)[0]
+            for a, b in [(-np.inf, 0.0), (0.0, np.inf)]
+        ]
+        return sum(parts)
+
+    first = moment(1)
+    return first, moment(2) - first**2
+
+
+@pytest.mark.parametrize(
+    "mean, var, omega, tau, lam, alpha",
+    [
+        (0.0, 1.0, 0.0, 1.0, LAMBDA, ALPHA),
+        (0.1, 0.8, 0.0, 1.0, LAMBDA, ALPHA),
+        (-0.1, 2.0, 1.0, 1.0, 1.07, 1.98),
+        (0.3, 1.4, -0.5, 1.2, 1.1, 1.5),
+    ],
+)
+def test_moment_map_matches_quadrature(mean, var, omega, tau, lam, alpha):
+    got = S.moment_map(mean, var, omega, tau, lam, alpha)
+    expected = _moments_by_quadrature(mean, var, omega, tau, lam, alpha)
+    np.testing.assert_allclose([float(got.mean), float(got.var)], expected, rtol=1e-9, atol=1e-12)
+
+
+def test_moment_map_matches_monte_carlo_layer():
+    # A real layer: 100 inputs with mean mu, variance nu; weights with
+    # sum omega and squared sum tau; the CLT makes z nearly Gaussian.
+    mean, var, n_inputs, n_samples = 0.2, 1.3, 100, 400_000
+    key_w, key_x = jax.random.split(jax.random.key(0))
+    w = jax.random.normal(key_w, (n_inputs,)) / np.sqrt(n_inputs)
+    omega, tau = float(jnp.sum(w)), float(jnp.sum(w**2))
+    x = mean + np.sqrt(var) * jax.random.normal(key_x, (n_samples, n_inputs))
+    y = S.selu(x @ w)
+    expected = S.moment_map(mean, var, omega, tau)
+    y_mean, y_var = float(jnp.mean(y)), float(jnp.var(y))
+    se_mean = np.sqrt(y_var / n_samples)
+    se_var = np.sqrt(float(jnp.mean((y - y_mean) ** 4)) - y_var**2) / np.sqrt(n_samples)
+    assert abs(y_mean - float(expected.mean)) < 4 * se_mean
+    assert abs(y_var - float(expected.var)) < 4 * se_var
+
+
+def test_fixed_point_of_moment_map_is_zero_one():
+    got = S.moment_map(0.0, 1.0)
+    assert abs(float(got.mean)) < 1e-15 and abs(float(got.var) - 1.0) < 1e-15
+
+
+def test_jacobian_at_fixed_point():
+    jac = S.moment_map_jacobian(0.0, 1.0)
+    np.testing.assert_allclose(jac, [[0.0, 0.0888], [0.0, 0.7826]], atol=5e-5)
+    assert float(S.spectral_norm(jac)) == pytest.approx(0.7877, abs=5e-5)
+    # Independently by central differences on the closed form.
+    h = 1e-6
+    for col, (dm, dv) in enumerate([(h, 0.0), (0.0, h)]):
+        plus = np.array(S.moment_map(0.1 + dm, 1.1 + dv, 0.2, 0.9))
+        minus = np.array(S.moment_map(0.1 - dm, 1.1 - dv, 0.2, 0.9))
+        np.testing.assert_allclose(
+            S.moment_map_jacobian(0.1, 1.1, 0.2, 0.9)[:, col], (plus - minus) / (2 * h), atol=1e-8
+        )
+    assert float(S.spectral_norm(jnp.diag(jnp.array([0.5, -2.0])))) == pytest.approx(2.0)
+
+
+def test_alpha_dropout_affine_matches_paper_at_zero_one():
+    rate = 0.1
+    q, dropped = 1 - rate, -LAMBDA * ALPHA
+    affine = S.alpha_dropout_affine(rate)
+    a = (q + dropped**2 * q * (1 - q)) ** -0.5
+    assert float(affine.dropped_value) == pytest.approx(-1.7580993408473766, abs=1e-15)
+    assert float(affine.a) == pytest.approx(a, abs=1e-15)
+    assert float(affine.b) == pytest.approx(-a * (1 - q) * dropped, abs=1e-15)
+
+
+def test_alpha_dropout_keeps_moments_where_plain_dropout_does_not():
+    n, rate = 1_000_000, 0.2
+    key_x, key_drop = jax.random.split(jax.random.key(1))
+    x = jax.random.normal(key_x, (n,))
+    y = S.alpha_dropout(key_drop, x, rate)
+    keep = jax.random.bernoulli(key_drop, 1 - rate, (n,))
+    plain = jnp.where(keep, x / (1 - rate), 0.0)
+    for out, keeps_var in [(y, True), (plain, False)]:
+        m, v = float(jnp.mean(out)), float(jnp.var(out))
+        se_mean = np.sqrt(v / n)
+        se_var = np.sqrt(float(jnp.mean((out - m) ** 4)) - v**2) / np.sqrt(n)
+        assert abs(m) < 4 * se_mean
+        assert (abs(v - 1.0) < 4 * se_var) == keeps_var
+    # Plain (inverted) dropout inflates the variance to 1/q.
+    assert float(jnp.var(plain)) == pytest.approx(1 / (1 - rate), rel=1e-2)
+    # Kept units map to a x + b, dropped ones to a alpha' + b, with the same key.
+    affine = S.alpha_dropout_affine(rate)
+    expected = jnp.where(keep, x, affine.dropped_value) * affine.a + affine.b
+    np.testing.assert_allclose(y, expected, rtol=1e-14, atol=1e-14)
+
+
+def test_alpha_dropout_other_fixed_point():
+    # Moments (-0.1, 2) with the notebook's constants are kept too.
+    n, rate, mean, var = 1_000_000, 0.2, -0.1, 2.0
+    params = S.SeluParams(1.073851239616047, 1.9769021954241999)
+    key_x, key_drop = jax.random.split(jax.random.key(2))
+    x = mean + np.sqrt(var) * jax.random.normal(key_x, (n,))
+    y = S.alpha_dropout(key_drop, x, rate, params, mean, var)
+    assert abs(float(jnp.mean(y)) - mean) < 4 * np.sqrt(var / n)
+    assert abs(float(jnp.var(y)) - var) < 4 * var * np.sqrt(3.0 / n)
+
+
+@pytest.mark.parametrize(
+    "init, variance",
+    [
+        (S.lecun_normal, lambda fi, fo: 1 / fi),
+        (S.xavier_normal, lambda fi, fo: 2 / (fi + fo)),
+        (S.he_normal, lambda fi, fo: 2 / fi),
+    ],
+)
+def test_initializer_variance(init, variance):
+    fan_in, fan_out = 300, 700
+    w = init(jax.random.key(3), (fan_in, fan_out), jnp.float64)
+    n = w.size
+    expected = variance(fan_in, fan_out)
+    # Sample variance of n Gaussians has standard error var * sqrt(2 / n).
+    assert abs(float(jnp.var(w)) - expected) < 4 * expected * np.sqrt(2 / n)
+    assert abs(float(jnp.mean(w))) < 4 * np.sqrt(expected / n)
+
+
+def test_depth_statistics_match_explicit_loop():
+    key = jax.random.key(4)
+    x = jax.random.normal(jax.random.key(5), (64, 32))
+    edges = jnp.linspace(-3.0, 3.0, 13)
+    stats = S.propagate_depth_statistics(key, x, 5, jnp.tanh, S.xavier_normal, edges)
+    h = np.asarray(x)
+    for layer in range(5):
+        w = S.xavier_normal(jax.random.fold_in(key, layer), (32, 32), jnp.float64)
+        h = np.tanh(h @ np.asarray(w))
+        assert float(stats.mean[layer]) == pytest.approx(h.mean(), abs=1e-12)
+        assert float(stats.std[layer]) == pytest.approx(h.std(), abs=1e-12)
+        np.testing.assert_allclose(stats.histogram[layer], np.histogram(h, edges)[0] / h.size)
+
+
+def test_tanh_small_weights_collapse_and_selu_stays_normalized():
+    # The notes' CS231n setup: 1000 x 500 N(0,1) inputs, W ~ 0.01 N(0,1).
+    x = jax.random.normal(jax.random.key(6), (1000, 500))
+    edges = jnp.linspace(-1.0, 1.0, 3)
+    small = S.normal_init(lambda fi, fo: 0.01)
+    tanh = S.propagate_depth_statistics(jax.random.key(7), x, 10, jnp.tanh, small, edges)
+    # Layer 1: tanh of z with std 0.01 sqrt(500) = 0.2236, about 0.214.
+    assert float(tanh.std[0]) == pytest.approx(0.214, abs=3e-3)
+    ratios = tanh.std[1:] / tanh.std[:-1]
+    np.testing.assert_allclose(ratios, 0.01 * np.sqrt(500), rtol=0.02)
+    assert float(tanh.std[-1]) < 1e-6
+    selu_stats = S.propagate_depth_statistics(
+        jax.random.key(8), x, 32, S.selu, S.lecun_normal, edges
+    )
+    assert np.all((selu_stats.std > 0.8) & (selu_stats.std < 1.25))
+    assert np.all(np.abs(selu_stats.mean) < 0.1)
