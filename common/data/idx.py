@@ -47,7 +47,8 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
     expected = header_len + int(np.prod(dims, dtype=np.int64))
     if len(raw) != expected:
         raise DataError(
-            f"{path}: {len(raw)} bytes but the header {dims} implies {expected} (truncated or padded)"
+            f"{path}: {len(raw)} bytes but the header {dims} implies {expected}"
+            " (truncated or padded)"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(dims)
 
@@ -60,7 +61,8 @@ def read_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndar
     labels = read_idx(labels_path, LABEL_MAGIC)
     if labels.shape[0] != images.shape[0]:
         raise DataError(
-            f"{labels_path}: {labels.shape[0]} labels but {images_path.name} has {images.shape[0]} images"
+            f"{labels_path}: {labels.shape[0]} labels but {images_path.name}"
+            f" has {images.shape[0]} images"
         )
     if labels.size and labels.max() >= NUM_CLASSES:
         raise DataError(f"{labels_path}: label {labels.max()} is not in 0..{NUM_CLASSES - 1}")

@@ -22,4 +22,6 @@ def find_files(name: str, data_dir: Path | None, filenames: list[str], subfolder
     missing = [f for f in filenames if not (folder / f).is_file()]
     if len(missing) == len(filenames):
         raise DataError(f"{name} needs --data-dir DIR with {wanted} (not found in {data_dir})")
-    raise DataError(f"{name} needs --data-dir DIR with {wanted} (missing in {folder}: {', '.join(missing)})")
+    raise DataError(
+        f"{name} needs --data-dir DIR with {wanted} (missing in {folder}: {', '.join(missing)})"
+    )

@@ -26,7 +26,7 @@ KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
 def user_cache_dir() -> Path:
-    """`$XDG_CACHE_HOME/theory-lab`, or `~/.cache/theory-lab` when the variable is unset or empty."""
+    """`$XDG_CACHE_HOME/theory-lab`, or `~/.cache/theory-lab` when that variable is unset."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "theory-lab"
 
@@ -72,11 +72,11 @@ def read_cache(path: Path) -> RawSplits | None:
         "x_test": ((NUM_TEST, LENGTH), np.float64),
         "y_test": ((NUM_TEST,), np.int64),
     }
+    if not path.is_file():
+        return None
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in KEYS}
-    except FileNotFoundError:
-        return None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
         warnings.warn(f"{path}: unreadable MNIST-1D cache ({e}); regenerating", stacklevel=3)
         return None
@@ -93,7 +93,7 @@ def read_cache(path: Path) -> RawSplits | None:
 
 
 def write_cache(path: Path, splits: RawSplits) -> None:
-    """Write `splits` to `path` whole or not at all: a temp file in the same folder, then os.replace."""
+    """Write `splits` to `path` whole or not at all: a temp file beside it, then os.replace."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:

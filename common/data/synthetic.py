@@ -39,7 +39,7 @@ def sample_mixture(key: jax.Array, centers: jax.Array, n: int, std: float) -> ja
 
 
 def toy_regression_mean(x: jax.Array) -> jax.Array:
-    """The noiseless curve x + 0.3 sin(2 pi x) + 0.3 sin(4 pi x) (Blundell et al. 2015, section 5.2)."""
+    """The noiseless curve x + 0.3 sin(2 pi x) + 0.3 sin(4 pi x) (Blundell et al., sec. 5.2)."""
     return x + 0.3 * jnp.sin(2.0 * jnp.pi * x) + 0.3 * jnp.sin(4.0 * jnp.pi * x)
 
 

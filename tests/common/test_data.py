@@ -50,7 +50,9 @@ def write_idx_set(folder, arrays) -> None:
 
 def test_idx_round_trip_exact(tmp_path, idx_arrays):
     write_idx_set(tmp_path, idx_arrays)
-    images, labels = read_pair(tmp_path / IDX_NAMES["train_images"], tmp_path / IDX_NAMES["train_labels"])
+    images, labels = read_pair(
+        tmp_path / IDX_NAMES["train_images"], tmp_path / IDX_NAMES["train_labels"]
+    )
     assert images.dtype == np.uint8 and images.shape == (5, 28, 28, 1)
     np.testing.assert_array_equal(images[..., 0], idx_arrays["train_images"])
     assert labels.dtype == np.int32
@@ -158,7 +160,8 @@ def test_missing_idx_file_is_named(tmp_path, idx_arrays):
 
 
 def test_no_data_dir_or_empty_dir(tmp_path):
-    with pytest.raises(DataError, match=r"^mnist needs --data-dir DIR with train-images-idx3-ubyte\.gz"):
+    expected = r"^mnist needs --data-dir DIR with train-images-idx3-ubyte\.gz"
+    with pytest.raises(DataError, match=expected):
         load("mnist")
     with pytest.raises(DataError, match=r"\(not found in .*\)$") as info:
         load("mnist", tmp_path)
