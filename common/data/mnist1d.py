@@ -4,12 +4,10 @@ The data set is regenerated with `mnist1d.data.make_dataset(get_dataset_args())`
 which reproduces the published 4,000 / 1,000 split from seed 42 in a few
 seconds; `mnist1d.get_dataset` is never called because it downloads a pickle.
 The result is cached as an uncompressed .npz (no pickle inside) named by the
-package version and a hash of the generation arguments, written atomically.
+package version, written atomically.
 """
 
-import hashlib
 import importlib.metadata
-import json
 import os
 import random
 import tempfile
@@ -31,24 +29,19 @@ def user_cache_dir() -> Path:
     return Path(base) / "theory-lab"
 
 
-def generation_args() -> dict:
-    """The published data set's arguments, without the download URL."""
-    from mnist1d.data import get_dataset_args
-
-    args = get_dataset_args(as_dict=True)
-    args.pop("url", None)
-    return args
-
-
 def cache_path(cache_dir: Path | None = None) -> Path:
-    """Where the cached arrays live; the name changes when the package or its arguments do."""
-    digest = hashlib.sha256(json.dumps(generation_args(), sort_keys=True).encode()).hexdigest()
+    """Where the cached arrays live, named by the mnist1d version.
+
+    The generation arguments are that version's defaults, so the version names
+    the data; it is read from the package metadata, which avoids importing
+    mnist1d (seconds: it pulls in matplotlib and scipy) when the cache is valid.
+    """
     version = importlib.metadata.version("mnist1d")
-    return (cache_dir or user_cache_dir()) / f"mnist1d-{version}-{digest[:12]}.npz"
+    return (cache_dir or user_cache_dir()) / f"mnist1d-{version}-default-args.npz"
 
 
 def generate() -> RawSplits:
-    """A fresh generation: x float64 (N, 40), y int64 (N,), exactly as `make_dataset` returns them.
+    """A fresh generation: x float64 (N, 40) and y int64 (N,), the values `make_dataset` returns.
 
     make_dataset reseeds Python's and numpy's global generators; their states are
     restored afterwards so loading data does not change anyone's random numbers.
@@ -61,7 +54,9 @@ def generate() -> RawSplits:
     finally:
         np.random.set_state(np_state)
         random.setstate(py_state)
-    return RawSplits(data["x"], data["y"], data["x_test"], data["y_test"])
+    x_train, x_test = (np.asarray(data[k], dtype=np.float64) for k in ("x", "x_test"))
+    y_train, y_test = (np.asarray(data[k], dtype=np.int64) for k in ("y", "y_test"))
+    return RawSplits(x_train, y_train, x_test, y_test)
 
 
 def read_cache(path: Path) -> RawSplits | None:
