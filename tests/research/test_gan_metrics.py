@@ -1,0 +1,54 @@
+"""VEEGAN mode metrics on constructed samples."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from common.data.synthetic import grid_centers, ring_centers, sample_mixture
+from research.gan_metrics import mode_coverage, nearest_mode
+
+STD = 0.02
+
+
+def test_nearest_mode_on_the_grid():
+    centers = grid_centers()
+    samples = jnp.asarray([[-4.0, -4.0], [0.9, 0.1], [1.1, -0.1], [4.0, 3.2]])
+    index, dist = nearest_mode(samples, centers)
+    np.testing.assert_array_equal(index, [0, 12, 17, 24])  # (-4,-4), (0,0), (2,0), (4,4)
+    np.testing.assert_allclose(dist, [0.0, np.hypot(0.9, 0.1), np.hypot(0.9, 0.1), 0.8], rtol=1e-6)
+
+
+def test_constructed_samples_on_the_ring():
+    centers = ring_centers(8, 2.0)
+    offset = jnp.asarray([1.0, 0.0])
+    samples = jnp.stack([
+        centers[0],                        # on mode 0: high quality
+        centers[0] + 2.9 * STD * offset,   # just inside 3 std: high quality, mode 0 again
+        centers[3] + 2.99 * STD * offset,  # mode 3
+        centers[5] + 3.01 * STD * offset,  # just outside 3 std: low quality, mode 5 not captured
+        jnp.zeros(2),                      # between modes: low quality
+        jnp.asarray([jnp.nan, 0.0]),       # a diverged sample: low quality
+    ])
+    m = mode_coverage(samples, centers, STD)
+    assert int(m["modes_captured"]) == 2
+    assert float(m["high_quality"]) == pytest.approx(3 / 6)
+    np.testing.assert_array_equal(m["hits_per_mode"], [2, 0, 0, 1, 0, 0, 0, 0])
+
+
+def test_true_mixture_captures_every_mode_with_the_gaussian_share():
+    # For exact samples the high-quality share is P(chi_2 < 9) = 1 - e^{-4.5} = 0.98889.
+    for centers in (ring_centers(), grid_centers()):
+        samples = sample_mixture(jax.random.key(0), centers, 40_000, STD)
+        m = mode_coverage(samples, centers, STD)
+        assert int(m["modes_captured"]) == centers.shape[0]
+        assert float(m["high_quality"]) == pytest.approx(1 - np.exp(-4.5), abs=0.003)
+
+
+def test_collapsed_generator_captures_one_mode_and_vmaps_over_seeds():
+    centers = ring_centers()
+    collapsed = jnp.broadcast_to(centers[2], (100, 2))
+    spread = sample_mixture(jax.random.key(1), centers, 100, STD)
+    m = jax.vmap(lambda s: mode_coverage(s, centers, STD))(jnp.stack([collapsed, spread]))
+    np.testing.assert_array_equal(m["modes_captured"], [1, 8])
+    assert float(m["high_quality"][0]) == 1.0
