@@ -1,0 +1,109 @@
+"""Magnitude and random masks prune exactly the requested number of the right entries."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from research.pruning_masks import magnitude_masks as _magnitude_masks
+from research.pruning_masks import random_masks as _random_masks
+from research.pruning_masks import (
+    layer_sparsities,
+    n_pruned,
+    random_masks_like,
+    sparsity,
+)
+
+SHAPES = [(7, 13), (3, 3, 5, 11), (13, 1)]  # odd sizes: 91, 495, 13 entries
+
+
+def _params(seed):
+    """numpy draws: no per-shape XLA compiles for eager random ops on a shared CPU."""
+    rng = np.random.default_rng(seed)
+    return [
+        {"w": jnp.asarray(rng.normal(size=s), jnp.float32), "b": jnp.asarray(rng.normal(size=s[-1:]))}
+        for s in SHAPES
+    ]
+
+
+magnitude_masks = jax.jit(_magnitude_masks, static_argnums=(1, 2))
+random_masks = jax.jit(_random_masks, static_argnums=(2, 3))
+
+
+@pytest.mark.parametrize("s", [0.0, 0.3, 0.6, 0.9, 0.95, 1.0])
+def test_layer_scope_exact_count_and_magnitude_order(s):
+    params = _params(0)
+    masks = magnitude_masks(params, s, "layer")
+    for layer, m in zip(params, masks):
+        w, mw = np.asarray(layer["w"]), np.asarray(m["w"])
+        assert (~mw).sum() == int(np.floor(s * w.size + 0.5))
+        if 0 < mw.sum() < w.size:
+            assert np.abs(w[mw]).min() >= np.abs(w[~mw]).max()
+        assert np.all(np.asarray(m["b"]))  # biases are never pruned
+
+
+@pytest.mark.parametrize("s", [0.3, 0.6, 0.9])
+def test_global_scope_matches_numpy_threshold(s):
+    params = _params(1)
+    masks = magnitude_masks(params, s, "global")
+    all_w = np.concatenate([np.abs(np.asarray(layer["w"])).ravel() for layer in params])
+    k = n_pruned(s, all_w.size)
+    threshold = np.sort(all_w)[k]  # continuous weights: no ties, so |w| >= threshold is kept
+    for layer, m in zip(params, masks):
+        np.testing.assert_array_equal(np.asarray(m["w"]), np.abs(np.asarray(layer["w"])) >= threshold)
+    np.testing.assert_allclose(float(sparsity(masks)), k / all_w.size, rtol=0, atol=1e-7)
+    # Global pruning gives different layers different rates.
+    assert len({round(float(x), 3) for x in layer_sparsities(masks)}) > 1
+
+
+def test_ties_do_not_change_the_count():
+    params = [{"w": jnp.ones((10, 10))}, {"w": jnp.zeros((4, 5))}]
+    masks = magnitude_masks(params, 0.37)
+    assert [int((~np.asarray(m["w"])).sum()) for m in masks] == [37, 7]
+
+
+def test_iterative_masks_are_nested_even_when_pruned_weights_are_large():
+    """Entries pruned before stay pruned although their (stale) magnitude is the largest."""
+    params = _params(2)
+    first = magnitude_masks(params, 0.5)
+    inflated = [dict(l, w=jnp.where(m["w"], l["w"], 100.0)) for l, m in zip(params, first)]
+    second = magnitude_masks(inflated, 0.8, masks=first)
+    for a, b in zip(first, second):
+        assert not np.any(np.asarray(b["w"]) & ~np.asarray(a["w"]))
+    np.testing.assert_allclose([float(x) for x in layer_sparsities(second)],
+                               [n_pruned(0.8, int(np.prod(s))) / np.prod(s) for s in SHAPES])
+
+
+def test_random_masks_exact_and_key_dependent():
+    params = _params(3)
+    a = random_masks(jax.random.key(0), params, 0.7)
+    b = random_masks(jax.random.key(1), params, 0.7)
+    for s, ma, mb in zip(SHAPES, a, b):
+        assert (~np.asarray(ma["w"])).sum() == n_pruned(0.7, int(np.prod(s)))
+        assert not np.array_equal(np.asarray(ma["w"]), np.asarray(mb["w"]))
+    # A random mask is not the magnitude mask.
+    mag = magnitude_masks(params, 0.7)
+    assert not np.array_equal(np.asarray(a[1]["w"]), np.asarray(mag[1]["w"]))
+
+
+def test_random_masks_like_keeps_layer_counts():
+    params = _params(4)
+    masks = magnitude_masks(params, 0.8, "global")
+    shuffled = random_masks_like(jax.random.key(5), masks)
+    for m, r in zip(masks, shuffled):
+        assert np.asarray(m["w"]).sum() == np.asarray(r["w"]).sum()
+        assert not np.array_equal(np.asarray(m["w"]), np.asarray(r["w"]))
+
+
+def test_masks_vmap_over_seeds():
+    params = jax.tree.map(lambda *xs: jnp.stack(xs), *[_params(i) for i in range(3)])
+    masks = jax.jit(jax.vmap(lambda p: _magnitude_masks(p, 0.9, "global")))(params)
+    for i in range(3):
+        one = magnitude_masks(jax.tree.map(lambda x: x[i], params), 0.9, "global")
+        for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(masks)):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b)[i])
+
+
+def test_sparsity_out_of_range_is_refused():
+    with pytest.raises(ValueError):
+        _magnitude_masks(_params(0), 1.2)

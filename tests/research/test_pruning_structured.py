@@ -1,0 +1,120 @@
+"""Structured L1 pruning: the small network computes the masked large network's function."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from research.pruning import apply_masks
+from research.pruning_structured import (
+    l1_keep_indices,
+    prune_units,
+    unit_l1_norms,
+    unit_masks,
+    widths,
+)
+
+
+def _mlp(rng, sizes):
+    return [
+        {"w": rng.normal(size=(a, b)) / np.sqrt(a), "b": rng.normal(size=b)}
+        for a, b in zip(sizes[:-1], sizes[1:])
+    ]
+
+
+def _mlp_apply(layers, x, act):
+    for layer in layers[:-1]:
+        x = act(x @ layer["w"] + layer["b"])
+    return x @ layers[-1]["w"] + layers[-1]["b"]
+
+
+def _cnn(rng, channels, length, n_classes):
+    """1-D conv stack (NWC, SAME) with a per-channel scale, then flatten and a dense head."""
+    layers, c_in = [], 1
+    for c in channels:
+        layers.append({"w": rng.normal(size=(5, c_in, c)) / np.sqrt(5 * c_in),
+                       "b": rng.normal(size=c), "scale": rng.normal(size=c)})
+        c_in = c
+    layers.append({"w": rng.normal(size=(length // 2 ** len(channels) * c_in, n_classes)),
+                   "b": rng.normal(size=n_classes)})
+    return layers
+
+
+def _cnn_apply(layers, x_NL):
+    x = x_NL[..., None]
+    for layer in layers[:-1]:
+        x = jax.lax.conv_general_dilated(x, layer["w"], (1,), "SAME",
+                                         dimension_numbers=("NWC", "WIO", "NWC"))
+        x = jax.nn.sigmoid(layer["scale"] * x + layer["b"])  # sigmoid(0) != 0
+        x = jnp.max(x.reshape(x.shape[0], x.shape[1] // 2, 2, x.shape[2]), axis=2)  # max pool 2
+    x = x.reshape(x.shape[0], -1)  # channel fastest
+    return x @ layers[-1]["w"] + layers[-1]["b"]
+
+
+@pytest.mark.parametrize("act", [jax.nn.relu, jax.nn.sigmoid], ids=["relu", "sigmoid"])
+def test_pruned_mlp_equals_masked_mlp(act):
+    with jax.enable_x64(True), jax.default_matmul_precision("highest"):
+        rng = np.random.default_rng(0)
+        layers = jax.tree.map(jnp.asarray, _mlp(rng, [10, 32, 24, 4]))
+        x = jnp.asarray(rng.normal(size=(7, 10)))
+
+        @jax.jit
+        def outputs(layers):
+            keep = l1_keep_indices(layers, [0.5, 0.25])
+            small = prune_units(layers, keep)
+            masked = apply_masks(layers, unit_masks(layers, keep))
+            return small, _mlp_apply(small, x, act), _mlp_apply(masked, x, act), _mlp_apply(layers, x, act)
+
+        small, got, want, dense = outputs(layers)
+        assert widths(small) == [16, 18, 4]
+        assert small[1]["w"].shape == (16, 18) and small[0]["b"].shape == (16,)
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-12, atol=1e-12)
+        # and pruning really changed the function of the dense network
+        assert not np.allclose(np.asarray(dense), np.asarray(want))
+
+
+def test_pruned_cnn_equals_masked_cnn_through_flatten():
+    with jax.enable_x64(True), jax.default_matmul_precision("highest"):
+        rng = np.random.default_rng(1)
+        layers = jax.tree.map(jnp.asarray, _cnn(rng, [8, 12], 16, 3))
+        x = jnp.asarray(rng.normal(size=(5, 16)))
+
+        @jax.jit
+        def outputs(layers):
+            keep = l1_keep_indices(layers, 0.5)
+            small = prune_units(layers, keep)
+            masked = apply_masks(layers, unit_masks(layers, keep))
+            return small, _cnn_apply(small, x), _cnn_apply(masked, x)
+
+        small, got, want = outputs(layers)
+        assert widths(small) == [4, 6, 3]
+        assert small[1]["w"].shape == (5, 4, 6) and small[1]["scale"].shape == (6,)
+        assert small[2]["w"].shape == (4 * 6, 3)  # 4 positions x 6 channels
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-12, atol=1e-12)
+
+
+def test_kept_units_have_the_largest_l1_norms():
+    rng = np.random.default_rng(2)
+    layers = _mlp(rng, [6, 20, 3])
+    keep = np.asarray(l1_keep_indices(jax.tree.map(jnp.asarray, layers), 0.3)[0])
+    norms = np.abs(layers[0]["w"]).sum(axis=0)
+    np.testing.assert_allclose(np.asarray(unit_l1_norms({"w": jnp.asarray(layers[0]["w"])})),
+                               norms, rtol=1e-6)
+    assert keep.size == 14 and np.all(np.diff(keep) > 0)
+    dropped = np.setdiff1d(np.arange(20), keep)
+    assert norms[keep].min() >= norms[dropped].max()
+
+
+def test_structured_pruning_vmaps_over_seeds():
+    """Per-seed kept units differ, but the small shapes agree, so seeds stay one program."""
+    stacked = jax.tree.map(lambda *xs: jnp.stack([jnp.asarray(x, jnp.float32) for x in xs]),
+                           *[_mlp(np.random.default_rng(s), [6, 20, 3]) for s in range(3)])
+    small = jax.jit(jax.vmap(lambda l: prune_units(l, l1_keep_indices(l, 0.5))))(stacked)
+    assert small[0]["w"].shape == (3, 6, 10) and small[1]["w"].shape == (3, 10, 3)
+    assert not np.allclose(np.asarray(small[0]["w"][0]), np.asarray(small[0]["w"][1]))
+
+
+def test_wrong_ratio_count_is_refused():
+    layers = jax.tree.map(jnp.asarray, _mlp(np.random.default_rng(0), [4, 8, 8, 2]))
+    with pytest.raises(ValueError):
+        l1_keep_indices(layers, [0.5])
