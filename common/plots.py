@@ -1,0 +1,50 @@
+"""One house style for figures; each PNG is saved with the data behind it
+(an .npz of plain numeric arrays beside it) so it can be redrawn without
+retraining."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+STYLE = {
+    "figure.dpi": 110,
+    "savefig.dpi": 110,
+    "font.size": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+}
+
+
+def new_figure(ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float = 3.2, **kwargs):
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kwargs)
+    return fig, axes
+
+
+def save(fig, directory: Path, name: str, **data) -> Path:
+    """Write `name`.png and `name`.npz (the arrays drawn) into `directory`."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(STYLE):
+        fig.tight_layout()
+        fig.savefig(directory / f"{name}.png")
+    plt.close(fig)
+    np.savez(directory / f"{name}.npz", **{k: np.asarray(v) for k, v in data.items()})
+    return directory / f"{name}.png"
+
+
+def seed_band(ax, x, values_by_seed, label: str, **kwargs):
+    """Mean over seeds with a +-1 std band; `values_by_seed` is (points, seeds)."""
+    values = np.asarray(values_by_seed, float)
+    mean, std = np.nanmean(values, axis=1), np.nanstd(values, axis=1)
+    (line,) = ax.plot(x, mean, label=label, **kwargs)
+    ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, linewidth=0)
+    return line

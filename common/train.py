@@ -1,0 +1,342 @@
+"""The one trainer: K steps per compiled `lax.scan`, seeds as a vmapped
+leading axis, a host loop over chunks for logging, evaluation and checkpoints.
+
+A study supplies
+- `init(key) -> TrainState` for one seed (see `new_state`),
+- `step(state, batch) -> (state, metrics)` for one seed, one step; `metrics`
+  is a dict of scalars containing "loss" (see `supervised_step` and
+  `apply_gradients`),
+- `sample_batch(data, key, step) -> batch` (see `epoch_batches`),
+- optionally `evaluate(state, eval_data) -> dict of scalars`.
+`fit` runs them for every seed in one compiled program. A seed whose metrics
+turn non-finite is stopped (its state frozen, `diverged_at` set to the step)
+while the other seeds go on. The result is identical whether the run is
+interrupted and resumed from a checkpoint or not (same chunks, same keys).
+"""
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax import lax
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from common import parallel
+from common.log import jsonable, progress
+from common.nn import accuracy, softmax_cross_entropy
+
+DATA_STREAM = 0x7FFFFFFF  # fold_in tag that separates data order from step noise
+
+
+@flax.struct.dataclass
+class TrainState:
+    params: Any
+    opt_state: Any
+    model_state: Any
+    step: jax.Array  # int32 scalar
+    key: jax.Array  # typed PRNG key of this seed
+    alive: jax.Array  # bool: False once a non-finite metric was seen
+    diverged_at: jax.Array  # int32: the step where it died, -1 while alive
+
+
+def new_state(params, opt_state, key, model_state=None) -> TrainState:
+    return TrainState(
+        params=params, opt_state=opt_state, model_state={} if model_state is None else model_state,
+        step=jnp.zeros((), jnp.int32), key=key, alive=jnp.array(True),
+        diverged_at=jnp.array(-1, jnp.int32),
+    )
+
+
+def step_key(state: TrainState):
+    """Fresh randomness for this step: fold_in(seed key, step)."""
+    return jax.random.fold_in(state.key, state.step)
+
+
+def seed_keys(seed: int, count: int):
+    """Key of seed i is fold_in(key(seed), i): the same whatever `count` is."""
+    return jax.vmap(lambda i: jax.random.fold_in(jax.random.key(seed), i))(jnp.arange(count))
+
+
+class EpochBatches:
+    """Minibatches without replacement: a fresh permutation per epoch, drawn
+    from the seed's key, so batch t is a pure function of (key, t).
+
+    Calling it gives step t's batch. The trainer instead asks for a whole
+    chunk's indices at once (`plan`), which sorts once per epoch touched
+    rather than once per step (the sort dominated small models' step time).
+    """
+
+    def __init__(self, batch_size: int):
+        self.batch_size = batch_size
+
+    def _epoch_order(self, key, epoch, n):
+        return jax.random.permutation(jax.random.fold_in(jax.random.fold_in(key, DATA_STREAM), epoch), n)
+
+    def plan(self, key, first_step, length: int, n: int):
+        """Indices (length, batch_size) of steps first_step .. first_step + length - 1."""
+        per_epoch = n // self.batch_size
+        if per_epoch < 1:
+            raise ValueError(f"batch size {self.batch_size} exceeds the {n} training examples")
+        first_epoch = first_step // per_epoch
+        touched = length // per_epoch + 2  # static bound on the epochs a chunk spans
+        orders = jax.vmap(lambda e: self._epoch_order(key, first_epoch + e, n))(jnp.arange(touched))
+        steps = first_step + jnp.arange(length)
+        epochs = steps // per_epoch - first_epoch
+        offsets = (steps % per_epoch) * self.batch_size
+        return orders[epochs[:, None], offsets[:, None] + jnp.arange(self.batch_size)]
+
+    def take(self, data, index):
+        return jax.tree.map(lambda a: a[index], data)
+
+    def __call__(self, data, key, step):
+        n = jax.tree.leaves(data)[0].shape[0]
+        return self.take(data, self.plan(key, step, 1, n)[0])
+
+
+def epoch_batches(batch_size: int) -> EpochBatches:
+    return EpochBatches(batch_size)
+
+
+def apply_gradients(state: TrainState, grads, optimizer: optax.GradientTransformation):
+    """One optimizer update; returns the new state and the l2 norms of the
+    gradients, parameters and updates (big_vision logs the same three)."""
+    updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    norms = {
+        "grad_norm": optax.global_norm(grads),
+        "param_norm": optax.global_norm(params),
+        "update_norm": optax.global_norm(updates),
+    }
+    return state.replace(params=params, opt_state=opt_state), norms
+
+
+def supervised_step(model, optimizer: optax.GradientTransformation, loss=softmax_cross_entropy):
+    """Classifier step: cross-entropy (default) on (x, y) minibatches."""
+
+    def step(state: TrainState, batch):
+        x, y = batch
+
+        def objective(params):
+            logits, model_state = model.apply(params, state.model_state, x, train=True, key=step_key(state))
+            return loss(logits, y), (model_state, accuracy(logits, y))
+
+        (value, (model_state, acc)), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
+        state, norms = apply_gradients(state, grads, optimizer)
+        return state.replace(model_state=model_state), {"loss": value, "accuracy": acc, **norms}
+
+    return step
+
+
+def classifier_evaluation(model, batch_size: int = 1000) -> Callable:
+    """evaluate(state, (x, y)) -> test loss and accuracy, in batches of
+    `batch_size` (a trailing remainder is evaluated too)."""
+
+    def evaluate(state: TrainState, data):
+        x, y = data
+        n = x.shape[0]
+        full = (n // batch_size) * batch_size
+
+        def sums(xb, yb):
+            logits, _ = model.apply(state.params, state.model_state, xb, train=False)
+            return softmax_cross_entropy(logits, yb) * yb.shape[0], accuracy(logits, yb) * yb.shape[0]
+
+        loss_sum, correct = jnp.zeros(()), jnp.zeros(())
+        if full:
+            chunked = lax.map(lambda b: sums(*b), (x[:full].reshape(-1, batch_size, *x.shape[1:]),
+                                                   y[:full].reshape(-1, batch_size)))
+            loss_sum, correct = chunked[0].sum(), chunked[1].sum()
+        if full < n:
+            rest = sums(x[full:], y[full:])
+            loss_sum, correct = loss_sum + rest[0], correct + rest[1]
+        return {"loss": loss_sum / n, "accuracy": correct / n}
+
+    return evaluate
+
+
+@dataclass(frozen=True)
+class Loop:
+    """How long to train and how often the host loop does its work (in steps)."""
+
+    steps: int
+    chunk: int = 100  # steps per compiled lax.scan
+    eval_every: int | None = None  # None: evaluate after the last step only
+    checkpoint_every: int | None = None  # None: checkpoint after the last step only
+    shard: Literal["seeds", "batch"] = "seeds"
+
+    def __post_init__(self):
+        if self.steps < 1 or self.chunk < 1:
+            raise ValueError(f"steps and chunk must be positive (got {self.steps}, {self.chunk})")
+        for name in ("eval_every", "checkpoint_every"):
+            every = getattr(self, name)
+            if every is not None and (every < 1 or every % self.chunk):
+                raise ValueError(f"{name}={every} must be a positive multiple of chunk={self.chunk}")
+
+
+@dataclass
+class FitResult:
+    """Host copies of what a run produced; arrays have a seeds axis."""
+
+    state: TrainState  # final states (device arrays, seeds leading)
+    history: dict  # {"step": [...], "train/<m>": [[per seed]...], "eval/<m>": ..., "eval_step": [...]}
+    diverged_at: np.ndarray  # (seeds,) int, -1 where the seed never diverged
+    seconds: float  # wall time of the training chunks in this process (compile included)
+    steps_per_second: float  # after the first chunk (compile excluded)
+
+    def curve(self, name: str) -> np.ndarray:
+        """A logged metric as an array (points, seeds), NaN where not finite."""
+        return np.array(self.history[name], dtype=float)
+
+
+def _guarded(step: Callable) -> Callable:
+    """Run `step`; if any metric is non-finite, keep the old parameters and
+    optimizer state, mark the seed dead and remember the step."""
+
+    def guarded(state: TrainState, batch):
+        new, metrics = step(state, batch)
+        finite = jnp.all(jnp.array([jnp.all(jnp.isfinite(v)) for v in jax.tree.leaves(metrics)]))
+        ok = state.alive & finite
+        keep = lambda a, b: jnp.where(ok, a, b)  # noqa: E731
+        new = new.replace(
+            params=jax.tree.map(keep, new.params, state.params),
+            opt_state=jax.tree.map(keep, new.opt_state, state.opt_state),
+            model_state=jax.tree.map(keep, new.model_state, state.model_state),
+            step=state.step + 1,
+            key=state.key,
+            alive=ok,
+            diverged_at=jnp.where(state.alive & ~finite, state.step, state.diverged_at),
+        )
+        metrics = jax.tree.map(lambda v: jnp.where(ok, v, jnp.nan), metrics)
+        return new, metrics
+
+    return guarded
+
+
+def compile_chunk(step: Callable, sample_batch: Callable, length: int, batch_sharding=None):
+    """jit(scan(vmap(step))) over `length` steps; returns per-step metrics of
+    shape (length, seeds). A sampler with a `plan` method (EpochBatches) has
+    the chunk's batch indices drawn up front, otherwise it is called per step."""
+    guarded = _guarded(step)
+    planned = hasattr(sample_batch, "plan")
+
+    def one_seed(state, data, index):
+        batch = sample_batch.take(data, index) if planned else sample_batch(data, state.key, state.step)
+        if batch_sharding is not None:
+            batch = jax.tree.map(lambda b: lax.with_sharding_constraint(b, batch_sharding), batch)
+        return guarded(state, batch)
+
+    def chunk(states, data):
+        if planned:
+            n = jax.tree.leaves(data)[0].shape[0]
+            index = jax.vmap(lambda s: sample_batch.plan(s.key, s.step, length, n))(states)
+            index = jnp.swapaxes(index, 0, 1)  # (length, seeds, batch)
+        else:
+            index = jnp.zeros((length, jax.tree.leaves(states.step)[0].shape[0]))
+        return lax.scan(lambda s, i: jax.vmap(one_seed, in_axes=(0, None, 0))(s, data, i), states, index)
+
+    return jax.jit(chunk, donate_argnums=0)
+
+
+def init_states(init: Callable, keys, shard: str):
+    """vmap(init) over the seed keys, created already sharded over the seeds."""
+    sharding = parallel.leading_axis_sharding(keys.shape[0]) if shard == "seeds" else None
+    if sharding is None:
+        return jax.jit(jax.vmap(init))(keys)
+    return jax.jit(jax.vmap(init), out_shardings=sharding)(keys)
+
+
+def _batch_sharding(shard: str):
+    if shard != "batch" or jax.device_count() == 1:
+        return None
+    # Inside vmap the constraint names the per-seed batch axis.
+    return NamedSharding(parallel.mesh(), P(parallel.AXIS))
+
+
+def fit(
+    name: str,
+    *,
+    init: Callable,
+    step: Callable,
+    sample_batch: Callable,
+    data,
+    loop: Loop,
+    keys,
+    evaluate: Callable | None = None,
+    eval_data=None,
+    session=None,
+) -> FitResult:
+    """Train every seed of `keys` for `loop.steps` steps.
+
+    `session` (a `common.runs.Session`, optional) supplies the metrics log and
+    the checkpoint folder `checkpoints/<name>`, and says whether to resume.
+    """
+    states = init_states(init, keys, loop.shard)
+    data = parallel.put_replicated(data)
+    eval_data = parallel.put_replicated(eval_data) if eval_data is not None else None
+    chunk_fn = compile_chunk(step, sample_batch, loop.chunk, _batch_sharding(loop.shard))
+    eval_fn = jax.jit(jax.vmap(evaluate, in_axes=(0, None))) if evaluate else None
+    eval_every = loop.eval_every or loop.steps
+    save_every = loop.checkpoint_every or loop.steps
+
+    history: dict = {"step": [], "eval_step": []}
+    start = 0
+    checkpoints = session.checkpoints(name) if session else None
+    log = session.metrics if session else None
+    if checkpoints and session.resume:
+        restored = checkpoints.restore_latest(states)
+        if restored is not None:
+            start, states, history = restored
+            log.drop_after(name, start)
+
+    bar = progress(loop.steps, name, initial=start)
+    started, timed_steps, timed_seconds = time.perf_counter(), 0, 0.0
+    current = start
+    while current < loop.steps:
+        length = min(loop.chunk, loop.steps - current)
+        fn = chunk_fn if length == loop.chunk else compile_chunk(step, sample_batch, length, _batch_sharding(loop.shard))
+        tick = time.perf_counter()
+        states, metrics = fn(states, data)
+        metrics = parallel.to_host(metrics)
+        elapsed = time.perf_counter() - tick
+        if current > start:
+            timed_steps, timed_seconds = timed_steps + length, timed_seconds + elapsed
+        current += length
+        record = {f"train/{k}": _chunk_mean(v) for k, v in metrics.items()}
+        history["step"].append(current)
+        for k, v in record.items():
+            history.setdefault(k, []).append(np.asarray(v, float).tolist())
+        if eval_fn is not None and (current % eval_every == 0 or current == loop.steps):
+            scores = parallel.to_host(eval_fn(states, eval_data))
+            history["eval_step"].append(current)
+            for k, v in scores.items():
+                history.setdefault(f"eval/{k}", []).append(np.asarray(v, float).tolist())
+            record.update({f"eval/{k}": v for k, v in scores.items()})
+        if log:
+            log.write({"run": name, "step": current, **record})
+        if checkpoints and (current % save_every == 0 or current == loop.steps):
+            checkpoints.save(current, states, jsonable(history))
+        bar.update(length)
+        bar.set_postfix(loss=f"{np.nanmean(metrics['loss']):.4g}")
+    bar.close()
+    seconds = time.perf_counter() - started
+    if checkpoints:
+        checkpoints.close()
+    diverged = np.asarray(parallel.to_host(states.diverged_at))
+    return FitResult(
+        state=states, history=history, diverged_at=diverged, seconds=seconds,
+        steps_per_second=timed_steps / timed_seconds if timed_seconds else float("nan"),
+    )
+
+
+def _chunk_mean(values: np.ndarray) -> np.ndarray:
+    """Mean over a chunk's steps per seed; NaN for a seed dead all chunk."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=0)

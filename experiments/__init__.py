@@ -1,0 +1,41 @@
+"""The experiment registry: every module in this package that defines NAME.
+
+Modules are found, not listed by hand, so adding an experiment is adding a
+file. Order: by study (foundation first), then by name.
+"""
+
+import difflib
+import importlib
+import pkgutil
+from types import ModuleType
+
+STUDY_ORDER = ("foundation", "autodiff", "selu", "pruning", "gan", "bayes")
+
+
+def all_experiments() -> dict[str, ModuleType]:
+    modules = [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)]
+    modules = [m for m in modules if hasattr(m, "NAME")]
+    rank = {study: i for i, study in enumerate(STUDY_ORDER)}
+    modules.sort(key=lambda m: (rank.get(m.STUDY, len(rank)), m.NAME))
+    return {m.NAME: m for m in modules}
+
+
+def closest(name: str, names) -> list[str]:
+    return difflib.get_close_matches(name, list(names), n=3, cutoff=0.4)
+
+
+def module_name(name: str) -> str:
+    """Experiment `ad-graph` lives in `experiments/ad_graph.py`."""
+    return name.replace("-", "_")
+
+
+def find(name: str) -> ModuleType | None:
+    if not module_name(name).isidentifier():
+        return None
+    try:
+        module = importlib.import_module(f"{__name__}.{module_name(name)}")
+    except ModuleNotFoundError as error:
+        if error.name == f"{__name__}.{module_name(name)}":
+            return None
+        raise
+    return module if getattr(module, "NAME", None) == name else None
