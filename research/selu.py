@@ -25,10 +25,11 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import erfc
 
+from common.nn import SELU_ALPHA, SELU_LAMBDA
+
 # The paper's constants for the fixed point (mu, nu) = (0, 1) with
-# (omega, tau) = (0, 1), as printed in its Section 3 to 32 significant digits.
-LAMBDA_01 = 1.0507009873554804934193349852946
-ALPHA_01 = 1.6732632423543772848170429916717
+# (omega, tau) = (0, 1) (its Section 3, 32 digits); solve_selu_params derives them.
+LAMBDA_01, ALPHA_01 = SELU_LAMBDA, SELU_ALPHA
 
 
 class SeluParams(NamedTuple):
@@ -46,7 +47,10 @@ class Moments(NamedTuple):
 
 
 def selu(x: jax.Array, lam: float = LAMBDA_01, alpha: float = ALPHA_01) -> jax.Array:
-    """Scaled exponential linear unit, paper eq. (2).
+    """Scaled exponential linear unit, paper eq. (2), with any (lam, alpha).
+
+    ``common.nn.selu`` is this function at the paper's constants; the
+    parameters are here for the other fixed points (e.g. (-0.1, 2)).
 
     ``expm1`` is taken of ``min(x, 0)`` so the unused branch cannot overflow
     and poison the gradient with ``inf * 0``.
@@ -210,23 +214,8 @@ def alpha_dropout(
     return (affine.a * dropped + affine.b).astype(x.dtype)
 
 
+# An initializer of common.nn: init(key, (fan_in, fan_out), dtype) -> W.
 Initializer = Callable[[jax.Array, tuple[int, ...], jnp.dtype], jax.Array]
-
-
-def normal_init(std_of_fans: Callable[[int, int], float]) -> Initializer:
-    """A dense-kernel initializer W ~ N(0, std^2), std a function of (fan_in, fan_out)."""
-
-    def init(key, shape, dtype=jnp.float32):
-        fan_in, fan_out = shape[-2], shape[-1]
-        return std_of_fans(fan_in, fan_out) * jax.random.normal(key, shape, dtype)
-
-    return init
-
-
-# The initializers of the notes for a (fan_in, fan_out) kernel.
-lecun_normal = normal_init(lambda fan_in, fan_out: (1.0 / fan_in) ** 0.5)  # Var 1/fan_in
-xavier_normal = normal_init(lambda fan_in, fan_out: (2.0 / (fan_in + fan_out)) ** 0.5)
-he_normal = normal_init(lambda fan_in, fan_out: (2.0 / fan_in) ** 0.5)
 
 
 class DepthStatistics(NamedTuple):

@@ -7,6 +7,7 @@ import pytest
 from scipy import integrate
 from scipy.special import erfc
 
+from common import nn
 from research import selu as S
 
 # The paper's constants (Section 3), 32 significant digits.
@@ -181,9 +182,9 @@ def test_alpha_dropout_other_fixed_point():
 @pytest.mark.parametrize(
     "init, variance",
     [
-        (S.lecun_normal, lambda fi, fo: 1 / fi),
-        (S.xavier_normal, lambda fi, fo: 2 / (fi + fo)),
-        (S.he_normal, lambda fi, fo: 2 / fi),
+        (nn.lecun_normal, lambda fi, fo: 1 / fi),
+        (nn.xavier_normal, lambda fi, fo: 2 / (fi + fo)),
+        (nn.he_normal, lambda fi, fo: 2 / fi),
     ],
 )
 def test_initializer_variance(init, variance):
@@ -200,10 +201,10 @@ def test_depth_statistics_match_explicit_loop():
     key = jax.random.key(4)
     x = jax.random.normal(jax.random.key(5), (64, 32))
     edges = jnp.linspace(-3.0, 3.0, 13)
-    stats = S.propagate_depth_statistics(key, x, 5, jnp.tanh, S.xavier_normal, edges)
+    stats = S.propagate_depth_statistics(key, x, 5, jnp.tanh, nn.xavier_normal, edges)
     h = np.asarray(x)
     for layer in range(5):
-        w = S.xavier_normal(jax.random.fold_in(key, layer), (32, 32), jnp.float64)
+        w = nn.xavier_normal(jax.random.fold_in(key, layer), (32, 32), jnp.float64)
         h = np.tanh(h @ np.asarray(w))
         assert float(stats.mean[layer]) == pytest.approx(h.mean(), abs=1e-12)
         assert float(stats.std[layer]) == pytest.approx(h.std(), abs=1e-12)
@@ -214,7 +215,7 @@ def test_tanh_small_weights_collapse_and_selu_stays_normalized():
     # The notes' CS231n setup: 1000 x 500 N(0,1) inputs, W ~ 0.01 N(0,1).
     x = jax.random.normal(jax.random.key(6), (1000, 500))
     edges = jnp.linspace(-1.0, 1.0, 3)
-    small = S.normal_init(lambda fi, fo: 0.01)
+    small = nn.scaled_normal(0.01)
     tanh = S.propagate_depth_statistics(jax.random.key(7), x, 10, jnp.tanh, small, edges)
     # Layer 1: tanh of z with std 0.01 sqrt(500) = 0.2236, about 0.214.
     assert float(tanh.std[0]) == pytest.approx(0.214, abs=3e-3)
@@ -222,7 +223,7 @@ def test_tanh_small_weights_collapse_and_selu_stays_normalized():
     np.testing.assert_allclose(ratios, 0.01 * np.sqrt(500), rtol=0.02)
     assert float(tanh.std[-1]) < 1e-6
     selu_stats = S.propagate_depth_statistics(
-        jax.random.key(8), x, 32, S.selu, S.lecun_normal, edges
+        jax.random.key(8), x, 32, S.selu, nn.lecun_normal, edges
     )
     assert np.all((selu_stats.std > 0.8) & (selu_stats.std < 1.25))
     assert np.all(np.abs(selu_stats.mean) < 0.1)
