@@ -1,0 +1,280 @@
+"""SELU's constants from the moment map's fixed point, its contraction, and alpha dropout.
+
+    python run.py selu-constants --preset quick     # a few seconds on 2 CPU cores
+    python run.py selu-constants --preset paper     # finer grids, 10x the Monte Carlo
+
+Klambauer et al. (2017) choose lambda and alpha so that the map g of a SELU
+layer's activation mean and variance (eq. (4), (5)) has the fixed point
+(mu, nu) = (0, 1) for normalized weights (omega, tau) = (0, 1):
+lambda = 1.0507009873554804934193349852946, alpha = 1.6732632423543772848170429916717.
+Theorem 1: g's Jacobian has spectral norm below 1 on mu in [-0.1, 0.1],
+nu in [0.8, 1.5] (omega in [-0.1, 0.1], tau in [0.95, 1.1]), so the fixed point
+attracts. Alpha dropout (Section 4) sets dropped units to -lambda*alpha and
+applies an affine map a x + b that keeps mean 0 and variance 1.
+
+The reference notebook (getSELUparameters.ipynb) also solves for the fixed
+point (-0.1, 2) and prints alpha = 1.97690, lambda = 1.07385. Its equations
+take the pre-activation z ~ N(mu, nu) itself, i.e. omega = tau = 1 in the
+paper's notation; under normalized weights (omega = 0, tau = 1, z ~ N(0, nu))
+the same target gives other constants. Both are solved and reported here.
+"""
+
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from common import nn, plots
+from common.experiment import Claim, Results
+from research import selu
+
+NAME = "selu-constants"
+STUDY = "selu"
+PAPER = "Klambauer et al. 2017, Self-Normalizing Neural Networks (arXiv 1706.02515)"
+REPRODUCES = ("lambda, alpha from g's fixed point (1.0507, 1.6733); Jacobian spectral norm 0.7877 < 1; "
+              "alpha dropout keeps mean 0 / variance 1")
+QUICK_SECONDS = 10
+
+PAPER_LAMBDA = 1.0507009873554804934193349852946
+PAPER_ALPHA = 1.6732632423543772848170429916717
+NOTEBOOK_ALPHA, NOTEBOOK_LAMBDA = 1.9769021954241999, 1.073851239616047  # for (-0.1, 2)
+
+# Theorem 1's domain.
+MEAN_RANGE, VAR_RANGE = (-0.1, 0.1), (0.8, 1.5)
+OMEGA_RANGE, TAU_RANGE = (-0.1, 0.1), (0.95, 1.1)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Fixed-point solve, moment-map field over Theorem 1's domain, alpha-dropout Monte Carlo."""
+
+    seeds: int = 5
+    """Independent Monte-Carlo repeats of the dropout check (one key each)."""
+    mc_samples: int = 1_000_000
+    """Gaussian inputs per repeat for the dropout moments."""
+    dropout_rates: tuple[float, ...] = (0.05, 0.1, 0.2)
+    grid_points: int = 21
+    """Points per axis of the (mu, nu) grid; the (omega, tau) axes of the 4-D check get half as many."""
+    trajectory_steps: int = 10
+    """Iterations of g from the domain's corners drawn in the field figure."""
+    seed: int = 0
+
+    def __post_init__(self):
+        for field in ("seeds", "mc_samples", "grid_points", "trajectory_steps"):
+            if getattr(self, field) < (3 if field == "grid_points" else 1):
+                raise ValueError(f"{field} is too small (got {getattr(self, field)})")
+        if not self.dropout_rates or not all(0.0 < r < 1.0 for r in self.dropout_rates):
+            raise ValueError(f"dropout_rates must be in (0, 1) (got {self.dropout_rates})")
+
+
+PRESETS = {
+    "quick": Config(),
+    "paper": Config(seeds=10, mc_samples=10_000_000, grid_points=41, trajectory_steps=20),
+}
+
+
+def solve_constants(results: Results) -> None:
+    """(0, 1) under the paper's reading, and (-0.1, 2) under both readings."""
+    rows = []
+    cases = [
+        ("(0, 1), omega=0, tau=1 (paper)", 0.0, 1.0, 0.0, (PAPER_LAMBDA, PAPER_ALPHA)),
+        ("(-0.1, 2), omega=tau=1 (notebook: z ~ N(mu, nu))", -0.1, 2.0, 1.0, (NOTEBOOK_LAMBDA, NOTEBOOK_ALPHA)),
+        ("(-0.1, 2), omega=0, tau=1 (normalized weights: z ~ N(0, nu))", -0.1, 2.0, 0.0, (np.nan, np.nan)),
+    ]
+    for label, mean, var, omega, (lam_ref, alpha_ref) in cases:
+        solution = selu.solve_selu_params(mean, var, omega, 1.0)
+        lam, alpha = float(solution.params.lam), float(solution.params.alpha)
+        rows.append({
+            "fixed point (mu, nu), weights": label, "lambda": f"{lam:.16f}", "alpha": f"{alpha:.16f}",
+            "reference lambda": f"{lam_ref:.16g}", "reference alpha": f"{alpha_ref:.16g}",
+            "|g - target|": float(solution.residual),
+        })
+        tag = {0: "paper", 1: "notebook", 2: "normalized"}[len(rows) - 1]
+        results.scalars[f"{tag}/lambda"], results.scalars[f"{tag}/alpha"] = lam, alpha
+    results.scalars["paper/lambda_error"] = abs(results.scalars["paper/lambda"] - PAPER_LAMBDA)
+    results.scalars["paper/alpha_error"] = abs(results.scalars["paper/alpha"] - PAPER_ALPHA)
+    results.scalars["notebook/max_error"] = max(
+        abs(results.scalars["notebook/lambda"] - NOTEBOOK_LAMBDA),
+        abs(results.scalars["notebook/alpha"] - NOTEBOOK_ALPHA),
+    )
+    results.tables["Fixed-point solutions (Newton, float64)"] = rows
+
+
+def moment_field(config: Config, results: Results) -> None:
+    """g over Theorem 1's (mu, nu) box, its Jacobian's spectral norm, trajectories."""
+    means = jnp.linspace(*MEAN_RANGE, config.grid_points)
+    variances = jnp.linspace(*VAR_RANGE, config.grid_points)
+    mean_MxV, var_MxV = jnp.meshgrid(means, variances, indexing="ij")
+    moments = jax.vmap(jax.vmap(selu.moment_map))(mean_MxV, var_MxV)
+    norm_of = jax.vmap(lambda m, v, o, t: selu.spectral_norm(selu.moment_map_jacobian(m, v, o, t)))
+    norm_MxV = norm_of(mean_MxV.ravel(), var_MxV.ravel(), 0 * mean_MxV.ravel(), 1 + 0 * mean_MxV.ravel())
+    norm_MxV = norm_MxV.reshape(mean_MxV.shape)
+
+    # Theorem 1's whole 4-D box (mu, nu, omega, tau).
+    side = max(3, config.grid_points // 2)
+    axes = [jnp.linspace(*r, n) for r, n in
+            [(MEAN_RANGE, config.grid_points), (VAR_RANGE, config.grid_points), (OMEGA_RANGE, side), (TAU_RANGE, side)]]
+    points = [a.ravel() for a in jnp.meshgrid(*axes, indexing="ij")]
+    norm_4d = norm_of(*points).reshape(config.grid_points, config.grid_points, side, side)
+
+    jacobian = selu.moment_map_jacobian(0.0, 1.0)
+    corners = jnp.array([[m, v] for m in MEAN_RANGE for v in VAR_RANGE])
+
+    def iterate(start):
+        def one(point, _):
+            new = jnp.stack(selu.moment_map(point[0], point[1]))
+            return new, new
+        return jnp.concatenate([start[None], jax.lax.scan(one, start, None, config.trajectory_steps)[1]])
+
+    trajectories = jax.vmap(iterate)(corners)  # (corners, steps + 1, 2)
+
+    results.arrays.update({
+        "field/mean": np.asarray(means), "field/var": np.asarray(variances),
+        "field/new_mean": np.asarray(moments.mean), "field/new_var": np.asarray(moments.var),
+        "field/spectral_norm": np.asarray(norm_MxV), "field/trajectories": np.asarray(trajectories),
+        "field/spectral_norm_worst_omega_tau": np.asarray(jnp.max(norm_4d, axis=(2, 3))),
+        "jacobian_at_fixed_point": np.asarray(jacobian),
+    })
+    results.scalars["jacobian_norm_at_fixed_point"] = float(selu.spectral_norm(jacobian))
+    results.scalars["max_norm_mu_nu_box"] = float(jnp.max(norm_MxV))
+    results.scalars["max_norm_theorem1_box"] = float(jnp.max(norm_4d))
+    results.scalars["trajectory_final_distance"] = float(
+        jnp.max(jnp.linalg.norm(trajectories[:, -1] - jnp.array([0.0, 1.0]), axis=-1)))
+    j = np.asarray(jacobian)
+    results.tables["Moment map g near (0, 1), omega=0, tau=1"] = [
+        {"quantity": "Jacobian at (0, 1)", "measured": f"[[{j[0, 0]:.4f}, {j[0, 1]:.4f}], [{j[1, 0]:.4f}, {j[1, 1]:.4f}]]",
+         "reference": "[[0, 0.0888], [0, 0.7826]]"},
+        {"quantity": "spectral norm at (0, 1)", "measured": f"{results.scalars['jacobian_norm_at_fixed_point']:.6f}",
+         "reference": "0.7877"},
+        {"quantity": f"max spectral norm, {config.grid_points}^2 grid of mu x nu",
+         "measured": f"{results.scalars['max_norm_mu_nu_box']:.4f}", "reference": "< 1"},
+        {"quantity": f"max spectral norm, Theorem 1's mu x nu x omega x tau box ({norm_4d.size} points)",
+         "measured": f"{results.scalars['max_norm_theorem1_box']:.4f}", "reference": "< 1"},
+        {"quantity": f"max distance to (0, 1) after {config.trajectory_steps} iterations from the corners",
+         "measured": f"{results.scalars['trajectory_final_distance']:.2e}", "reference": "-> 0"},
+    ]
+
+
+def dropout_moments(config: Config, results: Results) -> None:
+    """Monte-Carlo mean and variance after alpha dropout and after plain (inverted) dropout.
+
+    Inputs x ~ N(0, 1); a z-score is (estimate - target) / its standard error,
+    the error of a variance estimate being sqrt((m4 - v^2) / n).
+    """
+
+    def estimate(out):
+        n = out.size
+        mean, var = jnp.mean(out), jnp.var(out)
+        fourth = jnp.mean((out - mean) ** 4)
+        return mean, var, mean / jnp.sqrt(var / n), (var - 1.0) / jnp.sqrt((fourth - var**2) / n)
+
+    @partial(jax.jit, static_argnames="rate")
+    def repeat(key, rate):
+        key_x, key_drop = jax.random.split(key)
+        x = jax.random.normal(key_x, (config.mc_samples,))
+        return estimate(selu.alpha_dropout(key_drop, x, rate)), estimate(nn.dropout(key_drop, x, rate))
+
+    rows, arrays, z_scores = [], {"alpha": [], "plain": []}, {"alpha": [], "plain": []}
+    for i, rate in enumerate(config.dropout_rates):
+        keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), i), config.seeds)
+        per_method = dict(zip(("alpha", "plain"), jax.lax.map(lambda k: repeat(k, rate), keys)))
+        affine = selu.alpha_dropout_affine(rate)
+        for method, (mean, var, z_mean, z_var) in per_method.items():
+            arrays[method].append(np.stack([np.asarray(mean), np.asarray(var)]))
+            z_scores[method].append(np.abs(np.stack([np.asarray(z_mean), np.asarray(z_var)])))
+            rows.append({
+                "dropout": method, "rate": rate, "mean (avg of repeats)": float(jnp.mean(mean)),
+                "variance (avg of repeats)": float(jnp.mean(var)), "target variance": 1.0,
+                "max |z| mean": float(jnp.max(jnp.abs(z_mean))), "max |z| variance": float(jnp.max(jnp.abs(z_var))),
+                "a, b": f"{float(affine.a):.5f}, {float(affine.b):.5f}" if method == "alpha" else "1/q scaling",
+            })
+    z_alpha, z_plain = np.stack(z_scores["alpha"]), np.stack(z_scores["plain"])  # (rates, 2, seeds)
+    results.scalars["alpha_dropout_max_z"] = float(z_alpha.max())
+    results.scalars["plain_dropout_min_variance_z"] = float(z_plain[:, 1].min())
+    results.arrays["dropout/rates"] = np.array(config.dropout_rates)
+    for method, stacked in arrays.items():
+        results.arrays[f"dropout/{method}_mean_var"] = np.stack(stacked)  # (rates, 2, seeds)
+    title = f"Dropout moments, x ~ N(0, 1), {config.seeds} repeats x {config.mc_samples:,} samples per rate"
+    results.tables[title] = rows
+
+
+def run(config: Config, session) -> Results:
+    results = Results()
+    with jax.enable_x64(True), jax.default_matmul_precision("highest"):
+        solve_constants(results)
+        moment_field(config, results)
+        dropout_moments(config, results)
+    s = results.scalars
+    results.notes += [
+        "Reference notebook's (-0.1, 2) case: its equations set z ~ N(mu, nu) (omega = tau = 1); solved that way "
+        f"here alpha = {s['notebook/alpha']:.6f}, lambda = {s['notebook/lambda']:.6f}, as the notebook prints. "
+        f"With normalized weights (omega = 0, tau = 1) the fixed point (-0.1, 2) needs alpha = "
+        f"{s['normalized/alpha']:.6f}, lambda = {s['normalized/lambda']:.6f} instead.",
+        "With omega = 0 the map ignores mu (the first Jacobian column is 0): every point of a row nu goes to the "
+        "same image (g_mu(nu), g_nu(nu)), so the iterates from the corners meet after one step and then "
+        "contract to (0, 1) at the rate of the Jacobian's eigenvalue 0.7826.",
+    ]
+    return results
+
+
+def figures(results: Results, directory) -> None:
+    a = results.arrays
+    fig, axes = plots.new_figure(2, 1, width=5.2, height=4.0)
+    ax = axes[0, 0]
+    mean_MxV, var_MxV = np.meshgrid(a["field/mean"], a["field/var"], indexing="ij")
+    step = max(1, len(a["field/mean"]) // 8)
+    sl = (slice(None, None, step), slice(None, None, step))
+    # Arrows drawn at a third of the step g takes, so they do not overlap.
+    ax.quiver(mean_MxV[sl], var_MxV[sl], (a["field/new_mean"] - mean_MxV)[sl], (a["field/new_var"] - var_MxV)[sl],
+              angles="xy", scale_units="xy", scale=3.0, width=0.004, color="0.3")
+    for trajectory in a["field/trajectories"]:
+        ax.plot(trajectory[:, 0], trajectory[:, 1], ".-", ms=3, lw=0.8, color="tab:blue")
+    ax.plot([0.0], [1.0], "r*", ms=12, label="fixed point (0, 1)")
+    ax.set(xlabel="mean mu", ylabel="variance nu", title="step of g (arrows at 1/3) and iterates of g",
+           xlim=(-0.12, 0.12), ylim=(0.75, 1.55))
+    ax.legend(loc="upper right")
+    ax = axes[0, 1]
+    image = ax.contourf(mean_MxV, var_MxV, a["field/spectral_norm_worst_omega_tau"], levels=20, cmap="viridis")
+    fig.colorbar(image, ax=ax, label="spectral norm of the Jacobian of g")
+    lines = ax.contour(mean_MxV, var_MxV, a["field/spectral_norm"], levels=5, colors="w", linewidths=0.7)
+    ax.clabel(lines, fontsize=7)
+    ax.plot([0.0], [1.0], "r*", ms=12)
+    ax.set(xlabel="mean mu", ylabel="variance nu",
+           title="||J_g||_2: worst omega, tau (fill); omega=0, tau=1 (lines)")
+    plots.save(fig, directory, "moment_map", **{k: v for k, v in a.items() if k.startswith(("field/", "jacobian"))})
+
+    fig, axes = plots.new_figure(1, 1, width=5.0)
+    ax = axes[0, 0]
+    rates = a["dropout/rates"]
+    for method, color in (("alpha", "tab:blue"), ("plain", "tab:orange")):
+        var_RxS = a[f"dropout/{method}_mean_var"][:, 1, :]
+        ax.errorbar(rates, var_RxS.mean(1), yerr=var_RxS.std(1), fmt="o", color=color, capsize=3,
+                    label=f"{method} dropout (MC)")
+    fine = np.linspace(rates.min() * 0.8, rates.max() * 1.1, 50)
+    ax.plot(fine, 1 / (1 - fine), ":", color="tab:orange", label="1/q (plain dropout theory)")
+    ax.axhline(1.0, color="tab:blue", ls=":", label="1 (alpha dropout theory)")
+    ax.set(xlabel="dropout rate", ylabel="variance after dropout", title="x ~ N(0, 1): variance kept?")
+    ax.legend()
+    plots.save(fig, directory, "dropout_variance", **{k: v for k, v in a.items() if k.startswith("dropout/")})
+
+
+CLAIMS = [
+    Claim("solving g(0, 1) = (0, 1) gives the paper's lambda to 1e-12", "1.0507009873554804934",
+          lambda r: r.scalars["paper/lambda_error"], lambda v: v < 1e-12, fmt="|error| {:.1e}"),
+    Claim("... and the paper's alpha to 1e-12", "1.6732632423543772848",
+          lambda r: r.scalars["paper/alpha_error"], lambda v: v < 1e-12, fmt="|error| {:.1e}"),
+    Claim("notebook's (-0.1, 2) constants under its reading z ~ N(mu, nu)", "alpha 1.97690, lambda 1.07385",
+          lambda r: r.scalars["notebook/max_error"], lambda v: v < 1e-8, fmt="|error| {:.1e}"),
+    Claim("spectral norm of g's Jacobian at (0, 1)", "0.7877",
+          lambda r: r.scalars["jacobian_norm_at_fixed_point"], lambda v: abs(v - 0.7877) < 5e-5, fmt="{:.5f}"),
+    Claim("spectral norm below 1 on mu in [-0.1, 0.1], nu in [0.8, 1.5] (omega=0, tau=1)", "< 1",
+          lambda r: r.scalars["max_norm_mu_nu_box"], lambda v: v < 1.0, fmt="max {:.4f}"),
+    Claim("spectral norm below 1 on Theorem 1's box (omega in [-0.1, 0.1], tau in [0.95, 1.1] too)", "< 1",
+          lambda r: r.scalars["max_norm_theorem1_box"], lambda v: v < 1.0, fmt="max {:.4f}"),
+    Claim("alpha dropout keeps mean 0 and variance 1 within Monte-Carlo error (|z| < 4)", "mean 0, var 1",
+          lambda r: r.scalars["alpha_dropout_max_z"], lambda v: v < 4.0, fmt="max |z| {:.2f}"),
+    Claim("plain (inverted) dropout does not keep variance 1 (|z| > 4 at every rate)", "var 1/q",
+          lambda r: r.scalars["plain_dropout_min_variance_z"], lambda v: v > 4.0, fmt="min |z| {:.0f}"),
+]
