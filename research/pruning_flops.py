@@ -12,7 +12,9 @@ and unstructured-pruned nets (nnz < size) with one formula.
 
 `jaxpr_flops` counts the same quantity from any traced function's jaxpr
 (dot_general and conv_general_dilated) as an independent check of the hand
-count; `xla_flops` asks the compiled program (XLA also counts elementwise ops).
+count, and `weight_positions` reads each layer's positions off the same trace
+(so the hand formula needs no model-specific geometry); `xla_flops` asks the
+compiled program (XLA also counts elementwise ops).
 """
 
 import math
@@ -62,23 +64,33 @@ def _eqn_flops(eqn) -> int:
     return 0
 
 
-def _jaxpr_flops(jaxpr) -> int:
-    total = 0
+def _weight_ops(jaxpr, repeat=1):
+    """(flops, rhs size) of every matmul/conv in program order, sub-programs included."""
     for eqn in jaxpr.eqns:
-        total += _eqn_flops(eqn)
-        repeat = eqn.params.get("length", 1) if eqn.primitive.name == "scan" else 1
+        flops = _eqn_flops(eqn)
+        if flops:
+            yield repeat * flops, math.prod(eqn.invars[1].aval.shape)
+        times = repeat * (eqn.params.get("length", 1) if eqn.primitive.name == "scan" else 1)
         for value in eqn.params.values():
             for sub in value if isinstance(value, (tuple, list)) else (value,):
                 if isinstance(sub, jex_core.ClosedJaxpr):
-                    total += repeat * _jaxpr_flops(sub.jaxpr)
+                    yield from _weight_ops(sub.jaxpr, times)
                 elif isinstance(sub, jex_core.Jaxpr):
-                    total += repeat * _jaxpr_flops(sub)
-    return total
+                    yield from _weight_ops(sub, times)
 
 
 def jaxpr_flops(fn, *args) -> int:
     """2 x MACs of every matmul and convolution `fn(*args)` traces to (whole batch)."""
-    return _jaxpr_flops(jax.make_jaxpr(fn)(*args).jaxpr)
+    return sum(flops for flops, _ in _weight_ops(jax.make_jaxpr(fn)(*args).jaxpr))
+
+
+def weight_positions(fn, *args) -> list[int]:
+    """Output positions of each matmul/conv of `fn(*args)` for ONE example, in program order.
+
+    For a sequential model called on a batch of one, entry i is the `positions`
+    that `network_flops` needs for weight layer i: FLOPs / (2 * kernel size).
+    """
+    return [flops // (2 * size) for flops, size in _weight_ops(jax.make_jaxpr(fn)(*args).jaxpr)]
 
 
 def xla_flops(fn, *args) -> float:

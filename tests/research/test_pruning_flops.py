@@ -4,7 +4,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from research.pruning_flops import jaxpr_flops, layer_flops, network_flops, xla_flops
+from research.pruning_flops import (
+    jaxpr_flops,
+    layer_flops,
+    network_flops,
+    weight_positions,
+    xla_flops,
+)
 from research.pruning_masks import magnitude_masks
 from research.pruning_structured import l1_keep_indices, prune_units
 
@@ -48,6 +54,7 @@ def test_cnn_hand_count_matches_traced_program():
     hand = 2 * (64 * 27 * 8 + 16 * 72 * 16 + 256 * 10)
     assert network_flops(layers, [64, 16, 1]) == hand == 69_632
     assert jaxpr_flops(_cnn_apply, layers, jnp.zeros((2, 8, 8, 3))) == 2 * hand
+    assert weight_positions(_cnn_apply, layers, jnp.zeros((1, 8, 8, 3))) == [64, 16, 1]
 
 
 def test_xla_agrees_on_a_linear_chain():
@@ -78,3 +85,16 @@ def test_unstructured_flops_count_kept_weights():
     # 10% of each layer kept: 400 + 1000 + 100 weights
     assert network_flops(layers, [1, 1, 1], masks) == 2 * (400 + 1000 + 100)
     assert layer_flops((3, 3, 8, 16), positions=16, nnz=100) == 3200
+
+
+def test_foundation_cnn_positions_follow_the_conv_arithmetic():
+    """MNIST-1D CNN (k=5, s=2, p=1): lengths 40 -> 19 -> 9 -> 4 (Dumoulin & Visin rel. 6)."""
+    from common.models import CNN
+
+    model = CNN((25, 25, 25), 10)
+    x = jnp.zeros((1, 40))
+    params, _ = model.init_variables(jax.random.key(0), x)
+    apply = lambda p, x: model.apply(p, {}, x)[0]  # noqa: E731
+    assert weight_positions(apply, params, x) == [19, 9, 4, 1]
+    hand = 2 * (19 * 5 * 1 * 25 + 9 * 5 * 25 * 25 + 4 * 5 * 25 * 25 + 100 * 10)
+    assert network_flops(params, [19, 9, 4, 1]) == hand == jaxpr_flops(apply, params, x)

@@ -118,3 +118,27 @@ def test_wrong_ratio_count_is_refused():
     layers = jax.tree.map(jnp.asarray, _mlp(np.random.default_rng(0), [4, 8, 8, 2]))
     with pytest.raises(ValueError):
         l1_keep_indices(layers, [0.5])
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_foundation_models_pruned_equal_masked(kind):
+    """The same identity on common.models' MLP and strided 1-D CNN (MNIST-1D shapes)."""
+    from common.models import CNN, MLP
+
+    with jax.enable_x64(True), jax.default_matmul_precision("highest"):
+        x = jnp.asarray(np.random.default_rng(3).normal(size=(4, 40)))
+        big = MLP((32, 32), 10) if kind == "mlp" else CNN((12, 12, 12), 10)
+        small_model = MLP((16, 16), 10) if kind == "mlp" else CNN((6, 6, 6), 10)
+        # init draws float32 weights (and its conv refuses a float64 example): cast after
+        params, _ = big.init_variables(jax.random.key(0), x.astype(jnp.float32))
+        params = jax.tree.map(lambda a: a.astype(jnp.float64), params)
+
+        @jax.jit
+        def outputs(params):
+            keep = l1_keep_indices(params["layers"], 0.5)
+            small = {"layers": prune_units(params["layers"], keep)}
+            masked = {"layers": apply_masks(params["layers"], unit_masks(params["layers"], keep))}
+            return small_model.apply(small, {}, x)[0], big.apply(masked, {}, x)[0]
+
+        got, want = outputs(params)
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-12, atol=1e-12)
