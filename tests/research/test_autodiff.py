@@ -1,0 +1,144 @@
+"""Tests of the cost-table tool (research/autodiff.py): the derivatives it
+times are the right ones (finite differences in float64), and XLA's FLOP and
+memory figures show the costs the theory predicts."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from research import autodiff as AD
+
+
+@pytest.fixture(autouse=True)
+def float64():
+    with jax.enable_x64(True), jax.default_matmul_precision("highest"):
+        yield
+
+
+def _mlp_params(key, n_in=6, hidden=8, n_out=3):
+    k1, k2 = jax.random.split(key)
+    return {
+        "w1": jax.random.normal(k1, (n_in, hidden)) / np.sqrt(n_in),
+        "w2": jax.random.normal(k2, (hidden, n_out)) / np.sqrt(hidden),
+    }
+
+
+def _mlp(params, x):
+    return jnp.tanh(x @ params["w1"]) @ params["w2"]
+
+
+def _loss(params, x):
+    return 0.5 * jnp.mean(_mlp(params, x) ** 2)
+
+
+def _flat(tree):
+    return jnp.concatenate([jnp.ravel(a) for a in jax.tree.leaves(tree)])
+
+
+def _central_difference(f, params, direction, eps=1e-6):
+    """(f(p + eps d) - f(p - eps d)) / (2 eps), leaves of f's output flattened."""
+    plus = jax.tree.map(lambda p, d: p + eps * d, params, direction)
+    minus = jax.tree.map(lambda p, d: p - eps * d, params, direction)
+    return (_flat(f(plus)) - _flat(f(minus))) / (2 * eps)
+
+
+def test_transforms_compute_the_derivatives_finite_differences_give():
+    params = _mlp_params(jax.random.key(1))
+    x = jax.random.normal(jax.random.key(2), (5, 6))
+    by_name = {t.name: t for t in AD.derivative_transforms(_mlp, params, x)}
+    tangents, cotangent = by_name["jvp"].args[0], by_name["vjp"].args[0]
+
+    out, directional = by_name["jvp"].fn(*by_name["jvp"].args)
+    np.testing.assert_allclose(out, _mlp(params, x), rtol=1e-15)
+    expected = _central_difference(lambda p: _mlp(p, x), params, tangents[0])
+    np.testing.assert_allclose(_flat(directional), expected, rtol=1e-7, atol=1e-9)
+
+    # <vjp(u), t> = <u, jvp(t)>: the vjp is the transpose of the jvp.
+    _, (pulled,) = by_name["vjp"].fn(*by_name["vjp"].args)
+    np.testing.assert_allclose(
+        jnp.vdot(_flat(pulled), _flat(tangents[0])),
+        jnp.vdot(_flat(cotangent), _flat(directional)),
+        rtol=1e-12,
+    )
+
+    # grad of a non-scalar f is the gradient of the sum of its outputs, and says so.
+    assert "not scalar" in by_name["grad"].note
+    total, (grad,) = by_name["grad"].fn(*by_name["grad"].args)
+    np.testing.assert_allclose(total, jnp.sum(_mlp(params, x)), rtol=1e-14)
+    fd = _central_difference(lambda p: jnp.sum(_mlp(p, x)), params, grad)
+    np.testing.assert_allclose(fd, jnp.vdot(_flat(grad), _flat(grad)), rtol=1e-7)
+
+
+def test_grad_of_scalar_function_has_no_note_and_matches_finite_differences():
+    params = _mlp_params(jax.random.key(3))
+    x = jax.random.normal(jax.random.key(4), (5, 6))
+    grad_t = {t.name: t for t in AD.derivative_transforms(_loss, params, x)}["grad"]
+    assert grad_t.note == ""
+    _, (grad,) = grad_t.fn(*grad_t.args)
+    for key in ("w1", "w2"):
+        direction = jax.tree.map(jnp.zeros_like, params)
+        direction[key] = direction[key].at[0, 1].set(1.0)
+        fd = _central_difference(lambda p: _loss(p, x), params, direction)
+        assert float(fd[0]) == pytest.approx(float(grad[key][0, 1]), rel=1e-7, abs=1e-11)
+
+
+def test_cost_table_rows_ratios_and_cheap_gradient():
+    params = _mlp_params(jax.random.key(5), n_in=32, hidden=64, n_out=4)
+    x = jax.random.normal(jax.random.key(6), (64, 32))
+    rows = AD.cost_table(_loss, params, x, repeats=2)
+    by_name = {r.name: r for r in rows}
+    assert [r.name for r in rows] == list(AD.TRANSFORM_ORDER)
+    f = by_name["f"]
+    assert f.time_ratio == f.flop_ratio == f.memory_ratio == 1.0
+    assert f.cost.flops > 2 * 64 * 32 * 64  # at least the first matmul
+    # Cheap gradient principle: grad costs a small constant times f (<= 5 FLOP-wise).
+    assert 1.5 < by_name["grad"].flop_ratio <= 5.0
+    assert 1.5 < by_name["jvp"].flop_ratio <= 5.0
+    # Scalar output: jacrev is one vjp (about grad), jacfwd is one jvp per parameter.
+    n_params = 32 * 64 + 64 * 4
+    assert by_name["jacrev"].flop_ratio < 2 * by_name["grad"].flop_ratio
+    assert by_name["jacfwd"].flop_ratio > 0.3 * n_params
+    assert all(r.cost.seconds > 0 for r in rows)
+
+
+def test_cost_table_skips_too_large_jacobians_and_uses_the_given_measure():
+    params = _mlp_params(jax.random.key(7))
+    x = jnp.ones((5, 6))
+    calls = []
+
+    def fake_measure(fn, *args):
+        calls.append(fn)
+        return AD.Cost(seconds=len(calls), flops=10.0 * len(calls), temp_bytes=0.0, total_bytes=8.0)
+
+    rows = AD.cost_table(_mlp, params, x, max_jacobian_passes=20, measure=fake_measure)
+    by_name = {r.name: r for r in rows}
+    n_in, m_out = 6 * 8 + 8 * 3, 5 * 3
+    assert len(calls) == 5  # f, jvp, vjp, grad, jacrev; jacfwd (72 passes) is skipped
+    assert by_name["jacfwd"].note == f"skipped: {n_in} inputs > max_jacobian_passes"
+    assert math.isnan(by_name["jacfwd"].cost.seconds)
+    assert m_out <= 20 and by_name["jacrev"].note == ""
+    assert by_name["vjp"].time_ratio == 3.0 and by_name["vjp"].flop_ratio == 3.0
+
+
+def test_flops_reads_every_cost_analysis_shape():
+    assert AD._flops({"flops": 12.0, "bytes accessed": 3.0}) == 12.0
+    assert AD._flops([{"flops": 2.0}, {"flops": 3.0}]) == 5.0  # older jax: one dict per computation
+    assert math.isnan(AD._flops(None))
+    assert math.isnan(AD._flops([{}]))
+
+
+def test_reverse_mode_memory_exceeds_forward_mode_memory():
+    """vjp holds the forward pass's intermediates, jvp does not."""
+    params = _mlp_params(jax.random.key(8), n_in=64, hidden=512, n_out=64)
+    x = jnp.ones((256, 64))
+    by_name = {t.name: t for t in AD.derivative_transforms(_loss, params, x)}
+    temp = {
+        name: AD.compiled_cost(jax.jit(by_name[name].fn).lower(*by_name[name].args).compile())
+        for name in ("jvp", "vjp")
+    }
+    hidden_activations = 256 * 512 * 8  # bytes of one float64 (batch, hidden) array
+    assert temp["vjp"].temp_bytes >= hidden_activations
+    assert temp["vjp"].temp_bytes > temp["jvp"].temp_bytes
