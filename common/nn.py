@@ -68,6 +68,12 @@ ACTIVATIONS: dict[str, Callable] = {
 }
 
 
+def cross_entropy(probs, targets):
+    """The notes' E = -sum_j t_j log o_j, averaged over rows; `probs` are taken
+    as given (not renormalized), `targets` one-hot or soft."""
+    return -jnp.mean(jnp.sum(targets * jnp.log(probs), axis=-1))
+
+
 def softmax_cross_entropy(logits, labels):
     """Mean over the batch of -log softmax(logits)[label]; its gradient is o - t."""
     log_probs = jax.nn.log_softmax(logits)

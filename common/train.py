@@ -111,9 +111,9 @@ def apply_gradients(state: TrainState, grads, optimizer: optax.GradientTransform
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     norms = {
-        "grad_norm": optax.global_norm(grads),
-        "param_norm": optax.global_norm(params),
-        "update_norm": optax.global_norm(updates),
+        "grad_norm": optax.tree.norm(grads),
+        "param_norm": optax.tree.norm(params),
+        "update_norm": optax.tree.norm(updates),
     }
     return state.replace(params=params, opt_state=opt_state), norms
 
@@ -229,7 +229,7 @@ def compile_chunk(step: Callable, sample_batch: Callable, length: int, batch_sha
     def one_seed(state, data, index):
         batch = sample_batch.take(data, index) if planned else sample_batch(data, state.key, state.step)
         if batch_sharding is not None:
-            batch = jax.tree.map(lambda b: lax.with_sharding_constraint(b, batch_sharding), batch)
+            batch = parallel.constrain_leading(batch, batch_sharding)
         return guarded(state, batch)
 
     def chunk(states, data):
@@ -245,11 +245,12 @@ def compile_chunk(step: Callable, sample_batch: Callable, length: int, batch_sha
 
 
 def init_states(init: Callable, keys, shard: str):
-    """vmap(init) over the seed keys, created already sharded over the seeds."""
+    """vmap(init) over the seed keys, created already sharded over the seeds
+    (or replicated on every device: batch sharding, or seeds that do not
+    divide evenly). The keys go in as a global array, as multi-process jit needs."""
     sharding = parallel.leading_axis_sharding(keys.shape[0]) if shard == "seeds" else None
-    if sharding is None:
-        return jax.jit(jax.vmap(init))(keys)
-    return jax.jit(jax.vmap(init), out_shardings=sharding)(keys)
+    create = jax.jit(jax.vmap(init), out_shardings=sharding or parallel.replicated())
+    return create(parallel.put_replicated(keys))
 
 
 def _batch_sharding(shard: str):
