@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,57 +26,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from common.bench import Timing, time_function
 
-@dataclasses.dataclass(frozen=True)
-class Cost:
-    """What one compiled call costs. NaN marks a figure the backend does not give."""
-
-    seconds: float  # median wall time of one call, compile excluded
-    flops: float  # XLA cost analysis
-    temp_bytes: float  # XLA memory analysis: scratch buffers of the program
-    total_bytes: float  # arguments + outputs + temp - aliased: what the call holds
-
-
-Measure = Callable[..., Cost]  # measure(fn, *args) -> Cost
+Measure = Callable[..., Timing]  # measure(fn, *args) -> common.bench.Timing
 
 TRANSFORM_ORDER = ("f", "jvp", "vjp", "grad", "jacfwd", "jacrev")
 
 
-def _flops(cost_analysis: Any) -> float:
-    """FLOPs from `Compiled.cost_analysis()`: a dict in jax 0.10, a list of dicts
-    (one per computation) in older releases, None on backends without it."""
-    if cost_analysis is None:
-        return math.nan
-    entries = cost_analysis if isinstance(cost_analysis, (list, tuple)) else [cost_analysis]
-    values = [entry["flops"] for entry in entries if entry and "flops" in entry]
-    return float(sum(values)) if values else math.nan
-
-
-def compiled_cost(compiled: Any) -> Cost:
-    """FLOPs and memory of an AOT-compiled computation; seconds left NaN."""
-    flops = _flops(compiled.cost_analysis())
-    memory = compiled.memory_analysis()
-    if memory is None:
-        return Cost(math.nan, flops, math.nan, math.nan)
-    total = (
-        memory.argument_size_in_bytes
-        + memory.output_size_in_bytes
-        + memory.temp_size_in_bytes
-        - memory.alias_size_in_bytes
-    )
-    return Cost(math.nan, flops, float(memory.temp_size_in_bytes), float(total))
-
-
-def measure_xla(fn: Callable, *args: Any, repeats: int = 5) -> Cost:
-    """Compile `fn` ahead of time, warm up once, then the median of `repeats` timed calls."""
-    compiled = jax.jit(fn).lower(*args).compile()
-    jax.block_until_ready(compiled(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(compiled(*args))
-        times.append(time.perf_counter() - start)
-    return dataclasses.replace(compiled_cost(compiled), seconds=float(np.median(times)))
+def total_bytes(timing: Timing) -> float:
+    """Arguments + outputs + temporaries: the memory one call holds at most."""
+    return timing.argument_bytes + timing.output_bytes + timing.temp_bytes
 
 
 def _as_tuple(argnums: int | Sequence[int]) -> tuple[int, ...]:
@@ -200,7 +158,7 @@ class CostRow:
     """One row of the cost table: a transform's cost and its ratios to f's."""
 
     name: str
-    cost: Cost
+    cost: Timing
     time_ratio: float
     flop_ratio: float
     memory_ratio: float  # total_bytes / f's total_bytes
@@ -222,17 +180,21 @@ def cost_table(
     """Time, FLOPs and memory of f, jvp, vjp, grad, jacfwd and jacrev of
     `f(*example_args)` with respect to `example_args[argnums]`, with ratios to f.
 
-    `measure(fn, *args) -> Cost` does the timing; by default `measure_xla` with
-    `repeats` timed calls. Skipped rows (a Jacobian too large to form) carry NaN
-    costs and the reason in `note`.
+    `measure(fn, *args) -> Timing` does the timing; by default
+    `common.bench.time_function` with `repeats` timed calls. Skipped rows (a
+    Jacobian too large to form) carry NaN costs and the reason in `note`.
     """
-    measure = measure or (lambda fn, *args: measure_xla(fn, *args, repeats=repeats))
+    measure = measure or (lambda fn, *args: time_function(fn, *args, repeats=repeats))
     transforms = derivative_transforms(f, *example_args, argnums=argnums)
     jacobians, skipped = jacobian_transforms(
         f, *example_args, argnums=argnums, max_jacobian_passes=max_jacobian_passes
     )
     costs = [(t.name, measure(t.fn, *t.args), t.note) for t in transforms + jacobians]
-    nan = Cost(math.nan, math.nan, math.nan, math.nan)
+    nan = Timing(
+        compile_seconds=math.nan, seconds=math.nan, min_seconds=math.nan, repeats=0,
+        flops=math.nan, bytes_accessed=math.nan, temp_bytes=math.nan,
+        argument_bytes=math.nan, output_bytes=math.nan,
+    )
     costs += [(name, nan, note) for name, note in skipped]
     costs.sort(key=lambda row: TRANSFORM_ORDER.index(row[0]))
     base = costs[0][1]
@@ -242,7 +204,7 @@ def cost_table(
             cost,
             _ratio(cost.seconds, base.seconds),
             _ratio(cost.flops, base.flops),
-            _ratio(cost.total_bytes, base.total_bytes),
+            _ratio(total_bytes(cost), total_bytes(base)),
             note,
         )
         for name, cost, note in costs

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from common.bench import Timing, compiled_costs
 from research import autodiff as AD
 
 
@@ -111,7 +112,11 @@ def test_cost_table_skips_too_large_jacobians_and_uses_the_given_measure():
 
     def fake_measure(fn, *args):
         calls.append(fn)
-        return AD.Cost(seconds=len(calls), flops=10.0 * len(calls), temp_bytes=0.0, total_bytes=8.0)
+        return Timing(
+            compile_seconds=0.0, seconds=len(calls), min_seconds=len(calls), repeats=1,
+            flops=10.0 * len(calls), bytes_accessed=0.0, temp_bytes=0.0, argument_bytes=8.0,
+            output_bytes=0.0,
+        )
 
     rows = AD.cost_table(_mlp, params, x, max_jacobian_passes=20, measure=fake_measure)
     by_name = {r.name: r for r in rows}
@@ -123,22 +128,15 @@ def test_cost_table_skips_too_large_jacobians_and_uses_the_given_measure():
     assert by_name["vjp"].time_ratio == 3.0 and by_name["vjp"].flop_ratio == 3.0
 
 
-def test_flops_reads_every_cost_analysis_shape():
-    assert AD._flops({"flops": 12.0, "bytes accessed": 3.0}) == 12.0
-    assert AD._flops([{"flops": 2.0}, {"flops": 3.0}]) == 5.0  # older jax: one dict per computation
-    assert math.isnan(AD._flops(None))
-    assert math.isnan(AD._flops([{}]))
-
-
 def test_reverse_mode_memory_exceeds_forward_mode_memory():
     """vjp holds the forward pass's intermediates, jvp does not."""
     params = _mlp_params(jax.random.key(8), n_in=64, hidden=512, n_out=64)
     x = jnp.ones((256, 64))
     by_name = {t.name: t for t in AD.derivative_transforms(_loss, params, x)}
     temp = {
-        name: AD.compiled_cost(jax.jit(by_name[name].fn).lower(*by_name[name].args).compile())
+        name: compiled_costs(by_name[name].fn, *by_name[name].args)["temp_bytes"]
         for name in ("jvp", "vjp")
     }
     hidden_activations = 256 * 512 * 8  # bytes of one float64 (batch, hidden) array
-    assert temp["vjp"].temp_bytes >= hidden_activations
-    assert temp["vjp"].temp_bytes > temp["jvp"].temp_bytes
+    assert temp["vjp"] >= hidden_activations
+    assert temp["vjp"] > temp["jvp"]

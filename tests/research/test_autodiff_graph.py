@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from common.bench import compiled_costs
 from research import autodiff_graph as G
 
 
@@ -68,13 +69,11 @@ def test_path_sum_forward_and_reverse_agree_with_jax(width, depth):
 def test_jvp_flops_grow_with_edges_not_paths():
     """XLA's FLOP count of a jvp through the graph is about 4 per edge (a
     multiply-add for the primal and one for the tangent), whatever the paths."""
-    from research.autodiff import compiled_cost
-
     flops_per_edge = []
     for width, depth in [(8, 3), (8, 6)]:
         weights = G.layered_graph_weights(jax.random.key(1), width, depth)
         jvp = jax.jit(lambda ws, x, t: jax.jvp(lambda y: G.layered_graph(ws, y), (x,), (t,)))
-        flops = compiled_cost(jvp.lower(weights, jnp.array(1.0), jnp.array(0.5)).compile()).flops
+        flops = compiled_costs(jvp, weights, jnp.array(1.0), jnp.array(0.5))["flops"]
         flops_per_edge.append(flops / G.edge_count(width, depth))
     assert 3.5 <= flops_per_edge[0] <= 4.5
     assert flops_per_edge[1] == pytest.approx(flops_per_edge[0], rel=0.1)

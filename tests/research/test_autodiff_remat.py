@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from research import autodiff_remat as R
-from research.autodiff import compiled_cost
+from common.bench import compiled_costs
 
 
 @pytest.mark.parametrize("depth,segment", [(1, 1), (12, 3), (16, 4), (7, 1), (30, 5)])
@@ -42,7 +42,7 @@ def test_schedules_give_identical_gradients_float64():
 
 
 def _temp_bytes(fn, *args):
-    return compiled_cost(jax.jit(fn).lower(*args).compile()).temp_bytes
+    return compiled_costs(fn, *args)["temp_bytes"]
 
 
 def test_reverse_memory_linear_sqrt_and_jvp_flat():
