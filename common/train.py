@@ -294,7 +294,7 @@ def fit(
         restored = checkpoints.restore_latest(states)
         if restored is not None:
             start, states, history = restored
-            log.drop_after(name, start)
+        log.drop_after(name, start)  # lines logged after the checkpoint are redone
 
     bar = progress(loop.steps, name, initial=start)
     started, timed_steps, timed_seconds = time.perf_counter(), 0, 0.0
