@@ -109,10 +109,11 @@ class Accumulation:
     multiplications: int
 
 
-def path_sum(weights: Sequence[jax.Array]) -> Accumulation:
+def path_sum(weights: Sequence[np.ndarray]) -> Accumulation:
     """The chain rule summed over every path, one product of `depth + 1` edge
-    labels per path: exponential work. Only for small graphs."""
-    ws = [np.asarray(w) for w in weights]
+    labels per path: exponential work. Only for small graphs. Accumulation
+    here and below is in float64 numpy: these are counts, not JAX programs."""
+    ws = [np.asarray(w, np.float64) for w in weights]
     width = ws[0].shape[0]
     total, paths, products = 0.0, 0, 0
     for nodes in itertools.product(range(width), repeat=len(ws) - 1):
@@ -126,21 +127,21 @@ def path_sum(weights: Sequence[jax.Array]) -> Accumulation:
     return Accumulation(total, paths, products)
 
 
-def forward_accumulation(weights: Sequence[jax.Array]) -> Accumulation:
+def forward_accumulation(weights: Sequence[np.ndarray]) -> Accumulation:
     """Tangents pushed from the input: t_{l+1} = W_l t_l, each edge used once."""
-    t = jnp.ones((1,))
+    t = np.ones(1)
     edges = 0
     for w in weights:
-        t = w @ t
-        edges += int(w.size)
+        t = np.asarray(w, np.float64) @ t
+        edges += int(np.size(w))
     return Accumulation(float(t[0]), edges, edges)
 
 
-def reverse_accumulation(weights: Sequence[jax.Array]) -> Accumulation:
+def reverse_accumulation(weights: Sequence[np.ndarray]) -> Accumulation:
     """Adjoints pulled from the output: u_l = W_l^T u_{l+1}, each edge used once."""
-    u = jnp.ones((1,))
+    u = np.ones(1)
     edges = 0
     for w in reversed(weights):
-        u = w.T @ u
-        edges += int(w.size)
+        u = np.asarray(w, np.float64).T @ u
+        edges += int(np.size(w))
     return Accumulation(float(u[0]), edges, edges)
