@@ -93,7 +93,7 @@ def run_experiment(module, argv: list[str]) -> int:
     resuming = options.resume and folder is not None and (folder / "config.json").exists()
     if folder is None:
         folder = runs.new_folder(module.NAME)
-    created = not folder.exists()
+    created = [p for p in (folder, *folder.absolute().parents) if not p.exists()]
     session = runs.Session(folder, resume=resuming, data_dir=options.data_dir)
     started = time.perf_counter()
     try:
@@ -102,12 +102,22 @@ def run_experiment(module, argv: list[str]) -> int:
         seconds = time.perf_counter() - started
         runs.finish(folder, module, config, results, seconds)
     except DataError as error:
-        if created:
-            shutil.rmtree(folder, ignore_errors=True)
+        _remove_created(created)
         raise UsageError(str(error)) from None
     print((folder / "report.md").read_text().split("## Config")[0].strip())
     print(f"\n{module.NAME}: {seconds:.1f} s, run folder {folder}")
     return 0
+
+
+def _remove_created(created: list[Path]) -> None:
+    """Bad input found mid-way: remove the folders this invocation made."""
+    if created:
+        shutil.rmtree(created[0], ignore_errors=True)
+        for parent in created[1:]:
+            try:
+                parent.rmdir()
+            except OSError:
+                break
 
 
 def run_all(registry, argv: list[str]) -> int:

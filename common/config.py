@@ -8,6 +8,7 @@ exits with code 2.
 import argparse
 import contextlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,8 +75,8 @@ def parse(module, argv: list[str]):
 
 def _one_line(tyro_message: str) -> str:
     """Condense tyro's boxed error into one line."""
-    lines = [line.strip(" │╭╮╰╯─-") for line in tyro_message.splitlines()]
-    lines = [line for line in lines if line and not line.startswith("For full helptext")]
+    lines = [line.strip(" │╭╮╰╯─") for line in tyro_message.splitlines()]
+    lines = [line for line in lines if line.strip("-") and not line.startswith("For full helptext")]
     if not lines:
         return "invalid arguments"
     title, body = lines[0], lines[1:]
@@ -85,5 +86,12 @@ def _one_line(tyro_message: str) -> str:
         suggestions = [b.split()[0] for b in body[at + 1:] if b.startswith("--")]
         body = body[:at]
         hint = f" (did you mean {', '.join(suggestions[:3])}?)" if suggestions else ""
-    detail = " ".join(line for line in body if not line.startswith(("Argument helptext", "--")))
+    if "Argument helptext:" in body:
+        body = body[:body.index("Argument helptext:")]
+    detail = " ".join(body)
+    config_error = re.match(r"Error parsing [A-Za-z_]\w*: (.*)", detail)  # Config.__post_init__
+    if config_error:
+        return f"invalid value: {config_error.group(1)}"
+    if detail.startswith(title):
+        return detail + hint
     return f"{title}: {detail}{hint}" if detail else f"{title}{hint}"

@@ -1,0 +1,83 @@
+"""run.py: bad input gets one line and exit code 2, with no run folder left."""
+
+import gzip
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def check_usage_error(argv, capsys, tmp_path, monkeypatch, expect: str):
+    monkeypatch.chdir(tmp_path)
+    assert run.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("error: ") and expect in err, err
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("argv,expect", [
+    (["mnist1d-baseline"], "did you mean mnist1d-baselines"),
+    (["nonsense-experiment"], "unknown experiment 'nonsense-experiment'"),
+    (["mnist1d-baselines", "--widht", "3"], "--widht"),
+    (["mnist1d-baselines", "--mlp-widht", "3"], "did you mean --mlp-width"),
+    (["mnist1d-baselines", "--steps", "abc"], "--steps"),
+    (["mnist1d-baselines", "--seeds", "0"], "seeds must be at least 1"),
+    (["mnist1d-baselines", "--mlp-width", "-5"], "mlp_width must be at least 1"),
+    (["mnist1d-baselines", "--learning-rate", "-0.1"], "learning_rate must be positive"),
+    (["mnist1d-baselines", "--preset", "huge"], "invalid choice"),
+    (["mnist1d-baselines", "--dataset", "imagenet"], "imagenet"),
+    (["all", "--seeds", "3"], "'all' takes only --preset"),
+    (["report", "--fast"], "takes no options"),
+])
+def test_bad_arguments(argv, expect, capsys, tmp_path, monkeypatch):
+    check_usage_error(argv, capsys, tmp_path, monkeypatch, expect)
+
+
+def test_data_dir_without_the_files(capsys, tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    check_usage_error(["mnist1d-baselines", "--dataset", "mnist", "--data-dir", str(tmp_path / "empty")],
+                      capsys, tmp_path, monkeypatch, "train-images-idx3-ubyte.gz")
+
+
+def test_corrupt_data_file(capsys, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    header = struct.pack(">IIII", 2051, 100, 28, 28)
+    for name, magic in [("train-images-idx3-ubyte.gz", 2051), ("t10k-images-idx3-ubyte.gz", 2051)]:
+        with gzip.open(data / name, "wb") as f:  # promises 100 images, holds 3
+            f.write(header + bytes(3 * 28 * 28))
+    for name in ("train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        with gzip.open(data / name, "wb") as f:
+            f.write(struct.pack(">II", 2049, 100) + bytes(100))
+    check_usage_error(["mnist1d-baselines", "--dataset", "mnist", "--data-dir", str(data)],
+                      capsys, tmp_path, monkeypatch, "images-idx3-ubyte.gz")
+
+
+def test_subprocess_exit_code_and_no_traceback(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "run.py"), "mnist1d-baselines", "--seeds", "-1"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == ["error: invalid value: seeds must be at least 1 (got -1)"]
+    assert not (tmp_path / "runs").exists()
+
+
+def test_list_names_every_experiment_with_its_paper(capsys):
+    assert run.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "mnist1d-baselines" in out and "Greydanus" in out and "quick ~" in out
+
+
+def test_help_lists_the_config_fields(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        run.main(["mnist1d-baselines", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "--learning-rate" in out and "Adam step size" in out and "--resume" in out
