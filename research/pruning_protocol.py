@@ -9,16 +9,22 @@ state: `scale_by_step_decay` reads (peak lr, total steps, decay on/off) from its
 state, and a run whose budget is spent gets lr = 0 (its weights stay frozen
 while longer runs in the same program go on).
 
+`protocol_optimizer` is the masked optimizer with that schedule; `run_init`
+builds the trainer's `init(key)` for a batch of such runs.
+
 `pick_run` lets a trainer that builds every run's state from its key (vmapped
 `init(key)`) start run i from given stacked arrays: the run finds its index by
 matching its key against the list of keys.
 """
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
+
+from common.train import new_state
+from research.pruning import apply_masks, masked, set_masks
 
 MILESTONES = (0.5, 0.75)  # fractions of the run where lr is divided by 10 (Liu et al. 2019)
 DECAY = 0.1
@@ -79,3 +85,33 @@ def pick_run(all_keys, key, stacked):
     match = jnp.all(jax.random.key_data(all_keys) == jax.random.key_data(key)[None], axis=-1)
     index = jnp.argmax(match)
     return jax.tree.map(lambda a: a[index], stacked)
+
+
+def protocol_optimizer(kind: Literal["sgd", "adam"], weight_decay: float = 0.0,
+                       momentum: float = 0.9) -> optax.GradientTransformation:
+    """Masked SGD (momentum, L2 weight decay added to the gradient, as in Liu et al.'s
+    PyTorch setup) or Adam, each scaled by the run's own step-decay schedule."""
+    if kind == "sgd":
+        inner = optax.chain(optax.add_decayed_weights(weight_decay), optax.trace(momentum),
+                            scale_by_step_decay())
+    elif kind == "adam":
+        inner = optax.chain(optax.add_decayed_weights(weight_decay), optax.scale_by_adam(),
+                            scale_by_step_decay())
+    else:
+        raise ValueError(f"unknown optimizer {kind!r}")
+    return masked(inner)
+
+
+def run_init(optimizer, keys, params, masks, peak_lr, total_steps, decays):
+    """`init(key)` for `common.train.fit` over the runs `keys`: run i starts from
+    `params[i]` masked by `masks[i]` (masks in the optimizer state) with its own
+    schedule (`peak_lr[i]`, `total_steps[i]`, `decays[i]`)."""
+    stacked = (params, masks, jnp.asarray(peak_lr), jnp.asarray(total_steps), jnp.asarray(decays))
+
+    def init(key):
+        p, m, lr, total, dec = pick_run(keys, key, stacked)
+        p = apply_masks(p, m)
+        opt_state = set_schedule(set_masks(optimizer.init(p), m), lr, total, dec)
+        return new_state(p, opt_state, key)
+
+    return init

@@ -1,0 +1,321 @@
+"""Rethinking the value of network pruning: fine-tuning against Scratch-E and Scratch-B.
+
+    python run.py prune-rethink --preset quick                     # MLP + CNN on MNIST-1D
+    python run.py prune-rethink --preset paper --data-dir DATA     # small VGG-style CNN, CIFAR-10
+
+Liu et al. (2019, arXiv 1810.05270) train a large model, prune it, and compare
+fine-tuning the surviving weights with training the pruned architecture from a
+fresh init for the same epochs (Scratch-E) or for the same compute
+(Scratch-B: epochs x FLOPs_full / FLOPs_pruned). For predefined architectures
+(L1-norm filter pruning) they find Scratch-E/B match or beat fine-tuning, e.g.
+CIFAR-10 VGG-16-A 93.41 (fine-tuned) / 93.62 (E) / 93.78 (B); for unstructured
+magnitude pruning Scratch-E lags at high sparsity on large data and Scratch-B
+roughly matches.
+
+Protocol here (Sec. 4 of the paper, scaled down): large model trained for
+`steps` with lr x0.1 at 50% and 75%; fine-tuning for `finetune_fraction` of
+that (40/160 epochs in the paper) at the final lr of the schedule; Scratch-E
+for `steps`, Scratch-B for `steps` x min(FLOPs ratio, `scratch_b_max_factor`)
+(the cap is ours: it bounds the compute of the quick preset and is shown in the
+table). Structured: L1-norm pruning of every hidden layer's neurons (MLP) or
+filters (CNN) at each of `structured_ratios`, giving a smaller network.
+Unstructured: magnitude masks at each of `sparsities`, held in the optimizer
+state. Every (variant, seed) of one architecture and budget is one vmapped
+program.
+"""
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from common import plots
+from common.experiment import Claim, Results
+from common.models import CNN, MLP
+from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
+from research.pruning import dense_masks
+from research.pruning_flops import network_flops, weight_positions
+from research.pruning_masks import magnitude_masks
+from research.pruning_protocol import protocol_optimizer, run_init
+from research.pruning_structured import l1_keep_indices, prune_units
+
+NAME = "prune-rethink"
+STUDY = "pruning"
+PAPER = "Liu et al. 2019, Rethinking the Value of Network Pruning (ICLR)"
+REPRODUCES = ("Tables 1-4 protocol: fine-tuned vs Scratch-E vs Scratch-B after structured "
+              "(L1-norm) and unstructured (magnitude) pruning; CIFAR-10 VGG-16-A 93.41/93.62/93.78")
+QUICK_SECONDS = 60
+
+VARIANTS = ("fine-tuned", "scratch-E", "scratch-B")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Train large, prune, then fine-tune vs Scratch-E vs Scratch-B (test accuracy)."""
+
+    seeds: int = 5
+    """Independent seeds, every one in the same vmapped program."""
+    dataset: Literal["mnist1d", "cifar10"] = "mnist1d"
+    models: tuple[str, ...] = ("mlp", "cnn")
+    """Which of "mlp" and "cnn" to prune."""
+    mlp_widths: tuple[int, ...] = (128, 128)
+    cnn_channels: tuple[int, ...] = (32, 32, 32)
+    cnn_kernel: int = 5
+    steps: int = 1000
+    """Steps of the large model and of Scratch-E (the paper's 160 epochs)."""
+    finetune_fraction: float = 0.25
+    """Fine-tuning steps / steps (40 of 160 epochs in the paper)."""
+    batch_size: int = 100
+    optimizer: Literal["sgd", "adam"] = "adam"
+    learning_rate: float = 1e-2
+    """Peak lr of the large model and Scratch-E/B; x0.1 at 50% and 75% of each run."""
+    finetune_lr_factor: float = 0.01
+    """Fine-tuning lr / peak lr (the paper fine-tunes at 0.001 = 0.1 x 0.01)."""
+    weight_decay: float = 0.0
+    structured_ratios: tuple[float, ...] = (0.5, 0.75)
+    """Fraction of each hidden layer's neurons / filters removed (L1-norm)."""
+    sparsities: tuple[float, ...] = (0.3, 0.6, 0.9)
+    """Unstructured magnitude sparsities."""
+    scope: Literal["layer", "global"] = "layer"
+    """Unstructured pruning per layer or over all weights."""
+    scratch_b_max_factor: float = 2.0
+    """Cap on Scratch-B's step multiplier FLOPs_full / FLOPs_pruned."""
+    chunk: int = 100
+    """Steps per compiled lax.scan; every budget is rounded to a multiple of it."""
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("seeds", "steps", "batch_size", "chunk", "cnn_kernel"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1 (got {getattr(self, name)})")
+        if not set(self.models) <= {"mlp", "cnn"} or not self.models:
+            raise ValueError(f"models must be a non-empty subset of mlp, cnn (got {self.models})")
+        for r in (*self.structured_ratios, *self.sparsities):
+            if not 0.0 < r < 1.0:
+                raise ValueError(f"pruning ratios and sparsities must be in (0, 1) (got {r})")
+        if not 0.0 < self.finetune_fraction <= 1.0:
+            raise ValueError(f"finetune_fraction must be in (0, 1] (got {self.finetune_fraction})")
+        if not (self.learning_rate > 0 and self.finetune_lr_factor > 0):
+            raise ValueError("learning_rate and finetune_lr_factor must be positive")
+        if self.scratch_b_max_factor < 1.0:
+            raise ValueError(f"scratch_b_max_factor must be >= 1 (got {self.scratch_b_max_factor})")
+        if self.steps < self.chunk:
+            raise ValueError(f"steps ({self.steps}) must be at least chunk ({self.chunk})")
+
+
+PRESETS = {
+    "quick": Config(),
+    "paper": Config(dataset="cifar10", models=("cnn",), cnn_channels=(64, 128, 256, 256),
+                    cnn_kernel=3, steps=8000, batch_size=128, optimizer="sgd",
+                    learning_rate=0.05, weight_decay=1e-4, chunk=200),
+}
+
+
+def make_model(config: Config, kind: str, num_classes: int, widths=None):
+    if kind == "mlp":
+        return MLP(tuple(widths or config.mlp_widths), num_classes)
+    return CNN(tuple(widths or config.cnn_channels), num_classes, kernel=config.cnn_kernel,
+               stride=2, padding=config.cnn_kernel // 2)
+
+
+def budget(config: Config, multiplier: float) -> int:
+    """`steps x multiplier`, rounded to whole chunks (at least one)."""
+    return max(1, round(config.steps * multiplier / config.chunk)) * config.chunk
+
+
+@dataclass
+class Spec:
+    """One variant of one pruning setting, for every seed (leading axis of params/masks)."""
+
+    label: str
+    params: dict
+    masks: dict
+    lr: float
+    steps: int
+    decays: bool
+
+
+def train_specs(name, model, specs, config, data, optimizer, session):
+    """Final test accuracy (seeds,) and final params (seeds leading) of every spec.
+
+    All specs (one architecture) x seeds are one vmapped program run for the
+    longest budget; a run whose budget is spent has lr 0 and stays as it ended,
+    so one compile serves every budget (compiling dominates at this scale)."""
+    n = config.seeds
+    base = seed_keys(config.seed, n)
+    keys = jnp.concatenate([jax.vmap(lambda k, t=t: jax.random.fold_in(k, t))(base)
+                            for t in range(len(specs))])
+    stack = lambda *xs: jnp.concatenate(xs)  # noqa: E731
+    init = run_init(
+        optimizer, keys,
+        jax.tree.map(stack, *[s.params for s in specs]), jax.tree.map(stack, *[s.masks for s in specs]),
+        np.repeat([s.lr for s in specs], n), np.repeat([s.steps for s in specs], n),
+        np.repeat([s.decays for s in specs], n),
+    )
+    out = fit(name, init=init, step=supervised_step(model, optimizer),
+              sample_batch=epoch_batches(config.batch_size), data=(data.x_train, data.y_train),
+              loop=Loop(steps=max(s.steps for s in specs), chunk=config.chunk), keys=keys,
+              evaluate=classifier_evaluation(model), eval_data=(data.x_test, data.y_test),
+              session=session)
+    final = out.curve("eval/accuracy")[-1]
+    accuracy = {s.label: final[i * n:(i + 1) * n] for i, s in enumerate(specs)}
+    params = {s.label: jax.tree.map(lambda a, i=i: a[i * n:(i + 1) * n], out.state.params)
+              for i, s in enumerate(specs)}
+    return accuracy, params
+
+
+def run(config: Config, session) -> Results:
+    data = session.dataset(config.dataset)
+    optimizer = protocol_optimizer(config.optimizer, config.weight_decay)
+    seeds = seed_keys(config.seed, config.seeds)
+    x1 = data.x_train[:1]
+    results, rows = Results(), []
+    ft_steps = budget(config, config.finetune_fraction)
+    ft_lr = config.learning_rate * config.finetune_lr_factor
+    for kind in config.models:
+        model = make_model(config, kind, data.num_classes)
+        init_params = jax.vmap(lambda k, m=model: m.init_variables(k, x1)[0])(seeds)
+        one = jax.tree.map(lambda a: a[0], init_params)
+        positions = weight_positions(lambda p, x, m=model: m.apply(p, {}, x)[0], one, x1)
+        full_flops = network_flops(one, positions)
+        dense = Spec("large", init_params, jax.vmap(dense_masks)(init_params),
+                     config.learning_rate, config.steps, True)
+        acc, final = train_specs(f"{kind}/large", model, [dense], config, data, optimizer, session)
+        trained = final["large"]
+        rows.append(_row(kind, "none (large model)", "trained", acc["large"], full_flops, full_flops, 1.0))
+        results.arrays[f"{kind}/large"] = acc["large"]
+
+        for ratio in config.structured_ratios:
+            keep = jax.vmap(lambda p, r=ratio: l1_keep_indices(p["layers"], r))(trained)
+            small_params = jax.vmap(lambda p, k: {"layers": prune_units(p["layers"], k)})(trained, keep)
+            small_widths = [k.shape[-1] for k in keep]
+            small = make_model(config, kind, data.num_classes, small_widths)
+            fresh = jax.vmap(lambda k, m=small: m.init_variables(jax.random.fold_in(k, 1), x1)[0])(seeds)
+            flops = network_flops(jax.tree.map(lambda a: a[0], fresh), positions)
+            factor = min(full_flops / flops, config.scratch_b_max_factor)
+            masks = jax.vmap(dense_masks)(fresh)
+            specs = [Spec("fine-tuned", small_params, masks, ft_lr, ft_steps, False),
+                     Spec("scratch-E", fresh, masks, config.learning_rate, config.steps, True),
+                     Spec("scratch-B", fresh, masks, config.learning_rate, budget(config, factor), True)]
+            acc, _ = train_specs(f"{kind}/structured{ratio}", small, specs, config, data, optimizer,
+                                 session)
+            setting = f"structured {ratio:.0%} ({'-'.join(map(str, small_widths))})"
+            for v in VARIANTS:
+                rows.append(_row(kind, setting, v, acc[v], full_flops, flops, _factor(specs, v, config)))
+                results.arrays[f"{kind}/structured{ratio}/{v}"] = acc[v]
+            _gap_scalars(results, f"{kind}/structured{ratio}", acc)
+
+        specs, flops_of = [], {}
+        fresh = jax.vmap(lambda k, m=model: m.init_variables(jax.random.fold_in(k, 2), x1)[0])(seeds)
+        for s in config.sparsities:
+            masks = jax.vmap(lambda p, s=s: magnitude_masks(p, s, config.scope))(trained)
+            flops_of[s] = network_flops(one, positions, jax.tree.map(lambda a: a[0], masks))
+            factor = min(full_flops / flops_of[s], config.scratch_b_max_factor)
+            specs += [Spec(f"{s}/fine-tuned", trained, masks, ft_lr, ft_steps, False),
+                      Spec(f"{s}/scratch-E", fresh, masks, config.learning_rate, config.steps, True),
+                      Spec(f"{s}/scratch-B", fresh, masks, config.learning_rate, budget(config, factor),
+                           True)]
+        acc_all, _ = train_specs(f"{kind}/unstructured", model, specs, config, data, optimizer, session)
+        for s in config.sparsities:
+            acc = {v: acc_all[f"{s}/{v}"] for v in VARIANTS}
+            for v in VARIANTS:
+                rows.append(_row(kind, f"unstructured {s:.0%}", v, acc[v], full_flops, flops_of[s],
+                                 _factor(specs, f"{s}/{v}", config)))
+                results.arrays[f"{kind}/unstructured{s}/{v}"] = acc[v]
+            _gap_scalars(results, f"{kind}/unstructured{s}", acc)
+
+    results.tables["Test accuracy (mean +- std over seeds)"] = rows
+    _summary_scalars(config, results)
+    results.notes.extend(_notes(config, results))
+    return results
+
+
+def _factor(specs, label, config) -> float:
+    return next(s.steps for s in specs if s.label == label) / config.steps
+
+
+def _row(kind, setting, variant, acc, full_flops, flops, factor) -> dict:
+    return {"model": kind, "pruning": setting, "variant": variant,
+            "FLOPs % of large": round(100 * flops / full_flops, 1), "steps / large": round(factor, 2),
+            "test accuracy": float(np.mean(acc)), "std": float(np.std(acc))}
+
+
+def _gap_scalars(results, prefix, acc) -> None:
+    """Scratch minus fine-tuned (mean over seeds) and the spread of that difference."""
+    spread = float(np.sqrt(np.var(acc["scratch-B"]) + np.var(acc["fine-tuned"])))
+    results.scalars[f"{prefix}/B_minus_FT"] = float(np.mean(acc["scratch-B"]) - np.mean(acc["fine-tuned"]))
+    results.scalars[f"{prefix}/E_minus_FT"] = float(np.mean(acc["scratch-E"]) - np.mean(acc["fine-tuned"]))
+    results.scalars[f"{prefix}/spread"] = spread
+
+
+def _summary_scalars(config, results) -> None:
+    """Worst case over models and settings of `gap + spread` (>= 0: scratch within the spread)."""
+    s = results.scalars
+    structured = [f"{k}/structured{r}" for k in config.models for r in config.structured_ratios]
+    high = [f"{k}/unstructured{max(config.sparsities)}" for k in config.models]
+    s["structured/B_margin"] = min(s[f"{p}/B_minus_FT"] + s[f"{p}/spread"] for p in structured)
+    s["structured/E_margin"] = min(s[f"{p}/E_minus_FT"] + s[f"{p}/spread"] for p in structured)
+    s["unstructured_high/FT_minus_E"] = float(np.mean([-s[f"{p}/E_minus_FT"] for p in high]))
+    s["unstructured_high/B_margin"] = min(s[f"{p}/B_minus_FT"] + s[f"{p}/spread"] for p in high)
+
+
+def _notes(config, results) -> list[str]:
+    notes = [
+        f"Scratch-B's step multiplier is FLOPs_full / FLOPs_pruned capped at "
+        f"{config.scratch_b_max_factor:g} (column 'steps / large'); fine-tuning runs "
+        f"{config.finetune_fraction:g} x steps at {config.finetune_lr_factor:g} x the peak lr.",
+    ]
+    for key, value in sorted(results.scalars.items()):
+        if key.endswith("/B_minus_FT"):
+            prefix = key[: -len("/B_minus_FT")]
+            e, spread = results.scalars[f"{prefix}/E_minus_FT"], results.scalars[f"{prefix}/spread"]
+            notes.append(f"{prefix}: scratch-E - fine-tuned = {e:+.3f}, scratch-B - fine-tuned = "
+                         f"{value:+.3f} (spread {spread:.3f}).")
+    return notes
+
+
+def figures(results: Results, directory) -> None:
+    rows = results.tables["Test accuracy (mean +- std over seeds)"]
+    kinds = list(dict.fromkeys(r["model"] for r in rows))
+    fig, axes = plots.new_figure(ncols=len(kinds), width=5.0)
+    for ax, kind in zip(axes[0], kinds):
+        pruned = [r for r in rows if r["model"] == kind and r["variant"] in VARIANTS]
+        settings = list(dict.fromkeys(r["pruning"] for r in pruned))
+        x = np.arange(len(settings))
+        for j, v in enumerate(VARIANTS):
+            mean = [next(r["test accuracy"] for r in pruned if r["pruning"] == s and r["variant"] == v)
+                    for s in settings]
+            std = [next(r["std"] for r in pruned if r["pruning"] == s and r["variant"] == v)
+                   for s in settings]
+            ax.bar(x + (j - 1) * 0.27, mean, 0.27, yerr=std, label=v, capsize=2)
+        large = next(r for r in rows if r["model"] == kind and r["variant"] == "trained")
+        ax.axhline(large["test accuracy"], color="k", ls=":", lw=1, label="large model")
+        low = min(r["test accuracy"] - r["std"] for r in pruned + [large])
+        ax.set_ylim(max(0.0, low - 0.05), min(1.0, large["test accuracy"] + 0.08))
+        ax.set_xticks(x, [s.split(" (")[0].replace("structured", "struct.") for s in settings],
+                      rotation=30, ha="right")
+        ax.set(ylabel="test accuracy", title=f"{kind}: pruned, then trained")
+        ax.legend(fontsize=7)
+    plots.save(fig, directory, "finetune_vs_scratch", **results.arrays)
+
+
+# Each comparison is measured as (scratch - fine-tuned) + spread, worst case over
+# models and settings, where spread = sqrt(var_scratch + var_fine-tuned) over
+# seeds: >= 0 means scratch is not below fine-tuning by more than the seed spread.
+CLAIMS = [
+    Claim("structured (L1-norm): Scratch-B matches or beats fine-tuning (within the seed spread)",
+          "VGG-16-A: 93.78 vs 93.41", lambda r: r.scalars["structured/B_margin"], lambda v: v >= 0,
+          fmt="{:+.3f}"),
+    Claim("structured (L1-norm): Scratch-E matches or beats fine-tuning (within the seed spread)",
+          "VGG-16-A: 93.62 vs 93.41", lambda r: r.scalars["structured/E_margin"], lambda v: v >= 0,
+          fmt="{:+.3f}"),
+    Claim("unstructured, highest sparsity: Scratch-E lags fine-tuning (fine-tuned - E > 0)",
+          "lags on ImageNet; ~matches on CIFAR", lambda r: r.scalars["unstructured_high/FT_minus_E"],
+          lambda v: v > 0, fmt="{:+.3f}"),
+    Claim("unstructured, highest sparsity: Scratch-B roughly matches fine-tuning (within the spread)",
+          "roughly matches", lambda r: r.scalars["unstructured_high/B_margin"], lambda v: v >= 0,
+          fmt="{:+.3f}"),
+]
