@@ -1,0 +1,224 @@
+"""Lottery tickets by iterative magnitude pruning, against random reinit and random masks.
+
+    python run.py prune-lottery --preset quick                     # MLP on MNIST-1D
+    python run.py prune-lottery --preset paper --data-dir DATA     # small CNN, CIFAR-10
+
+Frankle & Carbin (2019): train, prune the smallest-magnitude surviving weights,
+rewind the survivors to their original init and repeat; the resulting sparse
+"winning ticket" trains to higher test accuracy than the same mask on a random
+reinit, and than a random mask, at high sparsity. Liu et al. (2019, Sec. 6):
+that advantage is an artefact of a small learning rate; at the (larger) best
+learning rate the winning ticket is no better than a random reinit.
+
+Here each round prunes `rate` of the surviving weights (sparsity
+1 - (1 - rate)^round), with one IMP chain per learning rate; every round trains,
+for every learning rate and seed, the ticket (mask on the original init), the
+random reinit (same mask, fresh init) and a random mask with the ticket's
+layer-wise sparsities on the original init, all in one vmapped program with the
+masks in the optimizer state. The lr schedule is the same as the dense model's
+(x0.1 at 50% and 75% of the round).
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from common import plots
+from common.experiment import Claim, Results
+from common.models import CNN, MLP
+from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
+from research.pruning import dense_masks
+from research.pruning_lottery import imp_sparsities, imp_step, random_pruning, random_reinit
+from research.pruning_protocol import protocol_optimizer, run_init
+
+NAME = "prune-lottery"
+STUDY = "pruning"
+PAPER = "Frankle & Carbin 2019 (lottery tickets); Liu et al. 2019, Sec. 6"
+REPRODUCES = ("test accuracy vs sparsity of IMP winning tickets, random reinit and random masks, "
+              "at a small and a large learning rate")
+QUICK_SECONDS = 180
+
+VARIANTS = ("ticket", "random reinit", "random mask")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Iterative magnitude pruning with rewinding to init; controls at two learning rates."""
+
+    seeds: int = 5
+    """Independent seeds, every one in the same vmapped program."""
+    dataset: Literal["mnist1d", "cifar10"] = "mnist1d"
+    model: Literal["mlp", "cnn"] = "mlp"
+    mlp_widths: tuple[int, ...] = (100, 100)
+    cnn_channels: tuple[int, ...] = (32, 32, 32)
+    cnn_kernel: int = 5
+    steps: int = 600
+    """Training steps of every round."""
+    batch_size: int = 100
+    optimizer: Literal["sgd", "adam"] = "adam"
+    learning_rates: tuple[float, float] = (1e-3, 1e-2)
+    """(small, large) peak learning rates: one IMP chain each (Liu et al. Sec. 6)."""
+    weight_decay: float = 0.0
+    rate: float = 0.5
+    """Fraction of the surviving weights pruned per round."""
+    rounds: int = 5
+    """Pruning rounds: the last sparsity is 1 - (1 - rate)^rounds."""
+    scope: Literal["layer", "global"] = "layer"
+    high_sparsity: float = 0.85
+    """Claims average the rounds at or above this sparsity."""
+    chunk: int = 100
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("seeds", "steps", "batch_size", "rounds", "chunk", "cnn_kernel"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1 (got {getattr(self, name)})")
+        if not 0.0 < self.rate < 1.0:
+            raise ValueError(f"rate must be in (0, 1) (got {self.rate})")
+        small, large = self.learning_rates
+        if not 0.0 < small < large:
+            raise ValueError(f"learning_rates must be (small, large) with 0 < small < large")
+        if self.steps % self.chunk:
+            raise ValueError(f"steps ({self.steps}) must be a multiple of chunk ({self.chunk})")
+        if max(imp_sparsities(self.rate, self.rounds)) < self.high_sparsity:
+            raise ValueError("no round reaches high_sparsity: raise rounds or rate")
+
+
+PRESETS = {
+    "quick": Config(),
+    "paper": Config(dataset="cifar10", model="cnn", cnn_channels=(64, 128, 256), cnn_kernel=3,
+                    steps=4000, batch_size=128, optimizer="sgd", learning_rates=(0.01, 0.1),
+                    weight_decay=1e-4, rate=0.4, rounds=7, chunk=200),
+}
+
+
+def make_model(config: Config, num_classes: int):
+    if config.model == "mlp":
+        return MLP(config.mlp_widths, num_classes)
+    return CNN(config.cnn_channels, num_classes, kernel=config.cnn_kernel, stride=2,
+               padding=config.cnn_kernel // 2)
+
+
+def run(config: Config, session) -> Results:
+    data = session.dataset(config.dataset)
+    model = make_model(config, data.num_classes)
+    optimizer = protocol_optimizer(config.optimizer, config.weight_decay)
+    n_lr, n = len(config.learning_rates), config.seeds
+    x1 = data.x_train[:1]
+    # runs are (lr, seed), lr-major; both chains start from the same inits
+    seeds = seed_keys(config.seed, n)
+    init_one = jax.vmap(lambda k: model.init_variables(k, x1)[0])(seeds)
+    init = jax.tree.map(lambda a: jnp.concatenate([a] * n_lr), init_one)
+    lrs = np.repeat(config.learning_rates, n)
+
+    def train(name, variants):
+        """Train [(params, masks)] per variant (each lr x seed); final accuracy and params."""
+        keys = jnp.concatenate([jax.vmap(lambda k, t=t: jax.random.fold_in(k, t))(
+            jnp.concatenate([jax.vmap(lambda k, i=i: jax.random.fold_in(k, 100 + i))(seeds)
+                             for i in range(n_lr)])) for t in range(len(variants))])
+        cat = lambda *xs: jnp.concatenate(xs)  # noqa: E731
+        runs = len(variants) * n_lr * n
+        out = fit(name, init=run_init(optimizer, keys,
+                                      jax.tree.map(cat, *[p for p, _ in variants]),
+                                      jax.tree.map(cat, *[m for _, m in variants]),
+                                      np.tile(lrs, len(variants)), np.full(runs, config.steps),
+                                      np.ones(runs, bool)),
+                  step=supervised_step(model, optimizer), sample_batch=epoch_batches(config.batch_size),
+                  data=(data.x_train, data.y_train), loop=Loop(steps=config.steps, chunk=config.chunk),
+                  keys=keys, evaluate=classifier_evaluation(model), eval_data=(data.x_test, data.y_test),
+                  session=session)
+        acc = out.curve("eval/accuracy")[-1].reshape(len(variants), n_lr, n)
+        trained = jax.tree.map(lambda a: a[: n_lr * n], out.state.params)  # the first variant's
+        return acc, trained
+
+    masks = jax.vmap(dense_masks)(init)
+    dense_acc, trained = train("dense", [(init, masks)])
+    sparsities = [0.0, *imp_sparsities(config.rate, config.rounds)]
+    accuracy = np.zeros((n_lr, len(VARIANTS), len(sparsities), n))
+    accuracy[:, :, 0] = dense_acc[0][:, None, :]
+    for r, s in enumerate(sparsities[1:], start=1):
+        masks, ticket = jax.vmap(lambda t, i, m, s=s: imp_step(t, i, m, s, config.scope))(
+            trained, init, masks)
+        fresh = jax.vmap(lambda k: model.init_variables(jax.random.fold_in(k, 1000 + r), x1)[0])(seeds)
+        reinit = random_reinit(jax.tree.map(lambda a: jnp.concatenate([a] * n_lr), fresh), masks)
+        run_keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), 2000 + r), n_lr * n)
+        random_m, random_p = jax.vmap(random_pruning)(run_keys, init, masks)
+        acc, trained = train(f"round{r}", [(ticket, masks), (reinit, masks), (random_p, random_m)])
+        accuracy[:, :, r] = acc.transpose(1, 0, 2)
+    return _results(config, np.array(sparsities), accuracy)
+
+
+def _results(config: Config, sparsities, accuracy) -> Results:
+    """accuracy: (lr, variant, sparsity, seed)."""
+    results = Results()
+    results.arrays["sparsity"] = sparsities
+    rows = []
+    high = sparsities >= config.high_sparsity
+    for i, lr in enumerate(config.learning_rates):
+        for j, v in enumerate(VARIANTS):
+            results.arrays[f"lr{lr:g}/{v}"] = accuracy[i, j]  # (points = sparsities, seeds)
+        for k, s in enumerate(sparsities):
+            row = {"lr": lr, "sparsity %": round(100 * s, 2)}
+            for j, v in enumerate(VARIANTS):
+                row[v] = float(np.mean(accuracy[i, j, k]))
+                row[f"{v} std"] = float(np.std(accuracy[i, j, k]))
+            rows.append(row)
+        # per-seed gap averaged over the high-sparsity rounds
+        gap_reinit = (accuracy[i, 0, high] - accuracy[i, 1, high]).mean(axis=0)
+        gap_random = (accuracy[i, 0, high] - accuracy[i, 2, high]).mean(axis=0)
+        tag = "small" if i == 0 else "large"
+        results.scalars[f"{tag}_lr/ticket_minus_reinit"] = float(np.mean(gap_reinit))
+        results.scalars[f"{tag}_lr/ticket_minus_reinit_std"] = float(np.std(gap_reinit))
+        results.scalars[f"{tag}_lr/ticket_minus_random_mask"] = float(np.mean(gap_random))
+        results.scalars[f"{tag}_lr/dense"] = float(np.mean(accuracy[i, 0, 0]))
+        results.scalars[f"{tag}_lr/best_high"] = float(accuracy[i, :, high].mean(axis=(0, 2)).max())
+    s = results.scalars
+    s["lr_gap_shrink"] = s["small_lr/ticket_minus_reinit"] - s["large_lr/ticket_minus_reinit"]
+    s["large_lr/gap_beyond_spread"] = (s["large_lr/ticket_minus_reinit"]
+                                       - s["large_lr/ticket_minus_reinit_std"])
+    results.tables["Test accuracy (mean over seeds) by sparsity"] = rows
+    small, large = config.learning_rates
+    results.notes += [
+        f"Gaps are per-seed differences averaged over rounds with sparsity >= "
+        f"{config.high_sparsity:.0%}, then mean (std) over seeds.",
+        f"lr {small:g}: ticket - reinit = {s['small_lr/ticket_minus_reinit']:+.3f} "
+        f"({s['small_lr/ticket_minus_reinit_std']:.3f}), ticket - random mask = "
+        f"{s['small_lr/ticket_minus_random_mask']:+.3f}; dense {s['small_lr/dense']:.3f}.",
+        f"lr {large:g}: ticket - reinit = {s['large_lr/ticket_minus_reinit']:+.3f} "
+        f"({s['large_lr/ticket_minus_reinit_std']:.3f}), ticket - random mask = "
+        f"{s['large_lr/ticket_minus_random_mask']:+.3f}; dense {s['large_lr/dense']:.3f}.",
+    ]
+    return results
+
+
+def figures(results: Results, directory) -> None:
+    lrs = sorted({k.split("/")[0] for k in results.arrays if k.startswith("lr")},
+                 key=lambda t: float(t[2:]))
+    fig, axes = plots.new_figure(ncols=len(lrs), width=4.6, sharey=True)
+    remaining = 100 * (1 - results.arrays["sparsity"])
+    for ax, tag in zip(axes[0], lrs):
+        for v in VARIANTS:
+            plots.seed_band(ax, remaining, results.arrays[f"{tag}/{v}"], v, marker="o", ms=3)
+        ax.set_xscale("log")
+        ax.invert_xaxis()
+        ax.set(xlabel="weights remaining (%)", ylabel="test accuracy", title=f"IMP, {tag.replace('lr', 'lr ')}")
+        ax.legend()
+    plots.save(fig, directory, "accuracy_vs_sparsity", **results.arrays)
+
+
+CLAIMS = [
+    Claim("small lr, high sparsity: the rewound ticket beats random reinit (Frankle & Carbin)",
+          "ticket > reinit", lambda r: r.scalars["small_lr/ticket_minus_reinit"], lambda v: v > 0,
+          fmt="{:+.3f}"),
+    Claim("small lr, high sparsity: the ticket beats a random mask", "ticket > random",
+          lambda r: r.scalars["small_lr/ticket_minus_random_mask"], lambda v: v > 0, fmt="{:+.3f}"),
+    Claim("Liu et al. Sec. 6: the ticket's edge over reinit shrinks at the larger lr "
+          "(gap small lr - gap large lr > 0)", "shrinks", lambda r: r.scalars["lr_gap_shrink"],
+          lambda v: v > 0, fmt="{:+.3f}"),
+    Claim("Liu et al. Sec. 6: at the larger lr the ticket is no better than reinit "
+          "(gap - seed std <= 0)", "no better", lambda r: r.scalars["large_lr/gap_beyond_spread"],
+          lambda v: v <= 0, fmt="{:+.3f}"),
+]
