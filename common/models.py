@@ -106,11 +106,22 @@ class CNN:
 
     def _conv(self, h, w):
         rank = h.ndim - 2
-        spec = ("NWC", "WIO", "NWC") if rank == 1 else ("NHWC", "HWIO", "NHWC")
+        if rank == 1:
+            return self._conv1d_patches(h, w)
         return lax.conv_general_dilated(
             h, w, window_strides=(self.stride,) * rank,
-            padding=[(self.padding, self.padding)] * rank, dimension_numbers=spec,
+            padding=[(self.padding, self.padding)] * rank, dimension_numbers=("NHWC", "HWIO", "NHWC"),
         )
+
+    def _conv1d_patches(self, h, w):
+        """1-D convolution as strided patches times a matrix (im2col): the same
+        linear map as lax.conv, but its vmapped gradient is ~8x faster on
+        XLA:CPU, where the seeds-batched conv backward is slow."""
+        padded = jnp.pad(h, ((0, 0), (self.padding, self.padding), (0, 0)))
+        length = (padded.shape[1] - self.kernel) // self.stride + 1
+        span = self.stride * (length - 1) + 1
+        patches = jnp.stack([padded[:, i:i + span:self.stride] for i in range(self.kernel)], axis=2)
+        return patches.reshape(h.shape[0], length, -1) @ w.reshape(-1, w.shape[-1])
 
     def init_variables(self, key, x):
         h = self._spatial(x[:1])

@@ -116,3 +116,12 @@ def test_dropout_keeps_the_mean_and_drops_the_rate():
     assert y.mean() == pytest.approx(1.0, abs=0.01)
     survivors = y[y != 0]
     np.testing.assert_allclose(survivors, 1 / 0.7, rtol=1e-6)
+
+
+def test_cnn_1d_patches_equal_xla_convolution():
+    cnn = CNN((6,), num_outputs=2, kernel=5, stride=2, padding=1)
+    with jax.enable_x64(True):
+        h = jax.random.normal(jax.random.key(0), (3, 19, 4), jnp.float64)
+        w = jax.random.normal(jax.random.key(1), (5, 4, 6), jnp.float64)
+        reference = jax.lax.conv_general_dilated(h, w, (2,), [(1, 1)], dimension_numbers=("NWC", "WIO", "NWC"))
+        np.testing.assert_allclose(cnn._conv(h, w), reference, atol=1e-12)
