@@ -80,7 +80,7 @@ class Config:
             raise ValueError(f"rate must be in (0, 1) (got {self.rate})")
         small, large = self.learning_rates
         if not 0.0 < small < large:
-            raise ValueError(f"learning_rates must be (small, large) with 0 < small < large")
+            raise ValueError("learning_rates must be (small, large) with 0 < small < large")
         if self.steps % self.chunk:
             raise ValueError(f"steps ({self.steps}) must be a multiple of chunk ({self.chunk})")
         if max(imp_sparsities(self.rate, self.rounds)) < self.high_sparsity:
@@ -108,27 +108,29 @@ def run(config: Config, session) -> Results:
     optimizer = protocol_optimizer(config.optimizer, config.weight_decay)
     n_lr, n = len(config.learning_rates), config.seeds
     x1 = data.x_train[:1]
-    # runs are (lr, seed), lr-major; both chains start from the same inits
+    # both lr chains start from the same inits
     seeds = seed_keys(config.seed, n)
     init_one = jax.vmap(lambda k: model.init_variables(k, x1)[0])(seeds)
     init = jax.tree.map(lambda a: jnp.concatenate([a] * n_lr), init_one)
     lrs = np.repeat(config.learning_rates, n)
 
+    # run keys (lr, seed), lr-major; variant t of a round folds in t
+    chain_keys = jnp.concatenate([jax.vmap(lambda k, i=i: jax.random.fold_in(k, 100 + i))(seeds)
+                                  for i in range(n_lr)])
+
     def train(name, variants):
         """Train [(params, masks)] per variant (each lr x seed); final accuracy and params."""
-        keys = jnp.concatenate([jax.vmap(lambda k, t=t: jax.random.fold_in(k, t))(
-            jnp.concatenate([jax.vmap(lambda k, i=i: jax.random.fold_in(k, 100 + i))(seeds)
-                             for i in range(n_lr)])) for t in range(len(variants))])
+        keys = jnp.concatenate([jax.vmap(lambda k, t=t: jax.random.fold_in(k, t))(chain_keys)
+                                for t in range(len(variants))])
+        runs = keys.shape[0]
         cat = lambda *xs: jnp.concatenate(xs)  # noqa: E731
-        runs = len(variants) * n_lr * n
-        out = fit(name, init=run_init(optimizer, keys,
-                                      jax.tree.map(cat, *[p for p, _ in variants]),
-                                      jax.tree.map(cat, *[m for _, m in variants]),
-                                      np.tile(lrs, len(variants)), np.full(runs, config.steps),
-                                      np.ones(runs, bool)),
-                  step=supervised_step(model, optimizer), sample_batch=epoch_batches(config.batch_size),
-                  data=(data.x_train, data.y_train), loop=Loop(steps=config.steps, chunk=config.chunk),
-                  keys=keys, evaluate=classifier_evaluation(model), eval_data=(data.x_test, data.y_test),
+        init_fn = run_init(optimizer, keys, jax.tree.map(cat, *[p for p, _ in variants]),
+                           jax.tree.map(cat, *[m for _, m in variants]), np.tile(lrs, len(variants)),
+                           np.full(runs, config.steps), np.ones(runs, bool))
+        out = fit(name, init=init_fn, step=supervised_step(model, optimizer),
+                  sample_batch=epoch_batches(config.batch_size), data=(data.x_train, data.y_train),
+                  loop=Loop(steps=config.steps, chunk=config.chunk), keys=keys,
+                  evaluate=classifier_evaluation(model), eval_data=(data.x_test, data.y_test),
                   session=session)
         acc = out.curve("eval/accuracy")[-1].reshape(len(variants), n_lr, n)
         trained = jax.tree.map(lambda a: a[: n_lr * n], out.state.params)  # the first variant's
@@ -142,10 +144,11 @@ def run(config: Config, session) -> Results:
     for r, s in enumerate(sparsities[1:], start=1):
         masks, ticket = jax.vmap(lambda t, i, m, s=s: imp_step(t, i, m, s, config.scope))(
             trained, init, masks)
-        fresh = jax.vmap(lambda k: model.init_variables(jax.random.fold_in(k, 1000 + r), x1)[0])(seeds)
+        fresh = jax.vmap(lambda k, r=r: model.init_variables(jax.random.fold_in(k, 1000 + r), x1)[0])(
+            seeds)
         reinit = random_reinit(jax.tree.map(lambda a: jnp.concatenate([a] * n_lr), fresh), masks)
-        run_keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), 2000 + r), n_lr * n)
-        random_m, random_p = jax.vmap(random_pruning)(run_keys, init, masks)
+        shuffle_keys = jax.vmap(lambda k, r=r: jax.random.fold_in(k, 2000 + r))(chain_keys)
+        random_m, random_p = jax.vmap(random_pruning)(shuffle_keys, init, masks)
         acc, trained = train(f"round{r}", [(ticket, masks), (reinit, masks), (random_p, random_m)])
         accuracy[:, :, r] = acc.transpose(1, 0, 2)
     return _results(config, np.array(sparsities), accuracy)
@@ -204,7 +207,8 @@ def figures(results: Results, directory) -> None:
             plots.seed_band(ax, remaining, results.arrays[f"{tag}/{v}"], v, marker="o", ms=3)
         ax.set_xscale("log")
         ax.invert_xaxis()
-        ax.set(xlabel="weights remaining (%)", ylabel="test accuracy", title=f"IMP, {tag.replace('lr', 'lr ')}")
+        ax.set(xlabel="weights remaining (%)", ylabel="test accuracy",
+               title=f"IMP, {tag.replace('lr', 'lr ')}")
         ax.legend()
     plots.save(fig, directory, "accuracy_vs_sparsity", **results.arrays)
 
