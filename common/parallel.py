@@ -1,17 +1,37 @@
 """Device meshes for the seed axis or the batch axis, with plain `jit`.
 
 One mesh axis over all devices (of all processes). The trainer puts the seed
-axis of its state on it (`NamedSharding(mesh, P("seeds"))`) when the number of
-seeds divides evenly, or constrains each minibatch's batch axis to it
-(data parallel); `jit` partitions the compiled program accordingly. This is
-the modern form of `pmap`.
+axis of its state on it (`NamedSharding(mesh, P("devices"))`) when the number
+of seeds divides evenly, or constrains each minibatch's batch axis to it
+(data parallel, the state replicated); `jit` partitions the compiled program
+accordingly. This is the modern form of `pmap`. Results equal the
+one-device run to float rounding (tests/common/test_parallel.py).
 
-Several hosts: start the same command on every host after
-`jax.distributed.initialize(coordinator_address="host0:1234",
-num_processes=N, process_id=i)` (`run.py` does this when the environment
-variables THEORY_LAB_COORDINATOR, THEORY_LAB_NUM_PROCESSES and
-THEORY_LAB_PROCESS_ID are set). `jax.devices()` then lists the devices of all
-processes, the mesh spans them, and only process 0 writes files.
+Several processes (hosts, or several processes on one host): start the same
+command in every process, with three environment variables,
+
+    THEORY_LAB_COORDINATOR=<address of process 0's host>:<port>  (the same everywhere)
+    THEORY_LAB_NUM_PROCESSES=<N>
+    THEORY_LAB_PROCESS_ID=<0 .. N-1, different in each process>
+
+`run.py` then calls `maybe_initialize_distributed()` before any JAX
+computation, which calls `jax.distributed.initialize(coordinator_address,
+num_processes, process_id)` (CPU collectives over gloo). `jax.devices()` then
+lists the devices of all processes and the mesh spans them; every process
+feeds the same host data (`put_replicated`), global results come back whole
+on every process through `to_host` (an all-gather every process must call),
+and only process 0 writes files (`is_writer`). The tests run two processes
+with two CPU devices each on localhost, from the repository root, as
+
+    PORT=12355
+    for i in 0 1; do
+      JAX_PLATFORMS=cpu \
+      XLA_FLAGS="--xla_force_host_platform_device_count=2 --xla_backend_optimization_level=0" \
+      THEORY_LAB_COORDINATOR=127.0.0.1:$PORT THEORY_LAB_NUM_PROCESSES=2 THEORY_LAB_PROCESS_ID=$i \
+        python -m tests.common.parallel_worker seeds batch &
+    done; wait
+
+docs/multihost.md has the several-host version.
 """
 
 import os
@@ -19,14 +39,15 @@ import os
 import jax
 import numpy as np
 from jax.experimental import multihost_utils
-from jax.sharding import NamedSharding
+from jax.sharding import AxisType, Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 AXIS = "devices"
 
 
 def maybe_initialize_distributed() -> None:
-    """Join a multi-process run when the launcher's environment asks for one."""
+    """Join a multi-process run when the launcher's environment asks for one.
+    Must run before any JAX computation (it fixes the device list)."""
     address = os.environ.get("THEORY_LAB_COORDINATOR")
     if not address:
         return
@@ -38,13 +59,17 @@ def maybe_initialize_distributed() -> None:
     )
 
 
-def mesh():
-    return jax.make_mesh((jax.device_count(),), (AXIS,))
+def mesh() -> Mesh:
+    """All devices on one axis. Auto axis type: `jax.make_mesh` defaults to
+    Explicit axes (sharding in types), under which gathering a batch from the
+    replicated data with seed-sharded indices is an error; with Auto the
+    partitioner places such intermediates itself."""
+    return jax.make_mesh((jax.device_count(),), (AXIS,), axis_types=(AxisType.Auto,))
 
 
 def leading_axis_sharding(size: int) -> NamedSharding | None:
     """Shard a leading axis of `size` over all devices, or None when it does
-    not divide evenly (then everything stays on the default device)."""
+    not divide evenly (or there is one device)."""
     if jax.device_count() == 1 or size % jax.device_count():
         return None
     return NamedSharding(mesh(), P(AXIS))
@@ -54,22 +79,53 @@ def replicated() -> NamedSharding:
     return NamedSharding(mesh(), P())
 
 
+def constrain_leading(tree, sharding: NamedSharding):
+    """Inside `jit`: lay out each leaf's leading axis by `sharding` (a leading
+    axis split over the mesh), for the leaves where it divides evenly; other
+    leaves (scalars, odd sizes) are left to the partitioner."""
+    count = sharding.mesh.size
+
+    def constrain(x):
+        divides = x.ndim and x.shape[0] % count == 0
+        return jax.lax.with_sharding_constraint(x, sharding) if divides else x
+
+    return jax.tree.map(constrain, tree)
+
+
+def _is_key(x) -> bool:
+    return hasattr(x, "dtype") and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
+
+
 def put_replicated(tree):
-    """Place host arrays on every device (each process holds the same values)."""
+    """Place host values on every device of every process, as global arrays.
+
+    Every process must pass the same values (it builds only its own devices'
+    copies). Typed PRNG keys are placed as their key data and re-wrapped."""
     if jax.device_count() == 1:
         return jax.device_put(tree)
     sharding = replicated()
-    return jax.tree.map(
-        lambda x: jax.make_array_from_callback(np.shape(x), sharding, lambda idx: np.asarray(x)[idx]),
-        tree,
-    )
+
+    def put(x):
+        if _is_key(x):
+            impl = jax.random.key_impl(x)
+            return jax.random.wrap_key_data(put(jax.random.key_data(x)), impl=impl)
+        host = np.asarray(x)
+        return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+    return jax.tree.map(put, tree)
 
 
 def to_host(tree):
-    """Gather (possibly multi-process) arrays to numpy on every process."""
-    if jax.process_count() == 1:
-        return jax.device_get(tree)
-    return multihost_utils.process_allgather(tree, tiled=True)
+    """Numpy copies, whole on every process: arrays spread over several
+    processes are all-gathered (every process must call this with the same
+    tree); process-local values are just copied."""
+
+    def get(x):
+        if isinstance(x, jax.Array) and not x.is_fully_addressable:
+            return multihost_utils.process_allgather(x, tiled=True)
+        return jax.device_get(x)
+
+    return jax.tree.map(get, tree)
 
 
 def is_writer() -> bool:

@@ -249,6 +249,12 @@ def init_states(init: Callable, keys, shard: str):
     (or replicated on every device: batch sharding, or seeds that do not
     divide evenly). The keys go in as a global array, as multi-process jit needs."""
     sharding = parallel.leading_axis_sharding(keys.shape[0]) if shard == "seeds" else None
+    if shard == "seeds" and sharding is None and jax.device_count() > 1:
+        warnings.warn(
+            f"{keys.shape[0]} seeds do not divide over {jax.device_count()} devices: every device "
+            "runs every seed (use a multiple of the device count, or Loop(shard='batch'))",
+            stacklevel=3,
+        )
     create = jax.jit(jax.vmap(init), out_shardings=sharding or parallel.replicated())
     return create(parallel.put_replicated(keys))
 
