@@ -1,0 +1,89 @@
+"""Bayes by Backprop on the foundation's trainer: init, step and evaluation.
+
+The step minimises the minibatch free energy F_i / B of `bayes.negative_elbo`
+(Blundell et al. 2015, eq. 8) with fresh weight noise every step
+(`step_key(state)`); the minibatch index i needed by Blundell's KL weights is
+the position of the step within its epoch, which is how `epoch_batches`
+orders the data (M = n // batch_size minibatches an epoch).
+"""
+
+from collections.abc import Callable
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from common.train import TrainState, apply_gradients, new_state, step_key
+from research import bayes
+
+KLSchedule = Literal["uniform", "blundell"]
+
+
+def init_fn(sizes: tuple[int, ...], optimizer: optax.GradientTransformation, sigma_init: float) -> Callable:
+    """init(key) -> TrainState of one seed's Bayesian MLP."""
+
+    def init(key) -> TrainState:
+        params = bayes.mlp_init(key, sizes, sigma_init)
+        return new_state(params, optimizer.init(params), key)
+
+    return init
+
+
+def kl_weight(schedule: KLSchedule, step, num_batches: int):
+    """pi_i of minibatch i = step mod M + 1 (1-based) of its epoch."""
+    if schedule == "uniform":
+        return bayes.kl_weight_uniform(None, num_batches)
+    return bayes.kl_weight_blundell(step % num_batches + 1, num_batches)
+
+
+def elbo_step(
+    optimizer: optax.GradientTransformation,
+    *,
+    num_batches: int,
+    prior: bayes.Prior,
+    mode: bayes.Mode,
+    kl_estimator: bayes.KLEstimator,
+    kl_schedule: KLSchedule = "uniform",
+    likelihood: bayes.Likelihood = "categorical",
+    noise_std: float = 1.0,
+) -> Callable:
+    """step(state, (x, y)) -> (state, metrics) for `common.train.fit`."""
+
+    def step(state: TrainState, batch):
+        x, y = batch
+        weight = kl_weight(kl_schedule, state.step, num_batches)
+
+        def objective(params):
+            return bayes.negative_elbo(
+                params, x, y, step_key(state), weight, prior=prior, mode=mode, kl_estimator=kl_estimator,
+                likelihood=likelihood, noise_std=noise_std,
+            )
+
+        (loss, parts), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
+        state, norms = apply_gradients(state, grads, optimizer)
+        return state, {"loss": loss, "nll": parts["nll"], "kl": parts["kl"], **norms}
+
+    return step
+
+
+def mean_accuracy(params: bayes.BayesMLP, x, y, batch_size: int = 1000):
+    """Test accuracy of the posterior-mean network, in batches of `batch_size`
+    (n must be a multiple of it or smaller than it)."""
+    size = min(batch_size, x.shape[0])
+    xs, ys = x.reshape(-1, size, *x.shape[1:]), y.reshape(-1, size)
+
+    def correct(batch):
+        logits = bayes.mlp_apply(params, batch[0], None, "mean")
+        return jnp.sum(jnp.argmax(logits, -1) == batch[1])
+
+    return jnp.sum(jax.lax.map(correct, (xs, ys))) / x.shape[0]
+
+
+def classifier_evaluation(batch_size: int = 1000) -> Callable:
+    """evaluate(state, (x, y)) -> {"accuracy"} of the posterior mean."""
+
+    def evaluate(state: TrainState, data):
+        return {"accuracy": mean_accuracy(state.params, *data, batch_size=batch_size)}
+
+    return evaluate
