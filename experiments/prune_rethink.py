@@ -20,8 +20,8 @@ for `steps`, Scratch-B for `steps` x min(FLOPs ratio, `scratch_b_max_factor`)
 table). Structured: L1-norm pruning of every hidden layer's neurons (MLP) or
 filters (CNN) at each of `structured_ratios`, giving a smaller network.
 Unstructured: magnitude masks at each of `sparsities`, held in the optimizer
-state. Every (variant, seed) of one architecture and budget is one vmapped
-program.
+state. For one architecture, every (pruning setting, seed) of a variant
+(fine-tuned, Scratch-E, Scratch-B) is one vmapped program.
 """
 
 import dataclasses
@@ -36,7 +36,8 @@ from common import plots
 from common.experiment import Claim, Results
 from common.models import CNN, MLP
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
-from research.pruning import dense_masks
+from common.nn import accuracy as accuracy_of
+from research.pruning import apply_masks, dense_masks
 from research.pruning_flops import network_flops, weight_positions
 from research.pruning_masks import magnitude_masks
 from research.pruning_protocol import protocol_optimizer, run_init
@@ -61,10 +62,10 @@ class Config:
     dataset: Literal["mnist1d", "cifar10"] = "mnist1d"
     models: tuple[str, ...] = ("mlp", "cnn")
     """Which of "mlp" and "cnn" to prune."""
-    mlp_widths: tuple[int, ...] = (128, 128)
-    cnn_channels: tuple[int, ...] = (32, 32, 32)
+    mlp_widths: tuple[int, ...] = (100, 100)
+    cnn_channels: tuple[int, ...] = (16, 16, 16)
     cnn_kernel: int = 5
-    steps: int = 1000
+    steps: int = 600
     """Steps of the large model and of Scratch-E (the paper's 160 epochs)."""
     finetune_fraction: float = 0.25
     """Fine-tuning steps / steps (40 of 160 epochs in the paper)."""
@@ -141,30 +142,41 @@ class Spec:
 def train_specs(name, model, specs, config, data, optimizer, session):
     """Final test accuracy (seeds,) and final params (seeds leading) of every spec.
 
-    All specs (one architecture) x seeds are one vmapped program run for the
-    longest budget; a run whose budget is spent has lr 0 and stays as it ended,
-    so one compile serves every budget (compiling dominates at this scale)."""
+    The specs of one variant (fine-tuned, scratch-E or scratch-B, over all
+    pruning settings of one architecture) x seeds are one vmapped program, run
+    for the longest budget among them; a run whose budget is spent has lr 0 and
+    stays as it ended. Grouping by variant keeps both compiles (one per group)
+    and idle steps (budgets within a group are close) few."""
     n = config.seeds
     base = seed_keys(config.seed, n)
-    keys = jnp.concatenate([jax.vmap(lambda k, t=t: jax.random.fold_in(k, t))(base)
-                            for t in range(len(specs))])
-    stack = lambda *xs: jnp.concatenate(xs)  # noqa: E731
-    init = run_init(
-        optimizer, keys,
-        jax.tree.map(stack, *[s.params for s in specs]), jax.tree.map(stack, *[s.masks for s in specs]),
-        np.repeat([s.lr for s in specs], n), np.repeat([s.steps for s in specs], n),
-        np.repeat([s.decays for s in specs], n),
-    )
-    out = fit(name, init=init, step=supervised_step(model, optimizer),
-              sample_batch=epoch_batches(config.batch_size), data=(data.x_train, data.y_train),
-              loop=Loop(steps=max(s.steps for s in specs), chunk=config.chunk), keys=keys,
-              evaluate=classifier_evaluation(model), eval_data=(data.x_test, data.y_test),
-              session=session)
-    final = out.curve("eval/accuracy")[-1]
-    accuracy = {s.label: final[i * n:(i + 1) * n] for i, s in enumerate(specs)}
-    params = {s.label: jax.tree.map(lambda a, i=i: a[i * n:(i + 1) * n], out.state.params)
-              for i, s in enumerate(specs)}
+    accuracy, params = {}, {}
+    for variant in dict.fromkeys(s.label.split("/")[-1] for s in specs):
+        group = [s for s in specs if s.label.split("/")[-1] == variant]
+        keys = jnp.concatenate([jax.vmap(lambda k, t=t: jax.random.fold_in(k, t))(base)
+                                for t in range(len(group))])
+        stack = lambda *xs: jnp.concatenate(xs)  # noqa: E731
+        init = run_init(
+            optimizer, keys,
+            jax.tree.map(stack, *[s.params for s in group]), jax.tree.map(stack, *[s.masks for s in group]),
+            np.repeat([s.lr for s in group], n), np.repeat([s.steps for s in group], n),
+            np.repeat([s.decays for s in group], n),
+        )
+        out = fit(f"{name}/{variant}", init=init, step=supervised_step(model, optimizer),
+                  sample_batch=epoch_batches(config.batch_size), data=(data.x_train, data.y_train),
+                  loop=Loop(steps=max(s.steps for s in group), chunk=config.chunk), keys=keys,
+                  evaluate=classifier_evaluation(model), eval_data=(data.x_test, data.y_test),
+                  session=session)
+        final = out.curve("eval/accuracy")[-1]
+        for i, s in enumerate(group):
+            accuracy[s.label] = final[i * n:(i + 1) * n]
+            params[s.label] = jax.tree.map(lambda a, i=i: a[i * n:(i + 1) * n], out.state.params)
     return accuracy, params
+
+
+def test_accuracy(model, params, data) -> np.ndarray:
+    """Test accuracy (seeds,) of params with a leading seed axis, without any training."""
+    x, y = jnp.asarray(data.x_test), jnp.asarray(data.y_test)
+    return np.asarray(jax.jit(jax.vmap(lambda p: accuracy_of(model.apply(p, {}, x)[0], y)))(params))
 
 
 def run(config: Config, session) -> Results:
@@ -203,6 +215,8 @@ def run(config: Config, session) -> Results:
             acc, _ = train_specs(f"{kind}/structured{ratio}", small, specs, config, data, optimizer,
                                  session)
             setting = f"structured {ratio:.0%} ({'-'.join(map(str, small_widths))})"
+            rows.append(_row(kind, setting, "pruned, not retrained",
+                             test_accuracy(small, small_params, data), full_flops, flops, 0.0))
             for v in VARIANTS:
                 rows.append(_row(kind, setting, v, acc[v], full_flops, flops, _factor(specs, v, config)))
                 results.arrays[f"{kind}/structured{ratio}/{v}"] = acc[v]
@@ -221,6 +235,9 @@ def run(config: Config, session) -> Results:
         acc_all, _ = train_specs(f"{kind}/unstructured", model, specs, config, data, optimizer, session)
         for s in config.sparsities:
             acc = {v: acc_all[f"{s}/{v}"] for v in VARIANTS}
+            pruned = apply_masks(trained, next(x.masks for x in specs if x.label == f"{s}/fine-tuned"))
+            rows.append(_row(kind, f"unstructured {s:.0%}", "pruned, not retrained",
+                             test_accuracy(model, pruned, data), full_flops, flops_of[s], 0.0))
             for v in VARIANTS:
                 rows.append(_row(kind, f"unstructured {s:.0%}", v, acc[v], full_flops, flops_of[s],
                                  _factor(specs, f"{s}/{v}", config)))
