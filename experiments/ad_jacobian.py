@@ -21,6 +21,7 @@ import numpy as np
 from common import plots
 from common.bench import compiled_costs, time_callable, time_function
 from common.experiment import Claim, Results
+from research import autodiff as AD
 from research import autodiff_jacobian as J
 
 NAME = "ad-jacobian"
@@ -154,7 +155,7 @@ def run(config: Config, session) -> Results:
         for what in ("flops", "seconds"):
             results.scalars[f"{name}/{what}_slope"] = slope(size, fixed[f"{name}/{what}"] / fixed[f"f/{what}"])
     results.notes.append(
-        f"Backend {jax.default_backend()}, device {jax.devices()[0].device_kind}, float32, hidden width "
+        f"Timed on {AD.timing_context()}; float32, hidden width "
         f"{config.hidden}. Costs are normalized by f's before fitting slopes: with n * m fixed, f itself costs "
         "h (n + m), so the raw cost of jacfwd is flat for n << m; per f it grows as n.")
     results.notes.append(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,6 +37,29 @@ TRANSFORM_ORDER = ("f", "jvp", "vjp", "grad", "jacfwd", "jacrev")
 def total_bytes(timing: Timing) -> float:
     """Arguments + outputs + temporaries: the memory one call holds at most."""
     return timing.argument_bytes + timing.output_bytes + timing.temp_bytes
+
+
+def timing_context() -> str:
+    """Where times were taken: backend, device, and on CPU the load average,
+    since other processes on a shared machine inflate wall-clock times."""
+    device = jax.devices()[0]
+    text = f"{jax.default_backend()} ({device.device_kind})"
+    if jax.default_backend() == "cpu":
+        load = os.getloadavg()[0]
+        text += f", {os.cpu_count()} cores, 1-minute load average {load:.1f} when the run ended"
+    return text
+
+
+def fastest_of(repeats: int = 5, min_seconds: float = 0.05) -> Measure:
+    """A measure reporting the minimum over repeats as `seconds`: on a shared machine the minimum estimates the
+    uncontended cost, where a median carries other processes' load. Timing
+    continues past `repeats` until `min_seconds` of samples are collected."""
+
+    def measure(fn: Callable, *args: Any) -> Timing:
+        timing = time_function(fn, *args, repeats=repeats, min_seconds=min_seconds)
+        return dataclasses.replace(timing, seconds=timing.min_seconds)
+
+    return measure
 
 
 def _as_tuple(argnums: int | Sequence[int]) -> tuple[int, ...]:
@@ -176,6 +200,7 @@ def cost_table(
     repeats: int = 5,
     max_jacobian_passes: int = 4096,
     measure: Measure | None = None,
+    include: Sequence[str] = TRANSFORM_ORDER,
 ) -> list[CostRow]:
     """Time, FLOPs and memory of f, jvp, vjp, grad, jacfwd and jacrev of
     `f(*example_args)` with respect to `example_args[argnums]`, with ratios to f.
@@ -183,19 +208,21 @@ def cost_table(
     `measure(fn, *args) -> Timing` does the timing; by default
     `common.bench.time_function` with `repeats` timed calls. Skipped rows (a
     Jacobian too large to form) carry NaN costs and the reason in `note`.
+    `include` picks transforms (f is always measured: the ratios need it).
     """
     measure = measure or (lambda fn, *args: time_function(fn, *args, repeats=repeats))
     transforms = derivative_transforms(f, *example_args, argnums=argnums)
     jacobians, skipped = jacobian_transforms(
         f, *example_args, argnums=argnums, max_jacobian_passes=max_jacobian_passes
     )
-    costs = [(t.name, measure(t.fn, *t.args), t.note) for t in transforms + jacobians]
+    wanted = {"f", *include}
+    costs = [(t.name, measure(t.fn, *t.args), t.note) for t in transforms + jacobians if t.name in wanted]
     nan = Timing(
         compile_seconds=math.nan, seconds=math.nan, min_seconds=math.nan, repeats=0,
         flops=math.nan, bytes_accessed=math.nan, temp_bytes=math.nan,
         argument_bytes=math.nan, output_bytes=math.nan,
     )
-    costs += [(name, nan, note) for name, note in skipped]
+    costs += [(name, nan, note) for name, note in skipped if name in wanted]
     costs.sort(key=lambda row: TRANSFORM_ORDER.index(row[0]))
     base = costs[0][1]
     return [
