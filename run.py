@@ -104,8 +104,11 @@ def run_experiment(module, argv: list[str]) -> int:
     except DataError as error:
         _remove_created(created)
         raise UsageError(str(error)) from None
-    print((folder / "report.md").read_text().split("## Config")[0].strip())
-    print(f"\n{module.NAME}: {seconds:.1f} s, run folder {folder}")
+    from common.parallel import is_writer
+
+    if is_writer():  # only process 0 wrote the report
+        print((folder / "report.md").read_text().split("## Config")[0].strip())
+        print(f"\n{module.NAME}: {seconds:.1f} s, run folder {folder}")
     return 0
 
 
