@@ -4,8 +4,9 @@ Pure functions: the SELU activation, the moment map g of a SELU layer in
 closed form (paper eq. (4), (5)), the Newton solver that derives lambda and
 alpha from a desired fixed point, the Jacobian of g and its spectral norm
 (Theorem 1's contraction), alpha dropout (paper Section 4, "New Dropout
-Technique") and a probe that pushes a batch through a stack of random dense
-layers to record per-layer activation statistics.
+Technique"), a probe that pushes a batch through a stack of random dense
+layers to record per-layer activation statistics, and the deep equal-width
+network of the paper's Figure 1.
 
 Notation follows the paper: a unit's inputs have mean ``mu`` and variance
 ``nu``; the incoming weights have sum ``omega = sum_i w_i`` and squared sum
@@ -19,13 +20,15 @@ under ``jax.enable_x64``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import erfc
 
-from common.nn import SELU_ALPHA, SELU_LAMBDA
+from common.models import batchnorm, batchnorm_init, dense_init
+from common.nn import ACTIVATIONS, SELU_ALPHA, SELU_LAMBDA
 
 # The paper's constants for the fixed point (mu, nu) = (0, 1) with
 # (omega, tau) = (0, 1) (its Section 3, 32 digits); solve_selu_params derives them.
@@ -253,3 +256,70 @@ def propagate_depth_statistics(
 
     _, (mean, std, histogram) = jax.lax.scan(layer, x_BxD, jnp.arange(depth))
     return DepthStatistics(mean, std, histogram)
+
+
+@dataclass(frozen=True)
+class DeepMLP:
+    """The paper's Figure 1 network: ``depth`` hidden layers of one width.
+
+    Same interface as ``common.models.MLP`` (``init_variables`` / ``apply``),
+    differing where Figure 1 needs it:
+    - the hidden layers are stacked and run by one ``lax.scan``, so compile
+      time does not grow with depth (common's MLP unrolls its layers);
+    - BatchNorm comes after the activation, as in the reference code
+      (bioinf-jku/SNNs figure1/run.py: dense with activation, then BN);
+    - ``alpha_dropout`` > 0 applies alpha dropout after every hidden layer
+      (paper Section 4, the SNN's dropout).
+    The output layer is Xavier-initialized (the reference's TF default).
+    Params: {"input": {"w", "b"}, "hidden": {"w": (depth-1, W, W), "b": (depth-1, W)},
+    "output": {"w", "b"}[, "bn": {"scale", "bias"} (depth, W)]}.
+    """
+
+    depth: int
+    width: int
+    num_outputs: int
+    activation: str = "selu"
+    init: str = "lecun"
+    batchnorm: bool = False
+    alpha_dropout: float = 0.0
+
+    def init_variables(self, key, x):
+        fan_in = x.reshape(x.shape[0], -1).shape[1]
+        key_in, key_hidden, key_out = jax.random.split(key, 3)
+        hidden_keys = jax.random.split(key_hidden, self.depth - 1)
+        params = {
+            "input": dense_init(key_in, fan_in, self.width, self.init),
+            "hidden": jax.vmap(lambda k: dense_init(k, self.width, self.width, self.init))(hidden_keys),
+            "output": dense_init(key_out, self.width, self.num_outputs, "xavier"),
+        }
+        if not self.batchnorm:
+            return params, {}
+        bn_params, bn_state = batchnorm_init(self.width)
+        stack = lambda a: jnp.stack([a] * self.depth)  # noqa: E731
+        params["bn"] = jax.tree.map(stack, bn_params)
+        return params, {"bn": jax.tree.map(stack, bn_state)}
+
+    def apply(self, params, state, x, *, train: bool = False, key=None):
+        activation = ACTIVATIONS[self.activation]
+        dropping = train and self.alpha_dropout > 0.0
+        keys = jax.random.split(key, self.depth) if dropping else jnp.zeros((self.depth,))
+        bn_params = params.get("bn", jnp.zeros((self.depth,)))
+        bn_state = state.get("bn", jnp.zeros((self.depth,)))
+
+        def block(h, layer, layer_bn_params, layer_bn_state, layer_key):
+            h = activation(h @ layer["w"] + layer["b"])
+            if self.batchnorm:
+                h, layer_bn_state = batchnorm(layer_bn_params, layer_bn_state, h, train=train)
+            if dropping:
+                h = alpha_dropout(layer_key, h, self.alpha_dropout)
+            return h, layer_bn_state
+
+        first = jax.tree.map(lambda a: a[0], (bn_params, bn_state, keys))
+        h, bn_first = block(x.reshape(x.shape[0], -1), params["input"], *first)
+        rest = jax.tree.map(lambda a: a[1:], (bn_params, bn_state, keys))
+        h, bn_rest = jax.lax.scan(lambda h, layer: block(h, *layer), h, (params["hidden"], *rest))
+        logits = h @ params["output"]["w"] + params["output"]["b"]
+        if not self.batchnorm:
+            return logits, state
+        new_bn = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), bn_first, bn_rest)
+        return logits, {"bn": new_bn}
