@@ -180,7 +180,7 @@ def figures(results: Results, directory) -> None:
         names = [k.split("/", 1)[1] for k in results.arrays if k.startswith(f"depth{depth}/") and k[-5:] != "/step"]
         for index, name in enumerate(names):
             plots.seed_band(ax, step, results.arrays[f"depth{depth}/{name}"], name, color=f"C{index}")
-        ax.set(xlabel="SGD step", ylabel="training loss", title=f"depth {depth}", yscale="log")
+        ax.set(xlabel="SGD step", ylabel="training loss (mean of each chunk)", title=f"depth {depth}")
     axes[0, 0].legend()
     plots.save(fig, directory, "training_loss", **results.arrays)
 
