@@ -93,7 +93,7 @@ def test_foundation_cnn_positions_follow_the_conv_arithmetic():
 
     model = CNN((25, 25, 25), 10)
     x = jnp.zeros((1, 40))
-    params, _ = model.init_variables(jax.random.key(0), x)
+    params, _ = jax.jit(model.init_variables)(jax.random.key(0), x)
     apply = lambda p, x: model.apply(p, {}, x)[0]  # noqa: E731
     assert weight_positions(apply, params, x) == [19, 9, 4, 1]
     hand = 2 * (19 * 5 * 1 * 25 + 9 * 5 * 25 * 25 + 4 * 5 * 25 * 25 + 100 * 10)

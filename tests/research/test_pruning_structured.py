@@ -130,7 +130,7 @@ def test_foundation_models_pruned_equal_masked(kind):
         big = MLP((32, 32), 10) if kind == "mlp" else CNN((12, 12, 12), 10)
         small_model = MLP((16, 16), 10) if kind == "mlp" else CNN((6, 6, 6), 10)
         # init draws float32 weights (and its conv refuses a float64 example): cast after
-        params, _ = big.init_variables(jax.random.key(0), x.astype(jnp.float32))
+        params, _ = jax.jit(big.init_variables)(jax.random.key(0), x.astype(jnp.float32))
         params = jax.tree.map(lambda a: a.astype(jnp.float64), params)
 
         @jax.jit
