@@ -1,6 +1,6 @@
 """Activation statistics through a deep random network: collapse, saturation, self-normalization.
 
-    python run.py selu-depth --preset quick     # depth 64, 2 seeds, batch 500: ~27 s of CPU
+    python run.py selu-depth --preset quick     # depth 64, 2 seeds, batch 500: ~18 s of CPU
     python run.py selu-depth --preset paper     # depth 128, 10 seeds, the notes' batch of 1000
 
 The notes' experiment (from CS231n): a batch of 1000 inputs x ~ N(0, 1) of
@@ -46,7 +46,7 @@ STUDY = "selu"
 PAPER = "CS231n (in the notes); Klambauer et al. 2017, Self-Normalizing Neural Networks"
 REPRODUCES = ("per-layer activation std: tanh with 0.01 N(0,1) weights collapses x0.224 a layer; "
               "SELU with LeCun normal stays within [0.8, 1.25] to depth 64")
-QUICK_SECONDS = 30
+QUICK_SECONDS = 25
 
 
 @dataclass(frozen=True)

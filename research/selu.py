@@ -3,7 +3,7 @@
 Pure functions: the SELU activation, the moment map g of a SELU layer in
 closed form (paper eq. (4), (5)), the Newton solver that derives lambda and
 alpha from a desired fixed point, the Jacobian of g and its spectral norm
-(Theorem 1's contraction), alpha dropout (paper Section 4, "New Dropout
+(Theorem 1's contraction), alpha dropout (the paper's "New Dropout
 Technique"), a probe that pushes a batch through a stack of random dense
 layers to record per-layer activation statistics, and the deep equal-width
 network of the paper's Figure 1.
@@ -31,7 +31,7 @@ from common.models import batchnorm, batchnorm_init, dense_init
 from common.nn import ACTIVATIONS, SELU_ALPHA, SELU_LAMBDA
 
 # The paper's constants for the fixed point (mu, nu) = (0, 1) with
-# (omega, tau) = (0, 1) (its Section 3, 32 digits); solve_selu_params derives them.
+# (omega, tau) = (0, 1), to the 32 digits the paper prints; solve_selu_params derives them.
 LAMBDA_01, ALPHA_01 = SELU_LAMBDA, SELU_ALPHA
 
 
@@ -50,7 +50,7 @@ class Moments(NamedTuple):
 
 
 def selu(x: jax.Array, lam: float = LAMBDA_01, alpha: float = ALPHA_01) -> jax.Array:
-    """Scaled exponential linear unit, paper eq. (2), with any (lam, alpha).
+    """Scaled exponential linear unit, with any (lam, alpha).
 
     ``common.nn.selu`` is this function at the paper's constants; the
     parameters are here for the other fixed points (e.g. (-0.1, 2)).
@@ -109,7 +109,7 @@ def moment_map_jacobian(
     lam: jax.Array | float = LAMBDA_01,
     alpha: jax.Array | float = ALPHA_01,
 ) -> jax.Array:
-    """The 2x2 Jacobian d(mu~, nu~) / d(mu, nu) of the moment map (paper eq. (7))."""
+    """The 2x2 Jacobian d(mu~, nu~) / d(mu, nu) of the moment map (Theorem 1 bounds its norm)."""
 
     def g(moments_2):
         return jnp.stack(moment_map(moments_2[0], moments_2[1], omega, tau, lam, alpha))
@@ -180,7 +180,7 @@ def alpha_dropout_affine(
     mean: float = 0.0,
     var: float = 1.0,
 ) -> AlphaDropoutAffine:
-    """a and b that restore (mean, var) after dropping to alpha' (paper Section 4).
+    """a and b that restore (mean, var) after dropping to alpha' ("New Dropout Technique").
 
     Dropped units are set to alpha' = -lam * alpha, SELU's limit for
     x -> -inf. With keep probability q = 1 - rate,
@@ -243,7 +243,7 @@ def propagate_depth_statistics(
     h_l = activation(h_{l-1} @ W_l); the statistics are over all batch rows and
     units of h_l. One ``lax.scan`` over layers, so depth 64+ compiles once.
     This is the CS231n experiment of the notes (tanh, W ~ 0.01 N(0,1)) and the
-    SELU / LeCun normal check of the paper's Section 3.
+    SELU / LeCun normal initialization check of the paper.
     """
     width = x_BxD.shape[-1]
 
@@ -269,7 +269,7 @@ class DeepMLP:
     - BatchNorm comes after the activation, as in the reference code
       (bioinf-jku/SNNs figure1/run.py: dense with activation, then BN);
     - ``alpha_dropout`` > 0 applies alpha dropout after every hidden layer
-      (paper Section 4, the SNN's dropout).
+      (the paper's "New Dropout Technique", the SNN's dropout).
     The output layer is Xavier-initialized (the reference's TF default).
     Params: {"input": {"w", "b"}, "hidden": {"w": (depth-1, W, W), "b": (depth-1, W)},
     "output": {"w", "b"}[, "bn": {"scale", "bias"} (depth, W)]}.

@@ -10,7 +10,7 @@ from scipy.special import erfc
 from common import nn
 from research import selu as S
 
-# The paper's constants (Section 3), 32 significant digits.
+# The paper's constants, 32 significant digits as printed.
 LAMBDA = 1.0507009873554804934193349852946
 ALPHA = 1.6732632423543772848170429916717
 
