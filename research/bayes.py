@@ -311,10 +311,11 @@ def signal_to_noise(params: BayesMLP) -> tuple[jax.Array, ...]:
 
 def snr_masks(params: BayesMLP, fraction: float) -> tuple[jax.Array, ...]:
     """Keep-masks removing exactly round(fraction * n) of the n weights with the
-    lowest signal-to-noise ratio, ranked over all layers together."""
+    lowest signal-to-noise ratio, ranked over all layers together. `fraction`
+    may be traced (one compiled program for a sweep of fractions)."""
     snr = signal_to_noise(params)
     flat = jnp.concatenate([s.ravel() for s in snr])
-    num_removed = round(fraction * flat.size)
+    num_removed = jnp.round(fraction * flat.size)
     rank = jnp.argsort(jnp.argsort(flat))  # 0 for the lowest SNR; ties broken by position
     keep = rank >= num_removed
     boundaries = list(itertools.accumulate(s.size for s in snr))[:-1]
