@@ -216,10 +216,14 @@ def field_eigenvalues(field: Field, g_params, d_params, batch, mode: str = "fwd"
     return jnp.linalg.eigvals(field_jacobian(field, g_params, d_params, batch, mode))
 
 
-def leading_eigenvalues(field: Field, g_params, d_params, batch, k: int = 6) -> np.ndarray:
-    """The k eigenvalues of largest real part, matrix-free (ARPACK on Jacobian-vector products).
+def leading_eigenvalues(
+    field: Field, g_params, d_params, batch, k: int = 6, tol: float = 0.0, maxiter: int | None = None
+) -> np.ndarray:
+    """The eigenvalues of largest real part, matrix-free (ARPACK on Jacobian-vector products).
 
     For games too large for a dense Jacobian; runs on the host, not under jit.
+    Returns up to k values, largest real part first: if ARPACK stops before all
+    k converge, the converged ones (possibly none).
     """
     v, point = flat_field(field, g_params, d_params, batch)
     jvp = jax.jit(lambda t: jax.jvp(v, (point,), (t.astype(point.dtype),))[1])
@@ -227,5 +231,9 @@ def leading_eigenvalues(field: Field, g_params, d_params, batch, k: int = 6) -> 
     op = scipy.sparse.linalg.LinearOperator(
         (n, n), matvec=lambda t: np.asarray(jvp(jnp.asarray(t))), dtype=np.dtype(point.dtype)
     )
-    values = scipy.sparse.linalg.eigs(op, k=k, which="LR", return_eigenvectors=False)
+    try:
+        values = scipy.sparse.linalg.eigs(
+            op, k=k, which="LR", tol=tol, maxiter=maxiter, return_eigenvectors=False)
+    except scipy.sparse.linalg.ArpackNoConvergence as error:
+        values = error.eigenvalues
     return values[np.argsort(-values.real)]
