@@ -95,6 +95,11 @@ PRESETS = {
 }
 
 
+def batched(fn):
+    """jit(vmap(fn)): one compile, where an eager vmap compiles every primitive on its own."""
+    return jax.jit(jax.vmap(fn))
+
+
 def make_model(config: Config, num_classes: int):
     if config.model == "mlp":
         return MLP(config.mlp_widths, num_classes)
@@ -110,17 +115,17 @@ def run(config: Config, session) -> Results:
     x1 = data.x_train[:1]
     # both lr chains start from the same inits
     seeds = seed_keys(config.seed, n)
-    init_one = jax.vmap(lambda k: model.init_variables(k, x1)[0])(seeds)
+    init_one = batched(lambda k: model.init_variables(k, x1)[0])(seeds)
     init = jax.tree.map(lambda a: jnp.concatenate([a] * n_lr), init_one)
     lrs = np.repeat(config.learning_rates, n)
 
     # run keys (lr, seed), lr-major; variant t of a round folds in t
-    chain_keys = jnp.concatenate([jax.vmap(lambda k, i=i: jax.random.fold_in(k, 100 + i))(seeds)
+    chain_keys = jnp.concatenate([batched(lambda k, i=i: jax.random.fold_in(k, 100 + i))(seeds)
                                   for i in range(n_lr)])
 
     def train(name, variants):
         """Train [(params, masks)] per variant (each lr x seed); final accuracy and params."""
-        keys = jnp.concatenate([jax.vmap(lambda k, t=t: jax.random.fold_in(k, t))(chain_keys)
+        keys = jnp.concatenate([batched(lambda k, t=t: jax.random.fold_in(k, t))(chain_keys)
                                 for t in range(len(variants))])
         runs = keys.shape[0]
         cat = lambda *xs: jnp.concatenate(xs)  # noqa: E731
@@ -136,19 +141,19 @@ def run(config: Config, session) -> Results:
         trained = jax.tree.map(lambda a: a[: n_lr * n], out.state.params)  # the first variant's
         return acc, trained
 
-    masks = jax.vmap(dense_masks)(init)
+    masks = batched(dense_masks)(init)
     dense_acc, trained = train("dense", [(init, masks)])
     sparsities = [0.0, *imp_sparsities(config.rate, config.rounds)]
     accuracy = np.zeros((n_lr, len(VARIANTS), len(sparsities), n))
     accuracy[:, :, 0] = dense_acc[0][:, None, :]
     for r, s in enumerate(sparsities[1:], start=1):
-        masks, ticket = jax.vmap(lambda t, i, m, s=s: imp_step(t, i, m, s, config.scope))(
+        masks, ticket = batched(lambda t, i, m, s=s: imp_step(t, i, m, s, config.scope))(
             trained, init, masks)
-        fresh = jax.vmap(lambda k, r=r: model.init_variables(jax.random.fold_in(k, 1000 + r), x1)[0])(
+        fresh = batched(lambda k, r=r: model.init_variables(jax.random.fold_in(k, 1000 + r), x1)[0])(
             seeds)
         reinit = random_reinit(jax.tree.map(lambda a: jnp.concatenate([a] * n_lr), fresh), masks)
-        shuffle_keys = jax.vmap(lambda k, r=r: jax.random.fold_in(k, 2000 + r))(chain_keys)
-        random_m, random_p = jax.vmap(random_pruning)(shuffle_keys, init, masks)
+        shuffle_keys = batched(lambda k, r=r: jax.random.fold_in(k, 2000 + r))(chain_keys)
+        random_m, random_p = batched(random_pruning)(shuffle_keys, init, masks)
         acc, trained = train(f"round{r}", [(ticket, masks), (reinit, masks), (random_p, random_m)])
         accuracy[:, :, r] = acc.transpose(1, 0, 2)
     return _results(config, np.array(sparsities), accuracy)
@@ -180,6 +185,8 @@ def _results(config: Config, sparsities, accuracy) -> Results:
         results.scalars[f"{tag}_lr/best_high"] = float(accuracy[i, :, high].mean(axis=(0, 2)).max())
     s = results.scalars
     s["lr_gap_shrink"] = s["small_lr/ticket_minus_reinit"] - s["large_lr/ticket_minus_reinit"]
+    s["lr_gap_shrink_beyond_spread"] = s["lr_gap_shrink"] - float(np.hypot(
+        s["small_lr/ticket_minus_reinit_std"], s["large_lr/ticket_minus_reinit_std"]))
     s["large_lr/gap_beyond_spread"] = (s["large_lr/ticket_minus_reinit"]
                                        - s["large_lr/ticket_minus_reinit_std"])
     results.tables["Test accuracy (mean over seeds) by sparsity"] = rows
@@ -193,6 +200,8 @@ def _results(config: Config, sparsities, accuracy) -> Results:
         f"lr {large:g}: ticket - reinit = {s['large_lr/ticket_minus_reinit']:+.3f} "
         f"({s['large_lr/ticket_minus_reinit_std']:.3f}), ticket - random mask = "
         f"{s['large_lr/ticket_minus_random_mask']:+.3f}; dense {s['large_lr/dense']:.3f}.",
+        f"Gap shrink from lr {small:g} to {large:g}: {s['lr_gap_shrink']:+.3f} "
+        f"(seed spread {s['lr_gap_shrink'] - s['lr_gap_shrink_beyond_spread']:.3f}).",
     ]
     return results
 
@@ -219,9 +228,9 @@ CLAIMS = [
           fmt="{:+.3f}"),
     Claim("small lr, high sparsity: the ticket beats a random mask", "ticket > random",
           lambda r: r.scalars["small_lr/ticket_minus_random_mask"], lambda v: v > 0, fmt="{:+.3f}"),
-    Claim("Liu et al. Sec. 6: the ticket's edge over reinit shrinks at the larger lr "
-          "(gap small lr - gap large lr > 0)", "shrinks", lambda r: r.scalars["lr_gap_shrink"],
-          lambda v: v > 0, fmt="{:+.3f}"),
+    Claim("Liu et al. Sec. 6: the ticket's edge over reinit shrinks at the larger lr, by more "
+          "than the seed spread (gap small lr - gap large lr - spread > 0)", "shrinks",
+          lambda r: r.scalars["lr_gap_shrink_beyond_spread"], lambda v: v > 0, fmt="{:+.3f}"),
     Claim("Liu et al. Sec. 6: at the larger lr the ticket is no better than reinit "
           "(gap - seed std <= 0)", "no better", lambda r: r.scalars["large_lr/gap_beyond_spread"],
           lambda v: v <= 0, fmt="{:+.3f}"),

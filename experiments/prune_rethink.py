@@ -115,6 +115,11 @@ PRESETS = {
 }
 
 
+def batched(fn):
+    """jit(vmap(fn)): one compile, where an eager vmap compiles every primitive on its own."""
+    return jax.jit(jax.vmap(fn))
+
+
 def make_model(config: Config, kind: str, num_classes: int, widths=None):
     if kind == "mlp":
         return MLP(tuple(widths or config.mlp_widths), num_classes)
@@ -152,7 +157,7 @@ def train_specs(name, model, specs, config, data, optimizer, session):
     accuracy, params = {}, {}
     for variant in dict.fromkeys(s.label.split("/")[-1] for s in specs):
         group = [s for s in specs if s.label.split("/")[-1] == variant]
-        keys = jnp.concatenate([jax.vmap(lambda k, t=t: jax.random.fold_in(k, t))(base)
+        keys = jnp.concatenate([batched(lambda k, t=t: jax.random.fold_in(k, t))(base)
                                 for t in range(len(group))])
         stack = lambda *xs: jnp.concatenate(xs)  # noqa: E731
         init = run_init(
@@ -173,10 +178,10 @@ def train_specs(name, model, specs, config, data, optimizer, session):
     return accuracy, params
 
 
-def test_accuracy(model, params, data) -> np.ndarray:
+def accuracy_without_training(model, params, data) -> np.ndarray:
     """Test accuracy (seeds,) of params with a leading seed axis, without any training."""
     x, y = jnp.asarray(data.x_test), jnp.asarray(data.y_test)
-    return np.asarray(jax.jit(jax.vmap(lambda p: accuracy_of(model.apply(p, {}, x)[0], y)))(params))
+    return np.asarray(batched(lambda p: accuracy_of(model.apply(p, {}, x)[0], y))(params))
 
 
 def run(config: Config, session) -> Results:
@@ -189,11 +194,11 @@ def run(config: Config, session) -> Results:
     ft_lr = config.learning_rate * config.finetune_lr_factor
     for kind in config.models:
         model = make_model(config, kind, data.num_classes)
-        init_params = jax.vmap(lambda k, m=model: m.init_variables(k, x1)[0])(seeds)
+        init_params = batched(lambda k, m=model: m.init_variables(k, x1)[0])(seeds)
         one = jax.tree.map(lambda a: a[0], init_params)
         positions = weight_positions(lambda p, x, m=model: m.apply(p, {}, x)[0], one, x1)
         full_flops = network_flops(one, positions)
-        dense = Spec("large", init_params, jax.vmap(dense_masks)(init_params),
+        dense = Spec("large", init_params, batched(dense_masks)(init_params),
                      config.learning_rate, config.steps, True)
         acc, final = train_specs(f"{kind}/large", model, [dense], config, data, optimizer, session)
         trained = final["large"]
@@ -201,14 +206,14 @@ def run(config: Config, session) -> Results:
         results.arrays[f"{kind}/large"] = acc["large"]
 
         for ratio in config.structured_ratios:
-            keep = jax.vmap(lambda p, r=ratio: l1_keep_indices(p["layers"], r))(trained)
-            small_params = jax.vmap(lambda p, k: {"layers": prune_units(p["layers"], k)})(trained, keep)
+            keep = batched(lambda p, r=ratio: l1_keep_indices(p["layers"], r))(trained)
+            small_params = batched(lambda p, k: {"layers": prune_units(p["layers"], k)})(trained, keep)
             small_widths = [k.shape[-1] for k in keep]
             small = make_model(config, kind, data.num_classes, small_widths)
-            fresh = jax.vmap(lambda k, m=small: m.init_variables(jax.random.fold_in(k, 1), x1)[0])(seeds)
+            fresh = batched(lambda k, m=small: m.init_variables(jax.random.fold_in(k, 1), x1)[0])(seeds)
             flops = network_flops(jax.tree.map(lambda a: a[0], fresh), positions)
             factor = min(full_flops / flops, config.scratch_b_max_factor)
-            masks = jax.vmap(dense_masks)(fresh)
+            masks = batched(dense_masks)(fresh)
             specs = [Spec("fine-tuned", small_params, masks, ft_lr, ft_steps, False),
                      Spec("scratch-E", fresh, masks, config.learning_rate, config.steps, True),
                      Spec("scratch-B", fresh, masks, config.learning_rate, budget(config, factor), True)]
@@ -216,16 +221,16 @@ def run(config: Config, session) -> Results:
                                  session)
             setting = f"structured {ratio:.0%} ({'-'.join(map(str, small_widths))})"
             rows.append(_row(kind, setting, "pruned, not retrained",
-                             test_accuracy(small, small_params, data), full_flops, flops, 0.0))
+                             accuracy_without_training(small, small_params, data), full_flops, flops, 0.0))
             for v in VARIANTS:
                 rows.append(_row(kind, setting, v, acc[v], full_flops, flops, _factor(specs, v, config)))
                 results.arrays[f"{kind}/structured{ratio}/{v}"] = acc[v]
             _gap_scalars(results, f"{kind}/structured{ratio}", acc)
 
         specs, flops_of = [], {}
-        fresh = jax.vmap(lambda k, m=model: m.init_variables(jax.random.fold_in(k, 2), x1)[0])(seeds)
+        fresh = batched(lambda k, m=model: m.init_variables(jax.random.fold_in(k, 2), x1)[0])(seeds)
         for s in config.sparsities:
-            masks = jax.vmap(lambda p, s=s: magnitude_masks(p, s, config.scope))(trained)
+            masks = batched(lambda p, s=s: magnitude_masks(p, s, config.scope))(trained)
             flops_of[s] = network_flops(one, positions, jax.tree.map(lambda a: a[0], masks))
             factor = min(full_flops / flops_of[s], config.scratch_b_max_factor)
             specs += [Spec(f"{s}/fine-tuned", trained, masks, ft_lr, ft_steps, False),
@@ -237,7 +242,7 @@ def run(config: Config, session) -> Results:
             acc = {v: acc_all[f"{s}/{v}"] for v in VARIANTS}
             pruned = apply_masks(trained, next(x.masks for x in specs if x.label == f"{s}/fine-tuned"))
             rows.append(_row(kind, f"unstructured {s:.0%}", "pruned, not retrained",
-                             test_accuracy(model, pruned, data), full_flops, flops_of[s], 0.0))
+                             accuracy_without_training(model, pruned, data), full_flops, flops_of[s], 0.0))
             for v in VARIANTS:
                 rows.append(_row(kind, f"unstructured {s:.0%}", v, acc[v], full_flops, flops_of[s],
                                  _factor(specs, f"{s}/{v}", config)))

@@ -40,7 +40,10 @@ def network_flops(weights, positions, masks=None) -> int:
     counts only kept weights, as for an unstructured-pruned network.
     """
     ws = [w for w in jax.tree.leaves(weights) if is_prunable(w)]
-    ms = [None] * len(ws) if masks is None else [m for m in jax.tree.leaves(masks) if is_prunable(m)]
+    if masks is None:
+        ms = [None] * len(ws)
+    else:
+        ms = [m for m in jax.tree.leaves(masks) if is_prunable(m)]
     if len(positions) != len(ws):
         raise ValueError(f"{len(positions)} position counts for {len(ws)} weight layers")
     return sum(

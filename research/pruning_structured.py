@@ -99,7 +99,8 @@ def unit_masks(layers, keep) -> list[dict]:
     outgoing rows, so the masked network equals the small one for any activation
     (also those with f(0) != 0).
     """
-    masks = [jax.tree.map(lambda p: jnp.ones(jnp.shape(p), dtype=bool), dict(l)) for l in layers]
+    masks = [jax.tree.map(lambda p: jnp.ones(jnp.shape(p), dtype=bool), dict(layer))
+             for layer in layers]
     for i, idx in enumerate(keep):
         n_out = _n_out(layers[i])
         alive = jnp.zeros(n_out, dtype=bool).at[idx].set(True)

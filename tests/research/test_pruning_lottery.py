@@ -29,7 +29,7 @@ def test_imp_rounds_nested_exact_and_rewound():
     for r, s in enumerate(imp_sparsities(0.5, 4)):
         # A stand-in for training: a different weight draw each round.
         trained = [dict(layer, w=w) for layer, w in
-                   zip(trained, [l["w"] for l in _params(r + 1)])]
+                   zip(trained, [fresh["w"] for fresh in _params(r + 1)])]
         new_masks, ticket = step(trained, init, masks, s, "layer")
         for old, new in zip(masks, new_masks):
             assert not np.any(np.asarray(new["w"]) & ~np.asarray(old["w"]))  # nested

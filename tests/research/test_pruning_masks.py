@@ -21,7 +21,8 @@ def _params(seed):
     """numpy draws: no per-shape XLA compiles for eager random ops on a shared CPU."""
     rng = np.random.default_rng(seed)
     return [
-        {"w": jnp.asarray(rng.normal(size=s), jnp.float32), "b": jnp.asarray(rng.normal(size=s[-1:]))}
+        {"w": jnp.asarray(rng.normal(size=s), jnp.float32),
+         "b": jnp.asarray(rng.normal(size=s[-1:]), jnp.float32)}
         for s in SHAPES
     ]
 
@@ -50,7 +51,8 @@ def test_global_scope_matches_numpy_threshold(s):
     k = n_pruned(s, all_w.size)
     threshold = np.sort(all_w)[k]  # continuous weights: no ties, so |w| >= threshold is kept
     for layer, m in zip(params, masks):
-        np.testing.assert_array_equal(np.asarray(m["w"]), np.abs(np.asarray(layer["w"])) >= threshold)
+        want = np.abs(np.asarray(layer["w"])) >= threshold
+        np.testing.assert_array_equal(np.asarray(m["w"]), want)
     np.testing.assert_allclose(float(sparsity(masks)), k / all_w.size, rtol=0, atol=1e-7)
     # Global pruning gives different layers different rates.
     assert len({round(float(x), 3) for x in layer_sparsities(masks)}) > 1
@@ -66,7 +68,8 @@ def test_iterative_masks_are_nested_even_when_pruned_weights_are_large():
     """Entries pruned before stay pruned although their (stale) magnitude is the largest."""
     params = _params(2)
     first = magnitude_masks(params, 0.5)
-    inflated = [dict(l, w=jnp.where(m["w"], l["w"], 100.0)) for l, m in zip(params, first)]
+    inflated = [dict(layer, w=jnp.where(m["w"], layer["w"], 100.0))
+                for layer, m in zip(params, first)]
     second = magnitude_masks(inflated, 0.8, masks=first)
     for a, b in zip(first, second):
         assert not np.any(np.asarray(b["w"]) & ~np.asarray(a["w"]))

@@ -63,7 +63,8 @@ def test_pruned_mlp_equals_masked_mlp(act):
             keep = l1_keep_indices(layers, [0.5, 0.25])
             small = prune_units(layers, keep)
             masked = apply_masks(layers, unit_masks(layers, keep))
-            return small, _mlp_apply(small, x, act), _mlp_apply(masked, x, act), _mlp_apply(layers, x, act)
+            outs = [_mlp_apply(net, x, act) for net in (small, masked, layers)]
+            return small, *outs
 
         small, got, want, dense = outputs(layers)
         assert widths(small) == [16, 18, 4]
@@ -109,7 +110,7 @@ def test_structured_pruning_vmaps_over_seeds():
     """Per-seed kept units differ, but the small shapes agree, so seeds stay one program."""
     stacked = jax.tree.map(lambda *xs: jnp.stack([jnp.asarray(x, jnp.float32) for x in xs]),
                            *[_mlp(np.random.default_rng(s), [6, 20, 3]) for s in range(3)])
-    small = jax.jit(jax.vmap(lambda l: prune_units(l, l1_keep_indices(l, 0.5))))(stacked)
+    small = jax.jit(jax.vmap(lambda ls: prune_units(ls, l1_keep_indices(ls, 0.5))))(stacked)
     assert small[0]["w"].shape == (3, 6, 10) and small[1]["w"].shape == (3, 10, 3)
     assert not np.allclose(np.asarray(small[0]["w"][0]), np.asarray(small[0]["w"][1]))
 
