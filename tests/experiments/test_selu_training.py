@@ -8,7 +8,8 @@ from experiments import selu_training as E
 
 
 def test_selu_training_shrunk_run(tmp_path):
-    config = E.Config(seeds=2, depths=(8, 32), steps=60, chunk=20, alpha_dropout=0.05)
+    # One depth, narrow layers: compiling the program (init and chunk) is most of the cost.
+    config = E.Config(seeds=2, depths=(32,), width=16, steps=60, chunk=20, alpha_dropout=0.05)
     results = E.run(config, Session(None))
     names = [E.SNN, E.BATCHNORM, "ReLU", "tanh", "SELU + alpha dropout"]
     for depth in config.depths:
@@ -22,7 +23,7 @@ def test_selu_training_shrunk_run(tmp_path):
         assert np.isfinite(results.scalars[f"depth{depth}/gap"])
     outcomes = evaluate_claims(E.CLAIMS, results)
     measured = {o.statement.split(" SELU")[0]: o.reproduced for o in outcomes}
-    assert measured["at depth 16"] is None  # depth 16 was not run: "not measured", not a crash
-    assert measured["at depth 32"] is not None and measured["at depth 8"] is not None
+    assert measured["at depth 32"] is not None
+    assert measured["at depth 16"] is None and measured["at depth 8"] is None  # not run: "not measured"
     E.figures(results, tmp_path)
     assert (tmp_path / "training_loss.png").exists()
