@@ -48,7 +48,9 @@ STUDY = "pruning"
 PAPER = "Liu et al. 2019, Rethinking the Value of Network Pruning (ICLR)"
 REPRODUCES = ("Tables 1-4 protocol: fine-tuned vs Scratch-E vs Scratch-B after structured "
               "(L1-norm) and unstructured (magnitude) pruning; CIFAR-10 VGG-16-A 93.41/93.62/93.78")
-QUICK_SECONDS = 60
+# User CPU seconds of the quick preset (/usr/bin/time) on the shared 2-core machine, whose
+# load (~15) stretched the wall time to 25 min; above the 60 s target.
+QUICK_SECONDS = 230
 
 VARIANTS = ("fine-tuned", "scratch-E", "scratch-B")
 
@@ -289,6 +291,10 @@ def _notes(config, results) -> list[str]:
         f"Scratch-B's step multiplier is FLOPs_full / FLOPs_pruned capped at "
         f"{config.scratch_b_max_factor:g} (column 'steps / large'); fine-tuning runs "
         f"{config.finetune_fraction:g} x steps at {config.finetune_lr_factor:g} x the peak lr.",
+        "The paper fine-tunes for 40 CIFAR epochs (~16k steps); a fine-tuning budget of a few "
+        "hundred steps at the schedule's final lr barely moves the weights, so compare the "
+        "'pruned, not retrained' rows and rerun with a larger --finetune-lr-factor before "
+        "reading a scratch > fine-tuned gap as the paper's effect.",
     ]
     for key, value in sorted(results.scalars.items()):
         if key.endswith("/B_minus_FT"):
@@ -316,11 +322,11 @@ def figures(results: Results, directory) -> None:
         large = next(r for r in rows if r["model"] == kind and r["variant"] == "trained")
         ax.axhline(large["test accuracy"], color="k", ls=":", lw=1, label="large model")
         low = min(r["test accuracy"] - r["std"] for r in pruned + [large])
-        ax.set_ylim(max(0.0, low - 0.05), min(1.0, large["test accuracy"] + 0.08))
+        ax.set_ylim(max(0.0, low - 0.05), min(1.0, large["test accuracy"] + 0.2))
         ax.set_xticks(x, [s.split(" (")[0].replace("structured", "struct.") for s in settings],
                       rotation=30, ha="right")
         ax.set(ylabel="test accuracy", title=f"{kind}: pruned, then trained")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, ncol=2, loc="upper right")
     plots.save(fig, directory, "finetune_vs_scratch", **results.arrays)
 
 

@@ -31,7 +31,7 @@ magnitude_masks = jax.jit(_magnitude_masks, static_argnums=(1, 2))
 random_masks = jax.jit(_random_masks, static_argnums=(2, 3))
 
 
-@pytest.mark.parametrize("s", [0.0, 0.3, 0.6, 0.9, 0.95, 1.0])
+@pytest.mark.parametrize("s", [0.0, 0.37, 0.95, 1.0])
 def test_layer_scope_exact_count_and_magnitude_order(s):
     params = _params(0)
     masks = magnitude_masks(params, s, "layer")
@@ -43,7 +43,7 @@ def test_layer_scope_exact_count_and_magnitude_order(s):
         assert np.all(np.asarray(m["b"]))  # biases are never pruned
 
 
-@pytest.mark.parametrize("s", [0.3, 0.6, 0.9])
+@pytest.mark.parametrize("s", [0.3, 0.9])
 def test_global_scope_matches_numpy_threshold(s):
     params = _params(1)
     masks = magnitude_masks(params, s, "global")
