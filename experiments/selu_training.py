@@ -43,7 +43,7 @@ STUDY = "selu"
 PAPER = "Klambauer et al. 2017, Self-Normalizing Neural Networks, Figure 1"
 REPRODUCES = ("training loss of SELU vs ReLU + BatchNorm (and ReLU, tanh) networks at depth 8, 16, 32 with SGD; "
               "paper: SELU no worse than BatchNorm")
-QUICK_SECONDS = 35
+QUICK_SECONDS = 60
 
 SNN, BATCHNORM = "SELU", "ReLU + BatchNorm"
 
