@@ -79,11 +79,13 @@ def solve_constants(results: Results) -> None:
     """(0, 1) under the paper's reading, and (-0.1, 2) under both readings."""
     rows = []
     cases = [
-        ("(0, 1), omega=0, tau=1 (paper)", 0.0, 1.0, 0.0, (PAPER_LAMBDA, PAPER_ALPHA)),
-        ("(-0.1, 2), omega=tau=1 (notebook: z ~ N(mu, nu))", -0.1, 2.0, 1.0, (NOTEBOOK_LAMBDA, NOTEBOOK_ALPHA)),
-        ("(-0.1, 2), omega=0, tau=1 (normalized weights: z ~ N(0, nu))", -0.1, 2.0, 0.0, (np.nan, np.nan)),
+        ("paper", "(0, 1), omega=0, tau=1 (paper)", 0.0, 1.0, 0.0, (PAPER_LAMBDA, PAPER_ALPHA)),
+        ("notebook", "(-0.1, 2), omega=tau=1 (notebook: z ~ N(mu, nu))", -0.1, 2.0, 1.0,
+         (NOTEBOOK_LAMBDA, NOTEBOOK_ALPHA)),
+        ("normalized", "(-0.1, 2), omega=0, tau=1 (normalized weights: z ~ N(0, nu))", -0.1, 2.0, 0.0,
+         (np.nan, np.nan)),
     ]
-    for label, mean, var, omega, (lam_ref, alpha_ref) in cases:
+    for tag, label, mean, var, omega, (lam_ref, alpha_ref) in cases:
         solution = selu.solve_selu_params(mean, var, omega, 1.0)
         lam, alpha = float(solution.params.lam), float(solution.params.alpha)
         rows.append({
@@ -91,7 +93,6 @@ def solve_constants(results: Results) -> None:
             "reference lambda": f"{lam_ref:.16g}", "reference alpha": f"{alpha_ref:.16g}",
             "|g - target|": float(solution.residual),
         })
-        tag = {0: "paper", 1: "notebook", 2: "normalized"}[len(rows) - 1]
         results.scalars[f"{tag}/lambda"], results.scalars[f"{tag}/alpha"] = lam, alpha
     results.scalars["paper/lambda_error"] = abs(results.scalars["paper/lambda"] - PAPER_LAMBDA)
     results.scalars["paper/alpha_error"] = abs(results.scalars["paper/alpha"] - PAPER_ALPHA)
