@@ -15,18 +15,19 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
 
 
 def sample_tangents(key: jax.Array, params: Any, num_tangents: int) -> Any:
-    """Standard normal tangents shaped like `params`, with a leading axis of `num_tangents`."""
-    leaves, treedef = jax.tree.flatten(params)
-    keys = jax.random.split(key, len(leaves))
-    return treedef.unflatten(
-        [
-            jax.random.normal(k, (num_tangents, *jnp.shape(x)), jnp.result_type(x))
-            for k, x in zip(keys, leaves)
-        ]
-    )
+    """Standard normal tangents shaped like `params`, with a leading axis of `num_tangents`.
+
+    One draw of shape (num_tangents, size of params), then split into leaves:
+    one random-number program instead of one per leaf, which XLA compiles
+    several times faster.
+    """
+    flat, unravel = ravel_pytree(params)
+    draws = jax.random.normal(key, (num_tangents, flat.size), flat.dtype)
+    return jax.vmap(unravel)(draws)
 
 
 def forward_gradient(
