@@ -211,6 +211,9 @@ def figures(results: Results, directory) -> None:
         ax.plot(depth, a[f"remat/{name}/seconds"] * 1e3, "o-", label=label)
     ax.set(xscale="log", yscale="log", xlabel="depth L", ylabel="ms (min over repeats)", title="and what it costs in time")
     ax.legend()
+    for ax in axes[0]:
+        ax.set_xticks(depth, [str(int(d)) for d in depth], minor=False)
+        ax.set_xticks([], minor=True)
     plots.save(fig, directory, "remat_memory_time", **{k: v for k, v in a.items() if k.startswith("remat/")})
 
 

@@ -53,7 +53,7 @@ class Config:
     tangents: int = 8
     """k of the k-tangent forward gradient (the 1-tangent one always runs)."""
     steps: int = 2000
-    chunk: int = 500
+    chunk: int = 250
     batch_size: int = 100
     learning_rate: float = 0.01
     """Plain SGD step size of backprop."""
