@@ -4,7 +4,7 @@ Data p_D = delta_0, generator p_theta = delta_theta (G(z) = theta), linear
 discriminator D_psi(x) = psi x. With the paper's eq. (1) the game value is
 L(theta, psi) = f(psi theta) + f(0); the unique equilibrium is (0, 0), where
 the unregularized field's Jacobian has eigenvalues +- f'(0) i (not locally
-convergent) and R1's has -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2) (eq. 11 ff.).
+convergent) and R1's has -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2) (section 4.1).
 
 The field here comes from `gan_losses` and `gan_game` by autodiff, not from a
 hand-written formula, so the Dirac-GAN doubles as a check of those functions;

@@ -2,7 +2,7 @@
 
 A game is two losses, each minimized by its player: `g_loss(g_params, d_params,
 batch)` and `d_loss(g_params, d_params, batch)`. Its *joint vector field*
-(Mescheder et al. 2017, "The Numerics of GANs", eq. 4) is the direction both
+(Mescheder et al. 2017, "The Numerics of GANs") is the direction both
 players move in,
 
     v(g, d) = (-grad_g g_loss, -grad_d d_loss),
@@ -84,7 +84,10 @@ def game_field(g_loss: Callable, d_loss: Callable) -> Field:
 
 
 def consensus_field(field: Field, gamma: float) -> Field:
-    """Consensus optimization: v - gamma grad(1/2 ||v||^2) = v - gamma J^T v (Mescheder 2017, eq. 8)."""
+    """Consensus optimization (Mescheder et al. 2017): v - gamma grad(1/2 ||v||^2).
+
+    The gradient of 1/2 ||v||^2 is J^T v, one vector-Jacobian product.
+    """
 
     def regularized(g_params, d_params, batch):
         v, vjp = jax.vjp(lambda g, d: field(g, d, batch), g_params, d_params)
@@ -103,7 +106,7 @@ def unrolled_g_loss(
 ) -> Callable:
     """The generator's loss against the discriminator after `steps` of its optimizer.
 
-    Metz et al. 2016, eqs. 6-8: f_K(g, d) = g_loss(g, d_K(g, d)) where d_K is
+    Metz et al. 2016, section 2: f_K(g, d) = g_loss(g, d_K(g, d)) where d_K is
     K updates of the discriminator's own optimizer from (d, d_opt_state), on
     the same batch; the generator's gradient flows through the K updates (the
     discriminator itself still takes its ordinary step).
@@ -217,7 +220,8 @@ def field_eigenvalues(field: Field, g_params, d_params, batch, mode: str = "fwd"
 
 
 def leading_eigenvalues(
-    field: Field, g_params, d_params, batch, k: int = 6, tol: float = 0.0, maxiter: int | None = None
+    field: Field, g_params, d_params, batch, k: int = 6, tol: float = 0.0,
+    maxiter: int | None = None,
 ) -> np.ndarray:
     """The eigenvalues of largest real part, matrix-free (ARPACK on Jacobian-vector products).
 

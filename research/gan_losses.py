@@ -46,7 +46,7 @@ def gan_g_loss_saturating(d_fake: jax.Array) -> jax.Array:
 
 
 def gan_g_loss_nonsaturating(d_fake: jax.Array) -> jax.Array:
-    """The non-saturating generator: ascends E f(-D(G(z))) (Mescheder 2018, section 3)."""
+    """The non-saturating generator: ascends E f(-D(G(z))) (Goodfellow et al. 2014)."""
     return -jnp.mean(f_gan(-d_fake))
 
 
@@ -61,7 +61,7 @@ def wgan_g_loss(d_fake: jax.Array) -> jax.Array:
 
 
 def hinge_d_loss(d_real: jax.Array, d_fake: jax.Array) -> jax.Array:
-    """Hinge discriminator: E relu(1 + D(x)) + E relu(1 - D(G(z))) (the usual hinge with D -> -D)."""
+    """Hinge discriminator: E relu(1 + D(x)) + E relu(1 - D(G(z))) (usual hinge, D -> -D)."""
     return jnp.mean(jax.nn.relu(1.0 + d_real)) + jnp.mean(jax.nn.relu(1.0 - d_fake))
 
 
@@ -123,7 +123,7 @@ def _safe_sqrt(sq: jax.Array) -> jax.Array:
 
 
 def r1_penalty(d_apply: Callable, d_params, x_real: jax.Array, gamma: float) -> jax.Array:
-    """R1 = gamma/2 E_data ||grad_x D(x)||^2 (Mescheder 2018, eq. 9).
+    """R1 = gamma/2 E_data ||grad_x D(x)||^2 (Mescheder 2018, section 4.1).
 
     Paper convention, with the 1/2. The reference code (GAN_stability) applies
     reg * E||grad D||^2 without it, so its `reg` is this gamma / 2.
@@ -132,7 +132,7 @@ def r1_penalty(d_apply: Callable, d_params, x_real: jax.Array, gamma: float) -> 
 
 
 def r2_penalty(d_apply: Callable, d_params, x_fake: jax.Array, gamma: float) -> jax.Array:
-    """R2 = gamma/2 E_generated ||grad_x D(x)||^2 (Mescheder 2018, eq. 10), same convention as R1."""
+    """R2 = gamma/2 E_generated ||grad_x D(x)||^2 (Mescheder 2018, section 4.1), as R1."""
     return 0.5 * gamma * jnp.mean(input_grad_sq_norms(d_apply, d_params, x_fake))
 
 
