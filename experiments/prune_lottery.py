@@ -205,6 +205,13 @@ def _results(config: Config, sparsities, accuracy) -> Results:
         f"Gap shrink from lr {small:g} to {large:g}: {s['lr_gap_shrink']:+.3f} "
         f"(seed spread {s['lr_gap_shrink'] - s['lr_gap_shrink_beyond_spread']:.3f}).",
     ]
+    if s["large_lr/gap_beyond_spread"] > 0:
+        results.notes.append(
+            f"Liu et al.'s Sec. 6 condition did not hold here: at lr {large:g} (the better of the two "
+            f"for the dense net) the ticket still beats random reinit beyond the seed spread. Their "
+            "finding is for CIFAR VGG/ResNet trained to convergence with SGD; a ticket's mask "
+            "chosen from trained weights also carries their signs relative to init (Zhou et al. "
+            "2019), which matters most for short training as here.")
     return results
 
 
