@@ -1,6 +1,6 @@
 """The cheap-gradient table and what reverse mode pays in memory.
 
-    python run.py ad-cost --preset quick     # ~50 s on 2 CPU cores
+    python run.py ad-cost --preset quick     # ~50 s on the shared 2-core CPU
     python run.py ad-cost --preset paper     # larger models and depths, for one GPU
 
 Griewank & Walther ("Evaluating Derivatives"): a gradient costs a small
@@ -38,7 +38,7 @@ STUDY = "autodiff"
 PAPER = "Griewank & Walther, Evaluating Derivatives (cheap gradient principle); Griewank 1992 (checkpointing)"
 REPRODUCES = ("grad/f <= 5 in time and FLOPs (about 3 typical); reverse memory ~ L, with sqrt(L) "
               "checkpointing ~ sqrt(L) at bounded extra time; jvp memory flat in L")
-QUICK_SECONDS = 60
+QUICK_SECONDS = 50
 
 TRANSFORMS = ("f", "jvp", "vjp", "grad")
 NUM_CLASSES = 10

@@ -1,7 +1,7 @@
 """The notes' computational graph by forward and reverse mode, and why summing
 over paths explodes while either mode visits each edge once.
 
-    python run.py ad-graph --preset quick     # ~10 s on 2 CPU cores
+    python run.py ad-graph --preset quick     # ~10 s on the shared 2-core CPU
     python run.py ad-graph --preset paper     # wider and deeper graphs
 
 The notes (after Olah, "Calculus on Computational Graphs"): c = a + b,
@@ -30,7 +30,7 @@ STUDY = "autodiff"
 PAPER = "Notes on backpropagation; Baydin et al. 2018, Automatic differentiation in ML: a survey"
 REPRODUCES = ("e = 6, de/da = 2, de/db = 5; forward mode needs one pass per input, reverse one; "
               "w^k paths against 2w + (k-1)w^2 edges visited once")
-QUICK_SECONDS = 15
+QUICK_SECONDS = 10
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Hessian-vector products four ways: agreement in float64, time in float32.
 
-    python run.py ad-hvp --preset quick     # ~30 s on 2 CPU cores
+    python run.py ad-hvp --preset quick     # ~25 s on the shared 2-core CPU
     python run.py ad-hvp --preset paper     # larger MLP, more repeats, for one GPU
 
 The JAX Autodiff Cookbook writes H v as forward-over-reverse (a jvp of grad),
@@ -29,7 +29,7 @@ NAME = "ad-hvp"
 STUDY = "autodiff"
 PAPER = "JAX Autodiff Cookbook (Hessian-vector products); Pearlmutter 1994"
 REPRODUCES = "four HVPs agree to 1e-10 in float64; forward-over-reverse is the fastest or within 10% of it"
-QUICK_SECONDS = 30
+QUICK_SECONDS = 25
 
 METHODS = tuple(H.HVP_METHODS)
 NUM_CLASSES = 10

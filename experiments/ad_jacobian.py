@@ -1,6 +1,6 @@
 """When does jacfwd beat jacrev? The Jacobian of f: R^n -> R^m four ways.
 
-    python run.py ad-jacobian --preset quick     # ~40 s on 2 CPU cores
+    python run.py ad-jacobian --preset quick     # ~20 s on the shared 2-core CPU
     python run.py ad-jacobian --preset paper     # n * m = 2^20, for one GPU
 
 The JAX Autodiff Cookbook: jacfwd (one vmapped jvp per input) suits tall
@@ -29,7 +29,7 @@ STUDY = "autodiff"
 PAPER = "JAX Autodiff Cookbook (jacfwd vs jacrev); Griewank & Walther, Evaluating Derivatives"
 REPRODUCES = ("jacfwd wins for n << m, jacrev for n >> m, crossover near n = m; "
               "jacfwd's cost grows as n, jacrev's as m (slope 1)")
-QUICK_SECONDS = 45
+QUICK_SECONDS = 20
 
 STRATEGIES = ("jacfwd", "jacrev", "jvp_loop", "vjp_loop")
 # Keep timing a compiled call until this much time is collected. The minimum
