@@ -1,6 +1,6 @@
 """The Dirac-GAN: which training methods converge (Mescheder et al. 2018, Figures 1-3).
 
-    python run.py gan-dirac --preset quick     # ~20 s on 2 CPU cores
+    python run.py gan-dirac --preset quick     # 40 s on 2 shared CPU cores (20 s user CPU)
     python run.py gan-dirac --preset paper     # the same game, 20 random starts
 
 Data delta_0, generator delta_theta, discriminator D(x) = psi x, f(t) =
@@ -49,7 +49,7 @@ STUDY = "gan"
 PAPER = "Mescheder, Geiger & Nowozin 2018, Which training methods for GANs do actually converge? (ICML)"
 REPRODUCES = ("Dirac-GAN paths from (1, 1), h = 0.2, 500 steps: GAN, NSGAN, WGAN, WGAN-GP do not converge, "
               "R1 and consensus do; R1 eigenvalues -gamma/2 +- sqrt(gamma^2/4 - 1/4)")
-QUICK_SECONDS = 25
+QUICK_SECONDS = 40
 
 # name -> (dirac_game arguments, closed-form eigenvalues at (0, 0), reference distances [C]).
 FPRIME0 = 0.5

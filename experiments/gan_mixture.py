@@ -1,8 +1,11 @@
 """Mode collapse and its cures on Gaussian mixtures (Metz et al. 2016; Srivastava et al. 2017).
 
-    python run.py gan-mixture --preset quick        # the ring, scaled down (see below): ~3 min on 2 CPU cores
+    python run.py gan-mixture --preset quick        # the ring, scaled down (see below): ~3 min of CPU
     python run.py gan-mixture --preset quick-grid   # the same on the 5 x 5 grid
     python run.py gan-mixture --preset paper        # the unrolled-GAN setup, both data sets, 25k steps (a GPU)
+
+Measured on the 2-core machine while it was shared (load average ~15):
+quick-grid 8.5 min wall, 2 min 51 s user CPU; quick (ring) 8.3 min wall.
 
 Data: 8 Gaussians on a ring of radius 2 (8 distinct modes: the reference
 sampler's linspace with the endpoint gives 7) and the 5 x 5 grid, std 0.02.
