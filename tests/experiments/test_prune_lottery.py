@@ -3,12 +3,14 @@
 import math
 
 import numpy as np
+import pytest
 
 import experiments.prune_lottery as exp
 from common.experiment import evaluate_claims
 from common.runs import Session
 
 
+@pytest.mark.slow  # a whole experiment: three compiled fits
 def test_shrunk_run():
     config = exp.Config(seeds=2, mlp_widths=(16, 16), steps=100, chunk=50, rounds=2, rate=0.5,
                         high_sparsity=0.7)

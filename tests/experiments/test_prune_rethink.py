@@ -3,12 +3,14 @@
 import math
 
 import numpy as np
+import pytest
 
 import experiments.prune_rethink as exp
 from common.experiment import evaluate_claims
 from common.runs import Session
 
 
+@pytest.mark.slow  # a whole experiment: seven compiled fits
 def test_shrunk_run():
     config = exp.Config(seeds=2, models=("mlp",), mlp_widths=(16, 16), steps=100, chunk=50,
                         structured_ratios=(0.5,), sparsities=(0.5, 0.9))
