@@ -5,7 +5,7 @@
     python run.py gan-mixture --preset paper        # the unrolled-GAN setup, both data sets, 25k steps (a GPU)
 
 Measured on the 2-core machine while it was shared (load average ~15):
-quick-grid 8.5 min wall, 2 min 51 s user CPU; quick (ring) 8.3 min wall.
+quick-grid 8.5 min wall, 2 min 51 s user CPU; quick (ring) 4.3 to 8.3 min wall.
 
 Data: 8 Gaussians on a ring of radius 2 (8 distinct modes: the reference
 sampler's linspace with the endpoint gives 7) and the 5 x 5 grid, std 0.02.
