@@ -21,6 +21,13 @@ against an NLL near 1: 15k weights for 4,000 examples), so BBB underfits.
 With the KL tempered, `--kl-scale 0.1`: BBB Gaussian 32.5, scale mixture 33.7
 (both beat plain 38.2), but pruning then costs more (0/50/75/95/98%:
 33.7 / 35.0 / 55.6 / 87.8 / 89.5): the tempered posterior uses more weights.
+
+`--preset subset --steps 1000 --chunk 500` (a quarter of the preset's steps,
+355 s of CPU, 21 min wall on the loaded machine), 3 seeds, test error %:
+plain 7.17, dropout 6.03, BBB Gaussian 16.0, BBB scale mixture 7.97; pruning
+the latter 0/50/75/95/98%: 7.97 / 8.40 / 9.23 / 13.67 / 23.43 (95% costs
+5.7 points, the issue's bound is 0.5). KL / N at the end: 79 (Gaussian) and
+311 (mixture) nats per example for 478k weights and 4,000 examples.
 """
 
 from dataclasses import dataclass
