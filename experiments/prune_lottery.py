@@ -39,9 +39,9 @@ STUDY = "pruning"
 PAPER = "Frankle & Carbin 2019 (lottery tickets); Liu et al. 2019, Sec. 6"
 REPRODUCES = ("test accuracy vs sparsity of IMP winning tickets, random reinit and random masks, "
               "at a small and a large learning rate")
-# User CPU seconds of the quick preset (/usr/bin/time) on the shared 2-core machine, whose
-# load (~15) stretched the wall time to 11 min.
-QUICK_SECONDS = 90
+# User CPU seconds of the quick preset (/usr/bin/time: 93 s) on the shared 2-core machine,
+# whose load (~15) stretched the wall time to 14 min.
+QUICK_SECONDS = 95
 
 VARIANTS = ("ticket", "random reinit", "random mask")
 

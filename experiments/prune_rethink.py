@@ -48,9 +48,9 @@ STUDY = "pruning"
 PAPER = "Liu et al. 2019, Rethinking the Value of Network Pruning (ICLR)"
 REPRODUCES = ("Tables 1-4 protocol: fine-tuned vs Scratch-E vs Scratch-B after structured "
               "(L1-norm) and unstructured (magnitude) pruning; CIFAR-10 VGG-16-A 93.41/93.62/93.78")
-# User CPU seconds of the quick preset (/usr/bin/time) on the shared 2-core machine, whose
-# load (~15) stretched the wall time to 25 min; above the 60 s target.
-QUICK_SECONDS = 230
+# User CPU seconds of the quick preset (/usr/bin/time: 108 s) on the shared 2-core machine,
+# whose load (8-15) stretched the wall time to 9.6 min; above the 60 s target.
+QUICK_SECONDS = 110
 
 VARIANTS = ("fine-tuned", "scratch-E", "scratch-B")
 
