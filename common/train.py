@@ -330,7 +330,8 @@ def fit(
         if checkpoints and (current % save_every == 0 or current == loop.steps):
             checkpoints.save(current, states, jsonable(history))
         bar.update(length)
-        bar.set_postfix(loss=f"{np.nanmean(metrics['loss']):.4g}")
+        bar.set_postfix(loss=f"{np.nanmean(_chunk_mean(metrics['loss'])):.4g}" if np.isfinite(metrics["loss"]).any()
+                        else "nan")
     bar.close()
     seconds = time.perf_counter() - started
     if checkpoints:

@@ -217,7 +217,7 @@ def gan_step(method: str, config: Config, players: Players):
         else:
             new = alternating_update(field, players.g_opt, players.d_opt, gan, batch, generator_first=False)
         params = {"g": new.g_params, "d": new.d_params}
-        norm = optax.global_norm(params)
+        norm = optax.tree.norm(params)
         metrics = {
             "loss": d_loss(gan.g_params, gan.d_params, batch),
             "g_loss": g_loss(gan.g_params, gan.d_params, batch),
