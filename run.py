@@ -132,8 +132,10 @@ def run_all(registry, argv: list[str]) -> int:
     failures = []
     for name, module in registry.items():
         print(f"\n=== {name} ===", flush=True)
-        code = main([name, *argv])
-        if code:
+        try:
+            run_experiment(module, argv)
+        except UsageError as error:  # e.g. a paper preset whose data is not at hand
+            print(f"error: {error}", file=sys.stderr)
             failures.append(name)
     write_report(registry)
     if failures:
