@@ -1,7 +1,7 @@
 """MNIST-1D baselines: logistic regression, an MLP and a CNN, every seed in
 one vmapped program on the foundation's trainer.
 
-    python run.py mnist1d-baselines --preset quick     # ~40 s on 2 CPU cores
+    python run.py mnist1d-baselines --preset quick     # 23-60 s on 2 CPU cores (warm/cold cache)
     python run.py mnist1d-baselines --preset paper     # the paper's 6000 steps
 
 Greydanus (2020), "Scaling down deep learning" (MNIST-1D), reports test
@@ -27,7 +27,7 @@ NAME = "mnist1d-baselines"
 STUDY = "foundation"
 PAPER = "Greydanus 2020, Scaling down deep learning (MNIST-1D)"
 REPRODUCES = "test accuracy of logistic regression, MLP and CNN on MNIST-1D (paper: 32%, 68%, 94%)"
-QUICK_SECONDS = 45
+QUICK_SECONDS = 30  # 23 s measured with a warm compile cache (2-core CPU)
 
 PAPER_ACCURACY = {"logistic": 0.32, "mlp": 0.68, "cnn": 0.94}
 
@@ -115,6 +115,7 @@ def run(config: Config, session) -> Results:
             "steps/s (all seeds)": out.steps_per_second,
         })
     results.tables[f"Test accuracy on {config.dataset}"] = rows
+    results.arrays["on_mnist1d"] = np.array(config.dataset == "mnist1d")  # paper lines apply only there
     return results
 
 
@@ -123,9 +124,11 @@ def figures(results: Results, directory) -> None:
     ax = axes[0, 0]
     for name in PAPER_ACCURACY:
         plots.seed_band(ax, results.arrays[f"{name}/eval_step"], results.arrays[f"{name}/test_accuracy"], name)
-        ax.axhline(PAPER_ACCURACY[name], ls=":", lw=0.8, color=ax.lines[-1].get_color())
-    ax.set(xlabel="step", ylabel="test accuracy", title="MNIST-1D (dotted: paper)")
-    ax.legend()
+        if results.arrays["on_mnist1d"]:
+            ax.axhline(PAPER_ACCURACY[name], ls=":", lw=0.8, color=ax.lines[-1].get_color())
+    title = "MNIST-1D (dotted: paper)" if results.arrays["on_mnist1d"] else "test accuracy (no paper numbers)"
+    ax.set(xlabel="step", ylabel="test accuracy", title=title, ylim=(0, 1))
+    ax.legend(loc="center right")
     plots.save(fig, directory, "test_accuracy", **results.arrays)
 
 
