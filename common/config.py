@@ -95,3 +95,17 @@ def _one_line(tyro_message: str) -> str:
     if detail.startswith(title):
         return detail + hint
     return f"{title}: {detail}{hint}" if detail else f"{title}{hint}"
+
+
+def require_at_least_one(config, fields) -> None:
+    """Config validation shared by the experiments: counts and sizes >= 1."""
+    for field in fields:
+        if getattr(config, field) < 1:
+            raise ValueError(f"{field} must be at least 1 (got {getattr(config, field)})")
+
+
+def require_positive(config, fields) -> None:
+    """Config validation shared by the experiments: rates and scales > 0 (NaN fails)."""
+    for field in fields:
+        if not getattr(config, field) > 0:
+            raise ValueError(f"{field} must be positive (got {getattr(config, field)})")

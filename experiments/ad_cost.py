@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import plots
+from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from common.models import CNN, MLP
 from common.nn import softmax_cross_entropy
@@ -68,9 +69,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        for field in ("seeds", "batch", "length", "remat_width", "remat_batch", "repeats"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
+        require_at_least_one(self, ("seeds", "batch", "length", "remat_width", "remat_batch", "repeats"))
         if len(self.depths) < 2 or min(self.depths) < 1:
             raise ValueError(f"depths needs two or more positive values (got {self.depths})")
         if not (self.mlp_sizes or self.cnn_sizes or self.rnn_sizes):

@@ -26,6 +26,7 @@ from jax.flatten_util import ravel_pytree
 
 from common import plots
 from common.bench import time_function
+from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from common.models import MLP
 from common.nn import softmax_cross_entropy
@@ -69,10 +70,8 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        for field in ("seeds", "width", "tangents", "steps", "chunk", "batch_size", "estimator_samples",
-                      "cosine_draws"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
+        require_at_least_one(self, ("seeds", "width", "tangents", "steps", "chunk", "batch_size", "estimator_samples",
+                      "cosine_draws"))
         if not (self.learning_rate > 0 and self.forward_learning_rate > 0):
             raise ValueError(f"learning rates must be positive (got {self.learning_rate}, "
                              f"{self.forward_learning_rate})")

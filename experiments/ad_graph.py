@@ -22,6 +22,7 @@ import numpy as np
 
 from common import plots
 from common.bench import compiled_costs
+from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from research import autodiff_graph as G
 
@@ -50,9 +51,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        for field in ("seeds", "max_enumerated_paths"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
+        require_at_least_one(self, ("seeds", "max_enumerated_paths"))
         if self.max_depth < 2:
             raise ValueError(f"max_depth must be at least 2 to fit FLOPs against edges (got {self.max_depth})")
         if not self.widths or min(self.widths) < 1:

@@ -19,6 +19,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from common import plots
+from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from common.models import MLP
 from common.nn import softmax_cross_entropy
@@ -51,9 +52,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        for field in ("seeds", "mlp_width", "batch", "max_hessian_dim", "repeats"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
+        require_at_least_one(self, ("seeds", "mlp_width", "batch", "max_hessian_dim", "repeats"))
         if min(self.cookbook_shape) < 1:
             raise ValueError(f"cookbook_shape must be positive (got {self.cookbook_shape})")
 

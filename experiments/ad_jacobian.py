@@ -20,6 +20,7 @@ import numpy as np
 
 from common import plots
 from common.bench import compiled_costs, time_callable, time_function
+from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from research import autodiff as AD
 from research import autodiff_jacobian as J
@@ -61,9 +62,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        for field in ("seeds", "fixed_n", "hidden", "repeats"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
+        require_at_least_one(self, ("seeds", "fixed_n", "hidden", "repeats"))
         lo, hi = self.log2_n_range
         if not 0 <= lo and hi - lo >= 2 and hi <= self.log2_product:
             raise ValueError(f"log2_n_range must hold 3 or more points within [0, log2_product] (got {lo}, {hi})")

@@ -39,6 +39,7 @@ import numpy as np
 import optax
 
 from common import plots
+from common.config import require_at_least_one, require_positive
 from common.experiment import Claim, Results
 from common.models import MLP
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, new_state, seed_keys, supervised_step
@@ -96,12 +97,8 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        for field in ("seeds", "width", "steps", "batch_size", "predictive_samples", "chunk"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
-        for field in ("learning_rate", "prior_sigma", "sigma_init", "kl_scale"):
-            if not getattr(self, field) > 0:
-                raise ValueError(f"{field} must be positive (got {getattr(self, field)})")
+        require_at_least_one(self, ("seeds", "width", "steps", "batch_size", "predictive_samples", "chunk"))
+        require_positive(self, ("learning_rate", "prior_sigma", "sigma_init", "kl_scale"))
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1) (got {self.dropout})")
         if self.mode == "mean":

@@ -21,6 +21,7 @@ import numpy as np
 import optax
 
 from common import plots
+from common.config import require_at_least_one, require_positive
 from common.data.synthetic import toy_regression, toy_regression_mean
 from common.experiment import Claim, Results
 from common.models import MLP
@@ -69,12 +70,8 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        for field in ("seeds", "num_train", "width", "steps", "batch_size", "num_samples", "grid_points", "chunk"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
-        for field in ("noise_std", "learning_rate", "prior_sigma", "sigma_init"):
-            if not getattr(self, field) > 0:
-                raise ValueError(f"{field} must be positive (got {getattr(self, field)})")
+        require_at_least_one(self, ("seeds", "num_train", "width", "steps", "batch_size", "num_samples", "grid_points", "chunk"))
+        require_positive(self, ("noise_std", "learning_rate", "prior_sigma", "sigma_init"))
         if self.batch_size > self.num_train:
             raise ValueError(f"batch_size ({self.batch_size}) exceeds num_train ({self.num_train})")
         if self.mode == "mean":

@@ -29,6 +29,7 @@ import numpy as np
 import optax
 
 from common import plots
+from common.config import require_at_least_one, require_positive
 from common.experiment import Claim, Results
 from common.train import Loop, epoch_batches, fit, seed_keys
 from research import bayes, bayes_train
@@ -66,16 +67,12 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        for field in ("seeds", "width", "train_steps", "train_batch_size", "minibatches", "chunk"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
+        require_at_least_one(self, ("seeds", "width", "train_steps", "train_batch_size", "minibatches", "chunk"))
         if self.draws < 2:
             raise ValueError(f"draws must be at least 2 (got {self.draws})")
         if not self.batch_sizes or min(self.batch_sizes) < 1:
             raise ValueError(f"batch_sizes must be positive (got {self.batch_sizes})")
-        for field in ("learning_rate", "prior_sigma", "sigma_init"):
-            if not getattr(self, field) > 0:
-                raise ValueError(f"{field} must be positive (got {getattr(self, field)})")
+        require_positive(self, ("learning_rate", "prior_sigma", "sigma_init"))
 
 
 PRESETS = {

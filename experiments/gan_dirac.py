@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import plots
+from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from research.gan_dirac import (
     dirac_batch,
@@ -84,9 +85,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        for field in ("seeds", "steps", "grid"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
+        require_at_least_one(self, ("seeds", "steps", "grid"))
         if not self.step_size > 0:
             raise ValueError(f"step_size must be positive (got {self.step_size})")
         unknown = [m for m in self.methods if m not in METHODS]

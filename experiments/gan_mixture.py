@@ -46,6 +46,7 @@ import numpy as np
 import optax
 
 from common import plots
+from common.config import require_at_least_one, require_positive
 from common.data.synthetic import grid_centers, ring_centers, sample_mixture
 from common.experiment import Claim, Results
 from common.models import MLP
@@ -126,12 +127,8 @@ class Config:
     def __post_init__(self):
         positive = ("seeds", "steps", "batch_size", "z_dim", "hidden", "eval_samples", "eval_every", "chunk",
                     "eigen_batch")
-        for field in positive:
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
-        for field in ("lr_g", "lr_d", "std", "blowup"):
-            if not getattr(self, field) > 0:
-                raise ValueError(f"{field} must be positive (got {getattr(self, field)})")
+        require_at_least_one(self, positive)
+        require_positive(self, ("lr_g", "lr_d", "std", "blowup"))
         if self.eval_every % self.chunk:
             raise ValueError(f"eval_every ({self.eval_every}) must be a multiple of chunk ({self.chunk})")
         if not 0 <= self.eigen_seeds <= self.seeds:

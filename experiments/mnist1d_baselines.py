@@ -19,6 +19,7 @@ import numpy as np
 import optax
 
 from common import plots
+from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from common.models import CNN, MLP, Linear
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, new_state, seed_keys, supervised_step
@@ -58,9 +59,7 @@ class Config:
     def __post_init__(self):
         positive = ("seeds", "steps", "batch_size", "mlp_width", "cnn_channels", "eval_every", "chunk",
                 "checkpoint_every")
-        for field in positive:
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
+        require_at_least_one(self, positive)
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be positive (got {self.learning_rate})")
         for field in ("eval_every", "checkpoint_every"):

@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import plots
+from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from common.models import CNN, MLP
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
@@ -91,9 +92,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("seeds", "steps", "batch_size", "chunk", "cnn_kernel"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1 (got {getattr(self, name)})")
+        require_at_least_one(self, ("seeds", "steps", "batch_size", "chunk", "cnn_kernel"))
         if not set(self.models) <= {"mlp", "cnn"} or not self.models:
             raise ValueError(f"models must be a non-empty subset of mlp, cnn (got {self.models})")
         for r in (*self.structured_ratios, *self.sparsities):

@@ -22,6 +22,7 @@ import matplotlib
 import numpy as np
 
 from common import nn, plots
+from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from research import selu
 
@@ -63,9 +64,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        for field in ("seeds", "depth", "width", "batch", "bins"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
+        require_at_least_one(self, ("seeds", "depth", "width", "batch", "bins"))
         if self.depth < 10:
             raise ValueError(f"depth must be at least 10, the notes' tanh depth (got {self.depth})")
 

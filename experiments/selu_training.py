@@ -33,6 +33,7 @@ import numpy as np
 import optax
 
 from common import plots
+from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from common.nn import softmax_cross_entropy
 from common.train import Loop, apply_gradients, epoch_batches, fit, new_state, seed_keys, step_key
@@ -70,9 +71,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        for field in ("seeds", "steps", "batch_size", "chunk"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
+        require_at_least_one(self, ("seeds", "steps", "batch_size", "chunk"))
         if not self.depths or min(self.depths) < 2:
             raise ValueError(f"depths must be at least 2 (got {self.depths})")
         if self.width < 0 or not self.learning_rate > 0 or not 0.0 <= self.alpha_dropout < 1.0:
