@@ -1,6 +1,7 @@
 """Rethinking the value of network pruning: fine-tuning against Scratch-E and Scratch-B.
 
     python run.py prune-rethink --preset quick                     # MLP + CNN on MNIST-1D
+    python run.py prune-rethink --preset large                     # the same, GPU-sized
     python run.py prune-rethink --preset paper --data-dir DATA     # small VGG-style CNN, CIFAR-10
 
 Liu et al. (2019, arXiv 1810.05270) train a large model, prune it, and compare
@@ -110,6 +111,8 @@ class Config:
 
 PRESETS = {
     "quick": Config(),
+    # MNIST-1D at GPU size: 10 seeds, wider nets, five times the steps.
+    "large": Config(seeds=10, mlp_widths=(300, 300), cnn_channels=(32, 32, 32), steps=3000, chunk=250),
     "paper": Config(dataset="cifar10", models=("cnn",), cnn_channels=(64, 128, 256, 256),
                     cnn_kernel=3, steps=8000, batch_size=128, optimizer="sgd",
                     learning_rate=0.05, weight_decay=1e-4, chunk=200),
