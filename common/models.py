@@ -20,8 +20,16 @@ BATCHNORM_MOMENTUM = 0.9
 BATCHNORM_EPS = 1e-5
 
 
-def dense_init(key, fan_in: int, fan_out: int, init: str) -> dict:
-    return {"w": INITIALIZERS[init](key, (fan_in, fan_out)), "b": jnp.zeros((fan_out,))}
+def param_dtype(x) -> jnp.dtype:
+    """Parameters take the example input's floating dtype as JAX would store it (a float64
+    example gives float64 parameters under x64, float32 without); float32 for integer input."""
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        return jnp.dtype(jnp.float32)
+    return jax.dtypes.canonicalize_dtype(x.dtype)
+
+
+def dense_init(key, fan_in: int, fan_out: int, init: str, dtype=jnp.float32) -> dict:
+    return {"w": INITIALIZERS[init](key, (fan_in, fan_out), dtype), "b": jnp.zeros((fan_out,), dtype)}
 
 
 def batchnorm(params, state, h, *, train: bool):
@@ -40,9 +48,9 @@ def batchnorm(params, state, h, *, train: bool):
     return h * params["scale"] + params["bias"], new_state
 
 
-def batchnorm_init(width: int) -> tuple[dict, dict]:
-    params = {"scale": jnp.ones((width,)), "bias": jnp.zeros((width,))}
-    state = {"mean": jnp.zeros((width,)), "var": jnp.ones((width,))}
+def batchnorm_init(width: int, dtype=jnp.float32) -> tuple[dict, dict]:
+    params = {"scale": jnp.ones((width,), dtype), "bias": jnp.zeros((width,), dtype)}
+    state = {"mean": jnp.zeros((width,), dtype), "var": jnp.ones((width,), dtype)}
     return params, state
 
 
@@ -61,10 +69,11 @@ class MLP:
         fan_in = x.reshape(x.shape[0], -1).shape[1]
         sizes = (fan_in, *self.widths, self.num_outputs)
         keys = jax.random.split(key, len(sizes) - 1)
-        layers = [dense_init(k, a, b, self.init) for k, a, b in zip(keys, sizes[:-1], sizes[1:])]
+        dtype = param_dtype(x)
+        layers = [dense_init(k, a, b, self.init, dtype) for k, a, b in zip(keys, sizes[:-1], sizes[1:])]
         params, state = {"layers": layers}, {}
         if self.batchnorm:
-            pairs = [batchnorm_init(w) for w in self.widths]
+            pairs = [batchnorm_init(w, dtype) for w in self.widths]
             params["bn"] = [p for p, _ in pairs]
             state["bn"] = [s for _, s in pairs]
         return params, state
@@ -127,13 +136,13 @@ class CNN:
         h = self._spatial(x[:1])
         rank = h.ndim - 2
         keys = jax.random.split(key, len(self.channels) + 1)
-        layers, c_in = [], h.shape[-1]
+        layers, c_in, dtype = [], h.shape[-1], param_dtype(x)
         for k, c_out in zip(keys[:-1], self.channels):
-            w = INITIALIZERS[self.init](k, (self.kernel,) * rank + (c_in, c_out))
-            layers.append({"w": w, "b": jnp.zeros((c_out,))})
+            w = INITIALIZERS[self.init](k, (self.kernel,) * rank + (c_in, c_out), dtype)
+            layers.append({"w": w, "b": jnp.zeros((c_out,), dtype)})
             h = self._conv(h, w)
             c_in = c_out
-        layers.append(dense_init(keys[-1], h.reshape(1, -1).shape[1], self.num_outputs, self.init))
+        layers.append(dense_init(keys[-1], h.reshape(1, -1).shape[1], self.num_outputs, self.init, dtype))
         return {"layers": layers}, {}
 
     def apply(self, params, state, x, *, train: bool = False, key=None):
@@ -154,7 +163,7 @@ class Linear:
 
     def init_variables(self, key, x):
         fan_in = x.reshape(x.shape[0], -1).shape[1]
-        return {"layers": [dense_init(key, fan_in, self.num_outputs, self.init)]}, {}
+        return {"layers": [dense_init(key, fan_in, self.num_outputs, self.init, param_dtype(x))]}, {}
 
     def apply(self, params, state, x, *, train: bool = False, key=None):
         layer = params["layers"][0]

@@ -130,9 +130,8 @@ def test_foundation_models_pruned_equal_masked(kind):
         x = jnp.asarray(np.random.default_rng(3).normal(size=(4, 40)))
         big = MLP((32, 32), 10) if kind == "mlp" else CNN((12, 12, 12), 10)
         small_model = MLP((16, 16), 10) if kind == "mlp" else CNN((6, 6, 6), 10)
-        # init draws float32 weights (and its conv refuses a float64 example): cast after
-        params, _ = jax.jit(big.init_variables)(jax.random.key(0), x.astype(jnp.float32))
-        params = jax.tree.map(lambda a: a.astype(jnp.float64), params)
+        params, _ = jax.jit(big.init_variables)(jax.random.key(0), x)
+        assert {a.dtype for a in jax.tree.leaves(params)} == {jnp.dtype(jnp.float64)}
 
         @jax.jit
         def outputs(params):
