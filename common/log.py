@@ -7,6 +7,7 @@ metric: [value per seed], ...}; non-finite values are written as null.
 import json
 import math
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -34,24 +35,29 @@ def jsonable(value):
 
 
 class MetricsLog:
+    """Appends records; safe to share between the threads of one experiment."""
+
     def __init__(self, path: Path | None):
         self.path = path
+        self._lock = threading.Lock()
 
     def write(self, record: dict) -> None:
         if self.path is None or not is_writer():
             return
-        with open(self.path, "a") as f:
-            f.write(json.dumps(jsonable(record)) + "\n")
+        line = json.dumps(jsonable(record)) + "\n"
+        with self._lock, open(self.path, "a") as f:
+            f.write(line)
 
     def drop_after(self, run: str, step: int) -> None:
         """On resume: forget the lines of `run` past the restored `step`."""
         if self.path is None or not self.path.exists() or not is_writer():
             return
-        kept = [
-            line for line in self.path.read_text().splitlines()
-            if not (json.loads(line).get("run") == run and json.loads(line).get("step", 0) > step)
-        ]
-        self.path.write_text("".join(line + "\n" for line in kept))
+        with self._lock:
+            kept = [
+                line for line in self.path.read_text().splitlines()
+                if not (json.loads(line).get("run") == run and json.loads(line).get("step", 0) > step)
+            ]
+            self.path.write_text("".join(line + "\n" for line in kept))
 
 
 def progress(total: int, description: str, initial: int = 0):

@@ -35,6 +35,7 @@ docs/multihost.md has the several-host version.
 """
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import jax
 import numpy as np
@@ -131,3 +132,18 @@ def to_host(tree):
 def is_writer() -> bool:
     """Only process 0 writes files."""
     return jax.process_index() == 0
+
+
+def map_independent(fn, items, max_workers: int = 2) -> list:
+    """[fn(item) for item in items], the calls in threads when this is a single process.
+
+    For independent trainings (one per architecture or method): XLA:CPU runs small programs
+    and every compile on about one core, so threads use the others; results are the same
+    numbers in the same order as the loop. Several processes run the loop: each must issue
+    its collectives in the same order as the others.
+    """
+    items = list(items)
+    if jax.process_count() > 1 or len(items) < 2 or max_workers < 2:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(items))) as pool:
+        return list(pool.map(fn, items))

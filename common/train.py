@@ -14,6 +14,7 @@ while the other seeds go on. The result is identical whether the run is
 interrupted and resumed from a checkpoint or not (same chunks, same keys).
 """
 
+import functools
 import time
 import warnings
 from collections.abc import Callable
@@ -76,6 +77,14 @@ class EpochBatches:
 
     def __init__(self, batch_size: int):
         self.batch_size = batch_size
+
+    # Equal samplers are interchangeable, so fits that share a step function also share
+    # its compiled chunk (`compile_chunk` is cached on its arguments).
+    def __eq__(self, other):
+        return type(other) is type(self) and other.batch_size == self.batch_size
+
+    def __hash__(self):
+        return hash((type(self), self.batch_size))
 
     def _epoch_order(self, key, epoch, n):
         return jax.random.permutation(jax.random.fold_in(jax.random.fold_in(key, DATA_STREAM), epoch), n)
@@ -219,10 +228,14 @@ def _guarded(step: Callable) -> Callable:
     return guarded
 
 
+@functools.lru_cache(maxsize=32)
 def compile_chunk(step: Callable, sample_batch: Callable, length: int, batch_sharding=None):
     """jit(scan(vmap(step))) over `length` steps; returns per-step metrics of
     shape (length, seeds). A sampler with a `plan` method (EpochBatches) has
-    the chunk's batch indices drawn up front, otherwise it is called per step."""
+    the chunk's batch indices drawn up front, otherwise it is called per step.
+
+    Cached: fits that pass the same step object (and an equal sampler) reuse one
+    jitted function, so same-shaped runs trace and compile once per process."""
     guarded = _guarded(step)
     planned = hasattr(sample_batch, "plan")
 
@@ -244,6 +257,12 @@ def compile_chunk(step: Callable, sample_batch: Callable, length: int, batch_sha
     return jax.jit(chunk, donate_argnums=0)
 
 
+@functools.lru_cache(maxsize=32)
+def _compile_evaluation(evaluate: Callable):
+    """jit(vmap(evaluate)) over the seeds, cached like `compile_chunk`."""
+    return jax.jit(jax.vmap(evaluate, in_axes=(0, None)))
+
+
 def init_states(init: Callable, keys, shard: str):
     """vmap(init) over the seed keys, created already sharded over the seeds
     (or replicated on every device: batch sharding, or seeds that do not
@@ -257,6 +276,29 @@ def init_states(init: Callable, keys, shard: str):
         )
     create = jax.jit(jax.vmap(init), out_shardings=sharding or parallel.replicated())
     return create(parallel.put_replicated(keys))
+
+
+def settle_weak_types(chunk_fn, states, data, rounds: int = 4):
+    """`states` with every weakly typed leaf (e.g. `jnp.full(shape, 0.5)` in an init) that a
+    chunk returns strongly typed, of the same dtype, made strong up front.
+
+    Otherwise the first chunks change their input types and each change compiles the chunk
+    again (three compiles of Bayes by Backprop's chunk, one needed). Values and dtypes are
+    unchanged, so the numbers are too; found by tracing (`eval_shape`), not compiling."""
+
+    def settle(leaf, out):
+        same = getattr(leaf, "dtype", None) == out.dtype and getattr(leaf, "shape", None) == out.shape
+        if same and getattr(leaf, "weak_type", False) and not out.weak_type:
+            return lax.convert_element_type(leaf, leaf.dtype)
+        return leaf
+
+    for _ in range(rounds):
+        out = jax.eval_shape(chunk_fn, states, data)[0]
+        settled = jax.tree.map(settle, states, out)
+        if all(a is b for a, b in zip(jax.tree.leaves(settled), jax.tree.leaves(states))):
+            return states
+        states = settled
+    return states
 
 
 def _batch_sharding(shard: str):
@@ -288,7 +330,8 @@ def fit(
     data = parallel.put_replicated(data)
     eval_data = parallel.put_replicated(eval_data) if eval_data is not None else None
     chunk_fn = compile_chunk(step, sample_batch, loop.chunk, _batch_sharding(loop.shard))
-    eval_fn = jax.jit(jax.vmap(evaluate, in_axes=(0, None))) if evaluate else None
+    states = settle_weak_types(chunk_fn, states, data)
+    eval_fn = _compile_evaluation(evaluate) if evaluate else None
     eval_every = loop.eval_every or loop.steps
     save_every = loop.checkpoint_every or loop.steps
 

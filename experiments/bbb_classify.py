@@ -47,6 +47,7 @@ from common import plots
 from common.config import require_at_least_one, require_positive
 from common.experiment import Claim, Results
 from common.models import MLP
+from common.parallel import map_independent
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, new_state, seed_keys, supervised_step
 from research import bayes, bayes_train
 
@@ -160,18 +161,21 @@ def run(config: Config, session) -> Results:
     keys = seed_keys(config.seed, config.seeds)
     x_test, y_test = jnp.asarray(data.x_test), jnp.asarray(data.y_test)
 
-    accuracy, outs = {}, {}
     hidden = (config.width, config.width)
-    accuracy["plain"], outs["plain"] = _fit_plain(
-        "plain", config, data, MLP(hidden, data.num_classes, init="he"), optimizer, loop, keys, session)
-    accuracy["dropout"], outs["dropout"] = _fit_plain(
-        "dropout", config, data, MLP(hidden, data.num_classes, init="he", dropout=config.dropout), optimizer, loop,
-        keys, session)
-    accuracy["bbb-gaussian"], outs["bbb-gaussian"] = _fit_bayes(
-        "bbb-gaussian", config, data, bayes.GaussianPrior(config.prior_sigma), "closed_form", optimizer, loop, keys,
-        session)
-    accuracy["bbb-mixture"], outs["bbb-mixture"] = _fit_bayes(
-        "bbb-mixture", config, data, bayes.ScaleMixturePrior(), "monte_carlo", optimizer, loop, keys, session)
+    trainings = {
+        "plain": lambda: _fit_plain("plain", config, data, MLP(hidden, data.num_classes, init="he"),
+                                    optimizer, loop, keys, session),
+        "dropout": lambda: _fit_plain(
+            "dropout", config, data, MLP(hidden, data.num_classes, init="he", dropout=config.dropout),
+            optimizer, loop, keys, session),
+        "bbb-gaussian": lambda: _fit_bayes("bbb-gaussian", config, data, bayes.GaussianPrior(config.prior_sigma),
+                                           "closed_form", optimizer, loop, keys, session),
+        "bbb-mixture": lambda: _fit_bayes("bbb-mixture", config, data, bayes.ScaleMixturePrior(), "monte_carlo",
+                                          optimizer, loop, keys, session),
+    }
+    fitted = dict(zip(METHODS, map_independent(lambda name: trainings[name](), METHODS)))
+    accuracy = {name: acc for name, (acc, _) in fitted.items()}
+    outs = {name: out for name, (_, out) in fitted.items()}
 
     predictive = {
         name: np.asarray(jax.jit(jax.vmap(lambda p: predictive_accuracy(

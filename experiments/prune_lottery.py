@@ -34,7 +34,7 @@ from common.models import CNN, MLP
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
 from research.pruning import dense_masks
 from research.pruning_lottery import imp_sparsities, imp_step, random_pruning, random_reinit
-from research.pruning_protocol import protocol_optimizer, run_init
+from research.pruning_protocol import pick_run, protocol_optimizer, run_init
 
 NAME = "prune-lottery"
 STUDY = "pruning"
@@ -71,6 +71,10 @@ class Config:
     rounds: int = 5
     """Pruning rounds: the last sparsity is 1 - (1 - rate)^rounds."""
     scope: Literal["layer", "global"] = "layer"
+    rewind_step: int = 0
+    """Rewind point of the ticket and the random mask: 0 = the original init (Frankle & Carbin
+    2019); k > 0 = the dense run's weights after k steps (late rewinding, Frankle et al. 2020;
+    here every round then trains the full `steps` with its schedule from the start)."""
     high_sparsity: float = 0.85
     """Claims average the rounds at or above this sparsity."""
     chunk: int = 100
@@ -83,6 +87,9 @@ class Config:
         small, large = self.learning_rates
         if not 0.0 < small < large:
             raise ValueError("learning_rates must be (small, large) with 0 < small < large")
+        if self.rewind_step < 0 or self.rewind_step >= self.steps or self.rewind_step % self.chunk:
+            raise ValueError(f"rewind_step must be a multiple of chunk ({self.chunk}) in [0, steps) "
+                             f"(got {self.rewind_step})")
         if self.steps % self.chunk:
             raise ValueError(f"steps ({self.steps}) must be a multiple of chunk ({self.chunk})")
         if max(imp_sparsities(self.rate, self.rounds)) < self.high_sparsity:
@@ -127,37 +134,58 @@ def run(config: Config, session) -> Results:
     chain_keys = jnp.concatenate([batched(lambda k, i=i: jax.random.fold_in(k, 100 + i))(seeds)
                                   for i in range(n_lr)])
 
-    def train(name, variants):
-        """Train [(params, masks)] per variant (each lr x seed); final accuracy and params."""
-        keys = jnp.concatenate([batched(lambda k, t=t: jax.random.fold_in(k, t))(chain_keys)
-                                for t in range(len(variants))])
+    def variant_keys(count):
+        return jnp.concatenate([batched(lambda k, t=t: jax.random.fold_in(k, t))(chain_keys)
+                                for t in range(count)])
+
+    def fit_runs(name, init_fn, keys, steps):
+        return fit(name, init=init_fn, step=supervised_step(model, optimizer),
+                   sample_batch=epoch_batches(config.batch_size), data=(data.x_train, data.y_train),
+                   loop=Loop(steps=steps, chunk=config.chunk), keys=keys,
+                   evaluate=classifier_evaluation(model), eval_data=(data.x_test, data.y_test),
+                   session=session)
+
+    def runs_init(keys, variants):
+        """Run i of variant t starts from variants[t]'s (params, masks) with a fresh schedule."""
         runs = keys.shape[0]
         cat = lambda *xs: jnp.concatenate(xs)  # noqa: E731
-        init_fn = run_init(optimizer, keys, jax.tree.map(cat, *[p for p, _ in variants]),
-                           jax.tree.map(cat, *[m for _, m in variants]), np.tile(lrs, len(variants)),
-                           np.full(runs, config.steps), np.ones(runs, bool))
-        out = fit(name, init=init_fn, step=supervised_step(model, optimizer),
-                  sample_batch=epoch_batches(config.batch_size), data=(data.x_train, data.y_train),
-                  loop=Loop(steps=config.steps, chunk=config.chunk), keys=keys,
-                  evaluate=classifier_evaluation(model), eval_data=(data.x_test, data.y_test),
-                  session=session)
-        acc = out.curve("eval/accuracy")[-1].reshape(len(variants), n_lr, n)
-        trained = jax.tree.map(lambda a: a[: n_lr * n], out.state.params)  # the first variant's
-        return acc, trained
+        return run_init(optimizer, keys, jax.tree.map(cat, *[p for p, _ in variants]),
+                        jax.tree.map(cat, *[m for _, m in variants]), np.tile(lrs, len(variants)),
+                        np.full(runs, config.steps), np.ones(runs, bool))
+
+    def final(out, count):
+        """Final test accuracy (variant, lr, seed) and the first variant's final params."""
+        acc = out.curve("eval/accuracy")[-1].reshape(count, n_lr, n)
+        return acc, jax.tree.map(lambda a: a[: n_lr * n], out.state.params)
+
+    def train(name, variants):
+        keys = variant_keys(len(variants))
+        return final(fit_runs(name, runs_init(keys, variants), keys, config.steps), len(variants))
 
     masks = batched(dense_masks)(init)
-    dense_acc, trained = train("dense", [(init, masks)])
+    if config.rewind_step:
+        # The dense run in two fits, the second continuing the first's states (params,
+        # optimizer moments, schedule count, batch order): it ends where one fit would.
+        keys = variant_keys(1)
+        head = fit_runs("dense-to-rewind", runs_init(keys, [(init, masks)]), keys, config.rewind_step)
+        rewind = head.state.params
+        dense_acc, trained = final(
+            fit_runs("dense", lambda key: pick_run(keys, key, head.state), keys,
+                     config.steps - config.rewind_step), 1)
+    else:
+        rewind = init
+        dense_acc, trained = train("dense", [(init, masks)])
     sparsities = [0.0, *imp_sparsities(config.rate, config.rounds)]
     accuracy = np.zeros((n_lr, len(VARIANTS), len(sparsities), n))
     accuracy[:, :, 0] = dense_acc[0][:, None, :]
     for r, s in enumerate(sparsities[1:], start=1):
         masks, ticket = batched(lambda t, i, m, s=s: imp_step(t, i, m, s, config.scope))(
-            trained, init, masks)
+            trained, rewind, masks)
         fresh = batched(lambda k, r=r: model.init_variables(jax.random.fold_in(k, 1000 + r), x1)[0])(
             seeds)
         reinit = random_reinit(jax.tree.map(lambda a: jnp.concatenate([a] * n_lr), fresh), masks)
         shuffle_keys = batched(lambda k, r=r: jax.random.fold_in(k, 2000 + r))(chain_keys)
-        random_m, random_p = batched(random_pruning)(shuffle_keys, init, masks)
+        random_m, random_p = batched(random_pruning)(shuffle_keys, rewind, masks)
         acc, trained = train(f"round{r}", [(ticket, masks), (reinit, masks), (random_p, random_m)])
         accuracy[:, :, r] = acc.transpose(1, 0, 2)
     return _results(config, np.array(sparsities), accuracy)

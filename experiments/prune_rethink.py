@@ -25,7 +25,6 @@ state. For one architecture, every (pruning setting, seed) of a variant
 (fine-tuned, Scratch-E, Scratch-B) is one vmapped program.
 """
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,6 +36,7 @@ from common import plots
 from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from common.models import CNN, MLP
+from common.parallel import map_independent
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
 from common.nn import accuracy as accuracy_of
 from research.pruning import apply_masks, dense_masks
@@ -154,11 +154,13 @@ def train_specs(name, model, specs, config, data, optimizer, session):
     The specs of one variant (fine-tuned, scratch-E or scratch-B, over all
     pruning settings of one architecture) x seeds are one vmapped program, run
     for the longest budget among them; a run whose budget is spent has lr 0 and
-    stays as it ended. Grouping by variant keeps both compiles (one per group)
-    and idle steps (budgets within a group are close) few."""
+    stays as it ended. Grouping by variant keeps idle steps few (budgets within a
+    group are close); the groups of one call have the same shapes and share one
+    step function, so they share one compiled program (`compile_chunk` is cached)."""
     n = config.seeds
     base = seed_keys(config.seed, n)
     accuracy, params = {}, {}
+    step, evaluate = supervised_step(model, optimizer), classifier_evaluation(model)
     for variant in dict.fromkeys(s.label.split("/")[-1] for s in specs):
         group = [s for s in specs if s.label.split("/")[-1] == variant]
         keys = jnp.concatenate([batched(lambda k, t=t: jax.random.fold_in(k, t))(base)
@@ -170,10 +172,10 @@ def train_specs(name, model, specs, config, data, optimizer, session):
             np.repeat([s.lr for s in group], n), np.repeat([s.steps for s in group], n),
             np.repeat([s.decays for s in group], n),
         )
-        out = fit(f"{name}/{variant}", init=init, step=supervised_step(model, optimizer),
+        out = fit(f"{name}/{variant}", init=init, step=step,
                   sample_batch=epoch_batches(config.batch_size), data=(data.x_train, data.y_train),
                   loop=Loop(steps=max(s.steps for s in group), chunk=config.chunk), keys=keys,
-                  evaluate=classifier_evaluation(model), eval_data=(data.x_test, data.y_test),
+                  evaluate=evaluate, eval_data=(data.x_test, data.y_test),
                   session=session)
         final = out.curve("eval/accuracy")[-1]
         for i, s in enumerate(group):
@@ -191,72 +193,83 @@ def accuracy_without_training(model, params, data) -> np.ndarray:
 def run(config: Config, session) -> Results:
     data = session.dataset(config.dataset)
     optimizer = protocol_optimizer(config.optimizer, config.weight_decay)
+
+    studies = map_independent(lambda kind: study_architecture(config, kind, data, optimizer, session),
+                              config.models)
+    results, rows = Results(), []
+    for kind_rows, arrays, scalars in studies:  # in config.models order, however they finished
+        rows += kind_rows
+        results.arrays.update(arrays)
+        results.scalars.update(scalars)
+    results.tables["Test accuracy (mean +- std over seeds)"] = rows
+    _summary_scalars(config, results)
+    results.notes.extend(_notes(config, results))
+    return results
+
+
+def study_architecture(config: Config, kind: str, data, optimizer, session):
+    """Train the large `kind` network, prune it every way, retrain: (rows, arrays, scalars)."""
     seeds = seed_keys(config.seed, config.seeds)
     x1 = data.x_train[:1]
     results, rows = Results(), []
     ft_steps = budget(config, config.finetune_fraction)
     ft_lr = config.learning_rate * config.finetune_lr_factor
-    for kind in config.models:
-        model = make_model(config, kind, data.num_classes)
-        init_params = batched(lambda k, m=model: m.init_variables(k, x1)[0])(seeds)
-        one = jax.tree.map(lambda a: a[0], init_params)
-        positions = weight_positions(lambda p, x, m=model: m.apply(p, {}, x)[0], one, x1)
-        full_flops = network_flops(one, positions)
-        dense = Spec("large", init_params, batched(dense_masks)(init_params),
-                     config.learning_rate, config.steps, True)
-        acc, final = train_specs(f"{kind}/large", model, [dense], config, data, optimizer, session)
-        trained = final["large"]
-        rows.append(_row(kind, "none (large model)", "trained", acc["large"], full_flops, full_flops, 1.0))
-        results.arrays[f"{kind}/large"] = acc["large"]
+    model = make_model(config, kind, data.num_classes)
+    init_params = batched(lambda k, m=model: m.init_variables(k, x1)[0])(seeds)
+    one = jax.tree.map(lambda a: a[0], init_params)
+    positions = weight_positions(lambda p, x, m=model: m.apply(p, {}, x)[0], one, x1)
+    full_flops = network_flops(one, positions)
+    dense = Spec("large", init_params, batched(dense_masks)(init_params),
+                 config.learning_rate, config.steps, True)
+    acc, final = train_specs(f"{kind}/large", model, [dense], config, data, optimizer, session)
+    trained = final["large"]
+    rows.append(_row(kind, "none (large model)", "trained", acc["large"], full_flops, full_flops, 1.0))
+    results.arrays[f"{kind}/large"] = acc["large"]
 
-        for ratio in config.structured_ratios:
-            keep = batched(lambda p, r=ratio: l1_keep_indices(p["layers"], r))(trained)
-            small_params = batched(lambda p, k: {"layers": prune_units(p["layers"], k)})(trained, keep)
-            small_widths = [k.shape[-1] for k in keep]
-            small = make_model(config, kind, data.num_classes, small_widths)
-            fresh = batched(lambda k, m=small: m.init_variables(jax.random.fold_in(k, 1), x1)[0])(seeds)
-            flops = network_flops(jax.tree.map(lambda a: a[0], fresh), positions)
-            factor = min(full_flops / flops, config.scratch_b_max_factor)
-            masks = batched(dense_masks)(fresh)
-            specs = [Spec("fine-tuned", small_params, masks, ft_lr, ft_steps, False),
-                     Spec("scratch-E", fresh, masks, config.learning_rate, config.steps, True),
-                     Spec("scratch-B", fresh, masks, config.learning_rate, budget(config, factor), True)]
-            acc, _ = train_specs(f"{kind}/structured{ratio}", small, specs, config, data, optimizer,
-                                 session)
-            setting = f"structured {ratio:.0%} ({'-'.join(map(str, small_widths))})"
-            rows.append(_row(kind, setting, "pruned, not retrained",
-                             accuracy_without_training(small, small_params, data), full_flops, flops, 0.0))
-            for v in VARIANTS:
-                rows.append(_row(kind, setting, v, acc[v], full_flops, flops, _factor(specs, v, config)))
-                results.arrays[f"{kind}/structured{ratio}/{v}"] = acc[v]
-            _gap_scalars(results, f"{kind}/structured{ratio}", acc)
+    for ratio in config.structured_ratios:
+        keep = batched(lambda p, r=ratio: l1_keep_indices(p["layers"], r))(trained)
+        small_params = batched(lambda p, k: {"layers": prune_units(p["layers"], k)})(trained, keep)
+        small_widths = [k.shape[-1] for k in keep]
+        small = make_model(config, kind, data.num_classes, small_widths)
+        fresh = batched(lambda k, m=small: m.init_variables(jax.random.fold_in(k, 1), x1)[0])(seeds)
+        flops = network_flops(jax.tree.map(lambda a: a[0], fresh), positions)
+        factor = min(full_flops / flops, config.scratch_b_max_factor)
+        masks = batched(dense_masks)(fresh)
+        specs = [Spec("fine-tuned", small_params, masks, ft_lr, ft_steps, False),
+                 Spec("scratch-E", fresh, masks, config.learning_rate, config.steps, True),
+                 Spec("scratch-B", fresh, masks, config.learning_rate, budget(config, factor), True)]
+        acc, _ = train_specs(f"{kind}/structured{ratio}", small, specs, config, data, optimizer,
+                             session)
+        setting = f"structured {ratio:.0%} ({'-'.join(map(str, small_widths))})"
+        rows.append(_row(kind, setting, "pruned, not retrained",
+                         accuracy_without_training(small, small_params, data), full_flops, flops, 0.0))
+        for v in VARIANTS:
+            rows.append(_row(kind, setting, v, acc[v], full_flops, flops, _factor(specs, v, config)))
+            results.arrays[f"{kind}/structured{ratio}/{v}"] = acc[v]
+        _gap_scalars(results, f"{kind}/structured{ratio}", acc)
 
-        specs, flops_of = [], {}
-        fresh = batched(lambda k, m=model: m.init_variables(jax.random.fold_in(k, 2), x1)[0])(seeds)
-        for s in config.sparsities:
-            masks = batched(lambda p, s=s: magnitude_masks(p, s, config.scope))(trained)
-            flops_of[s] = network_flops(one, positions, jax.tree.map(lambda a: a[0], masks))
-            factor = min(full_flops / flops_of[s], config.scratch_b_max_factor)
-            specs += [Spec(f"{s}/fine-tuned", trained, masks, ft_lr, ft_steps, False),
-                      Spec(f"{s}/scratch-E", fresh, masks, config.learning_rate, config.steps, True),
-                      Spec(f"{s}/scratch-B", fresh, masks, config.learning_rate, budget(config, factor),
-                           True)]
-        acc_all, _ = train_specs(f"{kind}/unstructured", model, specs, config, data, optimizer, session)
-        for s in config.sparsities:
-            acc = {v: acc_all[f"{s}/{v}"] for v in VARIANTS}
-            pruned = apply_masks(trained, next(x.masks for x in specs if x.label == f"{s}/fine-tuned"))
-            rows.append(_row(kind, f"unstructured {s:.0%}", "pruned, not retrained",
-                             accuracy_without_training(model, pruned, data), full_flops, flops_of[s], 0.0))
-            for v in VARIANTS:
-                rows.append(_row(kind, f"unstructured {s:.0%}", v, acc[v], full_flops, flops_of[s],
-                                 _factor(specs, f"{s}/{v}", config)))
-                results.arrays[f"{kind}/unstructured{s}/{v}"] = acc[v]
-            _gap_scalars(results, f"{kind}/unstructured{s}", acc)
-
-    results.tables["Test accuracy (mean +- std over seeds)"] = rows
-    _summary_scalars(config, results)
-    results.notes.extend(_notes(config, results))
-    return results
+    specs, flops_of = [], {}
+    fresh = batched(lambda k, m=model: m.init_variables(jax.random.fold_in(k, 2), x1)[0])(seeds)
+    for s in config.sparsities:
+        masks = batched(lambda p, s=s: magnitude_masks(p, s, config.scope))(trained)
+        flops_of[s] = network_flops(one, positions, jax.tree.map(lambda a: a[0], masks))
+        factor = min(full_flops / flops_of[s], config.scratch_b_max_factor)
+        specs += [Spec(f"{s}/fine-tuned", trained, masks, ft_lr, ft_steps, False),
+                  Spec(f"{s}/scratch-E", fresh, masks, config.learning_rate, config.steps, True),
+                  Spec(f"{s}/scratch-B", fresh, masks, config.learning_rate, budget(config, factor),
+                       True)]
+    acc_all, _ = train_specs(f"{kind}/unstructured", model, specs, config, data, optimizer, session)
+    for s in config.sparsities:
+        acc = {v: acc_all[f"{s}/{v}"] for v in VARIANTS}
+        pruned = apply_masks(trained, next(x.masks for x in specs if x.label == f"{s}/fine-tuned"))
+        rows.append(_row(kind, f"unstructured {s:.0%}", "pruned, not retrained",
+                         accuracy_without_training(model, pruned, data), full_flops, flops_of[s], 0.0))
+        for v in VARIANTS:
+            rows.append(_row(kind, f"unstructured {s:.0%}", v, acc[v], full_flops, flops_of[s],
+                             _factor(specs, f"{s}/{v}", config)))
+            results.arrays[f"{kind}/unstructured{s}/{v}"] = acc[v]
+        _gap_scalars(results, f"{kind}/unstructured{s}", acc)
+    return rows, results.arrays, results.scalars
 
 
 def _factor(specs, label, config) -> float:

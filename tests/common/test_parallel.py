@@ -140,3 +140,23 @@ def test_two_processes_equal_one_process(runs):
     assert distributed["batch"]["params_replicated"]
     _assert_same_run(distributed["seeds"], reference["seeds"])
     _assert_same_run(distributed["batch"], reference["seeds"])
+
+
+def test_map_independent_keeps_order_and_numbers():
+    """Threads finish out of order; results come back in item order, equal to the loop's."""
+    import jax
+    import jax.numpy as jnp
+
+    from common.parallel import map_independent
+
+    def train(seconds):
+        time.sleep(seconds)  # the first item finishes last
+        key = jax.random.key(int(seconds * 100))
+        return seconds, jax.jit(lambda k: jnp.sum(jax.random.normal(k, (64, 64)) ** 2))(key)
+
+    items = [0.3, 0.0, 0.1]
+    threaded = map_independent(train, items, max_workers=3)
+    looped = [train(s) for s in items]
+    assert [s for s, _ in threaded] == items
+    for (_, a), (_, b) in zip(threaded, looped):
+        assert float(a) == float(b)

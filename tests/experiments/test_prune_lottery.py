@@ -1,5 +1,6 @@
 """prune-lottery on a config shrunk below `quick`: sparsity schedule, shapes, claims measured."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -23,3 +24,19 @@ def test_shrunk_run():
     assert np.all(results.arrays["lr0.01/ticket"] > 0.15)
     outcomes = evaluate_claims(exp.CLAIMS, results)
     assert all(o.value is not None and math.isfinite(o.value) for o in outcomes)
+
+    # Late rewinding: the dense run split at the rewind step ends exactly where the single
+    # fit did (same dense accuracy, bit for bit), while the rewound tickets train differently.
+    late = exp.run(dataclasses.replace(config, rewind_step=50), Session(None))
+    for key in ("lr0.001/ticket", "lr0.01/ticket"):
+        np.testing.assert_array_equal(late.arrays[key][0], results.arrays[key][0])
+        assert not np.array_equal(late.arrays[key][1:], results.arrays[key][1:])
+    # Round 1's mask comes from the same dense weights, so its random reinit is the same run.
+    np.testing.assert_array_equal(late.arrays["lr0.01/random reinit"][:2],
+                                  results.arrays["lr0.01/random reinit"][:2])
+
+
+@pytest.mark.parametrize("rewind_step", [-50, 25, 100])
+def test_rewind_step_outside_the_run_is_refused(rewind_step):
+    with pytest.raises(ValueError, match="rewind_step"):
+        exp.Config(steps=100, chunk=50, rewind_step=rewind_step)
