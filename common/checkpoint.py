@@ -5,8 +5,13 @@ data) and a JSON history. Saves are atomic in orbax (a step is written to a
 temporary folder, then renamed), so a run killed mid-save leaves the previous
 step intact. A damaged newest step (truncated file) is skipped with a warning
 for the newest one that restores.
+
+Orbax coordinates a save through process-wide signals, and two saves in flight
+at once (two trainings in threads, `parallel.map_independent`) time out on
+each other: every orbax call here holds one lock, so saves take turns.
 """
 
+import threading
 import warnings
 from pathlib import Path
 
@@ -22,23 +27,29 @@ def _to_savable(tree):
     return jax.tree.map(lambda x: jax.random.key_data(x) if _is_key(x) else x, tree)
 
 
+_ORBAX = threading.RLock()
+
+
 class Checkpoints:
     def __init__(self, directory: Path, max_to_keep: int = 2):
         self.directory = Path(directory).absolute()
-        self.manager = ocp.CheckpointManager(
-            self.directory,
-            options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True),
-        )
+        with _ORBAX:
+            self.manager = ocp.CheckpointManager(
+                self.directory,
+                options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True),
+            )
 
     def save(self, step: int, state, history: dict) -> None:
-        self.manager.save(
-            step,
-            args=ocp.args.Composite(
-                state=ocp.args.StandardSave(_to_savable(state)),
-                history=ocp.args.JsonSave(history),
-            ),
-        )
-        self.manager.wait_until_finished()
+        savable = _to_savable(state)
+        with _ORBAX:
+            self.manager.save(
+                step,
+                args=ocp.args.Composite(
+                    state=ocp.args.StandardSave(savable),
+                    history=ocp.args.JsonSave(history),
+                ),
+            )
+            self.manager.wait_until_finished()
 
     def restore_latest(self, like_state):
         """(step, state, history) of the newest checkpoint that restores, or None.
@@ -47,15 +58,18 @@ class Checkpoints:
         shardings (the freshly initialised one): the explicit restore target.
         """
         target = jax.tree.map(ocp.utils.to_shape_dtype_struct, _to_savable(like_state))
-        for step in sorted(self.manager.all_steps(), reverse=True):
+        with _ORBAX:
+            steps = sorted(self.manager.all_steps(), reverse=True)
+        for step in steps:
             try:
-                restored = self.manager.restore(
-                    step,
-                    args=ocp.args.Composite(
-                        state=ocp.args.StandardRestore(target),
-                        history=ocp.args.JsonRestore(),
-                    ),
-                )
+                with _ORBAX:
+                    restored = self.manager.restore(
+                        step,
+                        args=ocp.args.Composite(
+                            state=ocp.args.StandardRestore(target),
+                            history=ocp.args.JsonRestore(),
+                        ),
+                    )
             except Exception as error:  # a damaged step: orbax raises many kinds
                 warnings.warn(
                     f"checkpoint step {step} in {self.directory} is unreadable "
@@ -72,4 +86,5 @@ class Checkpoints:
         return None
 
     def close(self) -> None:
-        self.manager.close()
+        with _ORBAX:
+            self.manager.close()

@@ -1,7 +1,7 @@
 """Bayes by Backprop on the toy regression curve: predictive uncertainty grows
 away from the data, while a plain network has none to show.
 
-    python run.py bbb-regression --preset quick     # 66 s of CPU (see QUICK_SECONDS)
+    python run.py bbb-regression --preset quick     # 10 s (see QUICK_SECONDS)
     python run.py bbb-regression --preset paper
 
 Blundell et al. 2015, Sec. 5.2 and Figure 5: training data
@@ -32,7 +32,7 @@ NAME = "bbb-regression"
 STUDY = "bayes"
 PAPER = "Blundell et al. 2015, Weight Uncertainty in Neural Networks (arXiv 1505.05424)"
 REPRODUCES = "Figure 5: predictive median and interquartile range widen outside the training interval [0, 0.5]"
-QUICK_SECONDS = 66  # CPU seconds measured; wall was 247 s at load average ~18 on 2 cores
+QUICK_SECONDS = 10  # wall s, idle 2-core CPU, warm compilation cache (23 s cold), 2026-11-27
 
 TRAIN_LOW, TRAIN_HIGH = 0.0, 0.5
 GRID_LOW, GRID_HIGH = -0.2, 1.2

@@ -2,7 +2,7 @@
 the minibatch size: one weight sample per minibatch (plain), local
 reparameterization and Flipout.
 
-    python run.py bbb-variance --preset quick      # MNIST-1D, ~100 s of CPU (see QUICK_SECONDS)
+    python run.py bbb-variance --preset quick      # MNIST-1D, 14 s (see QUICK_SECONDS)
     python run.py bbb-variance --preset paper
 
 Kingma, Salimans & Welling 2015 (local reparameterization, Sec. 2.3 and
@@ -38,7 +38,7 @@ NAME = "bbb-variance"
 STUDY = "bayes"
 PAPER = "Kingma et al. 2015 (local reparameterization); Wen et al. 2018 (Flipout); Blundell et al. 2015"
 REPRODUCES = "gradient variance vs batch size: local reparameterization and Flipout below plain, local ~ 1/B"
-QUICK_SECONDS = 100  # CPU seconds measured; wall was 595 s at load average ~15 on 2 cores
+QUICK_SECONDS = 14  # wall s, idle 2-core CPU, warm compilation cache (36 s cold), 2026-11-27
 
 MODES = ("plain", "local", "flipout")
 

@@ -41,9 +41,9 @@ STUDY = "pruning"
 PAPER = "Frankle & Carbin 2019 (lottery tickets); Liu et al. 2019, Sec. 6"
 REPRODUCES = ("test accuracy vs sparsity of IMP winning tickets, random reinit and random masks, "
               "at a small and a large learning rate")
-# User CPU seconds of the quick preset (/usr/bin/time: 93 s) on the shared 2-core machine,
-# whose load (~15) stretched the wall time to 14 min.
-QUICK_SECONDS = 95
+# Wall seconds of the quick preset on the idle 2-core CPU (/usr/bin/time, 2026-11-27): 43 with a
+# warm compilation cache, 54 on a cold one.
+QUICK_SECONDS = 45
 
 VARIANTS = ("ticket", "random reinit", "random mask")
 

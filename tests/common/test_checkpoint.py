@@ -35,6 +35,24 @@ def test_restore_returns_the_newest_state_and_history(tmp_path):
     np.testing.assert_array_equal(jax.random.key_data(state.key), jax.random.key_data(jax.random.key(5)))
 
 
+def test_saves_from_four_threads_take_turns_and_all_restore(tmp_path):
+    """Trainings in threads (parallel.map_independent) checkpoint at once; unguarded,
+    orbax's process-wide save signals time out on each other."""
+    from common.parallel import map_independent
+
+    def train(value):
+        checkpoints = Checkpoints(tmp_path / f"run{value}")
+        for step in range(1, 6):
+            checkpoints.save(step, small_state(value * step), {"step": step})
+        checkpoints.close()
+        return Checkpoints(tmp_path / f"run{value}").restore_latest(small_state(0.0))
+
+    values = [1.0, 2.0, 3.0, 4.0]
+    for value, (step, state, history) in zip(values, map_independent(train, values, max_workers=4)):
+        assert step == 5 and history == {"step": 5}
+        np.testing.assert_array_equal(state.params["w"], 5 * value)
+
+
 def test_a_truncated_newest_checkpoint_is_skipped_with_a_warning(tmp_path):
     checkpoints = Checkpoints(tmp_path / "c", max_to_keep=3)
     checkpoints.save(1, small_state(1.0), {"n": 1})
