@@ -2,6 +2,7 @@
 
     python run.py prune-lottery --preset quick                     # MLP on MNIST-1D
     python run.py prune-lottery --preset large                     # the same, GPU-sized
+    python run.py prune-lottery --preset quick --rewind-step 100   # late rewinding
     python run.py prune-lottery --preset paper --data-dir DATA     # small CNN, CIFAR-10
 
 Frankle & Carbin (2019): train, prune the smallest-magnitude surviving weights,
@@ -17,7 +18,10 @@ for every learning rate and seed, the ticket (mask on the original init), the
 random reinit (same mask, fresh init) and a random mask with the ticket's
 layer-wise sparsities on the original init, all in one vmapped program with the
 masks in the optimizer state. The lr schedule is the same as the dense model's
-(x0.1 at 50% and 75% of the round).
+(x0.1 at 50% and 75% of the round). With `--rewind-step k` the ticket and the
+random mask start from the dense run's weights after k steps instead of its
+init (late rewinding, Frankle et al. 2020); the dense run is then two fits, the
+second continuing the first's optimizer state and batch order exactly.
 """
 
 from dataclasses import dataclass

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import erfc
 
-from common.models import batchnorm, batchnorm_init, dense_init
+from common.models import batchnorm, batchnorm_init, dense_init, param_dtype
 from common.nn import ACTIVATIONS, SELU_ALPHA, SELU_LAMBDA
 
 # The paper's constants for the fixed point (mu, nu) = (0, 1) with
@@ -287,14 +287,15 @@ class DeepMLP:
         fan_in = x.reshape(x.shape[0], -1).shape[1]
         key_in, key_hidden, key_out = jax.random.split(key, 3)
         hidden_keys = jax.random.split(key_hidden, self.depth - 1)
+        dtype = param_dtype(x)
         params = {
-            "input": dense_init(key_in, fan_in, self.width, self.init),
-            "hidden": jax.vmap(lambda k: dense_init(k, self.width, self.width, self.init))(hidden_keys),
-            "output": dense_init(key_out, self.width, self.num_outputs, "xavier"),
+            "input": dense_init(key_in, fan_in, self.width, self.init, dtype),
+            "hidden": jax.vmap(lambda k: dense_init(k, self.width, self.width, self.init, dtype))(hidden_keys),
+            "output": dense_init(key_out, self.width, self.num_outputs, "xavier", dtype),
         }
         if not self.batchnorm:
             return params, {}
-        bn_params, bn_state = batchnorm_init(self.width)
+        bn_params, bn_state = batchnorm_init(self.width, dtype)
         stack = lambda a: jnp.stack([a] * self.depth)  # noqa: E731
         params["bn"] = jax.tree.map(stack, bn_params)
         return params, {"bn": jax.tree.map(stack, bn_state)}
