@@ -22,6 +22,9 @@ masks in the optimizer state. The lr schedule is the same as the dense model's
 random mask start from the dense run's weights after k steps instead of its
 init (late rewinding, Frankle et al. 2020); the dense run is then two fits, the
 second continuing the first's optimizer state and batch order exactly.
+Measured (quick preset, idle 2-core CPU, 55 s): rewinding to step 100 of 600
+gives ticket - reinit +0.059 / +0.063 at lr 0.001 / 0.01 (+0.049 / +0.071
+rewound to init); the dense accuracies are the same to the last bit.
 """
 
 from dataclasses import dataclass
@@ -227,7 +230,10 @@ def _results(config: Config, sparsities, accuracy) -> Results:
                                        - s["large_lr/ticket_minus_reinit_std"])
     results.tables["Test accuracy (mean over seeds) by sparsity"] = rows
     small, large = config.learning_rates
+    rewind = (f"the dense run's weights after {config.rewind_step} steps (late rewinding)"
+              if config.rewind_step else "the original init")
     results.notes += [
+        f"Tickets and random masks are rewound to {rewind}.",
         f"Gaps are per-seed differences averaged over rounds with sparsity >= "
         f"{config.high_sparsity:.0%}, then mean (std) over seeds.",
         f"lr {small:g}: ticket - reinit = {s['small_lr/ticket_minus_reinit']:+.3f} "
