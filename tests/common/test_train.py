@@ -131,3 +131,37 @@ def test_batchnorm_normalizes_in_training_and_tracks_statistics():
     full, _ = model.apply(params, new, x, train=False)
     half, _ = model.apply(params, new, x[:7], train=False)
     np.testing.assert_allclose(full[:7], half, rtol=1e-5, atol=1e-6)
+
+
+def test_a_weakly_typed_init_compiles_the_chunk_once():
+    """`jnp.full(shape, 0.5)` in an init is weakly typed; a chunk returns it strong. Unsettled,
+    every chunk that changes an input's type compiles again (two programs here, three for
+    Bayes by Backprop); settled up front, one, and the numbers are the same."""
+    from common.train import compile_chunk, settle_weak_types
+
+    x, y = blobs()
+    model = MLP((16,), 3)
+    optimizer = optax.adam(0.01)
+
+    def init(key):
+        params, state = model.init_variables(key, x[:1])
+        params["layers"][0]["b"] = jnp.full((16,), 0.5)  # weak
+        return new_state(params, optimizer.init(params), key, state)
+
+    step, sampler = supervised_step(model, optimizer), EpochBatches(32)
+    out = fit("weak", init=init, step=step, sample_batch=sampler, data=(x, y),
+              loop=Loop(steps=60, chunk=20), keys=seed_keys(0, 2))
+    assert compile_chunk(step, sampler, 20, None)._cache_size() == 1
+
+    from common.train import init_states
+    states = init_states(init, seed_keys(0, 2), "seeds")
+    assert states.params["layers"][0]["b"].weak_type
+    settled = settle_weak_types(compile_chunk(step, sampler, 20, None), states, (x, y))
+    assert not settled.params["layers"][0]["b"].weak_type
+    unsettled_chunk = compile_chunk(supervised_step(model, optimizer), sampler, 20, None)  # a fresh jit
+    unsettled = init_states(init, seed_keys(0, 2), "seeds")
+    for _ in range(3):
+        unsettled, _ = unsettled_chunk(unsettled, (x, y))
+    assert unsettled_chunk._cache_size() >= 2  # what settling saves
+    for a, b in zip(jax.tree.leaves(unsettled.params), jax.tree.leaves(out.state.params)):
+        np.testing.assert_array_equal(a, b)
