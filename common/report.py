@@ -59,13 +59,16 @@ def run_report(module, config, results, outcomes: list[ClaimOutcome], folder: Pa
 
 
 def newest_finished_runs(root: Path) -> dict[str, Path]:
+    """Per experiment folder, the run whose results.json (written last) is newest: by time,
+    not by name, since `--out` names need not be timestamps."""
     newest = {}
     if not root.is_dir():
         return newest
     for experiment in sorted(p for p in root.iterdir() if p.is_dir()):
-        finished = sorted(f for f in experiment.iterdir() if (f / "results.json").exists())
+        finished = [f for f in experiment.iterdir() if (f / "results.json").exists()]
         if finished:
-            newest[experiment.name] = finished[-1]
+            written = lambda f: ((f / "results.json").stat().st_mtime_ns, f.name)  # noqa: E731
+            newest[experiment.name] = max(finished, key=written)
     return newest
 
 
