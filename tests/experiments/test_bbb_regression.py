@@ -15,7 +15,7 @@ def test_bbb_regression_shrunk_run(tmp_path):
     # Quartiles bracket the median; the Bayesian spread is wider outside [0, 0.5].
     assert np.all(results.arrays["bayes/q25"] <= results.arrays["bayes/median"])
     assert np.all(results.arrays["bayes/median"] <= results.arrays["bayes/q75"])
-    assert results.scalars["bayes/std_ratio_outside_inside"] > 1.2  # 1.49 measured; 6.3 after 2000 steps
+    assert results.scalars["bayes/std_ratio_outside_inside"] > 1.2  # 1.49 measured; 6.3 after 2000 steps, 37 after 8000
     # Both networks fit the training interval far better than a constant would (std of the curve ~0.2).
     assert results.scalars["bayes/rmse_inside"] < 0.1 and results.scalars["plain/rmse_inside"] < 0.1
     outcomes = evaluate_claims(E.CLAIMS, results)
