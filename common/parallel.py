@@ -139,8 +139,9 @@ def map_independent(fn, items, max_workers: int = 2) -> list:
 
     For independent trainings (one per architecture or method): XLA:CPU runs small programs
     and every compile on about one core, so threads use the others; results are the same
-    numbers in the same order as the loop. Several processes run the loop: each must issue
-    its collectives in the same order as the others.
+    numbers in the same order as the loop (the threads' lines in metrics.jsonl interleave,
+    each line whole). Several processes run the loop: each must issue its collectives in the
+    same order as the others.
     """
     items = list(items)
     if jax.process_count() > 1 or len(items) < 2 or max_workers < 2:
