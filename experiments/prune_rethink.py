@@ -23,7 +23,8 @@ table). Structured: L1-norm pruning of every hidden layer's neurons (MLP) or
 filters (CNN) at each of `structured_ratios`, giving a smaller network.
 Unstructured: magnitude masks at each of `sparsities`, held in the optimizer
 state. For one architecture, every (pruning setting, seed) of a variant
-(fine-tuned, Scratch-E, Scratch-B) is one vmapped program.
+(fine-tuned, Scratch-E, Scratch-B) is one vmapped program. The large models,
+then the pruning settings, train side by side in threads (two cores here).
 """
 
 from dataclasses import dataclass
@@ -51,9 +52,9 @@ STUDY = "pruning"
 PAPER = "Liu et al. 2019, Rethinking the Value of Network Pruning (ICLR)"
 REPRODUCES = ("Tables 1-4 protocol: fine-tuned vs Scratch-E vs Scratch-B after structured "
               "(L1-norm) and unstructured (magnitude) pruning; CIFAR-10 VGG-16-A 93.41/93.62/93.78")
-# Wall seconds of the quick preset on the idle 2-core CPU (/usr/bin/time, 2026-11-27): 53 with a
-# warm compilation cache, 102 on a cold one (178 s of CPU, compiles included).
-QUICK_SECONDS = 55
+# Wall seconds of the quick preset on the idle 2-core CPU (/usr/bin/time, 2026-11-27): 39 with a
+# warm compilation cache, 94 on a cold one (171 s of CPU, compiles included).
+QUICK_SECONDS = 40
 
 VARIANTS = ("fine-tuned", "scratch-E", "scratch-B")
 
@@ -198,66 +199,102 @@ def run(config: Config, session) -> Results:
     data = session.dataset(config.dataset)
     optimizer = protocol_optimizer(config.optimizer, config.weight_decay)
 
-    studies = map_independent(lambda kind: study_architecture(config, kind, data, optimizer, session),
-                              config.models)
+    # Two stages of independent trainings, each spread over threads (`map_independent`):
+    # the large models, then every pruning setting of every model, the heaviest first so
+    # that the threads finish together.
+    larges = map_independent(lambda kind: train_large(config, kind, data, optimizer, session),
+                             config.models)
+    settings = ["unstructured"] + [f"structured{r}" for r in config.structured_ratios]
+    tasks = [(large, setting) for setting in settings for large in reversed(larges)]
+    parts = dict(zip([(large.kind, setting) for large, setting in tasks], map_independent(
+        lambda task: retrain_pruned(config, *task, data, optimizer, session), tasks)))
+
     results, rows = Results(), []
-    for kind_rows, arrays, scalars in studies:  # in config.models order, however they finished
-        rows += kind_rows
-        results.arrays.update(arrays)
-        results.scalars.update(scalars)
+    for large in larges:  # the table in config order: large, structured ratios, unstructured
+        results.arrays[f"{large.kind}/large"] = large.accuracy
+        rows.append(_row(large.kind, "none (large model)", "trained", large.accuracy, large.flops,
+                         large.flops, 1.0))
+        for setting in settings[1:] + settings[:1]:
+            part_rows, arrays, scalars = parts[(large.kind, setting)]
+            rows += part_rows
+            results.arrays.update(arrays)
+            results.scalars.update(scalars)
     results.tables["Test accuracy (mean +- std over seeds)"] = rows
     _summary_scalars(config, results)
     results.notes.extend(_notes(config, results))
     return results
 
 
-def study_architecture(config: Config, kind: str, data, optimizer, session):
-    """Train the large `kind` network, prune it every way, retrain: (rows, arrays, scalars)."""
+@dataclass
+class Large:
+    """A trained large model: what every pruning setting starts from."""
+
+    kind: str
+    model: object
+    trained: dict  # params, seeds leading
+    accuracy: np.ndarray  # (seeds,)
+    example: dict  # seed 0's initial params: shapes for FLOP counts
+    positions: object  # weight_positions of the large model
+    flops: float  # FLOPs of the large model
+
+
+def train_large(config: Config, kind: str, data, optimizer, session) -> Large:
     seeds = seed_keys(config.seed, config.seeds)
     x1 = data.x_train[:1]
-    results, rows = Results(), []
-    ft_steps = budget(config, config.finetune_fraction)
-    ft_lr = config.learning_rate * config.finetune_lr_factor
     model = make_model(config, kind, data.num_classes)
     init_params = batched(lambda k, m=model: m.init_variables(k, x1)[0])(seeds)
     one = jax.tree.map(lambda a: a[0], init_params)
     positions = weight_positions(lambda p, x, m=model: m.apply(p, {}, x)[0], one, x1)
-    full_flops = network_flops(one, positions)
     dense = Spec("large", init_params, batched(dense_masks)(init_params),
                  config.learning_rate, config.steps, True)
     acc, final = train_specs(f"{kind}/large", model, [dense], config, data, optimizer, session)
-    trained = final["large"]
-    rows.append(_row(kind, "none (large model)", "trained", acc["large"], full_flops, full_flops, 1.0))
-    results.arrays[f"{kind}/large"] = acc["large"]
+    return Large(kind, model, final["large"], acc["large"], one, positions, network_flops(one, positions))
 
-    for ratio in config.structured_ratios:
-        keep = batched(lambda p, r=ratio: l1_keep_indices(p["layers"], r))(trained)
-        small_params = batched(lambda p, k: {"layers": prune_units(p["layers"], k)})(trained, keep)
-        small_widths = [k.shape[-1] for k in keep]
-        small = make_model(config, kind, data.num_classes, small_widths)
-        fresh = batched(lambda k, m=small: m.init_variables(jax.random.fold_in(k, 1), x1)[0])(seeds)
-        flops = network_flops(jax.tree.map(lambda a: a[0], fresh), positions)
-        factor = min(full_flops / flops, config.scratch_b_max_factor)
-        masks = batched(dense_masks)(fresh)
-        specs = [Spec("fine-tuned", small_params, masks, ft_lr, ft_steps, False),
-                 Spec("scratch-E", fresh, masks, config.learning_rate, config.steps, True),
-                 Spec("scratch-B", fresh, masks, config.learning_rate, budget(config, factor), True)]
-        acc, _ = train_specs(f"{kind}/structured{ratio}", small, specs, config, data, optimizer,
-                             session)
-        setting = f"structured {ratio:.0%} ({'-'.join(map(str, small_widths))})"
-        rows.append(_row(kind, setting, "pruned, not retrained",
-                         accuracy_without_training(small, small_params, data), full_flops, flops, 0.0))
-        for v in VARIANTS:
-            rows.append(_row(kind, setting, v, acc[v], full_flops, flops, _factor(specs, v, config)))
-            results.arrays[f"{kind}/structured{ratio}/{v}"] = acc[v]
-        _gap_scalars(results, f"{kind}/structured{ratio}", acc)
 
+def retrain_pruned(config: Config, large: Large, setting: str, data, optimizer, session):
+    """Prune `large` one way ("structured<ratio>" or "unstructured": every sparsity), then
+    fine-tune, Scratch-E and Scratch-B: (rows, arrays, scalars)."""
+    if setting == "unstructured":
+        return _unstructured(config, large, data, optimizer, session)
+    return _structured(config, large, float(setting[len("structured"):]), data, optimizer, session)
+
+
+def _structured(config: Config, large: Large, ratio: float, data, optimizer, session):
+    kind, trained, results, rows = large.kind, large.trained, Results(), []
+    seeds, x1 = seed_keys(config.seed, config.seeds), data.x_train[:1]
+    ft_steps, ft_lr = budget(config, config.finetune_fraction), config.learning_rate * config.finetune_lr_factor
+    keep = batched(lambda p, r=ratio: l1_keep_indices(p["layers"], r))(trained)
+    small_params = batched(lambda p, k: {"layers": prune_units(p["layers"], k)})(trained, keep)
+    small_widths = [k.shape[-1] for k in keep]
+    small = make_model(config, kind, data.num_classes, small_widths)
+    fresh = batched(lambda k, m=small: m.init_variables(jax.random.fold_in(k, 1), x1)[0])(seeds)
+    flops = network_flops(jax.tree.map(lambda a: a[0], fresh), large.positions)
+    factor = min(large.flops / flops, config.scratch_b_max_factor)
+    masks = batched(dense_masks)(fresh)
+    specs = [Spec("fine-tuned", small_params, masks, ft_lr, ft_steps, False),
+             Spec("scratch-E", fresh, masks, config.learning_rate, config.steps, True),
+             Spec("scratch-B", fresh, masks, config.learning_rate, budget(config, factor), True)]
+    acc, _ = train_specs(f"{kind}/structured{ratio}", small, specs, config, data, optimizer, session)
+    setting = f"structured {ratio:.0%} ({'-'.join(map(str, small_widths))})"
+    rows.append(_row(kind, setting, "pruned, not retrained",
+                     accuracy_without_training(small, small_params, data), large.flops, flops, 0.0))
+    for v in VARIANTS:
+        rows.append(_row(kind, setting, v, acc[v], large.flops, flops, _factor(specs, v, config)))
+        results.arrays[f"{kind}/structured{ratio}/{v}"] = acc[v]
+    _gap_scalars(results, f"{kind}/structured{ratio}", acc)
+    return rows, results.arrays, results.scalars
+
+
+def _unstructured(config: Config, large: Large, data, optimizer, session):
+    kind, model, trained, results, rows = large.kind, large.model, large.trained, Results(), []
+    seeds, x1 = seed_keys(config.seed, config.seeds), data.x_train[:1]
+    ft_steps, ft_lr = budget(config, config.finetune_fraction), config.learning_rate * config.finetune_lr_factor
     specs, flops_of = [], {}
     fresh = batched(lambda k, m=model: m.init_variables(jax.random.fold_in(k, 2), x1)[0])(seeds)
     for s in config.sparsities:
         masks = batched(lambda p, s=s: magnitude_masks(p, s, config.scope))(trained)
-        flops_of[s] = network_flops(one, positions, jax.tree.map(lambda a: a[0], masks))
-        factor = min(full_flops / flops_of[s], config.scratch_b_max_factor)
+        flops_of[s] = network_flops(large.example, large.positions, jax.tree.map(lambda a: a[0], masks))
+        factor = min(large.flops / flops_of[s], config.scratch_b_max_factor)
         specs += [Spec(f"{s}/fine-tuned", trained, masks, ft_lr, ft_steps, False),
                   Spec(f"{s}/scratch-E", fresh, masks, config.learning_rate, config.steps, True),
                   Spec(f"{s}/scratch-B", fresh, masks, config.learning_rate, budget(config, factor),
@@ -267,9 +304,9 @@ def study_architecture(config: Config, kind: str, data, optimizer, session):
         acc = {v: acc_all[f"{s}/{v}"] for v in VARIANTS}
         pruned = apply_masks(trained, next(x.masks for x in specs if x.label == f"{s}/fine-tuned"))
         rows.append(_row(kind, f"unstructured {s:.0%}", "pruned, not retrained",
-                         accuracy_without_training(model, pruned, data), full_flops, flops_of[s], 0.0))
+                         accuracy_without_training(model, pruned, data), large.flops, flops_of[s], 0.0))
         for v in VARIANTS:
-            rows.append(_row(kind, f"unstructured {s:.0%}", v, acc[v], full_flops, flops_of[s],
+            rows.append(_row(kind, f"unstructured {s:.0%}", v, acc[v], large.flops, flops_of[s],
                              _factor(specs, f"{s}/{v}", config)))
             results.arrays[f"{kind}/unstructured{s}/{v}"] = acc[v]
         _gap_scalars(results, f"{kind}/unstructured{s}", acc)
