@@ -10,6 +10,10 @@
 # the summary table is printed last. Wheels missing from the device image travel in .whl
 # (see the device README).
 set -u
+case "${1:-studies}" in
+  studies|paper) ;;
+  *) echo "usage: scripts/gpu_checks.sh [studies|paper]" >&2; exit 2 ;;
+esac
 export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
 OUT=${OUT:-/tmp/gpu-out}
 mkdir -p "$OUT" runs-gpu
@@ -47,7 +51,6 @@ case "${1:-studies}" in
     step selu-training-subset 150 selu-training --preset subset &
     step mnist1d-baselines-paper 150 mnist1d-baselines --preset paper &
     wait ;;
-  *) echo "usage: scripts/gpu_checks.sh [studies|paper]" >&2; exit 2 ;;
 esac
 
 tar czf "$OUT/runs.tar.gz" --exclude=checkpoints --exclude="*.npz" --exclude=metrics.jsonl runs-gpu
