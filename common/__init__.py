@@ -1,0 +1,1 @@
+"""Infrastructure that knows nothing of any study: config, data, models, trainer, runs, report."""

@@ -1,0 +1,1 @@
+"""The studies' methods as pure functions: math, no I/O."""
