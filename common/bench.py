@@ -1,13 +1,24 @@
 """Timing done right: ahead-of-time lower and compile timed apart, a warm-up
 call, `block_until_ready`, the median of repeats; XLA's FLOP count and memory
-figures where the backend reports them (NaN where it does not)."""
+figures where the backend reports them (NaN where it does not).
+
+Comparisons between programs use `interleaved`: every round times every
+program once, in a fresh random order, plus the reference program a second
+time (the A/A calibration), so drifts of the machine hit all programs alike
+and the A/A ratio measures the noise floor; `common.stats.timing_ratio` turns
+the rounds into a ratio with an interval."""
 
 import statistics
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax
+import numpy as np
+
+MIN_TIMED_SECONDS = 1e-3  # below ~1 ms a call is mostly dispatch (a no-op jitted call: ~15 us here)
+AA_SUFFIX = "~aa"  # the reference's second copy in every round
 
 
 @dataclass(frozen=True)
@@ -94,3 +105,72 @@ def time_callable(run: Callable[[], object], *, repeats: int = 5, warmup: int = 
         jax.block_until_ready(run())
         samples.append(time.perf_counter() - tick)
     return statistics.median(samples)
+
+
+class TooSmallToTime(UserWarning):
+    """A timed program runs under MIN_TIMED_SECONDS: its time is mostly overhead."""
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """Seconds of each program in each interleaved round: `seconds[name]` has
+    shape (rounds,); `reference` was also timed as `reference + AA_SUFFIX`."""
+
+    seconds: dict[str, np.ndarray]
+    reference: str
+    too_small: tuple[str, ...]  # programs whose median is under MIN_TIMED_SECONDS
+
+    def ratio(self, numerator: str, denominator: str | None = None):
+        """time(numerator) / time(denominator) (default the reference), with the
+        A/A-widened interval (`common.stats.timing_ratio`)."""
+        from common.stats import timing_ratio
+
+        den = denominator or self.reference
+        return timing_ratio(self.seconds[numerator], self.seconds[den], self.aa())
+
+    def aa(self) -> np.ndarray:
+        """Per-round ratio of the reference timed against itself."""
+        return self.seconds[self.reference + AA_SUFFIX] / self.seconds[self.reference]
+
+    def as_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """For Results.arrays: `<prefix>/<name>` -> seconds per round."""
+        return {f"{prefix}/{name}": values for name, values in self.seconds.items()}
+
+
+def rounds_from_arrays(arrays: dict, prefix: str, reference: str) -> Rounds:
+    """The inverse of `Rounds.as_arrays` (claims read timing from saved results)."""
+    start = prefix + "/"
+    seconds = {k[len(start):]: np.asarray(v, float) for k, v in arrays.items() if k.startswith(start)}
+    if reference not in seconds or reference + AA_SUFFIX not in seconds:
+        raise KeyError(f"no rounds of {reference!r} under {prefix!r}")
+    small = tuple(n for n, v in seconds.items() if np.median(v) < MIN_TIMED_SECONDS)
+    return Rounds(seconds, reference, small)
+
+
+def interleaved(programs: dict[str, Callable[[], object]], reference: str, *, rounds: int = 15,
+                warmup: int = 2, seed: int = 0) -> Rounds:
+    """Time zero-argument callables (already compiled; each blocks on nothing,
+    this does) in `rounds` interleaved rounds, each in a random order, with the
+    reference timed twice a round. Warns once for each program under 1 ms."""
+    if reference not in programs:
+        raise ValueError(f"reference {reference!r} is not one of the programs {sorted(programs)}")
+    if rounds < 2:
+        raise ValueError(f"rounds must be at least 2 (got {rounds})")
+    entries = dict(programs) | {reference + AA_SUFFIX: programs[reference]}
+    names = list(entries)
+    for name in names:
+        for _ in range(warmup):
+            jax.block_until_ready(entries[name]())
+    rng = np.random.default_rng(seed)
+    seconds = {name: np.empty(rounds) for name in names}
+    for r in range(rounds):
+        for i in rng.permutation(len(names)):
+            tick = time.perf_counter()
+            jax.block_until_ready(entries[names[i]]())
+            seconds[names[i]][r] = time.perf_counter() - tick
+    small = tuple(n for n in programs if np.median(seconds[n]) < MIN_TIMED_SECONDS)
+    for name in small:
+        warnings.warn(f"{name} runs in {np.median(seconds[name]) * 1e6:.0f} us, under "
+                      f"{MIN_TIMED_SECONDS * 1e3:.0f} ms: its time is mostly call overhead (batch or vmap it up)",
+                      TooSmallToTime, stacklevel=2)
+    return Rounds(seconds, reference, small)

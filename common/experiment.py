@@ -3,6 +3,15 @@
 An experiment module exports NAME, STUDY, PAPER, REPRODUCES, QUICK_SECONDS,
 a frozen `Config` dataclass, PRESETS = {"quick": ..., "paper": ...},
 `run(config, session) -> Results`, `figures(results, directory)` and CLAIMS.
+
+A claim is a check that can fail: its measure gives a value and, over seeds
+or timing rounds, a 95% interval (`common.stats`); its region is the side of
+the threshold the paper's statement puts the value on. The verdict is
+`reproduced` when the interval lies inside the region, `not reproduced` when
+it lies outside, `inconclusive` when it straddles the edge (or nothing could
+be measured). Every claim names a negative control, a degenerate case under
+which it must not say `reproduced`, and a passing case under which it must:
+`tests/experiments/test_claim_controls.py` runs both for every claim.
 """
 
 import math
@@ -11,6 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from common.stats import Measurement
+
+VERDICTS = ("reproduced", "not reproduced", "inconclusive")
+
 
 @dataclass
 class Results:
@@ -18,7 +31,8 @@ class Results:
 
     tables: name -> rows (dicts of plain numbers/strings), shown in the report;
     scalars: headline numbers the claims read;
-    arrays: the data behind the figures (saved to results.npz);
+    arrays: the data behind the figures and the per-seed / per-round samples
+    the claims' intervals come from (saved to results.npz);
     notes: sentences for the report (what came out and why).
     """
 
@@ -29,44 +43,163 @@ class Results:
 
 
 @dataclass(frozen=True)
+class Region:
+    """Where the paper's statement puts the measured value: [low, high], or
+    (low, high) when `strict` (a strict comparison such as "A beats B": a
+    difference of exactly 0, e.g. a method against itself, is not inside)."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    strict: bool = False
+
+    def __post_init__(self):
+        if not self.low <= self.high:
+            raise ValueError(f"empty region [{self.low}, {self.high}]")
+
+    def describe(self) -> str:
+        lt, gt = ("<", ">") if self.strict else ("<=", ">=")
+        if self.high == math.inf:
+            return f"{gt} {self.low:.4g}"
+        if self.low == -math.inf:
+            return f"{lt} {self.high:.4g}"
+        return f"in {'(' if self.strict else '['}{self.low:.4g}, {self.high:.4g}{')' if self.strict else ']'}"
+
+    def verdict(self, measurement: Measurement) -> str:
+        """Inside: reproduced; outside: not reproduced; across an edge: inconclusive."""
+        if math.isnan(measurement.value):
+            return "inconclusive"
+        lo, hi = measurement.interval or (measurement.value, measurement.value)
+        if self.strict:
+            inside = self.low < lo and hi < self.high
+            outside = hi <= self.low or lo >= self.high
+        else:
+            inside = self.low <= lo and hi <= self.high
+            outside = hi < self.low or lo > self.high
+        return "reproduced" if inside else "not reproduced" if outside else "inconclusive"
+
+
+def at_least(threshold: float) -> Region:
+    return Region(low=threshold)
+
+
+def at_most(threshold: float) -> Region:
+    return Region(high=threshold)
+
+
+def above(threshold: float) -> Region:
+    """Strictly greater: "A beats B" is above(0) on A - B."""
+    return Region(low=threshold, strict=True)
+
+
+def below(threshold: float) -> Region:
+    return Region(high=threshold, strict=True)
+
+
+def within(low: float, high: float) -> Region:
+    return Region(low, high)
+
+
+def near(target: float, tolerance: float) -> Region:
+    """An exact quantity: target +- tolerance."""
+    return Region(target - tolerance, target + tolerance)
+
+
+@dataclass(frozen=True)
+class Control:
+    """A claim's negative control: a named degenerate case (zero estimator,
+    linear network, untrained noise generator, a method against itself) and
+    the results it gives, built cheaply without training. The claim must not
+    say `reproduced` on them."""
+
+    name: str
+    results: Callable[[], Results]
+
+
+@dataclass(frozen=True)
 class Claim:
     """A paper's statement as a check on the results.
 
-    `measure(results)` gives the measured number; `check(value)` says whether
-    the statement held; `paper` is the paper's number or statement, as text.
+    measure(results) -> Measurement (or a float: an exact quantity);
+    region: where the statement puts the value;
+    control: the degenerate case it must reject; passing(): results of a case
+    it must accept (the contract test runs both);
+    baseline(results), optional: the control as measured in this very run
+    (e.g. the noise generator's modes), shown beside the claim; a claim whose
+    run-time control also lands inside the region cannot be `reproduced`.
     """
 
     statement: str
     paper: str
-    measure: Callable[[Results], float]
-    check: Callable[[float], bool]
+    measure: Callable[[Results], Measurement | float]
+    region: Region
+    control: Control
+    passing: Callable[[], Results]
+    baseline: Callable[[Results], Measurement | float] | None = None
     fmt: str = "{:.4g}"
+
+
+@dataclass(frozen=True)
+class ControlOutcome:
+    name: str
+    value: float | None = None  # None: not measured at run time
+    interval: list[float] | None = None
+    verdict: str | None = None
 
 
 @dataclass(frozen=True)
 class ClaimOutcome:
     statement: str
     paper: str
+    region: str
     measured: str
     value: float | None
-    reproduced: bool | None  # None: could not be measured (NaN, missing)
+    interval: list[float] | None  # [lo, hi] 95%, None for an exact quantity
+    how: str
+    verdict: str
+    control: ControlOutcome
+    note: str = ""
 
-    @property
-    def verdict(self) -> str:
-        return {True: "reproduced", False: "not reproduced", None: "not measured"}[self.reproduced]
+
+def _measure(fn: Callable, results: Results) -> Measurement:
+    try:
+        value = fn(results)
+    except (KeyError, IndexError, ValueError, TypeError, ZeroDivisionError):
+        return Measurement(float("nan"), None, "could not be measured")
+    return value if isinstance(value, Measurement) else Measurement(float(value))
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _interval(m: Measurement) -> list[float] | None:
+    return None if m.interval is None else [float(m.interval[0]), float(m.interval[1])]
+
+
+def evaluate(claim: Claim, results: Results) -> ClaimOutcome:
+    m = _measure(claim.measure, results)
+    verdict = claim.region.verdict(m)
+    control, note = ControlOutcome(claim.control.name), ""
+    if claim.baseline is not None:
+        b = _measure(claim.baseline, results)
+        control = ControlOutcome(claim.control.name, _finite_or_none(b.value), _interval(b), claim.region.verdict(b))
+        if control.verdict == "reproduced" and verdict == "reproduced":
+            verdict = "inconclusive"
+            note = f"the control ({claim.control.name}) passes this check too in this run"
+    measured = "n/a" if math.isnan(m.value) else claim.fmt.format(m.value)
+    return ClaimOutcome(claim.statement, claim.paper, claim.region.describe(), measured, _finite_or_none(m.value),
+                        _interval(m), m.how, verdict, control, note)
 
 
 def evaluate_claims(claims: list[Claim], results: Results) -> list[ClaimOutcome]:
-    outcomes = []
-    for claim in claims:
-        try:
-            value = float(claim.measure(results))
-        except (KeyError, IndexError, ValueError, TypeError):
-            value = float("nan")
-        if math.isnan(value):
-            outcomes.append(ClaimOutcome(claim.statement, claim.paper, "n/a", None, None))
-        else:
-            outcomes.append(ClaimOutcome(
-                claim.statement, claim.paper, claim.fmt.format(value), value, bool(claim.check(value)),
-            ))
-    return outcomes
+    return [evaluate(claim, results) for claim in claims]
+
+
+def scalars(values: dict[str, float]) -> Callable[[], Results]:
+    """A control's or passing case's results that hold just these scalars."""
+    return lambda: Results(scalars=dict(values))
+
+
+def arrays(values: dict) -> Callable[[], Results]:
+    """A control's or passing case's results that hold just these arrays."""
+    return lambda: Results(arrays={k: np.asarray(v, float) for k, v in values.items()})

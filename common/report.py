@@ -1,12 +1,13 @@
 """Reports: one run's report.md, and runs/REPORT.md gathering the newest
 finished run of each experiment."""
 
+import dataclasses
 import json
 from pathlib import Path
 
-from common.experiment import ClaimOutcome
+from common.experiment import VERDICTS, ClaimOutcome
 
-MARK = {"reproduced": "yes", "not reproduced": "**no**", "not measured": "n/a"}
+MARK = {"reproduced": "yes", "not reproduced": "**no**", "inconclusive": "inconclusive"}
 
 
 def markdown_table(rows: list[dict]) -> str:
@@ -29,23 +30,46 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _interval_text(interval) -> str:
+    return "exact" if interval is None else f"[{interval[0]:.4g}, {interval[1]:.4g}]"
+
+
+def _control_text(control: dict) -> str:
+    if control.get("value") is None:
+        return control["name"]
+    return (f"{control['name']}: {control['value']:.4g} {_interval_text(control.get('interval'))}"
+            f" ({control['verdict']})")
+
+
 def claims_table(outcomes: list[dict]) -> str:
-    rows = [
-        {"claim": o["statement"], "paper": o["paper"], "measured": o["measured"],
-         "reproduced": MARK[o["verdict"]]}
-        for o in outcomes
-    ]
+    """Each claim: the paper's number, the region it needs, the measured value, its 95%
+    interval and how it was made, the verdict, and the negative control (with its value
+    where this run measured it)."""
+    rows = []
+    for o in outcomes:
+        verdict = MARK[o["verdict"]] + (f" ({o['note']})" if o.get("note") else "")
+        rows.append({"claim": o["statement"], "paper": o["paper"], "needs": o["region"], "measured": o["measured"],
+                     "95% interval": _interval_text(o["interval"]) + (f", {o['how']}" if o.get("how") else ""),
+                     "verdict": verdict, "control": _control_text(o["control"])})
     return markdown_table(rows)
+
+
+def verdict_counts(outcomes: list[dict]) -> dict[str, int]:
+    """How many claims came out reproduced, not reproduced and inconclusive."""
+    verdicts = [o["verdict"] for o in outcomes]
+    return {verdict: verdicts.count(verdict) for verdict in VERDICTS}
 
 
 def run_report(module, config, results, outcomes: list[ClaimOutcome], folder: Path, seconds: float,
                figure_names: list[str]) -> str:
-    outcome_dicts = [{**o.__dict__, "verdict": o.verdict} for o in outcomes]
+    outcome_dicts = [dataclasses.asdict(o) for o in outcomes]
+    counts = verdict_counts(outcome_dicts)
     parts = [
         f"# {module.NAME}\n",
         f"{module.REPRODUCES}\n",
         f"Paper: {module.PAPER}. Run folder `{folder}`, {seconds:.1f} s.\n",
         "## Claims\n",
+        ", ".join(f"{n} {v}" for v, n in counts.items()) + f" of {len(outcomes)}.\n",
         claims_table(outcome_dicts),
     ]
     for name, rows in results.tables.items():
@@ -81,12 +105,8 @@ def collect(root: Path, order: list[str]) -> str:
     summary = []
     for name in names:
         results = json.loads((runs[name] / "results.json").read_text())
-        verdicts = [c["verdict"] for c in results["claims"]]
-        summary.append({
-            "experiment": name, "run": runs[name].name,
-            "claims reproduced": f"{verdicts.count('reproduced')}/{len(verdicts)}",
-            "seconds": results.get("seconds"),
-        })
+        summary.append({"experiment": name, "run": runs[name].name, **verdict_counts(results["claims"]),
+                        "claims": len(results["claims"]), "seconds": results.get("seconds")})
     parts += [markdown_table(summary)] if summary else ["No finished runs under runs/.\n"]
     for name in names:
         folder = runs[name]

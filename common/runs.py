@@ -95,7 +95,7 @@ def finish(folder: Path, module, config, results: Results, seconds: float) -> No
     payload = {
         "experiment": module.NAME,
         "seconds": seconds,
-        "claims": [dataclasses.asdict(o) | {"verdict": o.verdict} for o in outcomes],
+        "claims": [dataclasses.asdict(o) for o in outcomes],
         "scalars": results.scalars,
         "tables": results.tables,
         "notes": results.notes,
