@@ -35,6 +35,7 @@ from common.data.synthetic import toy_regression, toy_regression_mean
 from common.experiment import Claim, Results
 from common.models import MLP
 from common.train import Loop, epoch_batches, fit, new_state, seed_keys, supervised_step
+from experiments.api import main
 from research import bayes, bayes_train
 
 NAME = "bbb-regression"
@@ -209,3 +210,7 @@ CLAIMS = [
     Claim("the plain network has no predictive spread", "0 (Fig. 5, right)",
           lambda r: r.scalars["plain/std"], lambda v: v == 0.0),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

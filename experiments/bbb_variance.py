@@ -32,6 +32,7 @@ from common import plots
 from common.config import require_at_least_one, require_positive
 from common.experiment import Claim, Results
 from common.train import Loop, epoch_batches, fit, seed_keys
+from experiments.api import main
 from research import bayes, bayes_train
 
 NAME = "bbb-variance"
@@ -184,3 +185,7 @@ CLAIMS = [
     Claim("the local reparameterization's variance falls about as 1/B (slope of log var vs log B in [-1.2, -0.8])",
           "slope -1", lambda r: r.scalars["local/slope"], lambda v: -1.2 <= v <= -0.8, fmt="{:.2f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

@@ -23,6 +23,7 @@ from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from common.models import CNN, MLP, Linear
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, new_state, seed_keys, supervised_step
+from experiments.api import main
 
 NAME = "mnist1d-baselines"
 STUDY = "foundation"
@@ -146,3 +147,7 @@ CLAIMS = [
           lambda r: float(r.scalars["cnn/test_accuracy"] > r.scalars["mlp/test_accuracy"]
                           > r.scalars["logistic/test_accuracy"]), lambda v: v == 1.0, fmt="{:.0f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)
