@@ -104,8 +104,9 @@ PLAIN_PROGRESS_SECONDS = 5.0
 
 class PlainProgress:
     """Progress for a log file or a batch job (stderr not a terminal): one line
-    every `interval` seconds at most, and one at the end, with the postfix
-    (e.g. the loss) of the newest chunk. The calls are tqdm's that `fit` uses."""
+    every `interval` seconds at most, and one at the end. The calls are tqdm's
+    that `fit` makes per chunk: a line that falls due at `update` waits for the
+    `set_postfix` that follows it, so it shows that chunk's numbers (the loss)."""
 
     def __init__(self, total: int, description: str, initial: int = 0, *, stream=None,
                  interval: float = PLAIN_PROGRESS_SECONDS):
@@ -113,25 +114,25 @@ class PlainProgress:
         self.stream, self.interval = stream, interval
         self.postfix: dict = {}
         self._started = self._last_line = time.monotonic()
+        self._due = False
 
     def update(self, n: int = 1) -> None:
+        if self._due:  # no set_postfix came after the previous update
+            self._line(final=False)
         self.n += n
-        if not self.postfix:  # with a postfix, the line waits for set_postfix's newer numbers
-            self._line_if_due()
+        self._due = time.monotonic() - self._last_line >= self.interval and self.n < self.total
 
     def set_postfix(self, **values) -> None:
         self.postfix = values
-        self._line_if_due()
+        if self._due:
+            self._line(final=False)
 
     def close(self) -> None:
         if self.n > self.initial:
             self._line(final=True)
 
-    def _line_if_due(self) -> None:
-        if time.monotonic() - self._last_line >= self.interval and self.n < self.total:
-            self._line(final=False)
-
     def _line(self, final: bool) -> None:
+        self._due = False
         self._last_line = now = time.monotonic()
         seconds = now - self._started
         rate = (self.n - self.initial) / seconds if seconds > 0 else float("nan")
