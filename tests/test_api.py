@@ -50,10 +50,15 @@ def test_load_gives_back_the_same_run(finished):
 
 def test_readme_example(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    run = experiments.run("ad-graph", preset="quick", out="runs/mine", **TINY)
-    print(run.claims[0]["verdict"], run.results.scalars["notes/forward/e"])
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("```python\nimport experiments\n")[1].split("```")[0]
+    assert example.startswith('run = experiments.run("ad-graph", preset="quick", out="runs/mine", max_depth=3, '
+                              'widths=(2,))\n')  # the call below, as the README shows it
+    run = experiments.run("ad-graph", preset="quick", out="runs/mine", max_depth=3, widths=(2,))
+    print([c["verdict"] for c in run.claims], run.results.scalars["layered/max_relative_gap"])
     again = experiments.load("runs/mine")
     assert again.config == run.config
+    assert (tmp_path / "runs" / "mine" / "results.json").is_file()
 
 
 def test_without_out_nothing_is_written(tmp_path, monkeypatch):
