@@ -78,7 +78,8 @@ def _parser(command: str, description: str) -> argparse.ArgumentParser:
 def list_command(argv: list[str]) -> int:
     import experiments
 
-    _parser("list", "Every experiment: its study, its quick-preset time, its paper, what it reproduces.").parse_args(argv)
+    parser = _parser("list", "Every experiment: its study, its quick-preset time, its paper, what it reproduces.")
+    parser.parse_args(argv)
     return list_experiments(experiments.all_experiments())
 
 
@@ -117,6 +118,7 @@ def run_experiment(module, argv: list[str]) -> int:
 def run_all(argv: list[str]) -> int:
     import experiments
     from common.config import UsageError
+    from common.runs import RUNS
 
     parser = _parser("all", "Every experiment's preset in turn, then runs/REPORT.md.")
     parser.add_argument("--preset", choices=("quick", "paper"), default="quick")
@@ -132,7 +134,7 @@ def run_all(argv: list[str]) -> int:
         except UsageError as error:  # e.g. a paper preset whose data is not at hand
             print(f"error: {error}", file=sys.stderr)
             failures.append(name)
-    write_report(list(registry), Path("runs"), options.preset)
+    write_report(list(registry), RUNS, options.preset)
     if failures:
         print(f"failed: {', '.join(failures)}", file=sys.stderr)
         return 1
@@ -141,6 +143,7 @@ def run_all(argv: list[str]) -> int:
 
 def report_command(argv: list[str]) -> int:
     import experiments
+    from common.config import UsageError
     from common.runs import RUNS
 
     parser = _parser("report", "REPORT.md in the runs folder: each experiment's newest finished run, "
@@ -149,6 +152,8 @@ def report_command(argv: list[str]) -> int:
     parser.add_argument("--runs", type=Path, default=RUNS, metavar="DIR",
                         help="folder whose finished runs (at any depth) are gathered (default runs)")
     options = parser.parse_args(argv)
+    if not options.runs.is_dir():
+        raise UsageError(f"report: no runs folder {options.runs} (run an experiment first, or name one with --runs)")
     return write_report(list(experiments.all_experiments()), options.runs, options.preset)
 
 

@@ -62,7 +62,8 @@ def read_finished(folder: Path) -> FinishedRun:
         raise UsageError(f"{folder} is not a finished run folder (no results.json)")
     try:
         results = json.loads(results_path.read_text())
-        saved = read_config(folder / "config.json") if (folder / "config.json").exists() else SavedConfig({}, None, None)
+        config = folder / "config.json"
+        saved = read_config(config) if config.exists() else SavedConfig({}, None, None)
         env = json.loads((folder / "env.json").read_text()) if (folder / "env.json").exists() else {}
     except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as error:
         raise UsageError(f"{folder} is not a readable run folder ({error})") from None

@@ -45,15 +45,18 @@ class Run:
     seconds: float | None
 
 
-def run(name: str, preset: str = "quick", out: str | Path | None = None, **overrides) -> Run:
+def run(name: str, preset: str = "quick", out: str | Path | None = None, *, data_dir: str | Path | None = None,
+        **overrides) -> Run:
     """Run experiment `name` from `preset` with config fields `overrides`.
     With `out`, the run folder is written as `python run.py name --out OUT`
-    writes it; with None, nothing is written. Bad input raises UsageError."""
+    writes it; with None, nothing is written. `data_dir` is the CLI's
+    --data-dir. Bad input raises UsageError."""
     module = _module(name)
     config = with_overrides(module, preset, overrides)
     folder = Path(out) if out is not None else None
     require_fresh_out(folder)
-    executed = runs.execute(module, config, preset, runs.Session(folder))
+    session = runs.Session(folder, data_dir=Path(data_dir) if data_dir is not None else None)
+    executed = runs.execute(module, config, preset, session)
     return Run(module.NAME, preset, runs.overrides(config, module.PRESETS[preset]), config, executed.results,
                executed.claims, folder, executed.seconds)
 

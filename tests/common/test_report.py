@@ -64,6 +64,8 @@ def test_report_command_reads_another_root(tmp_path, capsys):
     assert run.main(["report", "--runs", str(root), "--preset", "paper"]) == 0
     report = (root / "REPORT.md").read_text()
     assert "preferring preset `paper`" in report and "| prune-rethink | deep/er/run | paper | none |" in report
+    assert run.main(["report", "--runs", str(tmp_path / "typo")]) == 2
+    assert "no runs folder" in capsys.readouterr().err and not (tmp_path / "typo").exists()
 
 
 @dataclass(frozen=True)
