@@ -64,15 +64,17 @@ def _setup_jax() -> None:
     enable_compilation_cache()
 
 
-def _parser(command: str, description: str) -> argparse.ArgumentParser:
-    """A command's options; bad ones raise UsageError, --help prints and exits 0."""
-    from common.config import UsageError
+class CommandParser(argparse.ArgumentParser):
+    """A command's options: bad ones raise UsageError (one line, exit 2), --help prints and exits 0."""
 
-    class Parser(argparse.ArgumentParser):
-        def error(self, message):
-            raise UsageError(f"{command}: {message}")
+    def error(self, message):
+        from common.config import UsageError
 
-    return Parser(prog=f"run.py {command}", description=description)
+        raise UsageError(f"{self.prog.removeprefix('run.py ')}: {message}")
+
+
+def _parser(command: str, description: str) -> CommandParser:
+    return CommandParser(prog=f"run.py {command}", description=description)
 
 
 def list_command(argv: list[str]) -> int:
