@@ -49,6 +49,7 @@ from common.experiment import Claim, Results
 from common.models import MLP
 from common.parallel import map_independent
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, new_state, seed_keys, supervised_step
+from experiments.api import main
 from research import bayes, bayes_train
 
 NAME = "bbb-classify"
@@ -269,3 +270,7 @@ CLAIMS = [
           lambda r: r.scalars["bbb-gaussian/test_error"] - r.scalars["bbb-mixture/test_error"], lambda v: v > 0,
           fmt="{:+.2f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

@@ -35,6 +35,7 @@ from common.data.synthetic import toy_regression, toy_regression_mean
 from common.experiment import Claim, Control, Results, at_least, at_most
 from common.models import MLP
 from common.train import Loop, epoch_batches, fit, new_state, seed_keys, supervised_step
+from experiments.api import main
 from research import bayes, bayes_train
 
 NAME = "bbb-regression"
@@ -274,3 +275,7 @@ CLAIMS = [
           "fits the data (Fig. 5)", _per_seed("bayes", "rmse_inside"), at_most(0.05), UNTRAINED,
           lambda: _synthetic(20.0, 0.02), baseline=_per_seed("init", "rmse_inside"), fmt="{:.3f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

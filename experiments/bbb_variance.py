@@ -32,6 +32,7 @@ from common import plots, stats
 from common.config import require_at_least_one, require_positive
 from common.experiment import Claim, Control, Results, below, within
 from common.train import Loop, epoch_batches, fit, seed_keys
+from experiments.api import main
 from research import bayes, bayes_train
 
 NAME = "bbb-variance"
@@ -217,3 +218,7 @@ CLAIMS = [
                   lambda: _slopes("local", -0.3)),
           lambda: _slopes("local", -1.0), baseline=slope("plain"), fmt="{:.2f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

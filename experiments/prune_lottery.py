@@ -39,6 +39,7 @@ from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from common.models import CNN, MLP
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
+from experiments.api import main
 from research.pruning import dense_masks
 from research.pruning_lottery import imp_sparsities, imp_step, random_pruning, random_reinit
 from research.pruning_protocol import pick_run, protocol_optimizer, run_init
@@ -285,3 +286,7 @@ CLAIMS = [
           "(gap - seed std <= 0)", "no better", lambda r: r.scalars["large_lr/gap_beyond_spread"],
           lambda v: v <= 0, fmt="{:+.3f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

@@ -41,6 +41,7 @@ from common.models import CNN, MLP
 from common.parallel import map_independent
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
 from common.nn import accuracy as accuracy_of
+from experiments.api import main
 from research.pruning import apply_masks, dense_masks
 from research.pruning_flops import network_flops, weight_positions
 from research.pruning_masks import magnitude_masks
@@ -410,3 +411,7 @@ CLAIMS = [
           "roughly matches", lambda r: r.scalars["unstructured_high/B_margin"], lambda v: v >= 0,
           fmt="{:+.3f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)
