@@ -34,7 +34,9 @@ def _interval_text(interval) -> str:
     return "exact" if interval is None else f"[{interval[0]:.4g}, {interval[1]:.4g}]"
 
 
-def _control_text(control: dict) -> str:
+def _control_text(control: dict | None) -> str:
+    if not control:
+        return "not recorded"
     if control.get("value") is None:
         return control["name"]
     return (f"{control['name']}: {control['value']:.4g} {_interval_text(control.get('interval'))}"
@@ -44,13 +46,14 @@ def _control_text(control: dict) -> str:
 def claims_table(outcomes: list[dict]) -> str:
     """Each claim: the paper's number, the region it needs, the measured value, its 95%
     interval and how it was made, the verdict, and the negative control (with its value
-    where this run measured it)."""
+    where this run measured it). Runs written before intervals existed show "not recorded"."""
     rows = []
     for o in outcomes:
-        verdict = MARK[o["verdict"]] + (f" ({o['note']})" if o.get("note") else "")
-        rows.append({"claim": o["statement"], "paper": o["paper"], "needs": o["region"], "measured": o["measured"],
-                     "95% interval": _interval_text(o["interval"]) + (f", {o['how']}" if o.get("how") else ""),
-                     "verdict": verdict, "control": _control_text(o["control"])})
+        verdict = MARK.get(o["verdict"], o["verdict"]) + (f" ({o['note']})" if o.get("note") else "")
+        interval = _interval_text(o["interval"]) if "interval" in o else "not recorded"
+        rows.append({"claim": o["statement"], "paper": o["paper"], "needs": o.get("region", "not recorded"),
+                     "measured": o["measured"], "95% interval": interval + (f", {o['how']}" if o.get("how") else ""),
+                     "verdict": verdict, "control": _control_text(o.get("control"))})
     return markdown_table(rows)
 
 

@@ -54,7 +54,7 @@ def test_the_named_preset_is_preferred_over_a_newer_run(tmp_path):
     assert newest_finished_runs(tmp_path, "paper")["prune-rethink"].folder == tmp_path / "paper-run"
     assert newest_finished_runs(tmp_path, "large")["prune-rethink"].folder == tmp_path / "paper-run"  # none: newest
     report = collect(tmp_path, ["prune-rethink"], "paper")
-    assert "| prune-rethink | paper-run | paper | seeds=3, steps=10 | 1/1 | 2.5 |" in report
+    assert "| prune-rethink | paper-run | paper | seeds=3, steps=10 | 1 | 0 | 0 | 1 | 2.5 |" in report
     assert "Run `" + str(tmp_path / "paper-run") + "`, preset paper, overrides seeds=3, steps=10;" in report
 
 
