@@ -444,4 +444,12 @@ CLAIMS = [
           _error_gap("plain", "dropout"), above(0.0), SAME, AS_IN_PAPER, fmt="{:+.2f}"),
     Claim("the scale-mixture prior beats the Gaussian prior (Gaussian - mixture)", "1.82% - 1.36% (400 units)",
           _error_gap("bbb-gaussian", "bbb-mixture"), above(0.0), SAME, AS_IN_PAPER, fmt="{:+.2f}"),
+    Claim("on noise inputs BBB's predictive is less certain than the plain network's (entropy BBB - plain, nats)",
+          "uncertainty where there is no data (Sec. 5)", _entropy_gap, above(0.0),
+          Control("a method against itself (A/A)", lambda: _entropies(1.0, 1.0)), lambda: _entropies(2.0, 1.0),
+          fmt="{:+.3f}"),
+    Claim("Blundell's minibatch KL weights 2^(M-i)/(2^M-1) and uniform 1/M reach the same test error "
+          "(|difference| <= 1 point)", "both valid: the weights sum to 1 over an epoch (Sec. 3.4)", _schedule_gap,
+          at_most(1.0), Control("one schedule 3 points worse", lambda: _schedules(3.0)), lambda: _schedules(0.1),
+          fmt="{:.2f}"),
 ]
