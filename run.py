@@ -36,6 +36,7 @@ def dispatch(argv: list[str]) -> int:
     import experiments
 
     if command == "list":
+        _no_options(rest, "list")
         return list_experiments(experiments.all_experiments())
     if command == "report":
         _no_options(rest, "report")
@@ -86,6 +87,10 @@ def run_experiment(module, argv: list[str]) -> int:
 
     config, options = parse(module, argv)
     folder = options.out
+    if folder is not None:
+        runs.check_out_folder(folder, resume=options.resume)
+        if options.resume:
+            runs.check_resumable(folder, config)
     if options.resume and folder is None:
         folder = runs.resumable_folder(module.NAME, config)
         if folder is None:
@@ -95,6 +100,7 @@ def run_experiment(module, argv: list[str]) -> int:
         folder = runs.new_folder(module.NAME)
     created = [p for p in (folder, *folder.absolute().parents) if not p.exists()]
     session = runs.Session(folder, resume=resuming, data_dir=options.data_dir)
+    runs.check_data(config, session)
     started = time.perf_counter()
     try:
         runs.start(folder, config)

@@ -3,6 +3,7 @@
 An experiment module exports NAME, STUDY, PAPER, REPRODUCES, QUICK_SECONDS,
 a frozen `Config` dataclass, PRESETS = {"quick": ..., "paper": ...},
 `run(config, session) -> Results`, `figures(results, directory)` and CLAIMS.
+A Config that trains on a named data set says so with `data_use() -> DataUse`.
 """
 
 import math
@@ -26,6 +27,15 @@ class Results:
     scalars: dict[str, float] = field(default_factory=dict)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DataUse:
+    """What a config reads: the data set by name, and the sizes that must fit in its
+    training split (e.g. {"batch_size": 100}), checked before any run folder exists."""
+
+    dataset: str
+    train_sizes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

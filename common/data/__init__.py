@@ -17,9 +17,10 @@ from pathlib import Path
 
 from common.data.dataset import DataError, Dataset, RawSplits, channel_stats, standardize
 
-__all__ = ["DATASETS", "DataError", "Dataset", "load"]
+__all__ = ["DATASETS", "FILE_DATASETS", "DataError", "Dataset", "load"]
 
 DATASETS: tuple[str, ...] = ("mnist1d", "mnist-subset", "mnist", "fashion-mnist", "cifar10")
+FILE_DATASETS = frozenset({"mnist", "fashion-mnist", "cifar10"})  # the ones read from --data-dir
 NUM_CLASSES = 10  # every data set here has ten classes
 
 
