@@ -112,7 +112,7 @@ def require_numbers_representable(config) -> None:
             if isinstance(item, bool):
                 continue
             if isinstance(item, int) and not -INT32_MAX - 1 <= item <= INT32_MAX:
-                raise ValueError(f"{field.name} must fit in an int32, at most {INT32_MAX} (got {value})")
+                raise ValueError(f"{field.name} must fit in an int32, {-INT32_MAX - 1}..{INT32_MAX} (got {value})")
             if isinstance(item, float) and not math.isfinite(item):
                 raise ValueError(f"{field.name} must be a finite number (got {value})")
     if getattr(config, "seed", 0) < 0:
@@ -124,8 +124,10 @@ def require_at_least_one(config, fields) -> None:
     for field in fields:
         value = getattr(config, field)
         if isinstance(value, tuple):
-            if not value or min(value) < 1:
-                raise ValueError(f"{field} must be one or more values, each at least 1 (got {value})")
+            if not value:
+                raise ValueError(f"{field} needs at least one value")
+            if min(value) < 1:
+                raise ValueError(f"{field} must be at least 1 each (got {value})")
         elif value < 1:
             raise ValueError(f"{field} must be at least 1 (got {value})")
 
@@ -135,8 +137,17 @@ def require_positive(config, fields) -> None:
     for field in fields:
         value = getattr(config, field)
         values = value if isinstance(value, tuple) else (value,)
-        if not values or not all(v > 0 for v in values):
+        if not values:
+            raise ValueError(f"{field} needs at least one value")
+        if not all(v > 0 for v in values):
             raise ValueError(f"{field} must be positive (got {value})")
+
+
+def require_non_negative(config, fields) -> None:
+    """Weights, decays and penalties >= 0 (0 turns the term off; NaN fails)."""
+    for field in fields:
+        if not getattr(config, field) >= 0:
+            raise ValueError(f"{field} must be at least 0 (got {getattr(config, field)})")
 
 
 def require_in_range(config, fields, low: float, high: float, *, open_low=False, open_high=False) -> None:
@@ -147,7 +158,9 @@ def require_in_range(config, fields, low: float, high: float, *, open_low=False,
         value = getattr(config, field)
         values = value if isinstance(value, tuple) else (value,)
         inside = [(low < v if open_low else low <= v) and (v < high if open_high else v <= high) for v in values]
-        if not values or not all(inside):
+        if not values:
+            raise ValueError(f"{field} needs at least one value")
+        if not all(inside):
             raise ValueError(f"{field} must be in {shown} (got {value})")
 
 
