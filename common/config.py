@@ -164,6 +164,15 @@ def require_in_range(config, fields, low: float, high: float, *, open_low=False,
             raise ValueError(f"{field} must be in {shown} (got {value})")
 
 
+def require_distinct(config, fields) -> None:
+    """Tuple fields that name fits, rows or figure curves: a repeated entry would
+    train or measure the same thing twice under one name."""
+    for field in fields:
+        value = getattr(config, field)
+        if len(set(value)) != len(value):
+            raise ValueError(f"{field} repeats a value (got {value})")
+
+
 def refuse_unused(config, preset) -> None:
     """Options that do nothing in the chosen setting are an error, not silently ignored.
 

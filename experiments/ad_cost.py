@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import plots
-from common.config import require_at_least_one, require_numbers_representable
+from common.config import require_at_least_one, require_distinct, require_numbers_representable
 from common.experiment import Claim, Results
 from common.models import CNN, MLP
 from common.nn import softmax_cross_entropy
@@ -70,6 +70,7 @@ class Config:
 
     def __post_init__(self):
         require_numbers_representable(self)
+        require_distinct(self, ('mlp_sizes', 'cnn_sizes', 'rnn_sizes', 'depths'))
         require_at_least_one(self, ("seeds", "batch", "length", "remat_width", "remat_batch", "repeats"))
         for field in ("mlp_sizes", "cnn_sizes", "rnn_sizes"):
             if getattr(self, field):

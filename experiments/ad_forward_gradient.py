@@ -26,7 +26,7 @@ from jax.flatten_util import ravel_pytree
 
 from common import plots
 from common.bench import time_function
-from common.config import require_at_least_one, require_numbers_representable, require_positive
+from common.config import require_at_least_one, require_distinct, require_numbers_representable, require_positive
 from common.experiment import Claim, DataUse, Results
 from common.models import MLP
 from common.nn import softmax_cross_entropy
@@ -71,6 +71,7 @@ class Config:
 
     def __post_init__(self):
         require_numbers_representable(self)
+        require_distinct(self, ('cosine_tangents',))
         require_at_least_one(self, ("seeds", "width", "tangents", "steps", "chunk", "batch_size", "estimator_samples",
                                     "cosine_draws", "cosine_tangents"))
         require_positive(self, ("learning_rate", "forward_learning_rate"))

@@ -22,7 +22,7 @@ import numpy as np
 
 from common import plots
 from common.bench import compiled_costs
-from common.config import require_at_least_one, require_numbers_representable
+from common.config import require_at_least_one, require_distinct, require_numbers_representable
 from common.experiment import Claim, Results
 from research import autodiff_graph as G
 
@@ -52,6 +52,7 @@ class Config:
 
     def __post_init__(self):
         require_numbers_representable(self)
+        require_distinct(self, ('widths', 'input_counts'))
         require_at_least_one(self, ("seeds", "max_enumerated_paths", "widths", "input_counts"))
         if self.max_depth < 2:
             raise ValueError(f"max_depth must be at least 2 to fit FLOPs against edges (got {self.max_depth})")

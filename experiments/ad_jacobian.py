@@ -20,7 +20,7 @@ import numpy as np
 
 from common import plots
 from common.bench import compiled_costs, time_callable, time_function
-from common.config import require_at_least_one, require_non_negative, require_numbers_representable
+from common.config import require_at_least_one, require_distinct, require_non_negative, require_numbers_representable
 from common.experiment import Claim, Results
 from research import autodiff as AD
 from research import autodiff_jacobian as J
@@ -65,6 +65,7 @@ class Config:
 
     def __post_init__(self):
         require_numbers_representable(self)
+        require_distinct(self, ('log2_m_values',))
         require_at_least_one(self, ("seeds", "fixed_n", "hidden", "repeats"))
         require_non_negative(self, ("max_loop_passes",))
         if not 2 <= self.log2_product <= MAX_LOG2:  # a Jacobian of 2^log2_product float32 numbers

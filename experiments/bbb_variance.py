@@ -29,7 +29,7 @@ import numpy as np
 import optax
 
 from common import plots
-from common.config import require_at_least_one, require_numbers_representable, require_positive
+from common.config import require_at_least_one, require_distinct, require_numbers_representable, require_positive
 from common.experiment import Claim, DataUse, Results
 from common.train import Loop, epoch_batches, fit, seed_keys
 from research import bayes, bayes_train
@@ -72,8 +72,9 @@ class Config:
                                     "batch_sizes"))
         if self.draws < 2:
             raise ValueError(f"draws must be at least 2 (got {self.draws})")
-        if len(set(self.batch_sizes)) < 2:
-            raise ValueError(f"batch_sizes needs two or more different sizes to fit a slope (got {self.batch_sizes})")
+        require_distinct(self, ("batch_sizes",))
+        if len(self.batch_sizes) < 2:
+            raise ValueError(f"batch_sizes needs two or more sizes to fit a slope (got {self.batch_sizes})")
         require_positive(self, ("learning_rate", "prior_sigma", "sigma_init"))
 
     def data_use(self) -> DataUse:

@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import plots
-from common.config import require_at_least_one, require_numbers_representable, require_positive
+from common.config import require_at_least_one, require_distinct, require_numbers_representable, require_positive
 from common.experiment import Claim, Results
 from research.gan_dirac import (
     dirac_batch,
@@ -86,6 +86,7 @@ class Config:
 
     def __post_init__(self):
         require_numbers_representable(self)
+        require_distinct(self, ('methods',))
         require_at_least_one(self, ("seeds", "steps", "grid"))
         require_positive(self, ("step_size",))
         unknown = [m for m in self.methods if m not in METHODS]

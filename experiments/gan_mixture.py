@@ -47,7 +47,7 @@ import optax
 
 from common import plots
 from common.config import (require_at_least_one, require_in_range, require_non_negative,
-                           require_numbers_representable, require_positive)
+                           require_distinct, require_numbers_representable, require_positive)
 from common.data.synthetic import grid_centers, ring_centers, sample_mixture
 from common.experiment import Claim, Results
 from common.models import MLP
@@ -127,6 +127,7 @@ class Config:
 
     def __post_init__(self):
         require_numbers_representable(self)
+        require_distinct(self, ('datasets', 'methods'))
         positive = ("seeds", "steps", "batch_size", "z_dim", "hidden", "eval_samples", "eval_every", "chunk",
                     "eigen_batch", "eigen_iterations", "unroll_steps")
         require_at_least_one(self, positive)

@@ -36,7 +36,7 @@ import numpy as np
 
 from common import plots
 from common.config import (require_at_least_one, require_in_range, require_non_negative,
-                           require_numbers_representable, require_positive)
+                           require_distinct, require_numbers_representable, require_positive)
 from common.experiment import Claim, DataUse, Results
 from common.models import CNN, MLP
 from common.parallel import map_independent
@@ -100,6 +100,7 @@ class Config:
 
     def __post_init__(self):
         require_numbers_representable(self)
+        require_distinct(self, ('models', 'structured_ratios', 'sparsities'))
         require_at_least_one(self, ("seeds", "steps", "batch_size", "chunk", "cnn_kernel", "mlp_widths",
                                     "cnn_channels"))
         if not set(self.models) <= {"mlp", "cnn"} or not self.models:

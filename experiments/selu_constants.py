@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import nn, plots
-from common.config import require_in_range, require_numbers_representable
+from common.config import require_distinct, require_in_range, require_numbers_representable
 from common.experiment import Claim, Results
 from research import selu
 
@@ -64,6 +64,7 @@ class Config:
 
     def __post_init__(self):
         require_numbers_representable(self)
+        require_distinct(self, ('dropout_rates',))
         for field in ("seeds", "mc_samples", "grid_points", "trajectory_steps"):
             if getattr(self, field) < (3 if field == "grid_points" else 1):
                 raise ValueError(f"{field} is too small (got {getattr(self, field)})")

@@ -34,7 +34,7 @@ import optax
 
 from common import plots
 from common.config import (require_at_least_one, require_in_range, require_non_negative,
-                           require_numbers_representable, require_positive)
+                           require_distinct, require_numbers_representable, require_positive)
 from common.experiment import Claim, DataUse, Results
 from common.nn import softmax_cross_entropy
 from common.train import Loop, apply_gradients, epoch_batches, fit, new_state, seed_keys, step_key
@@ -73,6 +73,7 @@ class Config:
 
     def __post_init__(self):
         require_numbers_representable(self)
+        require_distinct(self, ('depths',))
         require_at_least_one(self, ("seeds", "steps", "batch_size", "chunk"))
         if not self.depths or min(self.depths) < 2:
             raise ValueError(f"depths must be at least 2 (got {self.depths})")

@@ -87,9 +87,14 @@ def check_refused(argv, capsys, tmp_path, monkeypatch, expect: str):
     (["prune-lottery", "--mlp-widths"], "mlp_widths needs at least one value"),
     (["ad-cost", "--mlp-sizes", "128", "-1"], "mlp_sizes must be at least 1 each"),
     (["ad-hvp", "--cookbook-shape", "0", "4"], "cookbook_shape must be at least 1 each"),
-    (["bbb-variance", "--batch-sizes", "8", "8"], "batch_sizes needs two or more different sizes"),
+    (["bbb-variance", "--batch-sizes", "8", "8"], "batch_sizes repeats a value"),
+    (["bbb-variance", "--batch-sizes", "8"], "batch_sizes needs two or more sizes"),
     (["gan-mixture", "--unroll-steps", "0"], "unroll_steps must be at least 1"),
     (["selu-constants", "--dropout-rates"], "dropout_rates needs at least one value"),
+    # a repeated entry would train or measure one thing twice under one name
+    (["selu-training", "--depths", "8", "8"], "depths repeats a value"),
+    (["gan-mixture", "--methods", "gan", "gan"], "methods repeats a value"),
+    (["prune-rethink", "--sparsities", "0.5", "0.5"], "sparsities repeats a value"),
 ])
 def test_out_of_range_values(argv, expect, capsys, tmp_path, monkeypatch):
     check_refused(argv, capsys, tmp_path, monkeypatch, expect)
