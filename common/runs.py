@@ -71,11 +71,20 @@ def resumable_folder(experiment: str, config, root: Path = RUNS) -> Path | None:
     if not base.is_dir():
         return None
     for folder in sorted(base.iterdir(), reverse=True):
-        if (folder / "results.json").exists() or not (folder / "config.json").exists():
+        if (folder / "results.json").exists() or not (folder / "config.json").is_file():
             continue
-        if json.loads((folder / "config.json").read_text()) == config_dict(config):
+        if _read_config(folder) == config_dict(config):
             return folder
     return None
+
+
+def _read_config(folder: Path) -> dict | None:
+    """The run's saved config.json, or None where it cannot be read as a JSON object."""
+    try:
+        saved = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return saved if isinstance(saved, dict) else None
 
 
 def check_out_folder(out: Path, *, resume: bool) -> None:
@@ -104,10 +113,9 @@ def check_resumable(folder: Path, config) -> None:
         raise UsageError(f"--resume --out {folder}: no run there (no config.json); drop --resume to start one")
     if (folder / "results.json").exists():
         raise UsageError(f"--resume --out {folder}: the run is finished (results.json exists); nothing to resume")
-    try:
-        saved = json.loads(saved_path.read_text())
-    except (OSError, ValueError) as error:
-        raise UsageError(f"--resume --out {folder}: config.json is unreadable ({error})") from None
+    saved = _read_config(folder)
+    if saved is None:
+        raise UsageError(f"--resume --out {folder}: its config.json is not a readable JSON object")
     asked = config_dict(config)
     differences = [
         f"{name}={_shown(saved.get(name, 'unset'))}, this command asks {_shown(asked.get(name, 'unset'))}"

@@ -73,7 +73,8 @@ def test_out_in_a_read_only_place_is_probed_by_writing(tmp_path, monkeypatch):
     (lambda f: None, "no run there (no config.json); drop --resume"),
     (lambda f: f.mkdir(), "no run there"),
     (lambda f: finished_run(f), "the run is finished (results.json exists); nothing to resume"),
-    (lambda f: (f.mkdir(), (f / "config.json").write_text("{not json")), "config.json is unreadable"),
+    (lambda f: (f.mkdir(), (f / "config.json").write_text("{not json")), "config.json is not a readable JSON"),
+    (lambda f: (f.mkdir(), (f / "config.json").write_text("[1]")), "config.json is not a readable JSON"),
 ])
 def test_resume_needs_an_unfinished_run(make, expect, capsys, tmp_path, monkeypatch):
     make(tmp_path / "r")
@@ -99,6 +100,15 @@ def test_resume_with_the_same_config_is_accepted(tmp_path):
     runs.check_out_folder(folder, resume=True)
     saved = json.loads((folder / "config.json").read_text())
     assert saved == runs.config_dict(QUICK)
+
+
+def test_resume_without_out_skips_an_unreadable_run(tmp_path, monkeypatch):
+    """--resume alone looks for a matching unfinished run; a broken config.json is passed over."""
+    broken = tmp_path / "runs" / "selu-depth" / "20260101-000000"
+    broken.mkdir(parents=True)
+    (broken / "config.json").write_text("{not json")
+    monkeypatch.chdir(tmp_path)
+    assert runs.resumable_folder("selu-depth", QUICK) is None
 
 
 def test_subprocess_resume_mismatch_one_line(tmp_path):
