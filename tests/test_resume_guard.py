@@ -111,6 +111,7 @@ def test_resume_without_out_skips_an_unreadable_run(tmp_path, monkeypatch):
     assert runs.resumable_folder("selu-depth", QUICK) is None
 
 
+@pytest.mark.slow  # a subprocess: imports jax afresh
 def test_subprocess_resume_mismatch_one_line(tmp_path):
     unfinished_run(tmp_path / "r")
     before = snapshot(tmp_path)
