@@ -100,6 +100,10 @@ def run_experiment(module, argv: list[str]) -> int:
 
     config, options = parse(module, argv)
     folder = options.out
+    if folder is not None:
+        runs.check_out_folder(folder, resume=options.resume)
+        if options.resume:
+            runs.check_resumable(folder, config)
     if options.resume and folder is None:
         folder = runs.resumable_folder(module.NAME, config)
         if folder is None:

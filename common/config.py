@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import difflib
 import io
+import math
 import re
 import types
 import typing
@@ -60,8 +61,6 @@ def parse(module, argv: list[str]):
     """(config, RunOptions) from the arguments after the experiment's name."""
     presets = list(module.PRESETS)
     options, rest = shared_options(presets).parse_known_args(argv)
-    if options.resume is False:
-        require_fresh_out(options.out)
     if options.tensorboard:
         require_tensorboard()
     default = module.PRESETS[options.preset]
@@ -80,12 +79,8 @@ def parse(module, argv: list[str]):
         raise UsageError(_one_line(captured.getvalue())) from None
     except ValueError as error:  # the Config's own validation (__post_init__)
         raise UsageError(f"invalid value: {error}") from None
+    refuse_unused(config, default)
     return config, RunOptions(options.preset, options.out, options.data_dir, options.resume, options.tensorboard)
-
-
-def require_fresh_out(out: Path | None) -> None:
-    if out is not None and (Path(out) / "results.json").exists():
-        raise UsageError(f"--out {out} already holds a finished run; choose another folder")
 
 
 def require_tensorboard() -> None:
@@ -179,15 +174,88 @@ def _one_line(tyro_message: str) -> str:
     return f"{title}: {detail}{hint}" if detail else f"{title}{hint}"
 
 
+INT32_MAX = 2**31 - 1
+
+
+def require_numbers_representable(config) -> None:
+    """Every Config's first check: ints (alone or in tuples) fit in an int32, the
+    type the compiled programs count steps and sizes in; floats are finite (an
+    infinite or NaN rate, scale or weight trains nothing); `seed` is at least 0
+    (numpy's generators refuse negative seeds)."""
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, bool):
+                continue
+            if isinstance(item, int) and not -INT32_MAX - 1 <= item <= INT32_MAX:
+                raise ValueError(f"{field.name} must fit in an int32, {-INT32_MAX - 1}..{INT32_MAX} (got {value})")
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ValueError(f"{field.name} must be a finite number (got {value})")
+    if getattr(config, "seed", 0) < 0:
+        raise ValueError(f"seed must be at least 0 (got {config.seed})")
+
+
 def require_at_least_one(config, fields) -> None:
-    """Config validation shared by the experiments: counts and sizes >= 1."""
+    """Counts and sizes >= 1; a tuple field must be non-empty with every entry >= 1."""
     for field in fields:
-        if getattr(config, field) < 1:
-            raise ValueError(f"{field} must be at least 1 (got {getattr(config, field)})")
+        value = getattr(config, field)
+        if isinstance(value, tuple):
+            if not value:
+                raise ValueError(f"{field} needs at least one value")
+            if min(value) < 1:
+                raise ValueError(f"{field} must be at least 1 each (got {value})")
+        elif value < 1:
+            raise ValueError(f"{field} must be at least 1 (got {value})")
 
 
 def require_positive(config, fields) -> None:
-    """Config validation shared by the experiments: rates and scales > 0 (NaN fails)."""
+    """Rates and scales > 0 (NaN fails); a tuple field must be non-empty, every entry > 0."""
     for field in fields:
-        if not getattr(config, field) > 0:
-            raise ValueError(f"{field} must be positive (got {getattr(config, field)})")
+        value = getattr(config, field)
+        values = value if isinstance(value, tuple) else (value,)
+        if not values:
+            raise ValueError(f"{field} needs at least one value")
+        if not all(v > 0 for v in values):
+            raise ValueError(f"{field} must be positive (got {value})")
+
+
+def require_non_negative(config, fields) -> None:
+    """Weights, decays and penalties >= 0 (0 turns the term off; NaN fails)."""
+    for field in fields:
+        if not getattr(config, field) >= 0:
+            raise ValueError(f"{field} must be at least 0 (got {getattr(config, field)})")
+
+
+def require_in_range(config, fields, low: float, high: float, *, open_low=False, open_high=False) -> None:
+    """Fractions, probabilities and weights within [low, high]; `open_low` / `open_high`
+    exclude an end. A tuple field must be non-empty, every entry in range (NaN fails)."""
+    shown = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+    for field in fields:
+        value = getattr(config, field)
+        values = value if isinstance(value, tuple) else (value,)
+        inside = [(low < v if open_low else low <= v) and (v < high if open_high else v <= high) for v in values]
+        if not values:
+            raise ValueError(f"{field} needs at least one value")
+        if not all(inside):
+            raise ValueError(f"{field} must be in {shown} (got {value})")
+
+
+def require_distinct(config, fields) -> None:
+    """Tuple fields that name fits, rows or figure curves: a repeated entry would
+    train or measure the same thing twice under one name."""
+    for field in fields:
+        value = getattr(config, field)
+        if len(set(value)) != len(value):
+            raise ValueError(f"{field} repeats a value (got {value})")
+
+
+def refuse_unused(config, preset) -> None:
+    """Options that do nothing in the chosen setting are an error, not silently ignored.
+
+    A Config may define `unused_fields() -> {field: why}`, the fields its other
+    values make inert; a field counts as given when it differs from `preset`.
+    """
+    unused = config.unused_fields() if hasattr(config, "unused_fields") else {}
+    for field, why in unused.items():
+        if getattr(config, field) != getattr(preset, field):
+            raise UsageError(f"--{field.replace('_', '-')} does nothing here: {why}")

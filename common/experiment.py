@@ -12,6 +12,8 @@ it lies outside, `inconclusive` when it straddles the edge (or nothing could
 be measured). Every claim names a negative control, a degenerate case under
 which it must not say `reproduced`, and a passing case under which it must:
 `tests/experiments/test_claim_controls.py` runs both for every claim.
+
+A Config that trains on a named data set says so with `data_use() -> DataUse`.
 """
 
 import math
@@ -40,6 +42,15 @@ class Results:
     scalars: dict[str, float] = field(default_factory=dict)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DataUse:
+    """What a config reads: the data set by name, and the sizes that must fit in its
+    training split (e.g. {"batch_size": 100}), checked before any run folder exists."""
+
+    dataset: str
+    train_sizes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

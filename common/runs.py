@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +20,12 @@ import numpy as np
 from common import environment
 from common.checkpoint import Checkpoints
 from common.config import UsageError
-from common.data import DataError, load
+from common.data import FILE_DATASETS, DataError, Dataset, load
 from common.experiment import ClaimOutcome, Results, evaluate_claims
 from common.log import MetricsLog, jsonable
 from common.parallel import is_writer
 from common.report import run_report
-from common.run_records import config_record, read_config
+from common.run_records import SavedConfig, config_record, read_config
 
 RUNS = Path("runs")
 
@@ -41,9 +42,17 @@ class Session:
             folder / "metrics.jsonl" if folder else None,
             tensorboard=folder / "tensorboard" if folder and tensorboard else None,
         )
+        self._datasets: dict[str, Dataset] = {}
 
-    def dataset(self, name: str, *, flatten: bool = False):
-        return load(name, self.data_dir, flatten=flatten)
+    def dataset(self, name: str, *, flatten: bool = False) -> Dataset:
+        """The data set `name`, loaded once per session (check_data loads it before the run)."""
+        if name not in self._datasets:
+            self._datasets[name] = load(name, self.data_dir)
+        data = self._datasets[name]
+        if not flatten:
+            return data
+        return data._replace(x_train=data.x_train.reshape(len(data.x_train), -1),
+                             x_test=data.x_test.reshape(len(data.x_test), -1))
 
     def checkpoints(self, name: str) -> Checkpoints | None:
         if self.folder is None:
@@ -73,6 +82,7 @@ def execute(module, config, preset: str | None, session: Session) -> Executed:
     created = [p for p in (folder, *folder.absolute().parents) if not p.exists()] if folder else []
     started = time.perf_counter()
     try:
+        check_data(config, session)  # before any folder exists
         if folder is not None:
             start(folder, module, config, preset)
         results = module.run(config, session)
@@ -133,11 +143,84 @@ def resumable_folder(experiment: str, config, root: Path = RUNS) -> Path | None:
     if not base.is_dir():
         return None
     for folder in sorted(base.iterdir(), reverse=True):
-        if (folder / "results.json").exists() or not (folder / "config.json").exists():
+        if (folder / "results.json").exists() or not (folder / "config.json").is_file():
             continue
-        if read_config(folder / "config.json").config == config_dict(config):
+        saved = _read_config(folder)
+        if saved is not None and saved.config == config_dict(config):
             return folder
     return None
+
+
+def _read_config(folder: Path) -> SavedConfig | None:
+    """The run's saved config.json (either layout), or None where it cannot be read."""
+    try:
+        return read_config(folder / "config.json")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def check_out_folder(out: Path, *, resume: bool) -> None:
+    """--out must be a folder this process can create and write, and must not hold a
+    run that the command would overwrite: refused with one line before anything is made."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise UsageError(f"--out {out}: {existing} is a file, so no folder can be made under it")
+    try:  # os.access says yes to root even on read-only mounts: try it instead
+        tempfile.TemporaryDirectory(dir=existing, prefix=".theory-lab-probe-").cleanup()
+    except OSError as error:
+        raise UsageError(f"--out {out}: cannot write in {existing} ({error.strerror or error})") from None
+    if not resume and (out / "results.json").exists():
+        raise UsageError(f"--out {out} already holds a finished run; choose another folder")
+    if not resume and (out / "config.json").exists():
+        raise UsageError(f"--out {out} holds an unfinished run: add --resume to continue it, "
+                         "or choose another folder")
+
+
+def check_resumable(folder: Path, config) -> None:
+    """--resume --out DIR: DIR must hold an unfinished run of this very config."""
+    saved_path = folder / "config.json"
+    if not saved_path.is_file():
+        raise UsageError(f"--resume --out {folder}: no run there (no config.json); drop --resume to start one")
+    if (folder / "results.json").exists():
+        raise UsageError(f"--resume --out {folder}: the run is finished (results.json exists); nothing to resume")
+    record = _read_config(folder)
+    if record is None:
+        raise UsageError(f"--resume --out {folder}: its config.json is not a readable JSON object")
+    saved = record.config
+    asked = config_dict(config)
+    differences = [
+        f"{name}={_shown(saved.get(name, 'unset'))}, this command asks {_shown(asked.get(name, 'unset'))}"
+        for name in sorted(set(saved) | set(asked)) if saved.get(name, "unset") != asked.get(name, "unset")
+    ]
+    if differences:
+        raise UsageError(f"--resume --out {folder}: the run was started with {'; '.join(differences)} "
+                         "(resume with the same options, or drop --resume and choose another --out)")
+
+
+def _shown(value) -> str:
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def check_data(config, session: Session) -> None:
+    """Before any run folder exists: --data-dir only where files are read, the data set
+    loads (a broken file is one line), and the config's sizes fit its training split."""
+    use = config.data_use() if hasattr(config, "data_use") else None
+    if session.data_dir is not None and (use is None or use.dataset not in FILE_DATASETS):
+        reads = "reads no data set" if use is None else f"reads {use.dataset}, which needs no files"
+        raise UsageError(f"--data-dir does nothing here: this config {reads} "
+                         f"(only {', '.join(sorted(FILE_DATASETS))} are read from --data-dir)")
+    if use is None:
+        return
+    try:
+        examples = len(session.dataset(use.dataset).x_train)
+    except DataError as error:
+        raise UsageError(str(error)) from None
+    for name, size in use.train_sizes.items():
+        if size > examples:
+            raise UsageError(f"invalid value: {name} ({size}) exceeds the {examples} training examples of "
+                             f"{use.dataset}")
 
 
 def start(folder: Path, module, config, preset: str | None) -> None:

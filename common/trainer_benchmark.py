@@ -34,7 +34,7 @@ import optax
 from jax import lax
 
 from common import bench, environment, parallel, runs
-from common.config import UsageError, parse
+from common.config import UsageError, parse, require_numbers_representable
 from common.data import load
 from common.log import jsonable
 from common.models import MLP
@@ -64,6 +64,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
+        require_numbers_representable(self)
         for field in ("steps", "repeats", "chunk", "batch_size", "width"):
             if getattr(self, field) < 1:
                 raise ValueError(f"{field} must be at least 1 (got {getattr(self, field)})")
@@ -249,6 +250,10 @@ def main(argv: list[str]) -> int:
     config, options = parse(sys.modules[__name__], argv)
     if options.resume:
         raise UsageError("bench does not resume; run it again")
+    if options.data_dir is not None:
+        raise UsageError("--data-dir does nothing here: bench trains on MNIST-1D, which needs no files")
+    if options.out is not None:
+        runs.check_out_folder(options.out, resume=False)
     load_before = os.getloadavg()
     prob = problem(config)
     rows, differences, flops = [], {}, {}

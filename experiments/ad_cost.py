@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import plots
-from common.config import require_at_least_one
+from common.config import require_at_least_one, require_distinct, require_numbers_representable
 from common.experiment import Claim, Results
 from common.models import CNN, MLP
 from common.nn import softmax_cross_entropy
@@ -70,7 +70,12 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
+        require_numbers_representable(self)
+        require_distinct(self, ('mlp_sizes', 'cnn_sizes', 'rnn_sizes', 'depths'))
         require_at_least_one(self, ("seeds", "batch", "length", "remat_width", "remat_batch", "repeats"))
+        for field in ("mlp_sizes", "cnn_sizes", "rnn_sizes"):
+            if getattr(self, field):
+                require_at_least_one(self, (field,))
         if len(self.depths) < 2 or min(self.depths) < 1:
             raise ValueError(f"depths needs two or more positive values (got {self.depths})")
         if not (self.mlp_sizes or self.cnn_sizes or self.rnn_sizes):

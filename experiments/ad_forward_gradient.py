@@ -26,8 +26,8 @@ from jax.flatten_util import ravel_pytree
 
 from common import plots
 from common.bench import time_function
-from common.config import require_at_least_one
-from common.experiment import Claim, Results
+from common.config import require_at_least_one, require_distinct, require_numbers_representable, require_positive
+from common.experiment import Claim, DataUse, Results
 from common.models import MLP
 from common.nn import softmax_cross_entropy
 from common.train import (Loop, apply_gradients, classifier_evaluation, epoch_batches, fit, new_state, seed_keys,
@@ -71,15 +71,16 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
+        require_numbers_representable(self)
+        require_distinct(self, ('cosine_tangents',))
         require_at_least_one(self, ("seeds", "width", "tangents", "steps", "chunk", "batch_size", "estimator_samples",
-                      "cosine_draws"))
-        if not (self.learning_rate > 0 and self.forward_learning_rate > 0):
-            raise ValueError(f"learning rates must be positive (got {self.learning_rate}, "
-                             f"{self.forward_learning_rate})")
+                                    "cosine_draws", "cosine_tangents"))
+        require_positive(self, ("learning_rate", "forward_learning_rate"))
         if self.steps % self.chunk:
             raise ValueError(f"steps ({self.steps}) must be a multiple of chunk ({self.chunk})")
-        if not self.cosine_tangents or min(self.cosine_tangents) < 1:
-            raise ValueError(f"cosine_tangents must be positive (got {self.cosine_tangents})")
+
+    def data_use(self) -> DataUse:
+        return DataUse("mnist1d", {"batch_size": self.batch_size})
 
 
 PRESETS = {

@@ -22,7 +22,7 @@ import numpy as np
 
 from common import plots
 from common.bench import compiled_costs
-from common.config import require_at_least_one
+from common.config import require_at_least_one, require_distinct, require_numbers_representable
 from common.experiment import Claim, Results
 from experiments.api import main
 from research import autodiff_graph as G
@@ -52,13 +52,11 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        require_at_least_one(self, ("seeds", "max_enumerated_paths"))
+        require_numbers_representable(self)
+        require_distinct(self, ('widths', 'input_counts'))
+        require_at_least_one(self, ("seeds", "max_enumerated_paths", "widths", "input_counts"))
         if self.max_depth < 2:
             raise ValueError(f"max_depth must be at least 2 to fit FLOPs against edges (got {self.max_depth})")
-        if not self.widths or min(self.widths) < 1:
-            raise ValueError(f"widths must be positive (got {self.widths})")
-        if not self.input_counts or min(self.input_counts) < 1:
-            raise ValueError(f"input_counts must be positive (got {self.input_counts})")
 
 
 PRESETS = {

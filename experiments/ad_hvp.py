@@ -19,7 +19,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from common import plots
-from common.config import require_at_least_one
+from common.config import require_at_least_one, require_numbers_representable
 from common.experiment import Claim, Results
 from common.models import MLP
 from common.nn import softmax_cross_entropy
@@ -53,9 +53,8 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        require_at_least_one(self, ("seeds", "mlp_width", "batch", "max_hessian_dim", "repeats"))
-        if min(self.cookbook_shape) < 1:
-            raise ValueError(f"cookbook_shape must be positive (got {self.cookbook_shape})")
+        require_numbers_representable(self)
+        require_at_least_one(self, ("seeds", "mlp_width", "batch", "max_hessian_dim", "repeats", "cookbook_shape"))
 
 
 PRESETS = {

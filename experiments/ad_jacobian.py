@@ -20,7 +20,7 @@ import numpy as np
 
 from common import plots
 from common.bench import compiled_costs, time_callable, time_function
-from common.config import require_at_least_one
+from common.config import require_at_least_one, require_distinct, require_non_negative, require_numbers_representable
 from common.experiment import Claim, Results
 from experiments.api import main
 from research import autodiff as AD
@@ -38,6 +38,8 @@ STRATEGIES = ("jacfwd", "jacrev", "jvp_loop", "vjp_loop")
 # over repeats is used: on a shared machine it estimates the uncontended cost,
 # where a median still carries other processes' load.
 MIN_SECONDS = 0.05
+
+MAX_LOG2 = 26  # 2^26 float32 numbers: a 256 MiB Jacobian, and 2^log2 fits an int32
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,17 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
+        require_numbers_representable(self)
+        require_distinct(self, ('log2_m_values',))
         require_at_least_one(self, ("seeds", "fixed_n", "hidden", "repeats"))
+        require_non_negative(self, ("max_loop_passes",))
+        if not 2 <= self.log2_product <= MAX_LOG2:  # a Jacobian of 2^log2_product float32 numbers
+            raise ValueError(f"log2_product must be in [2, {MAX_LOG2}] (got {self.log2_product})")
         lo, hi = self.log2_n_range
-        if not 0 <= lo and hi - lo >= 2 and hi <= self.log2_product:
+        if not (0 <= lo and hi - lo >= 2 and hi <= self.log2_product):
             raise ValueError(f"log2_n_range must hold 3 or more points within [0, log2_product] (got {lo}, {hi})")
-        if not self.log2_m_values or min(self.log2_m_values) < 0:
-            raise ValueError(f"log2_m_values must be non-negative (got {self.log2_m_values})")
+        if not self.log2_m_values or not all(0 <= v <= MAX_LOG2 for v in self.log2_m_values):
+            raise ValueError(f"log2_m_values must be in [0, {MAX_LOG2}] (got {self.log2_m_values})")
 
 
 PRESETS = {

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from common import runs
-from common.config import UsageError, config_from_dict, require_fresh_out, with_overrides
+from common.config import UsageError, config_from_dict, with_overrides
 from common.experiment import Results
 from common.run_records import read_finished
 
@@ -54,7 +54,8 @@ def run(name: str, preset: str = "quick", out: str | Path | None = None, *, data
     module = _module(name)
     config = with_overrides(module, preset, overrides)
     folder = Path(out) if out is not None else None
-    require_fresh_out(folder)
+    if folder is not None:
+        runs.check_out_folder(folder, resume=False)
     session = runs.Session(folder, data_dir=Path(data_dir) if data_dir is not None else None)
     executed = runs.execute(module, config, preset, session)
     return Run(module.NAME, preset, runs.overrides(config, module.PRESETS[preset]), config, executed.results,

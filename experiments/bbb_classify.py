@@ -44,9 +44,9 @@ import numpy as np
 import optax
 
 from common import plots, stats
-from common.config import require_at_least_one, require_positive
+from common.config import require_at_least_one, require_in_range, require_numbers_representable, require_positive
 from common.data import validation_split
-from common.experiment import Claim, Control, Results, above, at_most
+from common.experiment import Claim, Control, DataUse, Results, above, at_most
 from common.models import MLP
 from common.parallel import map_independent
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, new_state, seed_keys, supervised_step
@@ -113,14 +113,16 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
+        require_numbers_representable(self)
         require_at_least_one(self, ("seeds", "width", "steps", "batch_size", "predictive_samples", "chunk"))
         require_positive(self, ("learning_rate", "prior_sigma", "sigma_init", "kl_scale"))
-        if not 0 < self.validation_fraction < 0.5:
-            raise ValueError(f"validation_fraction must be in (0, 0.5) (got {self.validation_fraction})")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1) (got {self.dropout})")
+        require_in_range(self, ("dropout",), 0.0, 1.0, open_high=True)
+        require_in_range(self, ("validation_fraction",), 0.0, 0.5, open_low=True, open_high=True)
         if self.mode == "mean":
             raise ValueError("mode must be a sampling mode: plain, local or flipout")
+
+    def data_use(self) -> DataUse:
+        return DataUse(self.dataset, {"batch_size": self.batch_size})
 
 
 PRESETS = {
@@ -453,3 +455,7 @@ CLAIMS = [
           at_most(1.0), Control("one schedule 3 points worse", lambda: _schedules(3.0)), lambda: _schedules(0.1),
           fmt="{:.2f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

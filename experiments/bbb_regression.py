@@ -30,7 +30,7 @@ import numpy as np
 import optax
 
 from common import plots, stats
-from common.config import require_at_least_one, require_positive
+from common.config import require_at_least_one, require_numbers_representable, require_positive
 from common.data.synthetic import toy_regression, toy_regression_mean
 from common.experiment import Claim, Control, Results, at_least, at_most
 from common.models import MLP
@@ -86,6 +86,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
+        require_numbers_representable(self)
         require_at_least_one(self, ("seeds", "num_train", "width", "steps", "batch_size", "num_samples", "grid_points",
                                     "chunk", "num_heldout"))
         require_positive(self, ("noise_std", "learning_rate", "prior_sigma", "sigma_init"))
@@ -93,6 +94,12 @@ class Config:
             raise ValueError(f"batch_size ({self.batch_size}) exceeds num_train ({self.num_train})")
         if self.mode == "mean":
             raise ValueError("mode must be a sampling mode: plain, local or flipout")
+
+    def unused_fields(self) -> dict[str, str]:
+        if self.prior == "scale-mixture":
+            return {"prior_sigma": "the scale-mixture prior has fixed sigmas (1 and e^-6); "
+                                   "prior_sigma is the Gaussian prior's"}
+        return {}
 
 
 PRESETS = {

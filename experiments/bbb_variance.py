@@ -29,8 +29,8 @@ import numpy as np
 import optax
 
 from common import plots, stats
-from common.config import require_at_least_one, require_positive
-from common.experiment import Claim, Control, Results, below, within
+from common.config import require_at_least_one, require_distinct, require_numbers_representable, require_positive
+from common.experiment import Claim, Control, DataUse, Results, below, within
 from common.train import Loop, epoch_batches, fit, seed_keys
 from experiments.api import main
 from research import bayes, bayes_train
@@ -70,12 +70,19 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        require_at_least_one(self, ("seeds", "width", "train_steps", "train_batch_size", "minibatches", "chunk"))
+        require_numbers_representable(self)
+        require_at_least_one(self, ("seeds", "width", "train_steps", "train_batch_size", "minibatches", "chunk",
+                                    "batch_sizes"))
         if self.draws < 2:
             raise ValueError(f"draws must be at least 2 (got {self.draws})")
-        if not self.batch_sizes or min(self.batch_sizes) < 1:
-            raise ValueError(f"batch_sizes must be positive (got {self.batch_sizes})")
+        require_distinct(self, ("batch_sizes",))
+        if len(self.batch_sizes) < 2:
+            raise ValueError(f"batch_sizes needs two or more sizes to fit a slope (got {self.batch_sizes})")
         require_positive(self, ("learning_rate", "prior_sigma", "sigma_init"))
+
+    def data_use(self) -> DataUse:
+        return DataUse(self.dataset, {"train_batch_size": self.train_batch_size,
+                                      "the largest of batch_sizes": max(self.batch_sizes)})
 
 
 PRESETS = {

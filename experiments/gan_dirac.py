@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import plots
-from common.config import require_at_least_one
+from common.config import require_at_least_one, require_distinct, require_numbers_representable, require_positive
 from common.experiment import Claim, Results
 from experiments.api import main
 from research.gan_dirac import (
@@ -86,9 +86,10 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
+        require_numbers_representable(self)
+        require_distinct(self, ('methods',))
         require_at_least_one(self, ("seeds", "steps", "grid"))
-        if not self.step_size > 0:
-            raise ValueError(f"step_size must be positive (got {self.step_size})")
+        require_positive(self, ("step_size",))
         unknown = [m for m in self.methods if m not in METHODS]
         if unknown or not self.methods:
             raise ValueError(f"methods must be a non-empty subset of {' '.join(METHODS)} (got {unknown})")

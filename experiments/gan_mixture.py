@@ -46,7 +46,8 @@ import numpy as np
 import optax
 
 from common import plots
-from common.config import require_at_least_one, require_positive
+from common.config import (require_at_least_one, require_in_range, require_non_negative,
+                           require_distinct, require_numbers_representable, require_positive)
 from common.data.synthetic import grid_centers, ring_centers, sample_mixture
 from common.experiment import Claim, Results
 from common.models import MLP
@@ -126,10 +127,14 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
+        require_numbers_representable(self)
+        require_distinct(self, ('datasets', 'methods'))
         positive = ("seeds", "steps", "batch_size", "z_dim", "hidden", "eval_samples", "eval_every", "chunk",
-                    "eigen_batch")
+                    "eigen_batch", "eigen_iterations", "unroll_steps")
         require_at_least_one(self, positive)
         require_positive(self, ("lr_g", "lr_d", "std", "blowup"))
+        require_in_range(self, ("beta1",), 0.0, 1.0, open_high=True)
+        require_non_negative(self, ("gp_weight", "r1_gamma", "consensus_gamma"))
         if self.eval_every % self.chunk:
             raise ValueError(f"eval_every ({self.eval_every}) must be a multiple of chunk ({self.chunk})")
         if not 0 <= self.eigen_seeds <= self.seeds:
@@ -138,6 +143,16 @@ class Config:
             values = getattr(self, field)
             if not values or any(v not in allowed for v in values):
                 raise ValueError(f"{field} must be a non-empty subset of {' '.join(allowed)} (got {values})")
+
+    def unused_fields(self) -> dict[str, str]:
+        by_method = {"unroll_steps": "unrolled", "gp_weight": "wgan-gp", "r1_gamma": "r1",
+                     "consensus_gamma": "consensus"}
+        unused = {field: f"only the {method} method uses it and --methods leaves {method} out"
+                  for field, method in by_method.items() if method not in self.methods}
+        if self.eigen_seeds == 0:
+            unused |= {field: "no eigenvalues are computed with --eigen-seeds 0"
+                       for field in ("eigen_batch", "eigen_iterations")}
+        return unused
 
 
 PRESETS = {

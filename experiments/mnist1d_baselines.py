@@ -19,8 +19,8 @@ import numpy as np
 import optax
 
 from common import plots, stats
-from common.config import require_at_least_one
-from common.experiment import Claim, Control, Results, above, near
+from common.config import require_at_least_one, require_numbers_representable, require_positive
+from common.experiment import Claim, Control, DataUse, Results, above, near
 from common.models import CNN, MLP, Linear
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, new_state, seed_keys, supervised_step
 from experiments.api import main
@@ -58,14 +58,17 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
+        require_numbers_representable(self)
         positive = ("seeds", "steps", "batch_size", "mlp_width", "cnn_channels", "eval_every", "chunk",
                 "checkpoint_every")
         require_at_least_one(self, positive)
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive (got {self.learning_rate})")
+        require_positive(self, ("learning_rate",))
         for field in ("eval_every", "checkpoint_every"):
             if getattr(self, field) % self.chunk:
                 raise ValueError(f"{field} ({getattr(self, field)}) must be a multiple of chunk ({self.chunk})")
+
+    def data_use(self) -> DataUse:
+        return DataUse(self.dataset, {"batch_size": self.batch_size})
 
 
 PRESETS = {

@@ -35,8 +35,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import plots
-from common.config import require_at_least_one
-from common.experiment import Claim, Results
+from common.config import (require_at_least_one, require_in_range, require_non_negative,
+                           require_numbers_representable)
+from common.experiment import Claim, DataUse, Results
 from common.models import CNN, MLP
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
 from experiments.api import main
@@ -89,9 +90,12 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        require_at_least_one(self, ("seeds", "steps", "batch_size", "rounds", "chunk", "cnn_kernel"))
-        if not 0.0 < self.rate < 1.0:
-            raise ValueError(f"rate must be in (0, 1) (got {self.rate})")
+        require_numbers_representable(self)
+        require_at_least_one(self, ("seeds", "steps", "batch_size", "rounds", "chunk", "cnn_kernel", "mlp_widths",
+                                    "cnn_channels"))
+        require_in_range(self, ("rate",), 0.0, 1.0, open_low=True, open_high=True)
+        require_in_range(self, ("high_sparsity",), 0.0, 1.0)
+        require_non_negative(self, ("weight_decay",))
         small, large = self.learning_rates
         if not 0.0 < small < large:
             raise ValueError("learning_rates must be (small, large) with 0 < small < large")
@@ -102,6 +106,14 @@ class Config:
             raise ValueError(f"steps ({self.steps}) must be a multiple of chunk ({self.chunk})")
         if max(imp_sparsities(self.rate, self.rounds)) < self.high_sparsity:
             raise ValueError("no round reaches high_sparsity: raise rounds or rate")
+
+    def unused_fields(self) -> dict[str, str]:
+        if self.model == "mlp":
+            return {f: "--model mlp builds no CNN" for f in ("cnn_channels", "cnn_kernel")}
+        return {"mlp_widths": "--model cnn builds no MLP"}
+
+    def data_use(self) -> DataUse:
+        return DataUse(self.dataset, {"batch_size": self.batch_size})
 
 
 PRESETS = {

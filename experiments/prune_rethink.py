@@ -35,8 +35,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import plots
-from common.config import require_at_least_one
-from common.experiment import Claim, Results
+from common.config import (require_at_least_one, require_in_range, require_non_negative,
+                           require_distinct, require_numbers_representable, require_positive)
+from common.experiment import Claim, DataUse, Results
 from common.models import CNN, MLP
 from common.parallel import map_independent
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
@@ -99,20 +100,31 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        require_at_least_one(self, ("seeds", "steps", "batch_size", "chunk", "cnn_kernel"))
+        require_numbers_representable(self)
+        require_distinct(self, ('models', 'structured_ratios', 'sparsities'))
+        require_at_least_one(self, ("seeds", "steps", "batch_size", "chunk", "cnn_kernel", "mlp_widths",
+                                    "cnn_channels"))
         if not set(self.models) <= {"mlp", "cnn"} or not self.models:
             raise ValueError(f"models must be a non-empty subset of mlp, cnn (got {self.models})")
-        for r in (*self.structured_ratios, *self.sparsities):
-            if not 0.0 < r < 1.0:
-                raise ValueError(f"pruning ratios and sparsities must be in (0, 1) (got {r})")
-        if not 0.0 < self.finetune_fraction <= 1.0:
-            raise ValueError(f"finetune_fraction must be in (0, 1] (got {self.finetune_fraction})")
-        if not (self.learning_rate > 0 and self.finetune_lr_factor > 0):
-            raise ValueError("learning_rate and finetune_lr_factor must be positive")
+        require_in_range(self, ("structured_ratios", "sparsities"), 0.0, 1.0, open_low=True, open_high=True)
+        require_in_range(self, ("finetune_fraction",), 0.0, 1.0, open_low=True)
+        require_positive(self, ("learning_rate", "finetune_lr_factor"))
+        require_non_negative(self, ("weight_decay",))
         if self.scratch_b_max_factor < 1.0:
             raise ValueError(f"scratch_b_max_factor must be >= 1 (got {self.scratch_b_max_factor})")
         if self.steps < self.chunk:
             raise ValueError(f"steps ({self.steps}) must be at least chunk ({self.chunk})")
+
+    def unused_fields(self) -> dict[str, str]:
+        unused = {}
+        if "cnn" not in self.models:
+            unused |= {f: "--models leaves out cnn, so no CNN is built" for f in ("cnn_channels", "cnn_kernel")}
+        if "mlp" not in self.models:
+            unused["mlp_widths"] = "--models leaves out mlp, so no MLP is built"
+        return unused
+
+    def data_use(self) -> DataUse:
+        return DataUse(self.dataset, {"batch_size": self.batch_size})
 
 
 PRESETS = {

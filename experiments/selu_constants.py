@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import nn, plots
+from common.config import require_distinct, require_in_range, require_numbers_representable
 from common.experiment import Claim, Results
 from experiments.api import main
 from research import selu
@@ -63,11 +64,12 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
+        require_numbers_representable(self)
+        require_distinct(self, ('dropout_rates',))
         for field in ("seeds", "mc_samples", "grid_points", "trajectory_steps"):
             if getattr(self, field) < (3 if field == "grid_points" else 1):
                 raise ValueError(f"{field} is too small (got {getattr(self, field)})")
-        if not self.dropout_rates or not all(0.0 < r < 1.0 for r in self.dropout_rates):
-            raise ValueError(f"dropout_rates must be in (0, 1) (got {self.dropout_rates})")
+        require_in_range(self, ("dropout_rates",), 0.0, 1.0, open_low=True, open_high=True)
 
 
 PRESETS = {

@@ -22,7 +22,7 @@ import matplotlib
 import numpy as np
 
 from common import nn, plots
-from common.config import require_at_least_one
+from common.config import require_at_least_one, require_numbers_representable
 from common.experiment import Claim, Results
 from experiments.api import main
 from research import selu
@@ -65,6 +65,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
+        require_numbers_representable(self)
         require_at_least_one(self, ("seeds", "depth", "width", "batch", "bins"))
         if self.depth < 10:
             raise ValueError(f"depth must be at least 10, the notes' tanh depth (got {self.depth})")

@@ -33,8 +33,9 @@ import numpy as np
 import optax
 
 from common import plots
-from common.config import require_at_least_one
-from common.experiment import Claim, Results
+from common.config import (require_at_least_one, require_in_range, require_non_negative,
+                           require_distinct, require_numbers_representable, require_positive)
+from common.experiment import Claim, DataUse, Results
 from common.nn import softmax_cross_entropy
 from common.train import Loop, apply_gradients, epoch_batches, fit, new_state, seed_keys, step_key
 from experiments.api import main
@@ -72,11 +73,17 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
+        require_numbers_representable(self)
+        require_distinct(self, ('depths',))
         require_at_least_one(self, ("seeds", "steps", "batch_size", "chunk"))
         if not self.depths or min(self.depths) < 2:
             raise ValueError(f"depths must be at least 2 (got {self.depths})")
-        if self.width < 0 or not self.learning_rate > 0 or not 0.0 <= self.alpha_dropout < 1.0:
-            raise ValueError("width >= 0, learning_rate > 0 and alpha_dropout in [0, 1) are required")
+        require_non_negative(self, ("width",))
+        require_positive(self, ("learning_rate",))
+        require_in_range(self, ("alpha_dropout",), 0.0, 1.0, open_high=True)
+
+    def data_use(self) -> DataUse:
+        return DataUse(self.dataset, {"batch_size": self.batch_size})
 
 
 PAPER_LR = 1e-5 * 128  # the reference's summed-loss step, on the batch mean

@@ -18,9 +18,10 @@ from pathlib import Path
 from common.data.dataset import (DataError, Dataset, RawSplits, TuningSplit, channel_stats, standardize,
                                  validation_split)
 
-__all__ = ["DATASETS", "DataError", "Dataset", "TuningSplit", "load", "validation_split"]
+__all__ = ["DATASETS", "FILE_DATASETS", "DataError", "Dataset", "TuningSplit", "load", "validation_split"]
 
 DATASETS: tuple[str, ...] = ("mnist1d", "mnist-subset", "mnist", "fashion-mnist", "cifar10")
+FILE_DATASETS = frozenset({"mnist", "fashion-mnist", "cifar10"})  # the ones read from --data-dir
 NUM_CLASSES = 10  # every data set here has ten classes
 
 

@@ -7,6 +7,7 @@ at byte 8. Every check failure is a DataError naming the file.
 """
 
 import gzip
+import math
 import zlib
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
     if len(raw) < header_len:
         raise DataError(f"{path}: truncated IDX header ({len(raw)} bytes, need {header_len})")
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = header_len + int(np.prod(dims, dtype=np.int64))
+    expected = header_len + math.prod(dims)  # Python ints: no overflow for any header
     if len(raw) != expected:
         raise DataError(
             f"{path}: {len(raw)} bytes but the header {dims} implies {expected}"
@@ -58,13 +59,15 @@ def read_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndar
     images = read_idx(images_path, IMAGE_MAGIC)
     if images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
         raise DataError(f"{images_path}: images are {images.shape[1:]}, expected (28, 28)")
+    if images.shape[0] == 0:
+        raise DataError(f"{images_path}: holds no images (the header's count is 0)")
     labels = read_idx(labels_path, LABEL_MAGIC)
     if labels.shape[0] != images.shape[0]:
         raise DataError(
             f"{labels_path}: {labels.shape[0]} labels but {images_path.name}"
             f" has {images.shape[0]} images"
         )
-    if labels.size and labels.max() >= NUM_CLASSES:
+    if labels.max() >= NUM_CLASSES:
         raise DataError(f"{labels_path}: label {labels.max()} is not in 0..{NUM_CLASSES - 1}")
     return images[..., None], labels.astype(np.int32)
 
