@@ -109,7 +109,8 @@ class Config:
     """Weight draws averaged for the Bayesian predictive (NLL, calibration, entropy)."""
     validation_fraction: float = 0.1
     """Share of the training examples held out for the validation curves (plateau criterion)."""
-    chunk: int = 500
+    chunk: int = 250
+    """Steps per compiled scan, and between validation evaluations (the plateau curve's resolution)."""
     seed: int = 0
 
     def __post_init__(self):
