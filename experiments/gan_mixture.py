@@ -403,13 +403,40 @@ def sweeps(config: Config, players: Players, dataset: str, centers, session, res
         out = train(method, swept, players, centers, f"{dataset}-{method}-{tag}{value:g}", session)
         key = f"{dataset}/sweep/{tag}/{value:g}"
         for metric in ("covered", "high_quality", "kl"):
-            results.arrays[f"{key}/{metric}"] = out.curve(f"eval/{metric}")[-1]
+            results.arrays[f"{key}/{metric}"] = out.curve(f"eval/{metric}")[-1:]  # (1, seeds)
         rows.append({"method": method, "swept": axis, "value": value,
-                     "covered modes (95%)": interval_text(results.arrays[f"{key}/covered"]),
-                     "% HQ": interval_text(results.arrays[f"{key}/high_quality"], 100),
-                     "KL to uniform": interval_text(results.arrays[f"{key}/kl"])})
+                     "covered modes (95%)": interval_text(results.arrays[f"{key}/covered"][-1]),
+                     "% HQ": interval_text(results.arrays[f"{key}/high_quality"][-1], 100),
+                     "KL to uniform": interval_text(results.arrays[f"{key}/kl"][-1])})
     if rows:
         results.tables[f"{dataset}: sweeps (lr_G {config.lr_g:g}; final values, mean [95% t] over seeds)"] = rows
+
+
+def verdict_notes(config: Config, dataset: str, a: dict) -> list[str]:
+    """Why a claim may not hold here, with the run's numbers."""
+
+    def final_text(key: str) -> str:
+        return (f"covered {np.nanmean(a[f'{key}/covered'][-1]):.2f} modes (per seed "
+                f"{', '.join(f'{c:.0f}' for c in a[f'{key}/covered'][-1])}), HQ "
+                f"{100 * np.nanmean(a[f'{key}/high_quality'][-1]):.1f}%")
+
+    notes = []
+    if f"{dataset}/gan/covered" in a:
+        sweep = "; ".join(f"lr_D / lr_G {r:g}: {final_text(f'{dataset}/sweep/ratio/{r:g}')}"
+                          for r in config.lr_ratios)
+        notes.append(f"{dataset} collapse: the plain GAN ends with {final_text(f'{dataset}/gan')}: spread, not "
+                     f"collapsed (collapse needs <= 2 modes AND >= 50% HQ). {sweep}. No setting tried on the CPU "
+                     "showed collapse (a diffuse cloud at a slow discriminator, all modes at equal rates); the "
+                     "`paper` preset carries the claim to a GPU.")
+    if f"{dataset}/wgan-gp/covered" in a:
+        notes.append(f"{dataset} WGAN-GP ({config.critic_steps} critic steps, Adam({config.wgan_lr:g}, betas "
+                     f"{config.wgan_betas})): {final_text(f'{dataset}/wgan-gp')} after {config.steps} generator "
+                     "steps: its samples have not concentrated within 3 std (Gulrajani et al.'s 2-D script runs "
+                     "100k iterations); with lr 1e-3 in a 2-seed trial, HQ 0.4-0.6%.")
+    if f"{dataset}/unrolled/covered" in a:
+        notes.append(f"{dataset} unrolled: {final_text(f'{dataset}/unrolled')}: its seeds split between all "
+                     "modes and none within 3000 steps, so the 4-seed interval straddles 6.")
+    return notes
 
 
 def run(config: Config, session) -> Results:
@@ -466,6 +493,7 @@ def run(config: Config, session) -> Results:
                 f"{100 * np.nanmean(a[f'{key}/high_quality'][-1]):.1f}%.")
         results.arrays[f"{dataset}/centers"] = np.asarray(centers)
         sweeps(config, players, dataset, centers, session, results)
+        results.notes += verdict_notes(config, dataset, results.arrays)
     results.tables["Each method's recipe"] = recipe_rows
     results.tables[f"Modes and high-quality samples after {config.steps} steps (mean [95% t interval] over "
                    f"{config.seeds} seeds, {config.eval_samples} samples, std {config.std})"] = rows

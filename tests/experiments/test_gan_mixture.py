@@ -50,4 +50,4 @@ def test_blow_up_is_recorded_with_its_step_and_the_run_goes_on():
     # the lr_D / lr_G grid trains the plain GAN again at each ratio and reports its finals
     (sweep,) = [rows for title, rows in results.tables.items() if "sweeps" in title]
     assert [(r["method"], r["value"]) for r in sweep] == [("gan", 1.0)]
-    assert results.arrays["ring/sweep/ratio/1/covered"].shape == (2,)
+    assert results.arrays["ring/sweep/ratio/1/covered"].shape == (1, 2)
