@@ -16,6 +16,7 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from research.gan_game import (
@@ -61,9 +62,12 @@ def dirac_game(
 ) -> tuple[Field, Callable | None]:
     """The Dirac-GAN field of one training method, and the critic's projection (or None).
 
-    `loss` names an entry of `gan_losses.LOSSES`; `r1_gamma` adds R1 (paper's
-    gamma/2 convention); `gp_weight`, `gp_target` add WGAN-GP as
-    weight * (||grad D|| - target)^2; `consensus_gamma` applies consensus
+    `loss` names an entry of `gan_losses.LOSSES`; `r1_gamma` adds R1 as the
+    paper's gamma/2 E||grad D||^2, so the field gets -gamma psi: gamma equals
+    the notebook's `reg` in its R1 field (v_psi = theta f' - reg psi), while
+    the training script's `reg_param` is gamma / 2; `gp_weight`, `gp_target`
+    add WGAN-GP as weight * (||grad D|| - target)^2, the notebook's
+    WGAN_GP(reg, target) with reg = 2 weight; `consensus_gamma` applies consensus
     optimization to the field; `clip` clips psi to [-clip, clip] after each step.
     """
     penalties = []
@@ -99,6 +103,29 @@ def dirac_vector(field: Field, theta: jax.Array, psi: jax.Array) -> jax.Array:
     return flat.reshape(jnp.shape(theta) + (2,))
 
 
+UPDATES = {"simultaneous": simultaneous_update, "alternating": alternating_update}
+
+
+def dirac_step(field: Field, project: Callable | None = None, mode: str = "simultaneous",
+               step_size: float = 0.2) -> Callable[[jax.Array, jax.Array], jax.Array]:
+    """One gradient step of size h as a map (theta, psi) -> (theta', psi') on arrays of shape (2,).
+
+    mode "simultaneous": x <- x + h v(x); "alternating": theta moves first,
+    then psi at the new theta (the GAN_stability notebook's order). The map
+    is differentiable wherever the field is, so its Jacobian at the
+    equilibrium is the linearized update whose spectral radius is the rate.
+    """
+    opt = optax.sgd(step_size)
+    update = UPDATES[mode]
+
+    def step(x, key):
+        state = init_state(*dirac_params(x[0], x[1]), opt, opt)
+        state = update(field, opt, opt, state, dirac_batch(key), project)
+        return jnp.stack([state.g_params["theta"], state.d_params["psi"]])
+
+    return step
+
+
 def dirac_trajectory(
     field: Field,
     project: Callable | None = None,
@@ -107,22 +134,48 @@ def dirac_trajectory(
     step_size: float = 0.2,
     num_steps: int = 500,
 ) -> jax.Array:
-    """(theta, psi) along gradient steps of size h, shape (num_steps + 1, 2), as one lax.scan.
-
-    mode "simultaneous": x <- x + h v(x); "alternating": theta moves first,
-    then psi at the new theta (the GAN_stability notebook's order).
-    """
-    opt = optax.sgd(step_size)
-    update = {"simultaneous": simultaneous_update, "alternating": alternating_update}[mode]
-    state = init_state(*dirac_params(*start), opt, opt)
+    """(theta, psi) along `num_steps` steps of `dirac_step`, shape (num_steps + 1, 2), as one lax.scan."""
+    step = dirac_step(field, project, mode, step_size)
     key = jax.random.key(0)
+    x0 = jnp.stack([jnp.asarray(start[0]), jnp.asarray(start[1])])
 
-    def step(state, k):
-        state = update(field, opt, opt, state, dirac_batch(jax.random.fold_in(key, k)), project)
-        return state, jnp.stack([state.g_params["theta"], state.d_params["psi"]])
+    def body(x, k):
+        x = step(x, jax.random.fold_in(key, k))
+        return x, x
 
-    _, path = jax.lax.scan(step, state, jnp.arange(num_steps))
-    return jnp.concatenate([jnp.asarray([start], path.dtype), path])
+    _, path = jax.lax.scan(body, x0, jnp.arange(num_steps))
+    return jnp.concatenate([x0[None].astype(path.dtype), path])
+
+
+def update_spectral_radius(field: Field, project: Callable | None = None, mode: str = "simultaneous",
+                           step_size: float = 0.2) -> float:
+    """Spectral radius of the linearized update x -> x + h v(x) (or its alternating form) at (0, 0).
+
+    Below 1: iterates near the equilibrium shrink geometrically by this factor
+    per step; 1 or more: no step size-h iteration converges geometrically there.
+    Run under `jax.enable_x64` for a float64 answer; meaningless where the
+    field has no Jacobian at (0, 0) (WGAN-GP's |psi|).
+    """
+    step = dirac_step(field, project, mode, step_size)
+    jac = jax.jacfwd(step)(jnp.zeros(2), jax.random.key(0))
+    return float(np.max(np.abs(np.linalg.eigvals(np.asarray(jac)))))
+
+
+def log_distance_slope(distance_T: np.ndarray, floor: float = 1e-20) -> float:
+    """The empirical rate: least-squares slope of log |x_t| against t, per step.
+
+    Fitted on the second half of the steps whose distance is above `floor`
+    (a path that converges geometrically reaches float32's floor long before
+    the end; the second half skips the transient from the start). Negative:
+    geometric convergence at exp(slope) per step; about 0: an orbit or a
+    sublinear drift. NaN with fewer than 3 points.
+    """
+    distance_T = np.asarray(distance_T, float)
+    (above,) = np.nonzero(np.isfinite(distance_T) & (distance_T > floor))
+    window = above[above.size // 2:]
+    if window.size < 3:
+        return float("nan")
+    return float(np.polyfit(window, np.log(distance_T[window]), 1)[0])
 
 
 def r1_equilibrium_eigenvalues(gamma: float, fprime0: float = 0.5) -> jax.Array:

@@ -186,6 +186,30 @@ def alternating_update(
     return GanState(g_params, d_params, g_opt_state, d_opt_state)
 
 
+def critic_steps_update(
+    field: Field, g_opt, d_opt, state: GanState, batches, d_project: Callable | None = None
+) -> GanState:
+    """n critic steps, then one generator step (Arjovsky et al. 2017; Gulrajani et al. 2017).
+
+    `batches` is a batch whose arrays carry a leading axis of length n: the
+    critic steps once on each (lax.scan), then the generator steps on the last
+    one at the critic's new point. With n = 1 this is `alternating_update`
+    with the discriminator first.
+    """
+
+    def critic(carry, batch):
+        d_params, d_opt_state = carry
+        _, v_d = field(state.g_params, d_params, batch)
+        d_params, d_opt_state = _move(d_opt, v_d, d_opt_state, d_params)
+        return ((d_project(d_params) if d_project is not None else d_params), d_opt_state), None
+
+    (d_params, d_opt_state), _ = jax.lax.scan(critic, (state.d_params, state.d_opt_state), batches)
+    last = jax.tree.map(lambda a: a[-1], batches)
+    v_g, _ = field(state.g_params, d_params, last)
+    g_params, g_opt_state = _move(g_opt, v_g, state.g_opt_state, state.g_params)
+    return GanState(g_params, d_params, g_opt_state, d_opt_state)
+
+
 def diverged(params, bound: float) -> jax.Array:
     """True when any parameter is non-finite or larger than `bound` in magnitude."""
     leaves = jax.tree.leaves(params)

@@ -125,8 +125,10 @@ def _safe_sqrt(sq: jax.Array) -> jax.Array:
 def r1_penalty(d_apply: Callable, d_params, x_real: jax.Array, gamma: float) -> jax.Array:
     """R1 = gamma/2 E_data ||grad_x D(x)||^2 (Mescheder 2018, section 4.1).
 
-    Paper convention, with the 1/2. The reference code (GAN_stability) applies
-    reg * E||grad D||^2 without it, so its `reg` is this gamma / 2.
+    Paper convention, with the 1/2. GAN_stability's training script applies
+    reg_param * E||grad D||^2 without it, so its `reg_param` is this gamma / 2;
+    its Dirac-GAN notebook writes the field v_psi = theta f' - reg psi, so the
+    notebook's `reg` is this gamma.
     """
     return 0.5 * gamma * jnp.mean(input_grad_sq_norms(d_apply, d_params, x_real))
 

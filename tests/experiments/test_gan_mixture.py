@@ -1,41 +1,53 @@
-"""gan-mixture on a tiny config: shapes, finite metrics, divergence recorded per seed."""
+"""gan-mixture on a tiny config: shapes, the run-time controls, each method's recipe, divergence per seed."""
 
 import dataclasses
 
 import numpy as np
 
+from common.experiment import evaluate_claims
 from common.runs import Session
 from experiments import gan_mixture
 
 TINY = gan_mixture.Config(
-    seeds=2, datasets=("ring",), methods=("gan", "unrolled"), steps=10, chunk=10, eval_every=10,
-    unroll_steps=2, batch_size=32, z_dim=4, hidden=8, eval_samples=200, eigen_seeds=0, eigen_batch=64,
-    eigen_iterations=20,
+    seeds=2, datasets=("ring",), methods=("gan", "wgan-gp"), steps=10, chunk=10, eval_every=10,
+    batch_size=32, z_dim=4, hidden=8, eval_samples=200, eigen_seeds=0, eigen_batch=64, eigen_iterations=20,
+    critic_steps=2,
 )
 
 
 def test_gan_mixture_tiny():
     results = gan_mixture.run(TINY, Session(None))
+    a = results.arrays
     for method in TINY.methods:
         key = f"ring/{method}"
-        assert results.arrays[f"{key}/modes"].shape == (1, 2)  # (evaluations, seeds)
-        assert results.arrays[f"{key}/samples"].shape == (200, 2)
-        assert np.all(results.arrays[f"{key}/diverged_at"] == -1)
-        modes = results.scalars[f"{key}/modes"]
-        assert 0 <= modes <= 8
-        assert 0.0 <= results.scalars[f"{key}/high_quality"] <= 1.0
-        # an untrained generator's samples sit near the origin, far from the ring
-        assert np.abs(results.arrays[f"{key}/samples"]).mean() < 2.0
-    assert np.isfinite(results.scalars["ring/unrolled_minus_gan_modes"])
-    (rows,) = results.tables.values()
-    assert [r["method"] for r in rows] == ["gan", "unrolled"]
+        assert a[f"{key}/covered"].shape == (1, 2)  # (evaluations, seeds)
+        assert a[f"{key}/hits"].shape == (1, 2, 8)  # mass per mode over training
+        assert a[f"{key}/samples"].shape == (200, 2)
+        assert np.all(a[f"{key}/diverged_at"] == -1)
+        assert np.all((0 <= a[f"{key}/high_quality"]) & (a[f"{key}/high_quality"] <= 1))
+        # an untrained generator's samples sit near the origin, far from the ring: nothing covered
+        assert np.all(a[f"{key}/covered"] == 0)
+    # the run-time controls: noise covers nothing, the data covers every mode with ~all samples good
+    assert np.all(a["ring/noise/covered"] == 0)
+    np.testing.assert_array_equal(a["ring/data/covered"], [[8, 8]])
+    assert np.all(a["ring/data/high_quality"] > 0.95)
+    recipes = {row["method"]: row["recipe"] for row in results.tables["Each method's recipe"]}
+    assert recipes["wgan-gp"].startswith("2 critic steps") and "betas (0, 0.9)" in recipes["wgan-gp"]
+    outcomes = {o.statement: o for o in evaluate_claims(gan_mixture.CLAIMS, results)}
+    wgan = next(o for s, o in outcomes.items() if s.startswith("ring: wgan-gp covers"))
+    assert wgan.verdict == "not reproduced" and wgan.control.value == 0.0  # noise baseline shown beside it
 
 
 def test_blow_up_is_recorded_with_its_step_and_the_run_goes_on():
-    config = dataclasses.replace(TINY, methods=("gan",), blowup=1e-3, eigen_seeds=1)
+    config = dataclasses.replace(TINY, methods=("gan",), blowup=1e-3, eigen_seeds=1, lr_ratios=(1.0,))
     results = gan_mixture.run(config, Session(None))
     np.testing.assert_array_equal(results.arrays["ring/gan/diverged_at"], [0, 0])
-    (rows,) = results.tables.values()
-    assert rows[0]["diverged (step)"] == "0, 0"
-    # the frozen state is still analysed: the field's Jacobian at the initial point
-    assert np.isfinite(results.scalars["ring/gan/max_real_eigen"])
+    rows = results.tables[next(t for t in results.tables if t.startswith("Modes"))]
+    assert rows[-1]["diverged (step)"] == "0, 0"
+    # the frozen state is still analysed: the field's Jacobian at the initial point, and ||v|| there
+    assert np.isfinite(results.arrays["ring/gan/max_real_eigen"]).all()
+    assert results.arrays["ring/gan/field_norm"][0] > 0
+    # the lr_D / lr_G grid trains the plain GAN again at each ratio and reports its finals
+    (sweep,) = [rows for title, rows in results.tables.items() if "sweeps" in title]
+    assert [(r["method"], r["value"]) for r in sweep] == [("gan", 1.0)]
+    assert results.arrays["ring/sweep/ratio/1/covered"].shape == (1, 2)

@@ -11,7 +11,9 @@ from research.gan_dirac import (
     dirac_params,
     dirac_trajectory,
     dirac_vector,
+    log_distance_slope,
     r1_equilibrium_eigenvalues,
+    update_spectral_radius,
 )
 from research.gan_game import field_eigenvalues
 
@@ -135,3 +137,33 @@ def test_unregularized_and_consensus_eigenvalues_at_equilibrium():
         np.testing.assert_allclose(
             equilibrium_eigenvalues("rev", loss="gan", consensus_gamma=1.0),
             [-0.25 - 0.5j, -0.25 + 0.5j], atol=1e-12)
+
+
+def test_spectral_radius_of_the_linearized_update_matches_the_closed_form():
+    h = 0.2
+    with jax.enable_x64(True):
+        gan = dirac_game(loss="gan")
+        # simultaneous: |1 + h (i/2)|; alternating: the step's matrix has determinant 1 (a rotation).
+        assert update_spectral_radius(*gan, "simultaneous", h) == pytest.approx(np.sqrt(1 + h**2 / 4), abs=1e-12)
+        assert update_spectral_radius(*gan, "alternating", h) == pytest.approx(1.0, abs=1e-12)
+        # R1 with gamma = 1: double eigenvalue -1/2, so 1 - h / 2.
+        r1 = dirac_game(loss="gan", r1_gamma=1.0)
+        assert update_spectral_radius(*r1, "simultaneous", h) == pytest.approx(1 - h / 2, abs=1e-9)
+
+
+def test_log_distance_slope_reads_a_geometric_rate_and_skips_the_floor():
+    t = np.arange(201)
+    assert log_distance_slope(3.0 * 0.9**t) == pytest.approx(np.log(0.9), rel=1e-9)
+    floored = np.where(t < 100, 0.5**t, 0.0)  # hits zero at step 100: fitted on steps 50-99
+    assert log_distance_slope(floored) == pytest.approx(np.log(0.5), rel=1e-9)
+    assert log_distance_slope(np.ones(50)) == pytest.approx(0.0, abs=1e-12)
+    assert np.isnan(log_distance_slope(np.zeros(10)))
+
+
+def test_the_notebooks_wgan_gp_is_twice_the_weight():
+    """The notebook's WGAN_GP(reg, target): v_psi = theta - reg (|psi| - target) sign(psi), so reg = 2 weight."""
+    with jax.enable_x64(True):
+        field, _ = dirac_game(loss="wgan", gp_weight=0.35, gp_target=1.0)
+        got = dirac_vector(field, jnp.asarray([0.4, -0.3]), jnp.asarray([0.5, -1.7]))
+        expected = [[-0.5, 0.4 - 0.7 * (0.5 - 1.0)], [1.7, -0.3 - 0.7 * (1.7 - 1.0) * -1.0]]
+        np.testing.assert_allclose(got, expected, rtol=1e-12)

@@ -9,6 +9,7 @@ import pytest
 from research.gan_game import (
     alternating_update,
     consensus_field,
+    critic_steps_update,
     diverged,
     field_eigenvalues,
     field_jacobian,
@@ -147,6 +148,25 @@ def test_simultaneous_and_alternating_updates_with_separate_learning_rates():
         clipped = simultaneous_update(
             field, g_opt, d_opt, state, None, d_project=lambda d: jnp.clip(d, -1, 1))
         assert float(clipped.d_params) == 1.0
+
+
+def test_critic_steps_then_one_generator_step():
+    # Bilinear game v = (-ps, th + b) with the batch b shifting the critic's target: SGD steps by hand.
+    with jax.enable_x64(True):
+        field = game_field(lambda g, d, b: g * d, lambda g, d, b: -g * d - b * d)
+        g_opt, d_opt = optax.sgd(0.1), optax.sgd(0.3)
+        state = init_state(jnp.asarray(1.0), jnp.asarray(2.0), g_opt, d_opt)
+        batches = jnp.asarray([0.5, -1.0, 2.0])
+        new = critic_steps_update(field, g_opt, d_opt, state, batches)
+        ps = 2.0
+        for b in (0.5, -1.0, 2.0):  # the generator stays at th = 1 while the critic moves
+            ps = ps + 0.3 * (1.0 + b)
+        assert float(new.d_params) == pytest.approx(ps, abs=1e-12)
+        assert float(new.g_params) == pytest.approx(1.0 - 0.1 * ps, abs=1e-12)
+        # one critic step is the alternating update with the discriminator first
+        one = critic_steps_update(field, g_opt, d_opt, state, batches[:1])
+        alt = alternating_update(field, g_opt, d_opt, state, batches[0], generator_first=False)
+        np.testing.assert_allclose([one.g_params, one.d_params], [alt.g_params, alt.d_params], atol=1e-14)
 
 
 def test_diverged():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from common.data.synthetic import grid_centers, ring_centers, sample_mixture
-from research.gan_metrics import mode_coverage, nearest_mode
+from research.gan_metrics import covered_modes, mode_coverage, mode_kl, nearest_mode
 
 STD = 0.02
 
@@ -52,3 +52,28 @@ def test_collapsed_generator_captures_one_mode_and_vmaps_over_seeds():
     m = jax.vmap(lambda s: mode_coverage(s, centers, STD))(jnp.stack([collapsed, spread]))
     np.testing.assert_array_equal(m["modes_captured"], [1, 8])
     assert float(m["high_quality"][0]) == 1.0
+
+
+def test_covered_modes_needs_a_count_per_mode_and_a_share_floor():
+    hits = jnp.asarray([12.0, 10.0, 9.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+    assert int(covered_modes(hits, jnp.asarray(0.5), min_count=10, floor=0.1)) == 2
+    assert int(covered_modes(hits, jnp.asarray(0.5), min_count=1, floor=0.1)) == 4  # VEEGAN's count
+    assert int(covered_modes(hits, jnp.asarray(0.05), min_count=1, floor=0.1)) == 0  # diffuse: below the floor
+
+
+def test_noise_blob_captures_ring_modes_at_std_005_but_covers_none():
+    """The review's finding: N(0, I) samples 'capture' most ring modes at std 0.05 by VEEGAN's count."""
+    centers = ring_centers(8, 2.0)
+    noise = jax.random.normal(jax.random.key(0), (2500, 2))
+    loose = mode_coverage(noise, centers, 0.05)
+    assert int(loose["modes_captured"]) >= 6 and float(loose["high_quality"]) < 0.03
+    for std in (0.05, 0.02):
+        metrics = mode_coverage(noise, centers, std)
+        assert int(covered_modes(metrics["hits_per_mode"], metrics["high_quality"], 10, 0.1)) == 0
+
+
+def test_mode_kl_against_the_closed_form():
+    assert float(mode_kl(jnp.full((8,), 5.0))) == pytest.approx(0.0, abs=1e-7)
+    assert float(mode_kl(jnp.asarray([7.0] + [0.0] * 7))) == pytest.approx(np.log(8), rel=1e-6)
+    assert float(mode_kl(jnp.asarray([3.0, 3.0, 0.0, 0.0]))) == pytest.approx(np.log(2), rel=1e-6)
+    assert np.isnan(float(mode_kl(jnp.zeros(8))))
