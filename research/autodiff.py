@@ -4,6 +4,11 @@ and jacrev cost for any JAX function, in time, XLA FLOPs and XLA memory.
     rows = cost_table(loss, params, batch)       # derivatives w.r.t. params
     print(format_cost_table(rows))
 
+Times come from interleaved rounds with an A/A calibration (`common.bench`):
+each row's time ratio to f carries a 95% interval, and a program under 1 ms
+is flagged as too small to time. `research.autodiff_profile` adds remat
+policies, residual bytes and the HVP.
+
 Theory being measured (Griewank & Walther, "Evaluating Derivatives"): a jvp
 or a vjp costs a small constant times f (the cheap gradient principle, grad/f
 "often within a factor of 5"); jacfwd costs about n jvps (n = input size) and
