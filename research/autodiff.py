@@ -4,6 +4,11 @@ and jacrev cost for any JAX function, in time, XLA FLOPs and XLA memory.
     rows = cost_table(loss, params, batch)       # derivatives w.r.t. params
     print(format_cost_table(rows))
 
+Times come from interleaved rounds with an A/A calibration (`common.bench`):
+each row's time ratio to f carries a 95% interval, and a program under 1 ms
+is flagged as too small to time. `research.autodiff_profile` adds remat
+policies, residual bytes and the HVP.
+
 Theory being measured (Griewank & Walther, "Evaluating Derivatives"): a jvp
 or a vjp costs a small constant times f (the cheap gradient principle, grad/f
 "often within a factor of 5"); jacfwd costs about n jvps (n = input size) and
@@ -20,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from common import bench, stats
 from common.bench import Timing, time_function
 
 Measure = Callable[..., Timing]  # measure(fn, *args) -> common.bench.Timing
@@ -179,7 +186,12 @@ def jacobian_transforms(
 
 @dataclasses.dataclass(frozen=True)
 class CostRow:
-    """One row of the cost table: a transform's cost and its ratios to f's."""
+    """One row of the cost table: a transform's cost and its ratios to f's.
+
+    With the default interleaved timing, `time_ratio` is the median over rounds of
+    time(transform) / time(f) and `time_interval` its 95% interval widened by the
+    A/A calibration (f timed against itself); `too_small` marks a program under
+    `common.bench.MIN_TIMED_SECONDS`, whose time is mostly call overhead."""
 
     name: str
     cost: Timing
@@ -187,10 +199,56 @@ class CostRow:
     flop_ratio: float
     memory_ratio: float  # total_bytes / f's total_bytes
     note: str = ""
+    time_interval: tuple[float, float] | None = None
+    too_small: bool = False
 
 
 def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else math.nan
+
+
+NAN_TIMING = Timing(compile_seconds=math.nan, seconds=math.nan, min_seconds=math.nan, repeats=0, flops=math.nan,
+                    bytes_accessed=math.nan, temp_bytes=math.nan, argument_bytes=math.nan, output_bytes=math.nan)
+
+
+@dataclasses.dataclass(frozen=True)
+class Compiled:
+    """A program compiled ahead of time, with XLA's static figures (times NaN until timed)."""
+
+    run: Callable[[], Any]  # zero-argument: calls the executable on its example arguments
+    figures: Timing
+
+
+def compile_program(fn: Callable, *args: Any) -> Compiled:
+    """Lower and compile jit(fn)(*args) once; read XLA's FLOPs and memory figures."""
+    tick = time.perf_counter()
+    executable = jax.jit(fn).lower(*args).compile()
+    seconds = time.perf_counter() - tick
+    cost = executable.cost_analysis()
+    cost = (cost[0] if cost else {}) if isinstance(cost, (list, tuple)) else (cost or {})
+    memory = executable.memory_analysis()
+
+    def figure(name: str) -> float:
+        return float(getattr(memory, name, math.nan)) if memory is not None else math.nan
+
+    figures = dataclasses.replace(NAN_TIMING, compile_seconds=seconds, flops=float(cost.get("flops", math.nan)),
+                                  bytes_accessed=float(cost.get("bytes accessed", math.nan)),
+                                  temp_bytes=figure("temp_size_in_bytes"),
+                                  argument_bytes=figure("argument_size_in_bytes"),
+                                  output_bytes=figure("output_size_in_bytes"))
+    return Compiled(lambda: executable(*args), figures)
+
+
+def time_interleaved(programs: dict[str, Compiled], reference: str, rounds: int, seed: int = 0) -> tuple[
+        dict[str, Timing], bench.Rounds]:
+    """Each program's figures with its median seconds over `rounds` interleaved
+    rounds (`common.bench.interleaved`, A/A on `reference`; warns for programs
+    under 1 ms), and the rounds themselves."""
+    timed = bench.interleaved({name: c.run for name, c in programs.items()}, reference, rounds=rounds, seed=seed)
+    timings = {name: dataclasses.replace(c.figures, seconds=float(np.median(timed.seconds[name])),
+                                         min_seconds=float(np.min(timed.seconds[name])), repeats=rounds)
+               for name, c in programs.items()}
+    return timings, timed
 
 
 def cost_table(
@@ -201,54 +259,76 @@ def cost_table(
     max_jacobian_passes: int = 4096,
     measure: Measure | None = None,
     include: Sequence[str] = TRANSFORM_ORDER,
+    rounds: int = 15,
+    seed: int = 0,
 ) -> list[CostRow]:
     """Time, FLOPs and memory of f, jvp, vjp, grad, jacfwd and jacrev of
     `f(*example_args)` with respect to `example_args[argnums]`, with ratios to f.
 
-    `measure(fn, *args) -> Timing` does the timing; by default
-    `common.bench.time_function` with `repeats` timed calls. Skipped rows (a
-    Jacobian too large to form) carry NaN costs and the reason in `note`.
-    `include` picks transforms (f is always measured: the ratios need it).
+    By default every program is compiled once and timed in `rounds` interleaved
+    rounds (random order each round, f timed twice a round as the A/A
+    calibration): `time_ratio` is the median per-round ratio to f and
+    `time_interval` its A/A-widened 95% interval; a program under 1 ms warns
+    (`common.bench.TooSmallToTime`) and its row says so. Given
+    `measure(fn, *args) -> Timing`, each program is measured by it instead, with
+    `repeats` unused and no interval. Skipped rows (a Jacobian too large to
+    form) carry NaN costs and the reason in `note`. `include` picks transforms
+    (f is always measured: the ratios need it).
     """
-    measure = measure or (lambda fn, *args: time_function(fn, *args, repeats=repeats))
     transforms = derivative_transforms(f, *example_args, argnums=argnums)
     jacobians, skipped = jacobian_transforms(
         f, *example_args, argnums=argnums, max_jacobian_passes=max_jacobian_passes
     )
     wanted = {"f", *include}
-    costs = [(t.name, measure(t.fn, *t.args), t.note) for t in transforms + jacobians if t.name in wanted]
-    nan = Timing(
-        compile_seconds=math.nan, seconds=math.nan, min_seconds=math.nan, repeats=0,
-        flops=math.nan, bytes_accessed=math.nan, temp_bytes=math.nan,
-        argument_bytes=math.nan, output_bytes=math.nan,
-    )
-    costs += [(name, nan, note) for name, note in skipped if name in wanted]
-    costs.sort(key=lambda row: TRANSFORM_ORDER.index(row[0]))
-    base = costs[0][1]
-    return [
-        CostRow(
-            name,
-            cost,
-            _ratio(cost.seconds, base.seconds),
-            _ratio(cost.flops, base.flops),
-            _ratio(total_bytes(cost), total_bytes(base)),
-            note,
-        )
-        for name, cost, note in costs
-    ]
+    chosen = [t for t in transforms + jacobians if t.name in wanted]
+    notes = {t.name: t.note for t in chosen}
+    intervals, small = {}, set()
+    if measure is not None:
+        costs = {t.name: measure(t.fn, *t.args) for t in chosen}
+    else:
+        costs, timed = time_interleaved({t.name: compile_program(t.fn, *t.args) for t in chosen}, "f", rounds, seed)
+        small = set(timed.too_small)
+        for name in costs:
+            if name != "f":
+                intervals[name] = timed.ratio(name, "f").interval
+        intervals["f"] = stats.bootstrap_median(timed.aa()).interval  # f against itself: the noise floor
+    for name, note in skipped:
+        if name in wanted:
+            costs[name], notes[name] = NAN_TIMING, note
+    base = costs["f"]
+    rows = []
+    for name in sorted(costs, key=TRANSFORM_ORDER.index):
+        cost = costs[name]
+        note = notes[name]
+        if name in small:
+            note = "; ".join(filter(None, (note, f"too small to time ({cost.seconds * 1e6:.0f} us < 1 ms)")))
+        rows.append(CostRow(name, cost, _ratio(cost.seconds, base.seconds), _ratio(cost.flops, base.flops),
+                            _ratio(total_bytes(cost), total_bytes(base)), note, intervals.get(name),
+                            name in small))
+    return rows
 
 
 def format_cost_table(rows: Sequence[CostRow]) -> str:
-    """The cost table as a Markdown table."""
+    """The cost table as a Markdown table; a line under it names programs too small to time."""
     lines = [
-        "| transform | time (ms) | time / f | GFLOP | FLOPs / f | temp (MiB) | memory / f | note |",
-        "|---|---|---|---|---|---|---|---|",
+        "| transform | time (ms) | time / f | 95% interval | GFLOP | FLOPs / f | temp (MiB) | memory / f | note |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         c = r.cost
+        interval = f"[{r.time_interval[0]:.3g}, {r.time_interval[1]:.3g}]" if r.time_interval else ""
         lines.append(
-            f"| {r.name} | {c.seconds * 1e3:.3g} | {r.time_ratio:.3g} | {c.flops / 1e9:.3g} "
+            f"| {r.name} | {c.seconds * 1e3:.3g} | {r.time_ratio:.3g} | {interval} | {c.flops / 1e9:.3g} "
             f"| {r.flop_ratio:.3g} | {c.temp_bytes / 2**20:.3g} | {r.memory_ratio:.3g} "
             f"| {r.note} |"
         )
+    small = [r.name for r in rows if r.too_small]
+    if small:
+        lines.append("")
+        lines.append(f"Warning: {', '.join(small)} ran under 1 ms: those times are mostly call overhead, not the "
+                     "program (batch or vmap it up); read FLOPs and memory instead.")
+    if rows and rows[0].time_interval:
+        lo, hi = rows[0].time_interval
+        lines.append("")
+        lines.append(f"A/A (f against itself): [{lo:.3g}, {hi:.3g}]; time ratios inside that band are noise.")
     return "\n".join(lines)

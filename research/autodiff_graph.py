@@ -72,6 +72,12 @@ def reverse_mode(f: Callable, primals: Sequence[jax.Array]) -> ModeResult:
     return ModeResult(value, tuple(gradient), counted.calls, backward.calls)
 
 
+def many_input_function(x: jax.Array) -> jax.Array:
+    """f: R^n -> R, sum(tanh(x)^2) + (sum x)^2: every output depends on every input,
+    and XLA's FLOPs of f grow as n (its full gradient: n jvps or one vjp)."""
+    return jnp.sum(jnp.tanh(x) ** 2) + jnp.sum(x) ** 2
+
+
 def layered_graph_weights(key: jax.Array, width: int, depth: int) -> list[jax.Array]:
     """Edge derivatives of a layered graph: W_0 (width x 1), depth - 1 matrices
     (width x width), W_depth (1 x width). Entry [i, j] labels the edge from node j
@@ -109,14 +115,17 @@ class Accumulation:
     multiplications: int
 
 
-def path_sum(weights: Sequence[np.ndarray]) -> Accumulation:
+def path_sum(weights: Sequence[np.ndarray], leave_out_last: bool = False) -> Accumulation:
     """The chain rule summed over every path, one product of `depth + 1` edge
     labels per path: exponential work. Only for small graphs. Accumulation
-    here and below is in float64 numpy: these are counts, not JAX programs."""
+    here and below is in float64 numpy: these are counts, not JAX programs.
+    `leave_out_last` drops the last path (a wrong sum: the negative control of
+    the agreement between path sum and accumulation)."""
     ws = [np.asarray(w, np.float64) for w in weights]
     width = ws[0].shape[0]
     total, paths, products = 0.0, 0, 0
-    for nodes in itertools.product(range(width), repeat=len(ws) - 1):
+    routes = list(itertools.product(range(width), repeat=len(ws) - 1))
+    for nodes in routes[:-1] if leave_out_last else routes:
         route = (0, *nodes, 0)  # node indices layer by layer, input and output are node 0
         term = 1.0
         for layer, w in enumerate(ws):

@@ -46,6 +46,13 @@ def hvp_full_hessian(f: Callable, x: Any, v: Any) -> Any:
     return unravel(hessian @ v_flat)
 
 
+def hvp_finite_difference(f: Callable, x: Any, v: Any, eps: float = 1e-6) -> Any:
+    """(grad f(x + eps v) - grad f(x)) / eps: an approximation off by O(eps), the
+    negative control of the exact methods' agreement (not one of HVP_METHODS)."""
+    shifted = jax.tree.map(lambda a, b: a + eps * b, x, v)
+    return jax.tree.map(lambda a, b: (a - b) / eps, jax.grad(f)(shifted), jax.grad(f)(x))
+
+
 HVP_METHODS: dict[str, Callable[[Callable, Any, Any], Any]] = {
     "fwd_over_rev": hvp_fwd_over_rev,
     "rev_over_fwd": hvp_rev_over_fwd,

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from common.bench import Timing, compiled_costs
+from common.bench import Timing, TooSmallToTime, compiled_costs
 from research import autodiff as AD
 
 
@@ -140,3 +140,29 @@ def test_reverse_mode_memory_exceeds_forward_mode_memory():
     hidden_activations = 256 * 512 * 8  # bytes of one float64 (batch, hidden) array
     assert temp["vjp"] >= hidden_activations
     assert temp["vjp"] > temp["jvp"]
+
+
+def test_cost_table_times_in_interleaved_rounds_and_warns_on_tiny_programs():
+    """A microsecond program: every row gets an A/A-widened interval from the rounds,
+    the warning is raised, and the formatted table says the times are overhead."""
+    params = _mlp_params(jax.random.key(9))
+    x = jnp.ones((5, 6))
+    with pytest.warns(TooSmallToTime):
+        rows = AD.cost_table(_loss, params, x, rounds=4, include=("f", "jvp", "grad"))
+    assert [r.name for r in rows] == ["f", "jvp", "grad"]
+    for r in rows:
+        lo, hi = r.time_interval
+        assert lo <= r.time_ratio <= hi and r.cost.repeats == 4
+        assert r.too_small and "too small to time" in r.note
+    assert rows[0].time_ratio == 1.0  # the median of f's rounds over itself
+    text = AD.format_cost_table(rows)
+    assert "Warning: f, jvp, grad ran under 1 ms" in text and "A/A (f against itself)" in text
+
+
+def test_compile_program_reads_the_figures_common_bench_reads():
+    params = _mlp_params(jax.random.key(10), n_in=16, hidden=32)
+    x = jnp.ones((8, 16))
+    compiled = AD.compile_program(_loss, params, x)
+    reference = compiled_costs(_loss, params, x)
+    assert compiled.figures.flops == reference["flops"] and compiled.figures.temp_bytes == reference["temp_bytes"]
+    np.testing.assert_allclose(compiled.run(), _loss(params, x), rtol=1e-14)

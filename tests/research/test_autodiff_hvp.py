@@ -58,3 +58,13 @@ def test_four_ways_agree_on_an_mlp_loss_and_match_finite_differences():
     minus = grad(jax.tree.map(lambda p, d: p - eps * d, params, v))
     fd = jax.tree.map(lambda a, b: (a - b) / (2 * eps), plus, minus)
     _tree_allclose(results["fwd_over_rev"], fd, 1e-8)
+
+
+def test_finite_difference_control_is_close_but_not_exact():
+    """The control of ad-hvp's agreement claim: O(eps) off the exact HVP."""
+    kx, kv = jax.random.split(jax.random.key(5))
+    x, v = jax.random.normal(kx, (6, 5)), jax.random.normal(kv, (6, 5))
+    exact = H.hvp_fwd_over_rev(H.cookbook_function, x, v)
+    approx = H.hvp_finite_difference(H.cookbook_function, x, v)
+    gap = float(jnp.max(jnp.abs(approx - exact)) / jnp.max(jnp.abs(exact)))
+    assert 1e-9 < gap < 1e-4
