@@ -384,7 +384,8 @@ def _notes(config: Config, r: Results) -> list[str]:
                    f"{reinit.interval[1]:+.3f}], ticket - random mask {mask.value:+.3f} "
                    f"[{mask.interval[0]:+.3f}, {mask.interval[1]:+.3f}].")
         b = r.arrays[f"{tag}/lmc_barrier"].mean(axis=-1)
-        out.append(f"lr {lr:g}: error barrier by rewind step {dict(zip(r.arrays['lmc_rewind_steps'].tolist(), np.round(b, 4).tolist()))}; "
+        by_step = ", ".join(f"step {int(k)}: {v:.4f}" for k, v in zip(r.arrays["lmc_rewind_steps"], b))
+        out.append(f"lr {lr:g}: error barrier by rewind step ({by_step}); "
                    f"independent inits {np.mean(r.arrays[f'{tag}/independent_barrier']):.3f}; stable "
                    f"(Frankle et al.: barrier <= {STABLE:.0%}) at step 0: {bool(b[0] <= STABLE)}.")
     return out
@@ -404,10 +405,9 @@ def figures(results: Results, directory) -> None:
     for ax, tag, lr in zip(axes[1], LRS, lrs):
         for k, err in zip(results.arrays["lmc_rewind_steps"], results.arrays[f"{tag}/lmc_error"]):
             plots.seed_band(ax, results.arrays["lmc_alphas"], err, f"rewind step {int(k)}")
-        ax.set(xlabel="alpha (copy A -> copy B)", ylabel="test error",
-               title=f"linear interpolation, lr {lr:g} (independent-init barrier "
-                     f"{np.mean(results.arrays[f'{tag}/independent_barrier']):.2f})")
-        ax.legend(fontsize=7)
+        ax.set(xlabel="alpha (copy A -> copy B)", ylabel="test error", title=f"two copies, lr {lr:g}")
+        ax.legend(fontsize=7, title=f"independent inits: barrier "
+                  f"{np.mean(results.arrays[f'{tag}/independent_barrier']):.2f}", title_fontsize=7)
     plots.save(fig, directory, "accuracy_vs_sparsity", **results.arrays)
 
 
