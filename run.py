@@ -3,55 +3,56 @@
     python run.py list                       every experiment, its paper, its quick-preset time
     python run.py <experiment> [options]     one experiment (--help for its options)
     python run.py all [--preset quick]       every experiment, then the report
-    python run.py report                     runs/REPORT.md from the newest run of each
+    python run.py report [--preset P] [--runs DIR]
+                                             DIR/REPORT.md (default runs/) from the newest run of each,
+                                             preferring preset P (default quick)
+    python run.py compare RUN_A RUN_B        two runs' claims and scalars side by side
+    python run.py replot RUN                 redraw a finished run's figures from its saved data
     python run.py bench                      the trainer benchmark (docs/benchmarks.md)
+
+Each command takes --help. `python -m experiments.<module> [options]` is
+`python run.py <experiment> [options]`; docs/results.md describes a run folder.
 """
 
-import shutil
+import argparse
+import os
 import sys
-import time
 from pathlib import Path
-
-COMMANDS = ("list", "all", "report", "bench")
 
 
 def main(argv: list[str]) -> int:
     from common.config import UsageError
 
     try:
-        return dispatch(argv)
+        code = dispatch(argv)
+        sys.stdout.flush()
+        return code
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `run.py list | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def dispatch(argv: list[str]) -> int:
     from common.config import UsageError
 
-    if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__.strip())
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(__doc__.strip(), file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     _setup_jax()
     import experiments
 
-    if command == "list":
-        return list_experiments(experiments.all_experiments())
-    if command == "report":
-        _no_options(rest, "report")
-        return write_report(experiments.all_experiments())
-    if command == "bench":
-        from common.trainer_benchmark import main as bench_main
-
-        return bench_main(rest)
-    if command == "all":
-        return run_all(experiments.all_experiments(), rest)
+    if command in COMMANDS:
+        return COMMANDS[command](rest)
     module = experiments.find(command)
     if module is None:
-        names = list(experiments.all_experiments()) + list(COMMANDS)
-        hint = experiments.closest(command, names)
+        hint = experiments.closest(command, [*experiments.all_experiments(), *COMMANDS])
         suggestion = f"; did you mean {' or '.join(hint)}?" if hint else ""
-        raise UsageError(f"unknown experiment '{command}'{suggestion} (python run.py list shows them all)")
+        raise UsageError(
+            f"unknown command or experiment '{command}'{suggestion} (python run.py list shows the experiments)")
     return run_experiment(module, rest)
 
 
@@ -63,11 +64,25 @@ def _setup_jax() -> None:
     enable_compilation_cache()
 
 
-def _no_options(rest: list[str], command: str) -> None:
-    from common.config import UsageError
+class CommandParser(argparse.ArgumentParser):
+    """A command's options: bad ones raise UsageError (one line, exit 2), --help prints and exits 0."""
 
-    if rest:
-        raise UsageError(f"'{command}' takes no options (got {' '.join(rest)})")
+    def error(self, message):
+        from common.config import UsageError
+
+        raise UsageError(f"{self.prog.removeprefix('run.py ')}: {message}")
+
+
+def _parser(command: str, description: str) -> CommandParser:
+    return CommandParser(prog=f"run.py {command}", description=description)
+
+
+def list_command(argv: list[str]) -> int:
+    import experiments
+
+    parser = _parser("list", "Every experiment: its study, its quick-preset time, its paper, what it reproduces.")
+    parser.parse_args(argv)
+    return list_experiments(experiments.all_experiments())
 
 
 def list_experiments(registry) -> int:
@@ -81,8 +96,7 @@ def list_experiments(registry) -> int:
 def run_experiment(module, argv: list[str]) -> int:
     """Parse, run, write the run folder; bad input leaves no folder behind."""
     from common import runs
-    from common.config import UsageError, parse
-    from common.data import DataError
+    from common.config import parse
 
     config, options = parse(module, argv)
     folder = options.out
@@ -93,69 +107,109 @@ def run_experiment(module, argv: list[str]) -> int:
     resuming = options.resume and folder is not None and (folder / "config.json").exists()
     if folder is None:
         folder = runs.new_folder(module.NAME)
-    created = [p for p in (folder, *folder.absolute().parents) if not p.exists()]
-    session = runs.Session(folder, resume=resuming, data_dir=options.data_dir)
-    started = time.perf_counter()
-    try:
-        runs.start(folder, config)
-        results = module.run(config, session)
-        seconds = time.perf_counter() - started
-        runs.finish(folder, module, config, results, seconds)
-    except DataError as error:
-        _remove_created(created)
-        raise UsageError(str(error)) from None
+    session = runs.Session(folder, resume=resuming, data_dir=options.data_dir, tensorboard=options.tensorboard)
+    executed = runs.execute(module, config, options.preset, session)
     from common.parallel import is_writer
 
     if is_writer():  # only process 0 wrote the report
         print((folder / "report.md").read_text().split("## Config")[0].strip())
-        print(f"\n{module.NAME}: {seconds:.1f} s, run folder {folder}")
+        print(f"\n{module.NAME}: {executed.seconds:.1f} s, run folder {folder}")
     return 0
 
 
-def _remove_created(created: list[Path]) -> None:
-    """Bad input found mid-way: remove the folders this invocation made."""
-    if created:
-        shutil.rmtree(created[0], ignore_errors=True)
-        for parent in created[1:]:
-            try:
-                parent.rmdir()
-            except OSError:
-                break
-
-
-def run_all(registry, argv: list[str]) -> int:
+def run_all(argv: list[str]) -> int:
+    import experiments
     from common.config import UsageError
+    from common.runs import RUNS
 
-    presets = {"quick", "paper"}
-    if argv not in ([], ["--preset", "quick"], ["--preset", "paper"]):
-        raise UsageError(f"'all' takes only --preset {{{','.join(sorted(presets))}}} (got {' '.join(argv)})")
+    parser = _parser("all", "Every experiment's preset in turn, then runs/REPORT.md.")
+    parser.add_argument("--preset", choices=("quick", "paper"), default="quick")
+    options, unknown = parser.parse_known_args(argv)
+    if unknown:
+        raise UsageError(f"'all' takes only --preset {{paper,quick}} (got {' '.join(argv)})")
+    registry = experiments.all_experiments()
     failures = []
     for name, module in registry.items():
         print(f"\n=== {name} ===", flush=True)
         try:
-            run_experiment(module, argv)
+            run_experiment(module, ["--preset", options.preset])
         except UsageError as error:  # e.g. a paper preset whose data is not at hand
             print(f"error: {error}", file=sys.stderr)
             failures.append(name)
-    write_report(registry)
+    write_report(list(registry), RUNS, options.preset)
     if failures:
         print(f"failed: {', '.join(failures)}", file=sys.stderr)
         return 1
     return 0
 
 
-def write_report(registry) -> int:
-    from common.report import collect
+def report_command(argv: list[str]) -> int:
+    import experiments
+    from common.config import UsageError
     from common.runs import RUNS
 
-    text = collect(RUNS, list(registry))
-    RUNS.mkdir(exist_ok=True)
-    path = RUNS / "REPORT.md"
+    parser = _parser("report", "REPORT.md in the runs folder: each experiment's newest finished run, "
+                               "preferring the named preset, with its preset and overrides.")
+    parser.add_argument("--preset", default="quick", help="preset whose runs are preferred (default quick)")
+    parser.add_argument("--runs", type=Path, default=RUNS, metavar="DIR",
+                        help="folder whose finished runs (at any depth) are gathered (default runs)")
+    options = parser.parse_args(argv)
+    if not options.runs.is_dir():
+        raise UsageError(f"report: no runs folder {options.runs} (run an experiment first, or name one with --runs)")
+    return write_report(list(experiments.all_experiments()), options.runs, options.preset)
+
+
+def write_report(order: list[str], root: Path, preset: str) -> int:
+    from common.report import collect
+
+    text = collect(root, order, preset)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "REPORT.md"
     tmp = path.with_suffix(".md.tmp")
     tmp.write_text(text)
     tmp.replace(path)
     print(f"wrote {path}")
     return 0
+
+
+def compare_command(argv: list[str]) -> int:
+    from common.compare import compare
+    from common.run_records import read_finished
+
+    parser = _parser("compare", "Two finished runs of one experiment: claims (verdict, value, interval) "
+                                "and scalars side by side.")
+    parser.add_argument("run_a", type=Path, metavar="RUN_A")
+    parser.add_argument("run_b", type=Path, metavar="RUN_B")
+    options = parser.parse_args(argv)
+    print(compare(read_finished(options.run_a), read_finished(options.run_b)), end="")
+    return 0
+
+
+def replot_command(argv: list[str]) -> int:
+    import experiments
+
+    parser = _parser("replot", "Redraw a finished run's figures/ from its results.npz, without training.")
+    parser.add_argument("run", type=Path, metavar="RUN")
+    options = parser.parse_args(argv)
+    for png in experiments.replot(options.run):
+        print(f"wrote {png}")
+    return 0
+
+
+def bench_command(argv: list[str]) -> int:
+    from common.trainer_benchmark import main as bench_main
+
+    return bench_main(argv)
+
+
+COMMANDS = {
+    "list": list_command,
+    "all": run_all,
+    "report": report_command,
+    "compare": compare_command,
+    "replot": replot_command,
+    "bench": bench_command,
+}
 
 
 if __name__ == "__main__":

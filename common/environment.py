@@ -23,15 +23,27 @@ def enable_compilation_cache() -> Path:
     return directory
 
 
-def git_commit() -> str | None:
+def _git(*args: str) -> str | None:
+    """A git command's output in this checkout; None outside git or without git."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-            cwd=Path(__file__).resolve().parent,
+            ["git", *args], capture_output=True, text=True, timeout=5, cwd=Path(__file__).resolve().parent,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return out.stdout if out.returncode == 0 else None
+
+
+def git_commit() -> str | None:
+    out = _git("rev-parse", "HEAD")
+    return out.strip() or None if out is not None else None
+
+
+def git_dirty() -> bool | None:
+    """Whether the working tree differs from the commit (uncommitted or untracked
+    files): a dirty run's code is not exactly `git_commit`'s."""
+    out = _git("status", "--porcelain")
+    return bool(out.strip()) if out is not None else None
 
 
 def describe() -> dict:
@@ -48,4 +60,6 @@ def describe() -> dict:
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "cpu_count": os.cpu_count(),
         "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
+        "x64": bool(jax.config.jax_enable_x64),
     }

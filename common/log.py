@@ -1,4 +1,5 @@
-"""Metrics as JSON lines (always) and a progress bar on the host loop.
+"""Metrics as JSON lines (always), optionally as TensorBoard events, and
+progress on the host loop: a bar on a terminal, plain lines otherwise.
 
 Only process 0 writes. Each line is one record: {"run": name, "step": s,
 metric: [value per seed], ...}; non-finite values are written as null.
@@ -8,6 +9,7 @@ import json
 import math
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -35,18 +37,55 @@ def jsonable(value):
 
 
 class MetricsLog:
-    """Appends records; safe to share between the threads of one experiment."""
+    """Appends records; safe to share between the threads of one experiment.
 
-    def __init__(self, path: Path | None):
+    With `tensorboard` (a folder), each record's numbers also go to TensorBoard
+    event files there: tag `<run>/<metric>` for the mean over members and
+    `<run>/<metric>/<member>` for each member when there are several.
+    """
+
+    def __init__(self, path: Path | None, *, tensorboard: Path | None = None):
         self.path = path
+        self.tensorboard = tensorboard
+        self._writer = None
         self._lock = threading.Lock()
 
     def write(self, record: dict) -> None:
         if self.path is None or not is_writer():
             return
         line = json.dumps(jsonable(record)) + "\n"
-        with self._lock, open(self.path, "a") as f:
-            f.write(line)
+        with self._lock:
+            with open(self.path, "a") as f:
+                f.write(line)
+            if self.tensorboard is not None:
+                self._write_events(record)
+
+    def _write_events(self, record: dict) -> None:
+        if self._writer is None:
+            from tensorboardX import SummaryWriter  # the optional extra: checked when --tensorboard is parsed
+
+            self._writer = SummaryWriter(str(self.tensorboard))
+        step, run = record.get("step", 0), record.get("run", "run")
+        for key, value in record.items():
+            if key in ("run", "step"):
+                continue
+            try:
+                values = np.asarray(value, float).ravel()
+            except (TypeError, ValueError):
+                continue  # text: not a scalar series
+            if values.size == 0 or not np.isfinite(values).any():
+                continue
+            self._writer.add_scalar(f"{run}/{key}", float(np.nanmean(values)), step)
+            if values.size > 1:
+                for member, v in enumerate(values):
+                    self._writer.add_scalar(f"{run}/{key}/{member}", float(v), step)
+        self._writer.flush()  # a killed run keeps what it logged
+
+    def close(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
 
     def drop_after(self, run: str, step: int) -> None:
         """On resume: forget the lines of `run` past the restored `step`."""
@@ -60,8 +99,52 @@ class MetricsLog:
             self.path.write_text("".join(line + "\n" for line in kept))
 
 
+PLAIN_PROGRESS_SECONDS = 5.0
+
+
+class PlainProgress:
+    """Progress for a log file or a batch job (stderr not a terminal): one line
+    every `interval` seconds at most, and one at the end. The calls are tqdm's
+    that `fit` makes per chunk: a line that falls due at `update` waits for the
+    `set_postfix` that follows it, so it shows that chunk's numbers (the loss)."""
+
+    def __init__(self, total: int, description: str, initial: int = 0, *, stream=None,
+                 interval: float = PLAIN_PROGRESS_SECONDS):
+        self.total, self.description, self.n, self.initial = total, description, initial, initial
+        self.stream, self.interval = stream, interval
+        self.postfix: dict = {}
+        self._started = self._last_line = time.monotonic()
+        self._due = False
+
+    def update(self, n: int = 1) -> None:
+        if self._due:  # no set_postfix came after the previous update
+            self._line(final=False)
+        self.n += n
+        self._due = time.monotonic() - self._last_line >= self.interval and self.n < self.total
+
+    def set_postfix(self, **values) -> None:
+        self.postfix = values
+        if self._due:
+            self._line(final=False)
+
+    def close(self) -> None:
+        if self.n > self.initial:
+            self._line(final=True)
+
+    def _line(self, final: bool) -> None:
+        self._due = False
+        self._last_line = now = time.monotonic()
+        seconds = now - self._started
+        rate = (self.n - self.initial) / seconds if seconds > 0 else float("nan")
+        extra = "".join(f" {k}={v}" for k, v in self.postfix.items())
+        state = f"done in {seconds:.1f} s" if final else f"{100 * self.n / max(self.total, 1):.0f}%"
+        print(f"{self.description}: step {self.n}/{self.total} {state}, {rate:.1f} steps/s{extra}",
+              file=self.stream or sys.stderr, flush=True)
+
+
 def progress(total: int, description: str, initial: int = 0):
-    return tqdm(
-        total=total, initial=initial, desc=description, unit="step", leave=False,
-        disable=not is_writer() or not sys.stderr.isatty(), dynamic_ncols=True,
-    )
+    """A tqdm bar on a terminal, plain lines otherwise, nothing off process 0."""
+    if is_writer() and not sys.stderr.isatty():
+        return PlainProgress(total, description, initial)
+    return tqdm(total=total, initial=initial, desc=description, unit="step", leave=False, dynamic_ncols=True,
+                disable=not is_writer())

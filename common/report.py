@@ -2,10 +2,10 @@
 finished run of each experiment."""
 
 import dataclasses
-import json
 from pathlib import Path
 
 from common.experiment import VERDICTS, ClaimOutcome
+from common.run_records import FinishedRun, finished_runs, format_overrides
 
 MARK = {"reproduced": "yes", "not reproduced": "**no**", "inconclusive": "inconclusive"}
 
@@ -34,7 +34,9 @@ def _interval_text(interval) -> str:
     return "exact" if interval is None else f"[{interval[0]:.4g}, {interval[1]:.4g}]"
 
 
-def _control_text(control: dict) -> str:
+def _control_text(control: dict | None) -> str:
+    if not control:
+        return "not recorded"
     if control.get("value") is None:
         return control["name"]
     return (f"{control['name']}: {control['value']:.4g} {_interval_text(control.get('interval'))}"
@@ -44,13 +46,14 @@ def _control_text(control: dict) -> str:
 def claims_table(outcomes: list[dict]) -> str:
     """Each claim: the paper's number, the region it needs, the measured value, its 95%
     interval and how it was made, the verdict, and the negative control (with its value
-    where this run measured it)."""
+    where this run measured it). Runs written before intervals existed show "not recorded"."""
     rows = []
     for o in outcomes:
-        verdict = MARK[o["verdict"]] + (f" ({o['note']})" if o.get("note") else "")
-        rows.append({"claim": o["statement"], "paper": o["paper"], "needs": o["region"], "measured": o["measured"],
-                     "95% interval": _interval_text(o["interval"]) + (f", {o['how']}" if o.get("how") else ""),
-                     "verdict": verdict, "control": _control_text(o["control"])})
+        verdict = MARK.get(o["verdict"], o["verdict"]) + (f" ({o['note']})" if o.get("note") else "")
+        interval = _interval_text(o["interval"]) if "interval" in o else "not recorded"
+        rows.append({"claim": o["statement"], "paper": o["paper"], "needs": o.get("region", "not recorded"),
+                     "measured": o["measured"], "95% interval": interval + (f", {o['how']}" if o.get("how") else ""),
+                     "verdict": verdict, "control": _control_text(o.get("control"))})
     return markdown_table(rows)
 
 
@@ -82,44 +85,48 @@ def run_report(module, config, results, outcomes: list[ClaimOutcome], folder: Pa
     return "\n".join(parts)
 
 
-def newest_finished_runs(root: Path) -> dict[str, Path]:
-    """Per experiment folder, the run whose results.json (written last) is newest: by time,
-    not by name, since `--out` names need not be timestamps."""
-    newest = {}
-    if not root.is_dir():
-        return newest
-    for experiment in sorted(p for p in root.iterdir() if p.is_dir()):
-        finished = [f for f in experiment.iterdir() if (f / "results.json").exists()]
-        if finished:
-            written = lambda f: ((f / "results.json").stat().st_mtime_ns, f.name)  # noqa: E731
-            newest[experiment.name] = max(finished, key=written)
+def newest_finished_runs(root: Path, preset: str | None = "quick") -> dict[str, FinishedRun]:
+    """Per experiment (results.json's "experiment", at any depth under `root`),
+    the newest finished run of `preset`, or the newest of any preset when it
+    has none. By the time results.json (written last) was written, not by name,
+    since `--out` names need not be timestamps."""
+    newest: dict[str, FinishedRun] = {}
+    for run in finished_runs(root):
+        rank = (run.preset == preset, run.finished_ns, str(run.folder))
+        best = newest.get(run.experiment)
+        if best is None or rank > (best.preset == preset, best.finished_ns, str(best.folder)):
+            newest[run.experiment] = run
     return newest
 
 
-def collect(root: Path, order: list[str]) -> str:
-    """runs/REPORT.md: per experiment (in registry order) its claims table and
-    figures, from its newest finished run."""
-    runs = newest_finished_runs(root)
-    names = [n for n in order if n in runs] + [n for n in runs if n not in order]
-    parts = ["# theory-lab reproduction report\n"]
+def collect(root: Path, order: list[str], preset: str | None = "quick") -> str:
+    """REPORT.md: per experiment (in registry order) which run it used, that
+    run's preset and overrides, its claims table and figures."""
+    runs = newest_finished_runs(root, preset)
+    names = [n for n in order if n in runs] + sorted(n for n in runs if n not in order)
+    parts = ["# theory-lab reproduction report\n",
+             f"The newest finished run of each experiment under `{root}`, preferring preset `{preset}`.\n"]
     summary = []
     for name in names:
-        results = json.loads((runs[name] / "results.json").read_text())
-        summary.append({"experiment": name, "run": runs[name].name, **verdict_counts(results["claims"]),
-                        "claims": len(results["claims"]), "seconds": results.get("seconds")})
-    parts += [markdown_table(summary)] if summary else ["No finished runs under runs/.\n"]
+        run = runs[name]
+        claims = run.results.get("claims", [])
+        summary.append({
+            "experiment": name, "run": str(run.folder.relative_to(root)),
+            "preset": run.preset or "not recorded", "overrides": format_overrides(run.overrides),
+            **verdict_counts(claims), "claims": len(claims), "seconds": run.results.get("seconds"),
+        })
+    parts += [markdown_table(summary)] if summary else [f"No finished runs under {root}.\n"]
     for name in names:
-        folder = runs[name]
-        results = json.loads((folder / "results.json").read_text())
-        env = json.loads((folder / "env.json").read_text()) if (folder / "env.json").exists() else {}
+        run, env = runs[name], runs[name].env
         parts += [
             f"## {name}\n",
-            f"Run `{folder}` on {env.get('backend', '?')} ({', '.join(sorted(set(env.get('devices', []))))}),"
-            f" jax {env.get('jax', '?')}.\n",
-            claims_table(results["claims"]),
+            f"Run `{run.folder}`, preset {run.preset or 'not recorded'}, overrides "
+            f"{format_overrides(run.overrides)}; on {env.get('backend', '?')} "
+            f"({', '.join(sorted(set(env.get('devices', []))))}), jax {env.get('jax', '?')}.\n",
+            claims_table(run.results.get("claims", [])),
         ]
-        if results.get("notes"):
-            parts.append("\n".join(f"- {n}" for n in results["notes"]) + "\n")
-        for png in sorted((folder / "figures").glob("*.png")):
+        if run.results.get("notes"):
+            parts.append("\n".join(f"- {n}" for n in run.results["notes"]) + "\n")
+        for png in sorted((run.folder / "figures").glob("*.png")):
             parts.append(f"![{name}/{png.stem}]({png.relative_to(root)})\n")
     return "\n".join(parts)

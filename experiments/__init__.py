@@ -1,4 +1,5 @@
-"""The experiment registry: every module in this package that defines NAME.
+"""The experiment registry: every module in this package that defines NAME,
+and the Python API (`run`, `load`, `replot`: see experiments/api.py).
 
 Modules are found, not listed by hand, so adding an experiment is adding a
 file. Order: by study (foundation first), then by name.
@@ -21,7 +22,8 @@ def all_experiments() -> dict[str, ModuleType]:
 
 
 def closest(name: str, names) -> list[str]:
-    return difflib.get_close_matches(name, list(names), n=3, cutoff=0.4)
+    """Likely meant names; a strict cutoff, so an unrelated word gets no suggestion."""
+    return difflib.get_close_matches(name, list(names), n=3, cutoff=0.6)
 
 
 def module_name(name: str) -> str:
@@ -39,3 +41,8 @@ def find(name: str) -> ModuleType | None:
             return None
         raise
     return module if getattr(module, "NAME", None) == name else None
+
+
+from experiments.api import Run, load, replot, run  # noqa: E402  (the API uses the registry above)
+
+__all__ = ["Run", "all_experiments", "closest", "find", "load", "module_name", "replot", "run"]

@@ -31,6 +31,7 @@ from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from common.models import CNN, MLP
 from common.nn import softmax_cross_entropy
+from experiments.api import main
 from research import autodiff as AD
 from research import autodiff_remat as R
 
@@ -231,3 +232,7 @@ CLAIMS = [
     Claim("jvp memory is flat in L (log-log slope)", "0",
           lambda r: r.scalars["remat/jvp/memory_slope"], lambda v: abs(v) <= 0.1, fmt="{:.3f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

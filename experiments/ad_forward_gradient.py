@@ -32,6 +32,7 @@ from common.models import MLP
 from common.nn import softmax_cross_entropy
 from common.train import (Loop, apply_gradients, classifier_evaluation, epoch_batches, fit, new_state, seed_keys,
                           step_key, supervised_step)
+from experiments.api import main
 from research import autodiff as AD
 from research import autodiff_forward_gradient as FG
 
@@ -248,3 +249,7 @@ CLAIMS = [
           "comparable", lambda r: r.scalars["final_loss_ratio_forward_over_backprop"], lambda v: v <= 1.1,
           fmt="{:.3f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

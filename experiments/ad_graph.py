@@ -24,6 +24,7 @@ from common import plots
 from common.bench import compiled_costs
 from common.config import require_at_least_one
 from common.experiment import Claim, Results
+from experiments.api import main
 from research import autodiff_graph as G
 
 NAME = "ad-graph"
@@ -221,3 +222,7 @@ CLAIMS = [
           "grows as w^(k-2)", lambda r: r.scalars["layered/paths_over_edges_growth"], lambda v: v > 1.0,
           fmt="{:.3g}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

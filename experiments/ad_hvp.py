@@ -23,6 +23,7 @@ from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from common.models import MLP
 from common.nn import softmax_cross_entropy
+from experiments.api import main
 from research import autodiff as AD
 from research import autodiff_hvp as H
 
@@ -157,3 +158,7 @@ CLAIMS = [
     Claim("forward-over-reverse is the fastest or within 10% of it (worst time ratio to the fastest)", "<= 1.10",
           lambda r: r.scalars["time/fwd_over_rev_over_fastest_worst"], lambda v: v <= 1.10, fmt="{:.3f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

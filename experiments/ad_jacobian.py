@@ -22,6 +22,7 @@ from common import plots
 from common.bench import compiled_costs, time_callable, time_function
 from common.config import require_at_least_one
 from common.experiment import Claim, Results
+from experiments.api import main
 from research import autodiff as AD
 from research import autodiff_jacobian as J
 
@@ -209,3 +210,7 @@ CLAIMS = [
     Claim("jacrev's time per f grows as m (fitted log-log slope)", "1",
           lambda r: r.scalars["jacrev/seconds_slope"], lambda v: 0.7 <= v <= 1.3, fmt="{:.3f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

@@ -28,10 +28,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from common import plots
+from common import plots, stats
 from common.config import require_at_least_one, require_positive
-from common.experiment import Claim, Results
+from common.experiment import Claim, Control, Results, below, within
 from common.train import Loop, epoch_batches, fit, seed_keys
+from experiments.api import main
 from research import bayes, bayes_train
 
 NAME = "bbb-variance"
@@ -41,6 +42,7 @@ REPRODUCES = "gradient variance vs batch size: local reparameterization and Flip
 QUICK_SECONDS = 14  # wall s, idle 2-core CPU, warm compilation cache (36 s cold), 2026-11-27
 
 MODES = ("plain", "local", "flipout")
+AA = "plain (A/A)"
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,9 @@ class Config:
     batch_sizes: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256)
     draws: int = 64
     """Noise draws per variance estimate."""
-    minibatches: int = 1
-    """Different fixed minibatches per batch size; their variances are averaged."""
+    minibatches: int = 4
+    """Different fixed minibatches per batch size: each (seed, minibatch) pair is one sample of the
+    claims' ratios and slopes, so their intervals rest on seeds x minibatches samples."""
     chunk: int = 500
     seed: int = 0
 
@@ -129,33 +132,41 @@ def run(config: Config, session) -> Results:
             p, x, y, weights, k, mode, config.draws), in_axes=(0, 0, None, None)))
         for mode in MODES
     }  # one compile per mode: the minibatches are arguments
-    variance = {mode: np.zeros(len(batch_sizes)) for mode in MODES}
+    # (seeds x minibatches, sizes) per estimator; "plain (A/A)" repeats plain with fresh noise, the
+    # negative control of "lowers the variance": an estimator compared with itself.
+    samples = {mode: [] for mode in (*MODES, AA)}
     for m in range(config.minibatches):
         index = rng.choice(data.x_train.shape[0], largest, replace=False)
         x, y = jnp.asarray(data.x_train[index]), jnp.asarray(data.y_train[index])
-        keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.key(config.seed + 100 + m), i))(
-            jnp.arange(config.seeds))
-        for mode in MODES:
-            variance[mode] += np.asarray(measure[mode](out.state.params, keys, x, y)).mean(axis=0) / config.minibatches
+        for mode in (*MODES, AA):
+            tag = 200 if mode == AA else 100
+            keys = jax.vmap(lambda i, tag=tag: jax.random.fold_in(jax.random.key(config.seed + tag + m), i))(
+                jnp.arange(config.seeds))
+            samples[mode].append(np.asarray(measure[mode.removesuffix(" (A/A)")](out.state.params, keys, x, y)))
+    variance_SxB = {mode: np.concatenate(v, axis=0) for mode, v in samples.items()}
 
     results = Results()
     results.arrays["batch_sizes"] = batch_sizes
     rows = []
-    for mode in MODES:
-        results.arrays[f"{mode}/variance"] = variance[mode]
-        slope = fit_slope(batch_sizes, variance[mode])
-        results.scalars[f"{mode}/slope"] = slope
-        results.scalars[f"{mode}/variance_largest"] = float(variance[mode][-1])
-        rows.append({"estimator": mode, **{f"B={b}": float(v) for b, v in zip(batch_sizes, variance[mode])},
-                     "slope of log var vs log B": slope})
-    for mode in ("local", "flipout"):
-        results.scalars[f"{mode}/ratio_to_plain"] = float(variance[mode][-1] / variance["plain"][-1])
-    results.tables["Total gradient variance (sum over mu and rho), mean over seeds"] = rows
+    for mode in (*MODES, AA):
+        v = variance_SxB[mode]
+        results.arrays[f"{mode}/variance_samples"] = v
+        results.arrays[f"{mode}/variance"] = v.mean(axis=0)
+        results.arrays[f"{mode}/slope_samples"] = np.array([fit_slope(batch_sizes, row) for row in v])
+        slope = stats.mean(results.arrays[f"{mode}/slope_samples"], "seed x minibatch samples")
+        rows.append({"estimator": mode, **{f"B={b}": float(x) for b, x in zip(batch_sizes, v.mean(axis=0))},
+                     "slope of log var vs log B": slope.value,
+                     "slope 95% interval": f"[{slope.interval[0]:.2f}, {slope.interval[1]:.2f}]"})
+    for mode in ("local", "flipout", AA):
+        results.arrays[f"{mode}/ratio_to_plain_samples"] = variance_SxB[mode][:, -1] / variance_SxB["plain"][:, -1]
+    results.tables["Total gradient variance (sum over mu and rho), mean over seeds and minibatches"] = rows
     results.notes.append(
         f"Network {'-'.join(map(str, sizes))} on {config.dataset}, trained {config.train_steps} steps by Bayes by "
         f"Backprop (local sampling, N(0, {config.prior_sigma}^2) prior). Variance over {config.draws} noise draws "
-        f"on {config.minibatches} fixed minibatches per size, averaged over {config.seeds} seeds; the data "
-        "subsampling variance, common to all estimators, is left out."
+        f"on {config.minibatches} fixed minibatches per size, for each of {config.seeds} seeds: the claims' intervals "
+        f"rest on the {config.seeds * config.minibatches} (seed, minibatch) samples. The data subsampling variance, "
+        "common to all estimators, is left out. 'plain (A/A)' is the plain estimator again with fresh noise: "
+        "the run-time control of the variance claims."
     )
     return results
 
@@ -166,6 +177,8 @@ def figures(results: Results, directory) -> None:
     ax = axes[0, 0]
     for mode in MODES:
         ax.plot(a["batch_sizes"], a[f"{mode}/variance"], "o-", ms=3, label=mode)
+        samples = a[f"{mode}/variance_samples"]
+        ax.fill_between(a["batch_sizes"], samples.min(axis=0), samples.max(axis=0), alpha=0.15, lw=0)
     ref = a["local/variance"][0] * a["batch_sizes"][0] / a["batch_sizes"]
     ax.plot(a["batch_sizes"], ref, "k:", lw=0.8, label="1 / B")
     ax.set(xscale="log", yscale="log", xlabel="minibatch size B", ylabel="gradient variance (total)",
@@ -174,13 +187,38 @@ def figures(results: Results, directory) -> None:
     plots.save(fig, directory, "gradient_variance", **a)
 
 
+def ratio_to_plain(mode: str):
+    return lambda r: stats.mean(r.arrays[f"{mode}/ratio_to_plain_samples"], "seed x minibatch samples")
+
+
+def slope(mode: str):
+    return lambda r: stats.mean(r.arrays[f"{mode}/slope_samples"], "seed x minibatch samples")
+
+
+def _ratios(mode: str, center: float) -> Results:
+    return Results(arrays={f"{mode}/ratio_to_plain_samples": center * (1 + 0.1 * np.linspace(-1, 1, 8))})
+
+
+def _slopes(mode: str, center: float) -> Results:
+    return Results(arrays={f"{mode}/slope_samples": center + 0.05 * np.linspace(-1, 1, 8)})
+
+
 CLAIMS = [
     Claim("local reparameterization lowers the gradient variance (ratio to plain at the largest batch)",
-          "lower variance (Kingma et al. 2015)", lambda r: r.scalars["local/ratio_to_plain"], lambda v: v < 1.0,
-          fmt="{:.3g}"),
+          "lower variance (Kingma et al. 2015)", ratio_to_plain("local"), below(1.0),
+          Control("plain against itself with fresh noise (A/A)", lambda: _ratios("local", 1.0)),
+          lambda: _ratios("local", 0.1), baseline=ratio_to_plain(AA), fmt="{:.3g}"),
     Claim("Flipout lowers the gradient variance (ratio to plain at the largest batch)",
-          "lower variance (Wen et al. 2018)", lambda r: r.scalars["flipout/ratio_to_plain"], lambda v: v < 1.0,
-          fmt="{:.3g}"),
-    Claim("the local reparameterization's variance falls about as 1/B (slope of log var vs log B in [-1.2, -0.8])",
-          "slope -1", lambda r: r.scalars["local/slope"], lambda v: -1.2 <= v <= -0.8, fmt="{:.2f}"),
+          "lower variance (Wen et al. 2018)", ratio_to_plain("flipout"), below(1.0),
+          Control("plain against itself with fresh noise (A/A)", lambda: _ratios("flipout", 1.0)),
+          lambda: _ratios("flipout", 0.1), baseline=ratio_to_plain(AA), fmt="{:.3g}"),
+    Claim("the local reparameterization's variance falls about as 1/B (slope of log var vs log B)",
+          "slope -1", slope("local"), within(-1.2, -0.8),
+          Control("one weight sample per minibatch (plain: the covariance term stops the fall)",
+                  lambda: _slopes("local", -0.3)),
+          lambda: _slopes("local", -1.0), baseline=slope("plain"), fmt="{:.2f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

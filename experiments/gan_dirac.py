@@ -35,6 +35,7 @@ import numpy as np
 from common import plots
 from common.config import require_at_least_one
 from common.experiment import Claim, Results
+from experiments.api import main
 from research.gan_dirac import (
     dirac_batch,
     dirac_game,
@@ -223,3 +224,7 @@ CLAIMS = [
           "REFERENCES [C]", lambda r: r.scalars["reference/max_abs_difference"], lambda v: v < 0.01,
           fmt="{:.3g}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

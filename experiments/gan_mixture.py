@@ -51,6 +51,7 @@ from common.data.synthetic import grid_centers, ring_centers, sample_mixture
 from common.experiment import Claim, Results
 from common.models import MLP
 from common.train import Loop, fit, new_state, seed_keys
+from experiments.api import main
 from research.gan_game import (
     GanBatch,
     GanState,
@@ -366,3 +367,7 @@ CLAIMS = [
     Claim("grid: the unrolled GAN captures at least 20 of 25 modes", "23.6 (VEEGAN)",
           lambda r: r.scalars["grid/unrolled/modes"], lambda v: v >= 20),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

@@ -23,6 +23,7 @@ from common.config import require_at_least_one
 from common.experiment import Claim, Control, Results, above, near
 from common.models import CNN, MLP, Linear
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, new_state, seed_keys, supervised_step
+from experiments.api import main
 
 NAME = "mnist1d-baselines"
 STUDY = "foundation"
@@ -184,3 +185,7 @@ CLAIMS = [
           ordering, above(0.0), Control("three equal models (A/A)", shuffled_labels), as_in_paper,
           fmt="{:+.3f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

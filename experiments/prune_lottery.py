@@ -45,6 +45,7 @@ from common.experiment import Claim, Control, Results, above, at_most, below
 from common.models import CNN, MLP
 from common.nn import accuracy as accuracy_of
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
+from experiments.api import main
 from research.pruning import dense_masks
 from research.pruning_connectivity import STABLE, barrier, path_values
 from research.pruning_lottery import (
@@ -481,3 +482,7 @@ CLAIMS = [
           Control("two independently initialised networks", lambda: synthetic(barriers=(0.3, 0.3))),
           lambda: synthetic(barriers=(0.005, 0.0)), baseline=independent_barrier, fmt="{:.4f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

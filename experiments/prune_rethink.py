@@ -45,6 +45,7 @@ from common.models import CNN, MLP
 from common.nn import accuracy as accuracy_of
 from common.parallel import map_independent
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
+from experiments.api import main
 from research.pruning import apply_masks, dense_masks
 from research.pruning_flops import network_flops, weight_positions
 from research.pruning_masks import SCOPES, magnitude_masks
@@ -565,3 +566,7 @@ CLAIMS = [
           Control(NOT_RETRAINED, _not_retrained), lambda: synthetic({"scratch-B": 0.0}),
           baseline=worst_gap("high", "not retrained", "fine-tuned"), fmt="{:+.3f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

@@ -28,6 +28,7 @@ import numpy as np
 
 from common import nn, plots
 from common.experiment import Claim, Results
+from experiments.api import main
 from research import selu
 
 NAME = "selu-constants"
@@ -280,3 +281,7 @@ CLAIMS = [
     Claim("plain (inverted) dropout does not keep variance 1 (|z| > 4 at every rate)", "var 1/q",
           lambda r: r.scalars["plain_dropout_min_variance_z"], lambda v: v > 4.0, fmt="min |z| {:.0f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

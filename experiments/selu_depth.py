@@ -24,6 +24,7 @@ import numpy as np
 from common import nn, plots
 from common.config import require_at_least_one
 from common.experiment import Claim, Results
+from experiments.api import main
 from research import selu
 
 
@@ -176,3 +177,7 @@ CLAIMS = [
     Claim("SELU + LeCun normal: layer mean within 0.1 of 0 through the whole depth", "|mean| <= 0.1",
           lambda r: r.scalars["selu/max_abs_mean"], lambda v: v <= 0.1, fmt="max {:.3f}"),
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

@@ -37,6 +37,7 @@ from common.config import require_at_least_one
 from common.experiment import Claim, Results
 from common.nn import softmax_cross_entropy
 from common.train import Loop, apply_gradients, epoch_batches, fit, new_state, seed_keys, step_key
+from experiments.api import main
 from research.selu import DeepMLP
 
 NAME = "selu-training"
@@ -198,3 +199,7 @@ CLAIMS = [
           fmt="{:+.4f}")
     for depth in (32, 16, 8)
 ]
+
+
+if __name__ == "__main__":
+    main(NAME)

@@ -84,10 +84,22 @@ def mean_accuracy(params: bayes.BayesMLP, x, y, batch_size: int = 1000):
     return jnp.sum(jax.lax.map(correct, (xs, ys))) / x.shape[0]
 
 
+def mean_nll(params: bayes.BayesMLP, x, y, batch_size: int = 1000):
+    """Mean negative log likelihood of the posterior-mean network (same batching as `mean_accuracy`)."""
+    size = min(batch_size, x.shape[0])
+    xs, ys = x.reshape(-1, size, *x.shape[1:]), y.reshape(-1, size)
+
+    def total(batch):
+        return jnp.sum(bayes.categorical_nll(bayes.mlp_apply(params, batch[0], None, "mean"), batch[1]))
+
+    return jnp.sum(jax.lax.map(total, (xs, ys))) / x.shape[0]
+
+
 def classifier_evaluation(batch_size: int = 1000) -> Callable:
-    """evaluate(state, (x, y)) -> {"accuracy"} of the posterior mean."""
+    """evaluate(state, (x, y)) -> {"accuracy", "loss"} (loss: mean NLL) of the posterior mean."""
 
     def evaluate(state: TrainState, data):
-        return {"accuracy": mean_accuracy(state.params, *data, batch_size=batch_size)}
+        return {"accuracy": mean_accuracy(state.params, *data, batch_size=batch_size),
+                "loss": mean_nll(state.params, *data, batch_size=batch_size)}
 
     return evaluate

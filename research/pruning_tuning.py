@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from common.data import validation_split
+
 
 class Split(NamedTuple):
     """Training data with a validation part held out; the test set untouched."""
@@ -26,17 +28,10 @@ class Split(NamedTuple):
 
 
 def carve_validation(dataset, fraction: float, seed: int = 0) -> Split:
-    """Hold out round(fraction * n_train) random training examples as validation."""
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(f"validation fraction must be in (0, 1) (got {fraction})")
-    n = len(dataset.y_train)
-    n_val = int(round(fraction * n))
-    if not 0 < n_val < n:
-        raise ValueError(f"a validation fraction of {fraction} leaves no train or no validation data")
-    order = np.random.default_rng(seed).permutation(n)
-    val, train = order[:n_val], order[n_val:]
-    return Split(dataset.x_train[train], dataset.y_train[train], dataset.x_train[val], dataset.y_train[val],
-                 dataset.x_test, dataset.y_test)
+    """`common.data.validation_split` (round(fraction * n_train) seeded training examples held
+    out) with the test set carried beside it."""
+    held = validation_split(dataset, fraction, seed)
+    return Split(held.x_fit, held.y_fit, held.x_validation, held.y_validation, dataset.x_test, dataset.y_test)
 
 
 class Choice(NamedTuple):

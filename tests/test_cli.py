@@ -24,7 +24,7 @@ def check_usage_error(argv, capsys, tmp_path, monkeypatch, expect: str):
 
 @pytest.mark.parametrize("argv,expect", [
     (["mnist1d-baseline"], "did you mean mnist1d-baselines"),
-    (["nonsense-experiment"], "unknown experiment 'nonsense-experiment'"),
+    (["nonsense-experiment"], "unknown command or experiment 'nonsense-experiment'"),
     (["mnist1d-baselines", "--widht", "3"], "--widht"),
     (["mnist1d-baselines", "--mlp-widht", "3"], "did you mean --mlp-width"),
     (["mnist1d-baselines", "--steps", "abc"], "--steps"),
@@ -34,7 +34,8 @@ def check_usage_error(argv, capsys, tmp_path, monkeypatch, expect: str):
     (["mnist1d-baselines", "--preset", "huge"], "invalid choice"),
     (["mnist1d-baselines", "--dataset", "imagenet"], "imagenet"),
     (["all", "--seeds", "3"], "'all' takes only --preset"),
-    (["report", "--fast"], "takes no options"),
+    (["report", "--fast"], "unrecognized arguments: --fast"),
+    (["list", "--long"], "unrecognized arguments: --long"),
 ])
 def test_bad_arguments(argv, expect, capsys, tmp_path, monkeypatch):
     check_usage_error(argv, capsys, tmp_path, monkeypatch, expect)

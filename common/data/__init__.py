@@ -15,9 +15,10 @@ test split is shifted and scaled by the same numbers. Synthetic sets live in
 
 from pathlib import Path
 
-from common.data.dataset import DataError, Dataset, RawSplits, channel_stats, standardize
+from common.data.dataset import (DataError, Dataset, RawSplits, TuningSplit, channel_stats, standardize,
+                                 validation_split)
 
-__all__ = ["DATASETS", "DataError", "Dataset", "load"]
+__all__ = ["DATASETS", "DataError", "Dataset", "TuningSplit", "load", "validation_split"]
 
 DATASETS: tuple[str, ...] = ("mnist1d", "mnist-subset", "mnist", "fashion-mnist", "cifar10")
 NUM_CLASSES = 10  # every data set here has ten classes

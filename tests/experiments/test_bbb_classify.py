@@ -19,6 +19,8 @@ def test_bbb_classify_shrunk_run(tmp_path):
     # Removing 98% of the weights hurts more than removing none.
     assert errors[-1] > errors[0]
     assert np.all(np.isfinite(results.arrays["bbb-mixture/snr_db"]))
+    # The control: removing 95% at random costs more than removing the 95% of lowest SNR.
+    assert results.arrays["prune/random_95_drop_per_seed"][0] > results.arrays["prune/drop_95_per_seed"][0]
     outcomes = evaluate_claims(E.CLAIMS, results)
     assert all(o.value is not None and np.isfinite(o.value) for o in outcomes)
     E.figures(results, tmp_path)

@@ -19,8 +19,11 @@ def test_run_folder_report_and_claims(tmp_path, monkeypatch, capsys):
         assert (folder / name).is_file(), name
     assert not (folder / ".staging").exists()
     env = json.loads((folder / "env.json").read_text())
-    assert {"jax", "jaxlib", "backend", "devices", "xla_flags", "git_commit"} <= set(env)
-    assert json.loads((folder / "config.json").read_text())["steps"] == 150
+    assert {"jax", "jaxlib", "backend", "devices", "xla_flags", "git_commit", "git_dirty", "x64"} <= set(env)
+    assert env["x64"] is False and env["git_dirty"] in (True, False)
+    saved = json.loads((folder / "config.json").read_text())
+    assert saved["config"]["steps"] == 150 and saved["preset"] == "quick"
+    assert saved["overrides"] == {"seeds": 2, "steps": 150, "chunk": 50, "eval_every": 50, "checkpoint_every": 50}
     lines = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
     assert [line["step"] for line in lines] == [50, 100, 150] * 3
     assert all(len(line["train/loss"]) == 2 for line in lines)

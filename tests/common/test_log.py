@@ -1,0 +1,89 @@
+"""Logs: plain progress lines when stderr is not a terminal (a batch job is
+not silent), and TensorBoard event files of the metrics, read back here."""
+
+import io
+import struct
+import sys
+
+import pytest
+
+import experiments
+from common.config import parse
+from common.log import MetricsLog, PlainProgress, progress
+from common.runs import Session
+
+
+def test_progress_off_a_terminal_is_plain_lines(capsys):
+    bar = progress(100, "cnn")  # pytest's captured stderr is not a terminal
+    assert isinstance(bar, PlainProgress)
+    bar.update(50)
+    bar.set_postfix(loss="0.5")
+    bar.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnn: step 50/100 done in ") and lines[0].endswith("loss=0.5")
+
+
+def test_plain_progress_one_line_per_interval_with_the_newest_postfix():
+    stream = io.StringIO()
+    bar = PlainProgress(300, "mlp", stream=stream, interval=0.0)
+    for chunk in range(3):
+        bar.update(100)
+        bar.set_postfix(loss=f"{1 - chunk / 10:.1f}")
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert [line.split(" steps/s")[0].rsplit(",", 1)[0] for line in lines[:2]] == [
+        "mlp: step 100/300 33%", "mlp: step 200/300 67%"]
+    assert lines[0].endswith("loss=1.0") and lines[1].endswith("loss=0.9")
+    assert lines[2].startswith("mlp: step 300/300 done in ") and lines[2].endswith("loss=0.8")
+
+
+def test_plain_progress_is_quiet_between_intervals():
+    stream = io.StringIO()
+    bar = PlainProgress(1000, "mlp", stream=stream, interval=3600.0)
+    for _ in range(10):
+        bar.update(100)
+    bar.close()
+    assert len(stream.getvalue().splitlines()) == 1  # the final line only
+
+
+def read_events(path):
+    """Scalars (tag, step, value) of a TFRecord event file: length, crc, data, crc."""
+    from tensorboardX.proto import event_pb2
+
+    scalars, data = [], path.read_bytes()
+    while data:
+        (length,) = struct.unpack("<Q", data[:8])
+        event = event_pb2.Event.FromString(data[12:12 + length])
+        data = data[16 + length:]
+        scalars += [(v.tag, event.step, v.simple_value) for v in event.summary.value]
+    return scalars
+
+
+def test_tensorboard_events_of_the_metrics(tmp_path):
+    pytest.importorskip("tensorboardX")
+    log = MetricsLog(tmp_path / "metrics.jsonl", tensorboard=tmp_path / "tensorboard")
+    log.write({"run": "cnn", "step": 50, "train/loss": [1.0, 3.0], "eval/accuracy": [0.5]})
+    log.write({"run": "cnn", "step": 100, "train/loss": [0.5, float("nan")], "eval/accuracy": [0.75]})
+    log.close()
+    (events,) = (tmp_path / "tensorboard").glob("events.out.tfevents.*")
+    scalars = read_events(events)
+    assert [(s, v) for t, s, v in scalars if t == "cnn/train/loss"] == [(50, 2.0), (100, 0.5)]  # nanmean
+    assert ("cnn/train/loss/0", 50, 1.0) in scalars and ("cnn/train/loss/1", 50, 3.0) in scalars
+    assert [(s, v) for t, s, v in scalars if t == "cnn/eval/accuracy"] == [(50, 0.5), (100, 0.75)]
+    assert not any(t == "cnn/eval/accuracy/0" for t, _, _ in scalars)  # one member: the tag alone
+
+
+def test_tensorboard_option_puts_events_under_the_run_folder(tmp_path):
+    pytest.importorskip("tensorboardX")
+    _, options = parse(experiments.find("ad-graph"), ["--tensorboard"])
+    session = Session(tmp_path, tensorboard=options.tensorboard)
+    assert session.metrics.tensorboard == tmp_path / "tensorboard"
+    assert Session(tmp_path).metrics.tensorboard is None
+
+
+def test_tensorboard_option_without_the_extra(monkeypatch):
+    from common.config import UsageError
+
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)  # import fails as if not installed
+    with pytest.raises(UsageError, match=r"pip install -e '\.\[tensorboard\]'"):
+        parse(experiments.find("ad-graph"), ["--tensorboard"])

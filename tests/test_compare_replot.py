@@ -1,0 +1,101 @@
+"""run.py compare and replot: read finished run folders only (no training),
+and bad input is one line with exit 2."""
+
+import json
+
+import pytest
+
+import experiments
+import run
+
+TINY = {"max_depth": 3, "widths": (2,), "input_counts": (2, 3)}
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    experiments.run("ad-graph", out=root / "a", **TINY)
+    experiments.run("ad-graph", out=root / "deeper" / "b", **{**TINY, "max_depth": 4})
+    return root / "a", root / "deeper" / "b"
+
+
+def fake_run(folder, experiment, claims, scalars):
+    """A finished run folder as results.json describes it (compare reads nothing else)."""
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps(
+        {"experiment": experiment, "preset": "paper", "overrides": {"seeds": 3}, "config": {"seeds": 3}}))
+    (folder / "results.json").write_text(json.dumps(
+        {"experiment": experiment, "seconds": 1.0, "claims": claims, "scalars": scalars}))
+    return folder
+
+
+def one_error_line(capsys, expect):
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and expect in err, err
+
+
+def test_compare_two_runs_side_by_side(two_runs, capsys):
+    a, b = two_runs
+    assert run.main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "preset quick, overrides input_counts=[2, 3], widths=[2], max_depth=3," in out
+    assert "overrides input_counts=[2, 3], widths=[2], max_depth=4," in out
+    growth = next(line for line in out.splitlines() if line.startswith("| paths outgrow edges"))
+    assert growth.endswith("| reproduced: 1.33 | reproduced: 2 |")  # w^(k-2) paths/edges growth, k = 3 and 4
+    assert "| layered/paths_over_edges_growth | 1.333 | 2 |" in out
+
+
+def test_compare_shows_intervals_and_absent_claims(tmp_path, capsys):
+    claim = {"statement": "s", "paper": "p", "measured": "0.5", "value": 0.5}
+    a = fake_run(tmp_path / "a", "bbb-variance", [claim | {"verdict": "inconclusive", "interval": [0.25, 0.75]}],
+                 {"x": 1.0})
+    b = fake_run(tmp_path / "b", "bbb-variance", [{**claim, "statement": "t", "verdict": "reproduced"}], {"x": None})
+    assert run.main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "| s | inconclusive: 0.5 [0.25, 0.75] | absent |" in out
+    assert "| t | absent | reproduced: 0.5 |" in out
+    assert "| x | 1 | nan |" in out
+
+
+def test_compare_runs_of_different_experiments(tmp_path, capsys):
+    a = fake_run(tmp_path / "a", "bbb-variance", [], {})
+    b = fake_run(tmp_path / "b", "ad-graph", [], {})
+    assert run.main(["compare", str(a), str(b)]) == 2
+    one_error_line(capsys, "two runs of one experiment")
+
+
+def test_compare_a_folder_that_is_not_a_run(two_runs, tmp_path, capsys):
+    assert run.main(["compare", str(two_runs[0]), str(tmp_path)]) == 2
+    one_error_line(capsys, "is not a finished run folder")
+
+
+def test_replot_redraws_without_training(two_runs, monkeypatch, capsys):
+    folder = two_runs[1]
+    png = folder / "figures" / "paths_and_passes.png"
+    drawn = png.read_bytes()
+    png.unlink()
+    (folder / "figures" / "paths_and_passes.npz").unlink()
+
+    def no_training(*args):
+        raise AssertionError("replot must not run the experiment")
+
+    monkeypatch.setattr(experiments.find("ad-graph"), "run", no_training)
+    assert run.main(["replot", str(folder)]) == 0
+    assert f"wrote {png}" in capsys.readouterr().out
+    assert png.read_bytes()[:8] == drawn[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (folder / "figures" / "paths_and_passes.npz").is_file()
+    assert not (folder / ".replot").exists()
+
+
+@pytest.mark.parametrize("remove,expect", [
+    ("results.npz", "has no figure data (results.npz)"),
+    ("results.json", "is not a finished run folder"),
+])
+def test_replot_bad_folders(remove, expect, two_runs, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(two_runs[0], folder)
+    (folder / remove).unlink()
+    assert run.main(["replot", str(folder)]) == 2
+    one_error_line(capsys, expect)
