@@ -32,7 +32,7 @@ so a whole grid x seeds x pruning settings is one vmapped program.
 """
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -263,6 +263,15 @@ class Trainer:
     session: object = field(repr=False)
 
 
+class Trained(NamedTuple):
+    """Every run of one fit: accuracies (runs, points, seeds), the evaluation steps, final params."""
+
+    val: np.ndarray
+    test: np.ndarray
+    eval_steps: np.ndarray
+    params: dict
+
+
 def two_split_evaluation(model):
     """evaluate(state, (val, test)) -> validation and test accuracy."""
     plain = classifier_evaluation(model)
@@ -279,7 +288,7 @@ def make_trainer(model, optimizer, config, split, session) -> Trainer:
                    config, split, session)
 
 
-def train_runs(trainer: Trainer, name: str, runs: list[Run], eval_every: int | None):
+def train_runs(trainer: Trainer, name: str, runs: list[Run], eval_every: int | None) -> Trained:
     """Validation and test accuracy (runs, points, seeds) of every run, evaluated every
     `eval_every` steps (None: at the end); all runs x seeds one vmapped program, run for the
     longest budget (a run whose budget is spent has lr 0 and stays as it ended)."""
@@ -297,8 +306,8 @@ def train_runs(trainer: Trainer, name: str, runs: list[Run], eval_every: int | N
               keys=keys, evaluate=trainer.evaluate,
               eval_data=((split.x_val, split.y_val), (split.x_test, split.y_test)), session=trainer.session)
     shape = lambda a: a.reshape(a.shape[0], len(runs), n).transpose(1, 0, 2)  # noqa: E731
-    return (shape(out.curve("eval/val_accuracy")), shape(out.curve("eval/accuracy")),
-            np.array(out.history["eval_step"]), out.state.params)
+    return Trained(shape(out.curve("eval/val_accuracy")), shape(out.curve("eval/accuracy")),
+                   np.array(out.history["eval_step"]), out.state.params)
 
 
 # ---------------------------------------------------------------- stage 1: the large models
@@ -311,8 +320,8 @@ def train_large(config: Config, kind: str, split, num_classes: int, optimizer, s
     positions = weight_positions(lambda p, x: model.apply(p, {}, x)[0], one, x1)
     trainer = make_trainer(model, optimizer, config, split, session)
     run = Run(init_params, batched(dense_masks)(init_params), config.learning_rate, config.steps, True)
-    _, test, _, params = train_runs(trainer, f"{kind}/large", [run], None)
-    return Large(kind, model, params, test[0, -1], one, positions, network_flops(one, positions))
+    trained = train_runs(trainer, f"{kind}/large", [run], None)
+    return Large(kind, model, trained.params, trained.test[0, -1], one, positions, network_flops(one, positions))
 
 
 # ---------------------------------------------------------------- stage 2: prune
@@ -368,10 +377,10 @@ def retrain(config: Config, group: list[Pruned], split, optimizer, session) -> l
     }
     grids = {p.setting: {} for p in group}
     for variant, (runs, lrs, eval_every) in plans.items():
-        val, test, steps, _ = train_runs(trainer, f"{name}/{variant}", runs, eval_every)
+        trained = train_runs(trainer, f"{name}/{variant}", runs, eval_every)
         for i, p in enumerate(group):
             rows = slice(i * len(lrs), (i + 1) * len(lrs))
-            grids[p.setting][variant] = Grid(np.array(lrs), steps, val[rows], test[rows])
+            grids[p.setting][variant] = Grid(np.array(lrs), trained.eval_steps, trained.val[rows], trained.test[rows])
     x, y = jnp.asarray(split.x_test), jnp.asarray(split.y_test)
     untrained = batched(lambda params: accuracy_of(model.apply(params, {}, x)[0], y))
     return [Retrained(p, np.asarray(untrained(p.survivors)), grids[p.setting],
