@@ -9,7 +9,7 @@ layer-wise sparsities on the original init (random pruning).
 """
 
 from research.pruning import apply_masks
-from research.pruning_masks import Scope, magnitude_masks, random_masks_like
+from research.pruning_masks import Scope, layerwise_magnitude_masks, magnitude_masks, random_masks_like
 
 
 def imp_sparsities(rate: float, rounds: int) -> list[float]:
@@ -39,3 +39,20 @@ def random_pruning(key, rewind_params, masks):
     """A random mask with the ticket's layer-wise sparsities, on the rewind point."""
     shuffled = random_masks_like(key, masks)
     return shuffled, apply_masks(rewind_params, shuffled)
+
+
+def layer_rates(rate: float, output_rate: float, n_layers: int) -> list[float]:
+    """Per-round pruning rate of each weight matrix: `rate`, the last (output) layer `output_rate`
+    (Frankle & Carbin 2019, Sec. 2 and App.: the output layer at half the rate)."""
+    return [rate] * (n_layers - 1) + [output_rate]
+
+
+def layer_sparsities_after(rates: list[float], rounds: int) -> list[float]:
+    """Each layer's sparsity after `rounds` rounds of pruning its own `rate` of the survivors."""
+    return [1.0 - (1.0 - r) ** rounds for r in rates]
+
+
+def imp_step_layerwise(trained, rewind_params, masks, sparsities):
+    """`imp_step` with each weight matrix pruned to its own sparsity (layer scope)."""
+    new_masks = layerwise_magnitude_masks(trained, sparsities, masks=masks)
+    return new_masks, apply_masks(rewind_params, new_masks)

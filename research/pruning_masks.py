@@ -7,6 +7,12 @@ exactly `round(sparsity * n)` entries (n = entries of the layer, or of all
 prunable layers for the global scope): entries are ranked with a stable sort,
 so ties never change the count.
 
+Scopes: `layer` (each weight matrix to the same sparsity), `global` (one
+magnitude threshold over all weight matrices) and `global-dense-classifier`
+(Liu et al. 2019's `weight-level/cifar_prune.py`: one threshold over every
+weight matrix but the classifier, which stays dense; the classifier is the
+last prunable leaf in tree order, the output layer of a sequential model).
+
 All functions are pure and traceable (they vmap over seeds).
 """
 
@@ -16,7 +22,8 @@ from typing import Literal
 import jax
 import jax.numpy as jnp
 
-Scope = Literal["layer", "global"]
+Scope = Literal["layer", "global", "global-dense-classifier"]
+SCOPES = ("global-dense-classifier", "global", "layer")
 
 
 def is_prunable(leaf) -> bool:
@@ -51,10 +58,16 @@ def _scores(params, masks):
 
 
 def masks_from_scores(scores, sparsity: float, scope: Scope = "layer"):
-    """Keep the highest scores of each prunable leaf (`layer`) or of all of them (`global`)."""
+    """Keep the highest scores of each prunable leaf (`layer`), of all of them (`global`),
+    or of all but the last (`global-dense-classifier`: sparsity is then the fraction pruned
+    of the other weight matrices)."""
     leaves, treedef = jax.tree.flatten(scores)
     prunable = [i for i, s in enumerate(leaves) if is_prunable(s)]
     out = [jnp.ones(jnp.shape(s), dtype=bool) for s in leaves]
+    if scope == "global-dense-classifier":
+        if len(prunable) < 2:
+            raise ValueError("global-dense-classifier needs a weight matrix besides the classifier")
+        prunable, scope = prunable[:-1], "global"
     if scope == "layer":
         for i in prunable:
             s = leaves[i]
@@ -79,6 +92,22 @@ def magnitude_masks(params, sparsity: float, scope: Scope = "layer", masks=None)
     so the new mask is a subset of the old one whenever `sparsity` does not drop.
     """
     return masks_from_scores(_scores(params, masks), sparsity, scope)
+
+
+def layerwise_magnitude_masks(params, sparsities, masks=None):
+    """Prune each prunable leaf i (tree order) to its own sparsity `sparsities[i]`, smallest |w|
+    first, entries already in `masks` pruned first (Frankle & Carbin 2019 prune the output
+    layer at half the rate of the others)."""
+    scores = _scores(params, masks)
+    leaves, treedef = jax.tree.flatten(scores)
+    prunable = [i for i, s in enumerate(leaves) if is_prunable(s)]
+    if len(sparsities) != len(prunable):
+        raise ValueError(f"{len(sparsities)} sparsities for {len(prunable)} weight matrices")
+    out = [jnp.ones(jnp.shape(s), dtype=bool) for s in leaves]
+    for i, target in zip(prunable, sparsities):
+        s = leaves[i]
+        out[i] = _keep_top(s.ravel(), n_pruned(target, s.size)).reshape(s.shape)
+    return jax.tree.unflatten(treedef, out)
 
 
 def _uniform_like(key, leaves):

@@ -1,4 +1,5 @@
-"""prune-lottery on a config shrunk below `quick`: sparsity schedule, shapes, claims measured."""
+"""prune-lottery on a config shrunk below `quick`: sparsity schedule, shapes, claims measured,
+the dense run's split at the rewind steps, and the mode-connectivity copies."""
 
 import dataclasses
 import math
@@ -10,33 +11,54 @@ import experiments.prune_lottery as exp
 from common.experiment import evaluate_claims
 from common.runs import Session
 
+SHRUNK = dataclasses.replace(exp.PRESETS["quick"], seeds=2, mlp_widths=(16, 16), steps=100, chunk=50, rounds=2,
+                             rate=0.5, high_sparsity=0.7, lmc_rewind_steps=(0, 50), lmc_points=5)
 
-@pytest.mark.slow  # a whole experiment: three compiled fits
+
+@pytest.mark.slow  # a whole experiment: several compiled fits
 def test_shrunk_run():
-    config = exp.Config(seeds=2, mlp_widths=(16, 16), steps=100, chunk=50, rounds=2, rate=0.5,
-                        high_sparsity=0.7)
-    results = exp.run(config, Session(None))
-    np.testing.assert_allclose(results.arrays["sparsity"], [0.0, 0.5, 0.75])
-    ticket = results.arrays["lr0.001/ticket"]
+    results = exp.run(SHRUNK, Session(None))
+    np.testing.assert_allclose(results.arrays["sparsity"], [0.0, 0.5, 0.75], atol=1e-6)
+    ticket = results.arrays["small_lr/ticket"]
     assert ticket.shape == (3, 2)
     # At sparsity 0 every variant is the same dense run.
-    np.testing.assert_array_equal(results.arrays["lr0.01/random mask"][0], results.arrays["lr0.01/ticket"][0])
-    assert np.all(results.arrays["lr0.01/ticket"] > 0.15)
+    np.testing.assert_array_equal(results.arrays["large_lr/random mask"][0], results.arrays["large_lr/ticket"][0])
+    assert np.all(results.arrays["large_lr/ticket"] > 0.15)
+    # Mode connectivity: (rewind steps, points, seeds) errors; both ends are trained networks.
+    error = results.arrays["large_lr/lmc_error"]
+    assert error.shape == (2, 5, 2)
+    # Copy A of every rewind step is the dense run itself: the same error at alpha = 0.
+    np.testing.assert_array_equal(error[0, 0], error[1, 0])
+    np.testing.assert_allclose(error[0, 0], 1 - results.arrays["large_lr/ticket"][0], atol=1e-6)
+    assert np.all(results.arrays["large_lr/lmc_barrier"] >= 0)
     outcomes = evaluate_claims(exp.CLAIMS, results)
     assert all(o.value is not None and math.isfinite(o.value) for o in outcomes)
 
-    # Late rewinding: the dense run split at the rewind step ends exactly where the single
-    # fit did (same dense accuracy, bit for bit), while the rewound tickets train differently.
-    late = exp.run(dataclasses.replace(config, rewind_step=50), Session(None))
-    for key in ("lr0.001/ticket", "lr0.01/ticket"):
+    # Late rewinding: the rewound tickets train differently, the dense run is the same.
+    late = exp.run(dataclasses.replace(SHRUNK, rewind_step=50), Session(None))
+    for key in ("small_lr/ticket", "large_lr/ticket"):
         np.testing.assert_array_equal(late.arrays[key][0], results.arrays[key][0])
         assert not np.array_equal(late.arrays[key][1:], results.arrays[key][1:])
     # Round 1's mask comes from the same dense weights, so its random reinit is the same run.
-    np.testing.assert_array_equal(late.arrays["lr0.01/random reinit"][:2],
-                                  results.arrays["lr0.01/random reinit"][:2])
+    np.testing.assert_array_equal(late.arrays["large_lr/random reinit"][:2],
+                                  results.arrays["large_lr/random reinit"][:2])
 
 
-@pytest.mark.parametrize("rewind_step", [-50, 25, 100])
-def test_rewind_step_outside_the_run_is_refused(rewind_step):
-    with pytest.raises(ValueError, match="rewind_step"):
-        exp.Config(steps=100, chunk=50, rewind_step=rewind_step)
+def test_frankle_carbin_schedule_prunes_the_output_layer_at_half_the_rate():
+    import jax
+
+    config = exp.PRESETS["frankle"]
+    assert (config.rate, config.output_rate) == (0.2, 0.1)
+    params = exp.make_model(config, 10).init_variables(jax.random.key(0), np.zeros((1, 40), np.float32))[0]
+    stack = jax.tree.map(lambda a: a[None], params)
+    masks, _ = exp.next_masks(config, stack, stack, jax.tree.map(lambda a: np.ones_like(a, bool), stack), 2)
+    pruned = [1 - float(np.mean(m)) for m in jax.tree.leaves(masks) if m.ndim >= 3]
+    np.testing.assert_allclose(pruned, [0.36, 0.36, 0.19], atol=0.002)  # 1 - 0.8^2, 1 - 0.9^2
+
+
+@pytest.mark.parametrize("change", [{"rewind_step": -50}, {"rewind_step": 25}, {"rewind_step": 100},
+                                    {"lmc_rewind_steps": (0, 0)}, {"lmc_rewind_steps": (0, 100)},
+                                    {"output_rate": 0.1, "scope": "global"}, {"lmc_points": 2}])
+def test_impossible_settings_are_refused(change):
+    with pytest.raises(ValueError):
+        dataclasses.replace(SHRUNK, **change)

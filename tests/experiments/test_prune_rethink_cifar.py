@@ -17,14 +17,16 @@ def test_paper_preset_path_on_tiny_cifar_files(tmp_path):
     rng = np.random.default_rng(0)
     write_cifar_set(tmp_path, [make_cifar_batch(rng, n) for n in (8, 8, 8, 8, 8, 10)])
     config = dataclasses.replace(exp.PRESETS["paper"], seeds=2, cnn_channels=(4, 8), steps=50, chunk=25,
-                                 batch_size=10, structured_ratios=(0.5,), sparsities=(0.5,))
+                                 batch_size=10, structured_ratios=(0.5,), sparsities=(0.5,),
+                                 scope="layer", finetune_lr_factors=(1.0,), scratch_lr_factors=(1.0,))
     results = exp.run(config, Session(None, data_dir=tmp_path))
-    rows = results.tables["Test accuracy (mean +- std over seeds)"]
+    rows = results.tables[exp.TABLE]
     by = {(r["pruning"], r["variant"]): r for r in rows}
-    assert len(rows) == 1 + 4 + 4 and {r["model"] for r in rows} == {"cnn"}
+    assert len(rows) == 1 + 5 + 5 and {r["model"] for r in rows} == {"cnn"}
     # 32x32x3 -> (3x3, stride 2) 16x16x4 -> 8x8x8 -> 10, in multiply-adds:
     # 16*16*4*27 + 8*8*8*36 + 512*10 = 51200; halved channels: 13824 + 4608 + 2560 = 20992.
-    assert by[("structured 50% (2-4)", "scratch-E")]["FLOPs % of large"] == round(100 * 20992 / 51200, 1)
-    assert by[("unstructured 50%", "scratch-E")]["FLOPs % of large"] == 50.0
+    assert by[("structured 50%", "scratch-E (tuned)")]["architecture"] == "2-4-10"
+    assert by[("structured 50%", "scratch-E (tuned)")]["FLOPs % of large"] == round(100 * 20992 / 51200, 1)
+    assert by[("unstructured 50%", "scratch-E (tuned)")]["FLOPs % of large"] == 50.0
     for (setting, variant), row in by.items():
         assert 0.0 <= row["test accuracy"] <= 1.0, (setting, variant)

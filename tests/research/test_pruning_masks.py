@@ -9,6 +9,7 @@ from research.pruning_masks import magnitude_masks as _magnitude_masks
 from research.pruning_masks import random_masks as _random_masks
 from research.pruning_masks import (
     layer_sparsities,
+    layerwise_magnitude_masks,
     n_pruned,
     random_masks_like,
     sparsity,
@@ -110,3 +111,30 @@ def test_masks_vmap_over_seeds():
 def test_sparsity_out_of_range_is_refused():
     with pytest.raises(ValueError):
         _magnitude_masks(_params(0), 1.2)
+
+
+@pytest.mark.parametrize("s", [0.3, 0.9])
+def test_global_dense_classifier_leaves_the_last_layer_dense(s):
+    """Liu et al.'s weight-level protocol: one threshold over every weight matrix but the last."""
+    params = _params(3)
+    masks = magnitude_masks(params, s, "global-dense-classifier")
+    assert np.all(np.asarray(masks[-1]["w"]))
+    hidden = np.concatenate([np.abs(np.asarray(layer["w"])).ravel() for layer in params[:-1]])
+    threshold = np.sort(hidden)[n_pruned(s, hidden.size)]
+    for layer, m in zip(params[:-1], masks[:-1]):
+        np.testing.assert_array_equal(np.asarray(m["w"]), np.abs(np.asarray(layer["w"])) >= threshold)
+    # The control: plain global pruning does prune the last layer at this sparsity.
+    assert not np.all(np.asarray(magnitude_masks(params, s, "global")[-1]["w"]))
+
+
+def test_layerwise_masks_prune_each_layer_to_its_own_rate():
+    """Frankle & Carbin: the output layer at half the others' rate."""
+    params = _params(4)
+    rates = [0.2, 0.2, 0.1]
+    masks = jax.jit(layerwise_magnitude_masks, static_argnums=1)(params, tuple(rates))
+    for layer, m, rate in zip(params, masks, rates):
+        w, mw = np.asarray(layer["w"]), np.asarray(m["w"])
+        assert (~mw).sum() == n_pruned(rate, w.size)
+        assert np.abs(w[mw]).min() >= np.abs(w[~mw]).max()
+    with pytest.raises(ValueError, match="sparsities"):
+        layerwise_magnitude_masks(params, [0.2, 0.2])
