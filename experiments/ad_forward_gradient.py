@@ -50,7 +50,7 @@ PAPER = "Baydin, Pearlmutter, Syme, Wood, Torr 2022, Gradients without Backpropa
 REPRODUCES = ("the forward gradient is unbiased; its cosine with grad f follows the law in k; time per step and "
               "final loss against backprop at tuned learning rates, as measured (paper: up to twice as fast)")
 QUICK_SECONDS = 60
-MIN_PROGRAM_SECONDS = 1.5e-3  # timed programs run this long at least (bench.MIN_TIMED_SECONDS is 1 ms)
+MIN_PROGRAM_SECONDS = 3e-3  # backprop's program runs this long, so that the others (down to ~half) pass 1 ms
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,12 @@ class Config:
     batch_size: int = 100
     validation: int = 800
     """Training examples held out to choose each method's learning rate (the test set is never used for it)."""
-    backprop_lrs: tuple[float, ...] = (0.01, 0.03, 0.1)
+    backprop_lrs: tuple[float, ...] = (0.03, 0.1, 0.3)
     """Plain SGD step sizes tried for backprop."""
-    forward_lrs: tuple[float, ...] = (0.0005, 0.001, 0.002)
-    """Step sizes tried for the 1-tangent forward gradient (its variance is ~n times |grad|^2)."""
-    forward_k_lrs: tuple[float, ...] = (0.002, 0.004, 0.008)
+    forward_lrs: tuple[float, ...] = (0.001, 0.002, 0.004)
+    """Step sizes tried for the 1-tangent forward gradient (its variance is ~n times |grad|^2; both quick
+    seeds diverged at 0.01, and a grid one step lower chose its top rate)."""
+    forward_k_lrs: tuple[float, ...] = (0.004, 0.008, 0.016)
     """Step sizes tried for the k-tangent forward gradient (variance k times smaller)."""
     estimator_samples: int = 4096
     """One-tangent forward gradients at initialization for the bias checks."""
@@ -102,7 +103,7 @@ class Config:
 
 PRESETS = {
     "quick": Config(),
-    "paper": Config(seeds=5, width=256, tangents=16, steps=20000, chunk=1000, estimator_samples=16384,
+    "paper": Config(seeds=5, width=256, tangents=16, steps=20000, chunk=1000, estimator_samples=262144,
                     backprop_lrs=(0.01, 0.03, 0.1, 0.3), forward_lrs=(0.00003, 0.0001, 0.0003, 0.001),
                     forward_k_lrs=(0.0003, 0.001, 0.003, 0.01), timing_width=1024, rounds=20),
 }
@@ -478,7 +479,9 @@ FORWARD = "forward, tangents drawn ahead"
 
 # Tolerances: the projection's standard deviation is sqrt(2) (chi^2_1), so 4096 estimates give a 95%
 # half-width of ~0.04: near(1, 0.1) asks the interval to fit within 10% of 1 (half estimator: 0.5). z^2 over
-# ~2700 coordinates has half-width ~0.05; a zero estimator scores 1 + N/n ~ 2.5, half 1 + N/(4n) ~ 1.4. The
+# ~2700 coordinates has a half-width of ~0.06 (0.1 left a 1.3-sigma margin: 1.062 [1.003, 1.12] was
+# inconclusive), so 0.15; the zero estimator scores N/n (1.5 at the quick preset), so the test has power only
+# when N exceeds ~1.3 n: the paper preset draws 262144 estimates for its ~79k parameters. The
 # cosine law: 4096 jvps per k give per-k half-widths of ~0.02-0.03 of the law.
 CLAIMS = [
     Claim("the forward gradient is unbiased: each estimate's projection <g_i, grad f> / |grad f|^2 has mean 1",
@@ -486,7 +489,7 @@ CLAIMS = [
           Control("half estimator g / 2 (same tangents)", arrays({"estimator/projection": chi2_projections(0.5)})),
           arrays({"estimator/projection": chi2_projections()}), baseline=projection(0.5), fmt="{:.3f}"),
     Claim("the mean of N estimates passes a per-coordinate z-test against grad f (mean z^2 over coordinates, "
-          "one-tangent variance |g|^2 + g_j^2)", "E[g] = grad f", mean_z_squared(), near(1.0, 0.1),
+          "one-tangent variance |g|^2 + g_j^2)", "E[g] = grad f", mean_z_squared(), near(1.0, 0.15),
           Control("zero estimator (same tangents)", mean_estimate_case(0.0)), mean_estimate_case(1.0),
           baseline=mean_z_squared(0.0), fmt="{:.3f}"),
     Claim("the cosine with grad f follows the exact law E cos = G((k+1)/2) G((n+k-1)/2) / (G(k/2) G((n+k)/2)) "
