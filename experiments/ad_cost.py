@@ -159,7 +159,8 @@ def cost_rows(config: Config, results: Results) -> None:
         counts = {t.name: F.loop_aware_count(t.fn, *t.args) for t in transforms}
         xla = {t.name: xla_figures(t.fn, *t.args) for t in transforms}
         factor = timing_factor(loss, params, config)
-        timed = AD.derivative_transforms(loss, params, *batch_of(config, config.batch * factor))
+        timed = transforms if factor == 1 else AD.derivative_transforms(
+            loss, params, *batch_of(config, config.batch * factor))
         rounds = bench.interleaved(compiled_programs(timed), "f", rounds=config.rounds, seed=config.seed)
         results.arrays |= rounds.as_arrays(f"time/{model}")
         n_params = sum(int(np.size(p)) for p in jax.tree.leaves(params))
@@ -231,9 +232,10 @@ def remat_rows(config: Config, results: Results) -> None:
     temp = {name: [] for name in names}
     for depth in config.depths:
         params = R.init_scanned_mlp(jax.random.key(config.seed), depth, config.remat_width)
-        for name, (fn, args) in remat_programs(params, x).items():
-            if name in temp:
-                temp[name].append(bench.compiled_costs(fn, *args)["temp_bytes"] / activation)
+        programs = remat_programs(params, x)
+        compiled = {name: jax.jit(fn).lower(*args).compile() for name, (fn, args) in programs.items()}
+        for name in names:
+            temp[name].append(compiled[name].memory_analysis().temp_size_in_bytes / activation)
     results.arrays["remat/depth"] = np.array(config.depths, float)
     results.arrays.update({f"remat/{name}/temp": np.array(v) for name, v in temp.items()})
     fits = {name: R.compare_growth(config.depths, temp[name]) for name in names}
@@ -244,17 +246,14 @@ def remat_rows(config: Config, results: Results) -> None:
          "better fit": "sqrt(L)" if f.sqrt_margin > 0 else "L" if f.sqrt_margin < 0 else "tie (flat)",
          "slope b of a + b L (activations per layer)": f.linear_slope} for name, f in fits.items()]
 
-    deepest = config.depths[-1]
-    params = R.init_scanned_mlp(jax.random.key(config.seed), deepest, config.remat_width)
-    programs = remat_programs(params, x)
+    deepest = config.depths[-1]  # programs and compiled are the deepest's
     counts = {name: F.loop_aware_count(fn, *args) for name, (fn, args) in programs.items()}
     for name in names:
         results.scalars[f"remat/{name}/flops_over_f"] = counts[name].flops / counts["f"].flops
     results.scalars["remat/sqrt/flops_over_none"] = counts["sqrt"].flops / counts["none"].flops
     results.scalars["remat/per_layer/flops_over_none"] = counts["per_layer"].flops / counts["none"].flops
-    compiled = {name: functools.partial(jax.jit(fn).lower(*args).compile(), *args)
-                for name, (fn, args) in programs.items()}
-    rounds = bench.interleaved(compiled, "none", rounds=config.rounds, seed=config.seed)
+    calls = {name: functools.partial(compiled[name], *args) for name, (fn, args) in programs.items()}
+    rounds = bench.interleaved(calls, "none", rounds=config.rounds, seed=config.seed)
     results.arrays |= rounds.as_arrays("remat_time")
     results.tables[f"Depth {deepest}: operations (loops counted) and time of each program against no-remat grad"] = [
         {"program": name, "MFLOP": counts[name].flops / 1e6, "FLOPs / f": counts[name].flops / counts["f"].flops,
@@ -296,7 +295,7 @@ def figures(results: Results, directory) -> None:
         coef = np.polyfit(basis, y, 1)
         ax.plot(depth, np.polyval(coef, basis), "-", lw=0.8, color=ax.lines[-1].get_color())
     ax.set(xlabel="depth L", ylabel="XLA temp memory (activations)",
-           title="what differentiation stores (lines: better of a+bL, a+b sqrt L)")
+           title="stored memory (lines: better fit)")
     ax.legend(fontsize=7)
     ax = axes[0, 1]
     models = sorted({k.split("/")[1] for k in a if k.startswith("time/")})
