@@ -15,14 +15,21 @@ grows linearly in L. Three schedules:
 
 A jvp carries primal and tangent forward together and stores nothing: its
 memory does not grow with L.
+
+`compare_growth` tells linear from sqrt(L) growth: it fits a + b L and
+a + b sqrt(L) by least squares and compares their residuals. A log-log slope
+cannot: its intercept-free power law reads 40 + L as ~sqrt and exactly linear
+memory with an offset as slope 0.8.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 REMAT_SCHEDULES = ("none", "per_layer", "sqrt")
 
@@ -72,3 +79,39 @@ def scanned_mlp(params: dict, x: jax.Array, schedule: str = "none") -> jax.Array
 def scanned_mlp_loss(params: dict, x: jax.Array, schedule: str = "none") -> jax.Array:
     """Half the mean squared output: a scalar loss to differentiate."""
     return 0.5 * jnp.mean(scanned_mlp(params, x, schedule) ** 2)
+
+
+@dataclass(frozen=True)
+class GrowthFit:
+    """Least-squares fits of memory against depth: a + b L and a + b sqrt(L).
+
+    Residuals are root-mean-square, in units of the data's range (max - min),
+    so they do not depend on the memory's unit or offset. `linear_slope` is b
+    of the linear fit (memory units per layer)."""
+
+    linear_residual: float
+    sqrt_residual: float
+    linear_slope: float
+
+    @property
+    def sqrt_margin(self) -> float:
+        """How much better sqrt(L) fits than L (positive: sqrt fits better)."""
+        return self.linear_residual - self.sqrt_residual
+
+
+def _rms_residual(basis: np.ndarray, y: np.ndarray) -> float:
+    design = np.stack([np.ones_like(basis), basis], axis=1)
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return float(np.sqrt(np.mean((design @ coef - y) ** 2)))
+
+
+def compare_growth(depths, memory) -> GrowthFit:
+    """Fit a + b L and a + b sqrt(L) to memory(L); needs three or more depths (two points fit any line)."""
+    depth, y = np.asarray(depths, float), np.asarray(memory, float)
+    if depth.shape != y.shape or depth.size < 3:
+        raise ValueError(f"need three or more (depth, memory) pairs (got {depth.size} and {y.size})")
+    spread = float(y.max() - y.min())
+    slope = float(np.polyfit(depth, y, 1)[0])
+    if spread == 0:
+        return GrowthFit(0.0, 0.0, slope)
+    return GrowthFit(_rms_residual(depth, y) / spread, _rms_residual(np.sqrt(depth), y) / spread, slope)

@@ -1,6 +1,8 @@
 """Tests of research/autodiff_forward_gradient.py: the forward gradient is
 unbiased (Monte Carlo with the closed-form variance as error bar), and its
-one-tangent cosine follows the closed form."""
+cosine with k tangents follows the exact Beta law (Monte Carlo, float64)."""
+
+import math
 
 import jax
 import jax.numpy as jnp
@@ -60,13 +62,37 @@ def test_mean_of_estimates_approaches_true_gradient(num_tangents):
     )
 
 
-def test_one_tangent_cosine_closed_form():
-    dim = 50
+@pytest.mark.parametrize("num_tangents", [1, 3, 10, 40])
+def test_cosine_law_exact_against_monte_carlo(num_tangents):
+    """E cos(g, grad f) = Gamma((k+1)/2) Gamma((n+k-1)/2) / (Gamma(k/2) Gamma((n+k)/2)), float64 Monte Carlo."""
+    dim, draws = 50, 20_000
     g = {"a": jnp.linspace(-1.0, 2.0, dim)}
-    keys = jax.random.split(jax.random.key(2), 20_000)
-    cosines = jax.vmap(
-        lambda k: FG.tree_cosine(FG.forward_gradient(lambda p: jnp.vdot(g["a"], p["a"]), g, k)[1], g)
-    )(keys)
-    expected = FG.expected_cosine_one_tangent(dim)
-    assert float(jnp.mean(jnp.abs(cosines))) == pytest.approx(expected, abs=4 * float(jnp.std(jnp.abs(cosines))) / np.sqrt(20_000))
-    assert expected == pytest.approx(np.sqrt(2 / (np.pi * dim)), rel=0.02)
+    keys = jax.random.split(jax.random.key(num_tangents), draws)
+    cosines = jax.jit(jax.vmap(lambda k: FG.tree_cosine(
+        FG.forward_gradient(lambda p: jnp.vdot(g["a"], p["a"]), g, k, num_tangents)[1], g)))(keys)
+    assert float(jnp.min(cosines)) >= 0  # <g, grad f> = |grad f|^2 |u|^2 / k is never negative
+    std_error = float(jnp.std(cosines)) / np.sqrt(draws)
+    assert float(jnp.mean(cosines)) == pytest.approx(FG.expected_cosine(dim, num_tangents), abs=4 * std_error)
+
+
+def test_cosine_closed_forms_agree_in_their_limits():
+    # k = 1: E|first coordinate of a uniform unit vector| = Gamma(n/2) / (sqrt(pi) Gamma((n+1)/2))
+    dim = 50
+    one = np.exp(np.log(np.pi) * -0.5 + math.lgamma(dim / 2) - math.lgamma((dim + 1) / 2))
+    assert FG.expected_cosine(dim, 1) == pytest.approx(one, rel=1e-12)
+    assert FG.expected_cosine(10**6, 1) == pytest.approx(np.sqrt(2 / (np.pi * 10**6)), rel=1e-5)
+    # large n and k: (1 + (n+1)/k)^(-1/2); at k = 1 that form is high by 1 / sqrt(2/pi)
+    assert FG.expected_cosine(10**6, 4000) == pytest.approx(FG.large_n_cosine(10**6, 4000), rel=1e-3)
+    assert FG.expected_cosine(10**6, 1) / FG.large_n_cosine(10**6, 1) == pytest.approx(np.sqrt(2 / np.pi), rel=1e-4)
+    with pytest.raises(ValueError):
+        FG.expected_cosine(1, 1)
+
+
+def test_estimate_from_given_tangents_is_the_sampled_one():
+    loss, params = _problem()
+    key = jax.random.key(5)
+    tangents = FG.sample_tangents(key, params, 3)
+    sampled = FG.forward_gradient(loss, params, key, 3)[1]
+    given = FG.forward_gradient_from_tangents(loss, params, tangents)[1]
+    for a, b in zip(jax.tree.leaves(sampled), jax.tree.leaves(given)):
+        np.testing.assert_allclose(a, b, rtol=1e-14)

@@ -67,3 +67,16 @@ def test_reverse_memory_linear_sqrt_and_jvp_flat():
     assert temp["sqrt", 64] < temp["per_layer", 64]
     # jvp: flat in depth
     assert temp["jvp", 64] == temp["jvp", 16]
+
+
+def test_compare_growth_tells_offset_linear_from_sqrt():
+    depths = np.array([4, 9, 16, 25, 36, 49, 64], float)
+    linear = R.compare_growth(depths, 40 + depths)  # a log-log slope reads this as ~0.4
+    assert linear.linear_residual == pytest.approx(0.0, abs=1e-12) and linear.sqrt_margin < -0.04
+    assert linear.linear_slope == pytest.approx(1.0)
+    sqrt = R.compare_growth(depths, 3 + 2 * np.sqrt(depths))
+    assert sqrt.sqrt_residual == pytest.approx(0.0, abs=1e-12) and sqrt.sqrt_margin > 0.03
+    flat = R.compare_growth(depths, np.full(7, 5.0))
+    assert flat.sqrt_margin == 0 and flat.linear_slope == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError):
+        R.compare_growth(depths[:2], depths[:2])
