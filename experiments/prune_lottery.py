@@ -37,11 +37,12 @@ import numpy as np
 from common import plots
 from common.config import require_at_least_one
 from common.experiment import Claim, Results
+from common.members import Members
 from common.models import CNN, MLP
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
 from research.pruning import dense_masks
 from research.pruning_lottery import imp_sparsities, imp_step, random_pruning, random_reinit
-from research.pruning_protocol import pick_run, protocol_optimizer, run_init
+from research.pruning_protocol import protocol_optimizer, run_init, run_members
 
 NAME = "prune-lottery"
 STUDY = "pruning"
@@ -145,20 +146,28 @@ def run(config: Config, session) -> Results:
         return jnp.concatenate([batched(lambda k, t=t: jax.random.fold_in(k, t))(chain_keys)
                                 for t in range(count)])
 
-    def fit_runs(name, init_fn, keys, steps):
+    def fit_runs(name, init_fn, keys, steps, members):
         return fit(name, init=init_fn, step=supervised_step(model, optimizer),
                    sample_batch=epoch_batches(config.batch_size), data=(data.x_train, data.y_train),
-                   loop=Loop(steps=steps, chunk=config.chunk), keys=keys,
+                   loop=Loop(steps=steps, chunk=config.chunk), keys=keys.reshape(-1, n), members=members,
                    evaluate=classifier_evaluation(model), eval_data=(data.x_test, data.y_test),
                    session=session)
 
-    def runs_init(keys, variants):
+    def by_member(tree):
+        """Leading run axis (variant, lr, seed) to (members, seeds)."""
+        return jax.tree.map(lambda a: a.reshape(-1, n, *a.shape[1:]), tree)
+
+    def labels(count):
+        return [{"variant": t, "learning_rate": float(lr)} for t in range(count) for lr in config.learning_rates]
+
+    def runs_members(variants):
         """Run i of variant t starts from variants[t]'s (params, masks) with a fresh schedule."""
-        runs = keys.shape[0]
+        count = len(variants) * n_lr
         cat = lambda *xs: jnp.concatenate(xs)  # noqa: E731
-        return run_init(optimizer, keys, jax.tree.map(cat, *[p for p, _ in variants]),
-                        jax.tree.map(cat, *[m for _, m in variants]), np.tile(lrs, len(variants)),
-                        np.full(runs, config.steps), np.ones(runs, bool))
+        return run_members(by_member(jax.tree.map(cat, *[p for p, _ in variants])),
+                           by_member(jax.tree.map(cat, *[m for _, m in variants])),
+                           np.tile(config.learning_rates, len(variants)), np.full(count, config.steps),
+                           np.ones(count, bool), labels(len(variants)))
 
     def final(out, count):
         """Final test accuracy (variant, lr, seed) and the first variant's final params."""
@@ -167,18 +176,20 @@ def run(config: Config, session) -> Results:
 
     def train(name, variants):
         keys = variant_keys(len(variants))
-        return final(fit_runs(name, runs_init(keys, variants), keys, config.steps), len(variants))
+        return final(fit_runs(name, run_init(optimizer), keys, config.steps, runs_members(variants)),
+                     len(variants))
 
     masks = batched(dense_masks)(init)
     if config.rewind_step:
         # The dense run in two fits, the second continuing the first's states (params,
         # optimizer moments, schedule count, batch order): it ends where one fit would.
         keys = variant_keys(1)
-        head = fit_runs("dense-to-rewind", runs_init(keys, [(init, masks)]), keys, config.rewind_step)
+        head = fit_runs("dense-to-rewind", run_init(optimizer), keys, config.rewind_step,
+                        runs_members([(init, masks)]))
         rewind = head.state.params
         dense_acc, trained = final(
-            fit_runs("dense", lambda key: pick_run(keys, key, head.state), keys,
-                     config.steps - config.rewind_step), 1)
+            fit_runs("dense", lambda key, state: state, keys, config.steps - config.rewind_step,
+                     Members(by_member(head.state), labels(1), per_seed=True)), 1)
     else:
         rewind = init
         dense_acc, trained = train("dense", [(init, masks)])

@@ -44,7 +44,7 @@ from common.nn import accuracy as accuracy_of
 from research.pruning import apply_masks, dense_masks
 from research.pruning_flops import network_flops, weight_positions
 from research.pruning_masks import magnitude_masks
-from research.pruning_protocol import protocol_optimizer, run_init
+from research.pruning_protocol import protocol_optimizer, run_init, run_members
 from research.pruning_structured import l1_keep_indices, prune_units
 
 NAME = "prune-rethink"
@@ -168,19 +168,18 @@ def train_specs(name, model, specs, config, data, optimizer, session):
     step, evaluate = supervised_step(model, optimizer), classifier_evaluation(model)
     for variant in dict.fromkeys(s.label.split("/")[-1] for s in specs):
         group = [s for s in specs if s.label.split("/")[-1] == variant]
-        keys = jnp.concatenate([batched(lambda k, t=t: jax.random.fold_in(k, t))(base)
-                                for t in range(len(group))])
-        stack = lambda *xs: jnp.concatenate(xs)  # noqa: E731
-        init = run_init(
-            optimizer, keys,
+        keys = jnp.stack([batched(lambda k, t=t: jax.random.fold_in(k, t))(base)
+                          for t in range(len(group))])  # (members, seeds)
+        stack = lambda *xs: jnp.stack(xs)  # noqa: E731
+        members = run_members(
             jax.tree.map(stack, *[s.params for s in group]), jax.tree.map(stack, *[s.masks for s in group]),
-            np.repeat([s.lr for s in group], n), np.repeat([s.steps for s in group], n),
-            np.repeat([s.decays for s in group], n),
+            [s.lr for s in group], [s.steps for s in group], [s.decays for s in group],
+            [{"run": s.label} for s in group],
         )
-        out = fit(f"{name}/{variant}", init=init, step=step,
+        out = fit(f"{name}/{variant}", init=run_init(optimizer), step=step,
                   sample_batch=epoch_batches(config.batch_size), data=(data.x_train, data.y_train),
                   loop=Loop(steps=max(s.steps for s in group), chunk=config.chunk), keys=keys,
-                  evaluate=evaluate, eval_data=(data.x_test, data.y_test),
+                  members=members, evaluate=evaluate, eval_data=(data.x_test, data.y_test),
                   session=session)
         final = out.curve("eval/accuracy")[-1]
         for i, s in enumerate(group):

@@ -9,12 +9,9 @@ state: `scale_by_step_decay` reads (peak lr, total steps, decay on/off) from its
 state, and a run whose budget is spent gets lr = 0 (its weights stay frozen
 while longer runs in the same program go on).
 
-`protocol_optimizer` is the masked optimizer with that schedule; `run_init`
-builds the trainer's `init(key)` for a batch of such runs.
-
-`pick_run` lets a trainer that builds every run's state from its key (vmapped
-`init(key)`) start run i from given stacked arrays: the run finds its index by
-matching its key against the list of keys.
+`protocol_optimizer` is the masked optimizer with that schedule; `run_members`
+makes a batch of such runs sweep members (each with its starting params, mask
+and schedule as member inputs) and `run_init` the trainer's `init(key, member)`.
 """
 
 from typing import Literal, NamedTuple
@@ -23,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from common.members import Members
 from common.train import new_state
 from research.pruning import apply_masks, masked, set_masks
 
@@ -80,13 +78,6 @@ def set_schedule(opt_state, peak_lr, total_steps, decays=True):
     return jax.tree.map(replace, opt_state, is_leaf=lambda s: isinstance(s, StepDecayState))
 
 
-def pick_run(all_keys, key, stacked):
-    """`stacked[i]` (a pytree with a leading run axis) for the run whose key is all_keys[i]."""
-    match = jnp.all(jax.random.key_data(all_keys) == jax.random.key_data(key)[None], axis=-1)
-    index = jnp.argmax(match)
-    return jax.tree.map(lambda a: a[index], stacked)
-
-
 def protocol_optimizer(kind: Literal["sgd", "adam"], weight_decay: float = 0.0,
                        momentum: float = 0.9) -> optax.GradientTransformation:
     """Masked SGD (momentum, L2 weight decay added to the gradient, as in Liu et al.'s
@@ -102,16 +93,25 @@ def protocol_optimizer(kind: Literal["sgd", "adam"], weight_decay: float = 0.0,
     return masked(inner)
 
 
-def run_init(optimizer, keys, params, masks, peak_lr, total_steps, decays):
-    """`init(key)` for `common.train.fit` over the runs `keys`: run i starts from
-    `params[i]` masked by `masks[i]` (masks in the optimizer state) with its own
-    schedule (`peak_lr[i]`, `total_steps[i]`, `decays[i]`)."""
-    stacked = (params, masks, jnp.asarray(peak_lr), jnp.asarray(total_steps), jnp.asarray(decays))
+def run_members(params, masks, peak_lr, total_steps, decays, labels) -> Members:
+    """Pruning runs as sweep members: member m of seed s starts from `params[m, s]` masked by
+    `masks[m, s]` (leading axes (members, seeds)) with member m's schedule (`peak_lr[m]`,
+    `total_steps[m]`, `decays[m]`); `labels` names each member (e.g. {"variant": ...})."""
+    seeds = jax.tree.leaves(params)[0].shape[1]
+    per_member = lambda x, dtype: jnp.repeat(jnp.asarray(x, dtype)[:, None], seeds, axis=1)  # noqa: E731
+    inputs = {"params": params, "masks": masks, "peak_lr": per_member(peak_lr, jnp.float32),
+              "total_steps": per_member(total_steps, jnp.int32), "decays": per_member(decays, bool)}
+    return Members(inputs, labels, per_seed=True)
 
-    def init(key):
-        p, m, lr, total, dec = pick_run(keys, key, stacked)
-        p = apply_masks(p, m)
-        opt_state = set_schedule(set_masks(optimizer.init(p), m), lr, total, dec)
+
+def run_init(optimizer):
+    """`init(key, member)` for `common.train.fit` over `run_members`: the member's masked
+    starting params, masks in the optimizer state, its own schedule."""
+
+    def init(key, member):
+        p = apply_masks(member["params"], member["masks"])
+        opt_state = set_masks(optimizer.init(p), member["masks"])
+        opt_state = set_schedule(opt_state, member["peak_lr"], member["total_steps"], member["decays"])
         return new_state(p, opt_state, key)
 
     return init
