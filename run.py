@@ -17,12 +17,20 @@ COMMANDS = ("list", "all", "report", "bench")
 
 def main(argv: list[str]) -> int:
     from common.config import UsageError
+    from common.interrupts import Interrupted
 
     try:
         return dispatch(argv)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Interrupted as interrupt:  # fit saved a checkpoint first
+        print(interrupt, file=sys.stderr)
+        return interrupt.exit_code
+    except KeyboardInterrupt:  # Ctrl-C outside training: nothing half-done is lost either
+        print("interrupted (SIGINT) outside training; rerun the same command with --resume to continue "
+              "from the newest checkpoint", file=sys.stderr)
+        return 130
 
 
 def dispatch(argv: list[str]) -> int:

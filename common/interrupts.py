@@ -38,7 +38,9 @@ def _record(signum, frame):
 
 @contextmanager
 def handling():
-    """Record SIGINT/SIGTERM instead of dying, for the duration (re-entrant)."""
+    """Record SIGINT/SIGTERM instead of dying, for the duration (re-entrant). A signal
+    that arrived too late for a chunk boundary (during a fit's last chunk) is delivered
+    again, with the previous handlers, when the outermost `handling` ends."""
     global _depth
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -49,13 +51,19 @@ def handling():
         for s in SIGNALS:
             signal.signal(s, _record)
     _depth += 1
+    failed = True
     try:
         yield
+        failed = False
     finally:
         _depth -= 1
         if previous is not None:
+            late = pending()
+            _pending.clear()
             for s, handler in previous.items():
                 signal.signal(s, handler)
+            if late is not None and not failed:
+                signal.raise_signal(late)
 
 
 def pending() -> int | None:

@@ -43,6 +43,8 @@ from jax.experimental import multihost_utils
 from jax.sharding import AxisType, Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from common import interrupts
+
 AXIS = "devices"
 
 
@@ -146,5 +148,6 @@ def map_independent(fn, items, max_workers: int = 2) -> list:
     items = list(items)
     if jax.process_count() > 1 or len(items) < 2 or max_workers < 2:
         return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(max_workers, len(items))) as pool:
+    # A Ctrl-C is recorded for the fits in the threads, which checkpoint and stop.
+    with interrupts.handling(), ThreadPoolExecutor(max_workers=min(max_workers, len(items))) as pool:
         return list(pool.map(fn, items))

@@ -400,6 +400,11 @@ def fit(
     A SIGINT/SIGTERM saves a checkpoint at the next chunk boundary and raises
     `Interrupted` (see `common.interrupts`).
     """
+    with interrupts.handling():
+        return _fit(name, init, step, sample_batch, data, loop, keys, members, evaluate, eval_data, session)
+
+
+def _fit(name, init, step, sample_batch, data, loop, keys, members, evaluate, eval_data, session) -> FitResult:
     axis = RunAxis.build(keys, members, loop.shard)
     states = init_states(init, axis.keys, loop.shard, axis.inputs)
     data = parallel.put_replicated(data)
@@ -425,46 +430,45 @@ def fit(
     started, timed_steps, timed_seconds = time.perf_counter(), 0, 0.0
     last_save = time.monotonic()
     current = start
-    with interrupts.handling():
-        while current < loop.steps:
-            length = min(loop.chunk, loop.steps - current)
-            fn = chunk_fn if length == loop.chunk else compile_chunk(
-                step, sample_batch, length, _batch_sharding(loop.shard))
-            tick = time.perf_counter()
-            states, metrics = fn(states, data)
-            metrics = _real_columns(parallel.to_host(metrics), axis.runs)
-            elapsed = time.perf_counter() - tick
-            if current > start:
-                timed_steps, timed_seconds = timed_steps + length, timed_seconds + elapsed
-            current += length
-            record = {f"train/{k}": _chunk_mean(v) for k, v in metrics.items()}
-            history["step"].append(current)
-            for k, v in record.items():
-                history.setdefault(k, []).append(np.asarray(v, float).tolist())
-            if eval_fn is not None and (current % eval_every == 0 or current == loop.steps):
-                scores = axis.real(parallel.to_host(eval_fn(states, eval_data)))
-                history["eval_step"].append(current)
-                for k, v in scores.items():
-                    history.setdefault(f"eval/{k}", []).append(np.asarray(v, float).tolist())
-                record.update({f"eval/{k}": v for k, v in scores.items()})
-            if log:
-                labels = {"members": axis.labels} if axis.labels is not None else {}
-                log.write({"run": name, "step": current, **labels, **record})
-            signum = interrupts.pending()
-            due = (current == loop.steps or signum is not None
-                   or (loop.checkpoint_every and current % loop.checkpoint_every == 0)
-                   or (loop.checkpoint_seconds and time.monotonic() - last_save >= loop.checkpoint_seconds))
-            if checkpoints and due:
-                checkpoints.save(current, states, jsonable(history))
-                last_save = time.monotonic()
-            bar.update(length)
-            loss = metrics["loss"]
-            bar.set_postfix(loss=f"{np.nanmean(_chunk_mean(loss)):.4g}" if np.isfinite(loss).any() else "nan")
-            if signum is not None and current < loop.steps:
-                bar.close()
-                if checkpoints:
-                    checkpoints.close()
-                raise interrupts.Interrupted(signum, _interrupt_message(signum, name, current, session))
+    while current < loop.steps:
+        length = min(loop.chunk, loop.steps - current)
+        fn = chunk_fn if length == loop.chunk else compile_chunk(
+            step, sample_batch, length, _batch_sharding(loop.shard))
+        tick = time.perf_counter()
+        states, metrics = fn(states, data)
+        metrics = _real_columns(parallel.to_host(metrics), axis.runs)
+        elapsed = time.perf_counter() - tick
+        if current > start:
+            timed_steps, timed_seconds = timed_steps + length, timed_seconds + elapsed
+        current += length
+        record = {f"train/{k}": _chunk_mean(v) for k, v in metrics.items()}
+        history["step"].append(current)
+        for k, v in record.items():
+            history.setdefault(k, []).append(np.asarray(v, float).tolist())
+        if eval_fn is not None and (current % eval_every == 0 or current == loop.steps):
+            scores = axis.real(parallel.to_host(eval_fn(states, eval_data)))
+            history["eval_step"].append(current)
+            for k, v in scores.items():
+                history.setdefault(f"eval/{k}", []).append(np.asarray(v, float).tolist())
+            record.update({f"eval/{k}": v for k, v in scores.items()})
+        if log:
+            labels = {"members": axis.labels} if axis.labels is not None else {}
+            log.write({"run": name, "step": current, **labels, **record})
+        signum = interrupts.pending()
+        due = (current == loop.steps or signum is not None
+               or (loop.checkpoint_every and current % loop.checkpoint_every == 0)
+               or (loop.checkpoint_seconds and time.monotonic() - last_save >= loop.checkpoint_seconds))
+        if checkpoints and due:
+            checkpoints.save(current, states, jsonable(history))
+            last_save = time.monotonic()
+        bar.update(length)
+        loss = metrics["loss"]
+        bar.set_postfix(loss=f"{np.nanmean(_chunk_mean(loss)):.4g}" if np.isfinite(loss).any() else "nan")
+        if signum is not None and current < loop.steps:
+            bar.close()
+            if checkpoints:
+                checkpoints.close()
+            raise interrupts.Interrupted(signum, _interrupt_message(signum, name, current, session))
     bar.close()
     seconds = time.perf_counter() - started
     if checkpoints:
