@@ -4,7 +4,7 @@
     python run.py <experiment> [options]     one experiment (--help for its options)
     python run.py all [--preset quick]       every experiment, then the report
     python run.py report                     runs/REPORT.md from the newest run of each
-    python run.py bench                      the trainer benchmark (docs/benchmarks.md)
+    python run.py bench [options]            the trainer benchmark: python run.py trainer-bench
 """
 
 import shutil
@@ -48,10 +48,8 @@ def dispatch(argv: list[str]) -> int:
     if command == "report":
         _no_options(rest, "report")
         return write_report(experiments.all_experiments())
-    if command == "bench":
-        from common.trainer_benchmark import main as bench_main
-
-        return bench_main(rest)
+    if command == "bench":  # the trainer benchmark is an experiment now
+        command = "trainer-bench"
     if command == "all":
         return run_all(experiments.all_experiments(), rest)
     module = experiments.find(command)
