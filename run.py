@@ -8,7 +8,7 @@
                                              preferring preset P (default quick)
     python run.py compare RUN_A RUN_B        two runs' claims and scalars side by side
     python run.py replot RUN                 redraw a finished run's figures from its saved data
-    python run.py bench                      the trainer benchmark (docs/benchmarks.md)
+    python run.py bench [options]            the trainer benchmark: python run.py trainer-bench
 
 Each command takes --help. `python -m experiments.<module> [options]` is
 `python run.py <experiment> [options]`; docs/results.md describes a run folder.
@@ -22,6 +22,7 @@ from pathlib import Path
 
 def main(argv: list[str]) -> int:
     from common.config import UsageError
+    from common.interrupts import Interrupted
 
     try:
         code = dispatch(argv)
@@ -33,6 +34,13 @@ def main(argv: list[str]) -> int:
     except BrokenPipeError:  # `run.py list | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Interrupted as interrupt:  # fit saved a checkpoint first
+        print(interrupt, file=sys.stderr)
+        return interrupt.exit_code
+    except KeyboardInterrupt:  # Ctrl-C outside training: nothing half-done is lost either
+        print("interrupted (SIGINT) outside training; rerun the same command with --resume to continue "
+              "from the newest checkpoint", file=sys.stderr)
+        return 130
 
 
 def dispatch(argv: list[str]) -> int:
@@ -201,9 +209,10 @@ def replot_command(argv: list[str]) -> int:
 
 
 def bench_command(argv: list[str]) -> int:
-    from common.trainer_benchmark import main as bench_main
+    """The trainer benchmark is an experiment now: `bench` is `trainer-bench`."""
+    import experiments
 
-    return bench_main(argv)
+    return run_experiment(experiments.find("trainer-bench"), argv)
 
 
 COMMANDS = {

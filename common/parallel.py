@@ -1,8 +1,8 @@
 """Device meshes for the seed axis or the batch axis, with plain `jit`.
 
 One mesh axis over all devices (of all processes). The trainer puts the seed
-axis of its state on it (`NamedSharding(mesh, P("devices"))`) when the number
-of seeds divides evenly, or constrains each minibatch's batch axis to it
+axis of its state on it (`NamedSharding(mesh, P("devices"))`), padded to a
+multiple of the device count (`common.train.RunAxis`), or constrains each minibatch's batch axis to it
 (data parallel, the state replicated); `jit` partitions the compiled program
 accordingly. This is the modern form of `pmap`. Results equal the
 one-device run to float rounding (tests/common/test_parallel.py).
@@ -35,6 +35,8 @@ docs/multihost.md has the several-host version.
 """
 
 import os
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import jax
@@ -43,21 +45,53 @@ from jax.experimental import multihost_utils
 from jax.sharding import AxisType, Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from common import interrupts
+
 AXIS = "devices"
+
+
+VARIABLES = ("THEORY_LAB_COORDINATOR", "THEORY_LAB_NUM_PROCESSES", "THEORY_LAB_PROCESS_ID")
+TIMEOUT_VARIABLE = "THEORY_LAB_INIT_TIMEOUT"  # seconds to wait for every process to join (default 120)
 
 
 def maybe_initialize_distributed() -> None:
     """Join a multi-process run when the launcher's environment asks for one.
-    Must run before any JAX computation (it fixes the device list)."""
-    address = os.environ.get("THEORY_LAB_COORDINATOR")
-    if not address:
+    Must run before any JAX computation (it fixes the device list).
+
+    Missing or malformed variables raise `UsageError` (one line). A process whose
+    peers do not all join within THEORY_LAB_INIT_TIMEOUT seconds prints one line and
+    exits 2: JAX itself would abort with a C++ stack trace, or wait five minutes."""
+    from common.config import UsageError
+
+    given = {name: os.environ.get(name) for name in VARIABLES if os.environ.get(name)}
+    if not given:
         return
+    missing = [name for name in VARIABLES if name not in given]
+    if missing:
+        raise UsageError(f"a multi-process run needs {', '.join(VARIABLES)}; missing {', '.join(missing)}")
+    try:
+        count, index = int(given["THEORY_LAB_NUM_PROCESSES"]), int(given["THEORY_LAB_PROCESS_ID"])
+        timeout = float(os.environ.get(TIMEOUT_VARIABLE, "120"))
+    except ValueError:
+        raise UsageError(f"THEORY_LAB_NUM_PROCESSES, THEORY_LAB_PROCESS_ID and {TIMEOUT_VARIABLE} must be "
+                         "numbers") from None
+    if count < 1 or not 0 <= index < count or not timeout > 0:
+        raise UsageError(f"THEORY_LAB_PROCESS_ID={index} must be in 0 .. THEORY_LAB_NUM_PROCESSES-1 "
+                         f"(NUM_PROCESSES={count}) and {TIMEOUT_VARIABLE} positive")
+    address = given["THEORY_LAB_COORDINATOR"]
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    jax.distributed.initialize(
-        coordinator_address=address,
-        num_processes=int(os.environ["THEORY_LAB_NUM_PROCESSES"]),
-        process_id=int(os.environ["THEORY_LAB_PROCESS_ID"]),
-    )
+    joined = threading.Event()
+
+    def give_up():
+        if not joined.wait(timeout):
+            print(f"error: process {index} of {count}: not every process joined {address} within "
+                  f"{timeout:g} s (start all {count}, or raise {TIMEOUT_VARIABLE})", file=sys.stderr, flush=True)
+            os._exit(2)
+
+    threading.Thread(target=give_up, daemon=True).start()
+    jax.distributed.initialize(coordinator_address=address, num_processes=count, process_id=index,
+                               initialization_timeout=int(timeout) + 60)  # ours fires first
+    joined.set()
 
 
 def mesh() -> Mesh:
@@ -146,5 +180,6 @@ def map_independent(fn, items, max_workers: int = 2) -> list:
     items = list(items)
     if jax.process_count() > 1 or len(items) < 2 or max_workers < 2:
         return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(max_workers, len(items))) as pool:
+    # A Ctrl-C is recorded for the fits in the threads, which checkpoint and stop.
+    with interrupts.handling(), ThreadPoolExecutor(max_workers=min(max_workers, len(items))) as pool:
         return list(pool.map(fn, items))

@@ -8,9 +8,12 @@ A study supplies
   `apply_gradients`),
 - `sample_batch(data, key, step) -> batch` (see `epoch_batches`),
 - optionally `evaluate(state, eval_data) -> dict of scalars`.
-`fit` runs them for every seed in one compiled program. A seed whose metrics
-turn non-finite is stopped (its state frozen, `diverged_at` set to the step)
-while the other seeds go on. The result is identical whether the run is
+`fit` runs them for every seed in one compiled program, and with `members`
+(`common.members.Members`, a sweep) for every member x seed, `init(key,
+inputs)` receiving the member's inputs. A run whose metrics turn non-finite
+is stopped (its state frozen, `diverged_at` set to the step) while the others
+go on. Runs that do not divide the device count are padded (dropped from the
+results). The result is identical whether the run is
 interrupted and resumed from a checkpoint or not (same chunks, same keys).
 """
 
@@ -30,8 +33,9 @@ from jax import lax
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from common import parallel
+from common import interrupts, parallel
 from common.log import jsonable, progress
+from common.members import Members
 from common.nn import accuracy, softmax_cross_entropy
 
 DATA_STREAM = 0x7FFFFFFF  # fold_in tag that separates data order from step noise
@@ -46,13 +50,16 @@ class TrainState:
     key: jax.Array  # typed PRNG key of this seed
     alive: jax.Array  # bool: False once a non-finite metric was seen
     diverged_at: jax.Array  # int32: the step where it died, -1 while alive
+    member: Any = flax.struct.field(default_factory=dict)  # a sweep member's inputs that the step reads
 
 
-def new_state(params, opt_state, key, model_state=None) -> TrainState:
+def new_state(params, opt_state, key, model_state=None, member=None) -> TrainState:
+    """A fresh state; `member` holds what a sweep member's step reads (e.g. a
+    regularization weight, as `state.member["weight"]`); the trainer never changes it."""
     return TrainState(
         params=params, opt_state=opt_state, model_state={} if model_state is None else model_state,
         step=jnp.zeros((), jnp.int32), key=key, alive=jnp.array(True),
-        diverged_at=jnp.array(-1, jnp.int32),
+        diverged_at=jnp.array(-1, jnp.int32), member={} if member is None else member,
     )
 
 
@@ -177,7 +184,8 @@ class Loop:
     steps: int
     chunk: int = 100  # steps per compiled lax.scan
     eval_every: int | None = None  # None: evaluate after the last step only
-    checkpoint_every: int | None = None  # None: checkpoint after the last step only
+    checkpoint_every: int | None = None  # steps between checkpoints (besides the time-based ones)
+    checkpoint_seconds: float | None = 120.0  # also checkpoint when this long passed since the last save
     shard: Literal["seeds", "batch"] = "seeds"
 
     def __post_init__(self):
@@ -187,31 +195,99 @@ class Loop:
             every = getattr(self, name)
             if every is not None and (every < 1 or every % self.chunk):
                 raise ValueError(f"{name}={every} must be a positive multiple of chunk={self.chunk}")
+        if self.checkpoint_seconds is not None and not self.checkpoint_seconds > 0:
+            raise ValueError(f"checkpoint_seconds must be positive or None (got {self.checkpoint_seconds})")
+
+
+@dataclass(frozen=True)
+class RunAxis:
+    """The trainer's leading axis: `runs` real runs (members x seeds, member-major),
+    padded with copies of the last run to `padded` so it divides over the devices;
+    the padding is trained and dropped from everything `fit` returns."""
+
+    keys: Any  # (padded,) typed keys
+    inputs: Any  # member inputs (padded, ...) or None
+    runs: int
+    padded: int
+    shape: tuple[int, int]  # (members, seeds); members is 1 without a sweep
+    labels: list | None  # per run {"member": m, "seed": s, **member label}, None without a sweep
+
+    @classmethod
+    def build(cls, keys, members: Members | None, shard: str) -> "RunAxis":
+        if members is None:
+            if keys.ndim != 1:
+                raise ValueError(f"keys must be one axis of seeds without members (got shape {keys.shape})")
+            shape, inputs, labels = (1, keys.shape[0]), None, None
+        else:
+            if keys.ndim == 1:  # the seeds are shared by every member
+                keys = jnp.tile(keys, members.count)
+                shape = (members.count, keys.shape[0] // members.count)
+            elif keys.ndim == 2 and keys.shape[0] == members.count:  # a key per member and seed
+                shape = keys.shape
+                keys = keys.reshape(-1)
+            else:
+                raise ValueError(f"keys of shape {keys.shape} are neither (seeds,) nor "
+                                 f"({members.count} members, seeds)")
+            inputs = members.for_runs(shape[1])
+            labels = [{"member": m, "seed": s, **members.labels[m]}
+                      for m in range(shape[0]) for s in range(shape[1])]
+        runs = keys.shape[0]
+        devices = jax.device_count()
+        padded = -(-runs // devices) * devices if shard == "seeds" else runs
+        if padded > runs:
+            pad = lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], padded - runs, axis=0)])  # noqa: E731
+            keys = pad(keys)
+            inputs = jax.tree.map(pad, inputs) if inputs is not None else None
+        return cls(keys, inputs, runs, padded, shape, labels)
+
+    def real(self, tree):
+        """`tree` (leading run axis, maybe padded) without the padding."""
+        if self.padded == self.runs:
+            return tree
+        return jax.tree.map(lambda a: a[: self.runs], tree)
 
 
 @dataclass
 class FitResult:
-    """Host copies of what a run produced; arrays have a seeds axis."""
+    """Host copies of what a run produced; arrays have a leading runs axis
+    (the seeds, or members x seeds member-major in a sweep)."""
 
-    state: TrainState  # final states (device arrays, seeds leading)
-    history: dict  # {"step": [...], "train/<m>": [[per seed]...], "eval/<m>": ..., "eval_step": [...]}
-    diverged_at: np.ndarray  # (seeds,) int, -1 where the seed never diverged
+    state: TrainState  # final states (device arrays, runs leading)
+    history: dict  # {"step": [...], "train/<m>": [[per run]...], "eval/<m>": ..., "eval_step": [...]}
+    diverged_at: np.ndarray  # (runs,) int, -1 where the run never diverged
     seconds: float  # wall time of the training chunks in this process (compile included)
     steps_per_second: float  # after the first chunk (compile excluded)
+    shape: tuple[int, int] = (1, 0)  # (members, seeds)
+    members: list | None = None  # per run {"member": m, "seed": s, **label}; None without a sweep
 
     def curve(self, name: str) -> np.ndarray:
-        """A logged metric as an array (points, seeds), NaN where not finite."""
+        """A logged metric as an array (points, runs), NaN where not finite."""
         return np.array(self.history[name], dtype=float)
+
+    def grid(self, name: str) -> np.ndarray:
+        """A logged metric in the sweep's shape (points, members, seeds)."""
+        curve = self.curve(name)
+        return curve.reshape(curve.shape[0], *self.shape)
 
 
 def _guarded(step: Callable) -> Callable:
-    """Run `step`; if any metric is non-finite, keep the old parameters and
-    optimizer state, mark the seed dead and remember the step."""
+    """Run `step`; a run whose loss or gradient norm is non-finite keeps its old
+    parameters, optimizer and model state, is marked dead and remembers the step.
+
+    `ok` is decided from what is known before the update (the loss and, when the step
+    reports it, "grad_norm"), so XLA fuses the keep-or-update selects into the update
+    itself; deciding from every metric (the parameter and update norms are reductions
+    over the new parameters) made it finish the update, reduce, then select in extra
+    passes: 0.81x against 0.95x a bare scan at one seed (docs/benchmarks.md). Any other
+    non-finite metric also stops the run at that step, its update kept."""
 
     def guarded(state: TrainState, batch):
         new, metrics = step(state, batch)
-        finite = jnp.all(jnp.array([jnp.all(jnp.isfinite(v)) for v in jax.tree.leaves(metrics)]))
-        ok = state.alive & finite
+        before = jnp.isfinite(metrics["loss"])
+        if "grad_norm" in metrics:
+            before = before & jnp.isfinite(metrics["grad_norm"])
+        finite = before & jnp.all(jnp.array([jnp.all(jnp.isfinite(v)) for v in jax.tree.leaves(metrics)]))
+        ok = state.alive & before
         keep = lambda a, b: jnp.where(ok, a, b)  # noqa: E731
         new = new.replace(
             params=jax.tree.map(keep, new.params, state.params),
@@ -219,10 +295,11 @@ def _guarded(step: Callable) -> Callable:
             model_state=jax.tree.map(keep, new.model_state, state.model_state),
             step=state.step + 1,
             key=state.key,
-            alive=ok,
+            member=state.member,
+            alive=ok & finite,
             diverged_at=jnp.where(state.alive & ~finite, state.step, state.diverged_at),
         )
-        metrics = jax.tree.map(lambda v: jnp.where(ok, v, jnp.nan), metrics)
+        metrics = jax.tree.map(lambda v: jnp.where(ok & finite, v, jnp.nan), metrics)
         return new, metrics
 
     return guarded
@@ -263,19 +340,20 @@ def _compile_evaluation(evaluate: Callable):
     return jax.jit(jax.vmap(evaluate, in_axes=(0, None)))
 
 
-def init_states(init: Callable, keys, shard: str):
-    """vmap(init) over the seed keys, created already sharded over the seeds
-    (or replicated on every device: batch sharding, or seeds that do not
-    divide evenly). The keys go in as a global array, as multi-process jit needs."""
+def init_states(init: Callable, keys, shard: str, inputs=None):
+    """vmap(init) over the run keys (and the runs' member inputs, when given: `init(key,
+    inputs)`), created already sharded over the runs (replicated on every device with batch
+    sharding; pad the runs to a multiple of the device count first, see `RunAxis`). The keys
+    and inputs go in as global arrays, as multi-process jit needs."""
     sharding = parallel.leading_axis_sharding(keys.shape[0]) if shard == "seeds" else None
     if shard == "seeds" and sharding is None and jax.device_count() > 1:
-        warnings.warn(
-            f"{keys.shape[0]} seeds do not divide over {jax.device_count()} devices: every device "
-            "runs every seed (use a multiple of the device count, or Loop(shard='batch'))",
-            stacklevel=3,
-        )
-    create = jax.jit(jax.vmap(init), out_shardings=sharding or parallel.replicated())
-    return create(parallel.put_replicated(keys))
+        raise ValueError(f"{keys.shape[0]} runs do not divide over {jax.device_count()} devices "
+                         "(fit pads them; pass a multiple of the device count to init_states)")
+    out_sharding = sharding or parallel.replicated()
+    if inputs is None:
+        return jax.jit(jax.vmap(init), out_shardings=out_sharding)(parallel.put_replicated(keys))
+    create = jax.jit(jax.vmap(init), out_shardings=out_sharding)
+    return create(parallel.put_replicated(keys), parallel.put_replicated(inputs))
 
 
 def settle_weak_types(chunk_fn, states, data, rounds: int = 4):
@@ -317,25 +395,38 @@ def fit(
     data,
     loop: Loop,
     keys,
+    members: Members | None = None,
     evaluate: Callable | None = None,
     eval_data=None,
     session=None,
 ) -> FitResult:
-    """Train every seed of `keys` for `loop.steps` steps.
+    """Train every seed of `keys` (and, with `members`, every member x seed) for
+    `loop.steps` steps.
 
+    With `members` (a `common.members.Members`), `init(key, inputs)` gets the member's
+    inputs and `keys` is (seeds,), shared by the members, or (members, seeds).
     `session` (a `common.runs.Session`, optional) supplies the metrics log and
     the checkpoint folder `checkpoints/<name>`, and says whether to resume.
+    A SIGINT/SIGTERM saves a checkpoint at the next chunk boundary and raises
+    `Interrupted` (see `common.interrupts`).
     """
-    states = init_states(init, keys, loop.shard)
+    with interrupts.handling():
+        return _fit(name, init, step, sample_batch, data, loop, keys, members, evaluate, eval_data, session)
+
+
+def _fit(name, init, step, sample_batch, data, loop, keys, members, evaluate, eval_data, session) -> FitResult:
+    axis = RunAxis.build(keys, members, loop.shard)
+    states = init_states(init, axis.keys, loop.shard, axis.inputs)
     data = parallel.put_replicated(data)
     eval_data = parallel.put_replicated(eval_data) if eval_data is not None else None
     chunk_fn = compile_chunk(step, sample_batch, loop.chunk, _batch_sharding(loop.shard))
     states = settle_weak_types(chunk_fn, states, data)
     eval_fn = _compile_evaluation(evaluate) if evaluate else None
     eval_every = loop.eval_every or loop.steps
-    save_every = loop.checkpoint_every or loop.steps
 
     history: dict = {"step": [], "eval_step": []}
+    if axis.labels is not None:
+        history["members"] = axis.labels
     start = 0
     checkpoints = session.checkpoints(name) if session else None
     log = session.metrics if session else None
@@ -347,13 +438,15 @@ def fit(
 
     bar = progress(loop.steps, name, initial=start)
     started, timed_steps, timed_seconds = time.perf_counter(), 0, 0.0
+    last_save = time.monotonic()
     current = start
     while current < loop.steps:
         length = min(loop.chunk, loop.steps - current)
-        fn = chunk_fn if length == loop.chunk else compile_chunk(step, sample_batch, length, _batch_sharding(loop.shard))
+        fn = chunk_fn if length == loop.chunk else compile_chunk(
+            step, sample_batch, length, _batch_sharding(loop.shard))
         tick = time.perf_counter()
         states, metrics = fn(states, data)
-        metrics = parallel.to_host(metrics)
+        metrics = _real_columns(parallel.to_host(metrics), axis.runs)
         elapsed = time.perf_counter() - tick
         if current > start:
             timed_steps, timed_seconds = timed_steps + length, timed_seconds + elapsed
@@ -363,27 +456,52 @@ def fit(
         for k, v in record.items():
             history.setdefault(k, []).append(np.asarray(v, float).tolist())
         if eval_fn is not None and (current % eval_every == 0 or current == loop.steps):
-            scores = parallel.to_host(eval_fn(states, eval_data))
+            scores = axis.real(parallel.to_host(eval_fn(states, eval_data)))
             history["eval_step"].append(current)
             for k, v in scores.items():
                 history.setdefault(f"eval/{k}", []).append(np.asarray(v, float).tolist())
             record.update({f"eval/{k}": v for k, v in scores.items()})
         if log:
-            log.write({"run": name, "step": current, **record})
-        if checkpoints and (current % save_every == 0 or current == loop.steps):
+            labels = {"members": axis.labels} if axis.labels is not None else {}
+            log.write({"run": name, "step": current, **labels, **record})
+        signum = interrupts.pending()
+        due = (current == loop.steps or signum is not None
+               or (loop.checkpoint_every and current % loop.checkpoint_every == 0)
+               or (loop.checkpoint_seconds and time.monotonic() - last_save >= loop.checkpoint_seconds))
+        if checkpoints and due:
             checkpoints.save(current, states, jsonable(history))
+            last_save = time.monotonic()
         bar.update(length)
-        bar.set_postfix(loss=f"{np.nanmean(_chunk_mean(metrics['loss'])):.4g}" if np.isfinite(metrics["loss"]).any()
-                        else "nan")
+        loss = metrics["loss"]
+        bar.set_postfix(loss=f"{np.nanmean(_chunk_mean(loss)):.4g}" if np.isfinite(loss).any() else "nan")
+        if signum is not None and current < loop.steps:
+            bar.close()
+            if checkpoints:
+                checkpoints.close()
+            raise interrupts.Interrupted(signum, _interrupt_message(signum, name, current, session))
     bar.close()
     seconds = time.perf_counter() - started
     if checkpoints:
         checkpoints.close()
+    states = axis.real(states)
     diverged = np.asarray(parallel.to_host(states.diverged_at))
     return FitResult(
         state=states, history=history, diverged_at=diverged, seconds=seconds,
         steps_per_second=timed_steps / timed_seconds if timed_seconds else float("nan"),
+        shape=axis.shape, members=axis.labels,
     )
+
+
+def _interrupt_message(signum: int, name: str, step: int, session) -> str:
+    where = f"interrupted ({interrupts.name(signum)}) at step {step} of {name}"
+    if session is None or session.folder is None:
+        return f"{where}; nothing saved (no run folder)"
+    return f"{where}; checkpoint saved: rerun the same command with --resume --out {session.folder}"
+
+
+def _real_columns(metrics: dict, runs: int) -> dict:
+    """Per-step metrics (steps, padded runs) without the padding runs."""
+    return {k: v[:, :runs] for k, v in metrics.items()}
 
 
 def _chunk_mean(values: np.ndarray) -> np.ndarray:

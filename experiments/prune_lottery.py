@@ -59,7 +59,8 @@ from research.pruning_lottery import (
     random_reinit,
 )
 from research.pruning_masks import is_prunable, sparsity
-from research.pruning_protocol import pick_run, protocol_optimizer, run_init
+from research.pruning_protocol import (continue_init, continued_members, initial_states, protocol_optimizer,
+                                      run_init, run_members)
 
 NAME = "prune-lottery"
 STUDY = "pruning"
@@ -217,32 +218,28 @@ class Runner:
         return jnp.concatenate([batched(lambda k, t=t: jax.random.fold_in(k, t))(self.chain_keys)
                                 for t in range(count)])
 
-    def fit(self, name, init_fn, keys, steps):
+    def fit(self, name, init_fn, members, keys, steps):
+        """Every run (a member with its own key) in one program."""
         c = self.config
         return fit(name, init=init_fn, step=self.step, sample_batch=epoch_batches(c.batch_size),
-                   data=(self.data.x_train, self.data.y_train), loop=Loop(steps=steps, chunk=c.chunk), keys=keys,
-                   evaluate=self.evaluate, eval_data=(self.data.x_test, self.data.y_test), session=self.session)
+                   data=(self.data.x_train, self.data.y_train), loop=Loop(steps=steps, chunk=c.chunk),
+                   keys=keys[:, None], members=members, evaluate=self.evaluate,
+                   eval_data=(self.data.x_test, self.data.y_test), session=self.session)
 
-    def fresh_init(self, keys, variants):
+    def fresh_members(self, keys, variants):
         """Run i of variant t starts from variants[t]'s (params, masks) with a fresh schedule."""
         runs = keys.shape[0]
         cat = lambda *xs: jnp.concatenate(xs)  # noqa: E731
-        return run_init(self.optimizer, keys, jax.tree.map(cat, *[p for p, _ in variants]),
-                        jax.tree.map(cat, *[m for _, m in variants]), np.tile(self.lrs, len(variants)),
-                        np.full(runs, self.config.steps), np.ones(runs, bool))
+        return run_members(jax.tree.map(cat, *[p for p, _ in variants]), jax.tree.map(cat, *[m for _, m in variants]),
+                           np.tile(self.lrs, len(variants)), np.full(runs, self.config.steps), np.ones(runs, bool))
 
     def train(self, name, variants):
         """Final test accuracy (variant, lr, seed) and the first variant's final params."""
         keys = self.variant_keys(len(variants))
-        out = self.fit(name, self.fresh_init(keys, variants), keys, self.config.steps)
+        out = self.fit(name, run_init(self.optimizer), self.fresh_members(keys, variants), keys, self.config.steps)
         n_lr, n = len(self.config.learning_rates), self.config.seeds
         acc = out.curve("eval/accuracy")[-1].reshape(len(variants), n_lr, n)
         return acc, jax.tree.map(lambda a: a[: n_lr * n], out.state.params)
-
-
-def continue_from(keys, state):
-    """init(key) that resumes run i from `state` (runs leading): params, moments, schedule, step."""
-    return lambda key: pick_run(keys, key, state)
 
 
 # ---------------------------------------------------------------- stage 1: the dense run
@@ -251,13 +248,16 @@ def train_dense(runner: Runner, init) -> Dense:
     """The dense run, split at every rewind step (the split changes no number)."""
     c = runner.config
     keys = runner.variant_keys(1)
-    fresh = runner.fresh_init(keys, [(init, batched(dense_masks)(init))])
-    states = {0: jax.jit(jax.vmap(fresh))(keys)}
+    fresh = runner.fresh_members(keys, [(init, batched(dense_masks)(init))])
+    states = {0: initial_states(run_init(runner.optimizer), keys, fresh)}
     ends = sorted({c.rewind_step, *c.lmc_rewind_steps} - {0}) + [c.steps]
     start = 0
     for end in ends:
         name = "dense" if end == c.steps else f"dense-to-{end}"
-        out = runner.fit(name, fresh if start == 0 else continue_from(keys, states[start]), keys, end - start)
+        if start == 0:
+            out = runner.fit(name, run_init(runner.optimizer), fresh, keys, end - start)
+        else:
+            out = runner.fit(name, continue_init, continued_members(states[start]), keys, end - start)
         states[end], start = out.state, end
     accuracy = out.curve("eval/accuracy")[-1].reshape(len(c.learning_rates), c.seeds)
     return Dense(keys, states, out.state.params, accuracy)
@@ -306,7 +306,7 @@ def mode_connectivity(runner: Runner, dense: Dense) -> Connectivity:
     keys = jnp.concatenate(copy_keys)
     stacked = jax.tree.map(lambda *xs: jnp.concatenate(xs), *starts)
     # Every copy runs to the end of its own schedule (lr 0 after it), so one fit covers all k.
-    out = runner.fit("lmc-copies", continue_from(keys, stacked), keys, c.steps - ks[0])
+    out = runner.fit("lmc-copies", continue_init, continued_members(stacked), keys, c.steps - ks[0])
     runs = dense.keys.shape[0]
     copies_b = jax.tree.map(lambda a: a.reshape(len(ks), runs, *a.shape[1:]), out.state.params)
     x, y = jnp.asarray(runner.data.x_test), jnp.asarray(runner.data.y_test)

@@ -50,7 +50,7 @@ from experiments.api import main
 from research.pruning import apply_masks, dense_masks
 from research.pruning_flops import network_flops, weight_positions
 from research.pruning_masks import SCOPES, magnitude_masks
-from research.pruning_protocol import protocol_optimizer, run_init
+from research.pruning_protocol import protocol_optimizer, run_init, run_members
 from research.pruning_structured import l1_keep_indices, prune_units
 from research.pruning_tuning import Grid, carve_validation
 
@@ -302,14 +302,14 @@ def train_runs(trainer: Trainer, name: str, runs: list[Run], eval_every: int | N
     base = seed_keys(config.seed, n)
     keys = jnp.concatenate([batched(lambda k, t=t: jax.random.fold_in(k, t))(base) for t in range(len(runs))])
     stack = lambda *xs: jnp.concatenate(xs)  # noqa: E731
-    init = run_init(trainer.optimizer, keys,
-                    jax.tree.map(stack, *[r.params for r in runs]), jax.tree.map(stack, *[r.masks for r in runs]),
-                    np.repeat([r.lr for r in runs], n), np.repeat([r.steps for r in runs], n),
-                    np.repeat([r.decays for r in runs], n))
-    out = fit(name, init=init, step=trainer.step, sample_batch=epoch_batches(config.batch_size),
+    members = run_members(jax.tree.map(stack, *[r.params for r in runs]), jax.tree.map(stack, *[r.masks for r in runs]),
+                          np.repeat([r.lr for r in runs], n), np.repeat([r.steps for r in runs], n),
+                          np.repeat([r.decays for r in runs], n))
+    out = fit(name, init=run_init(trainer.optimizer), members=members, step=trainer.step,
+              sample_batch=epoch_batches(config.batch_size),
               data=(split.x_train, split.y_train),
               loop=Loop(steps=max(r.steps for r in runs), chunk=config.chunk, eval_every=eval_every),
-              keys=keys, evaluate=trainer.evaluate,
+              keys=keys[:, None], evaluate=trainer.evaluate,
               eval_data=((split.x_val, split.y_val), (split.x_test, split.y_test)), session=trainer.session)
     shape = lambda a: a.reshape(a.shape[0], len(runs), n).transpose(1, 0, 2)  # noqa: E731
     return Trained(shape(out.curve("eval/val_accuracy")), shape(out.curve("eval/accuracy")),

@@ -9,20 +9,22 @@ state: `scale_by_step_decay` reads (peak lr, total steps, decay on/off) from its
 state, and a run whose budget is spent gets lr = 0 (its weights stay frozen
 while longer runs in the same program go on).
 
-`protocol_optimizer` is the masked optimizer with that schedule; `run_init`
-builds the trainer's `init(key)` for a batch of such runs.
-
-`pick_run` lets a trainer that builds every run's state from its key (vmapped
-`init(key)`) start run i from given stacked arrays: the run finds its index by
-matching its key against the list of keys.
+`protocol_optimizer` is the masked optimizer with that schedule. Each run is a
+sweep member of `common.train.fit` (`run_members`: its starting parameters,
+masks and schedule as member inputs; `run_init`: the `init(key, member)` that
+builds its state), so no run has to find its inputs by its key. A run that
+continues another's state (late rewinding, mode connectivity) is a member
+whose input is that state (`continued_members`, `continue_init`).
 """
 
 from typing import Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
+from common.members import Members
 from common.train import new_state
 from research.pruning import apply_masks, masked, set_masks
 
@@ -80,13 +82,6 @@ def set_schedule(opt_state, peak_lr, total_steps, decays=True):
     return jax.tree.map(replace, opt_state, is_leaf=lambda s: isinstance(s, StepDecayState))
 
 
-def pick_run(all_keys, key, stacked):
-    """`stacked[i]` (a pytree with a leading run axis) for the run whose key is all_keys[i]."""
-    match = jnp.all(jax.random.key_data(all_keys) == jax.random.key_data(key)[None], axis=-1)
-    index = jnp.argmax(match)
-    return jax.tree.map(lambda a: a[index], stacked)
-
-
 def protocol_optimizer(kind: Literal["sgd", "adam"], weight_decay: float = 0.0,
                        momentum: float = 0.9) -> optax.GradientTransformation:
     """Masked SGD (momentum, L2 weight decay added to the gradient, as in Liu et al.'s
@@ -102,16 +97,40 @@ def protocol_optimizer(kind: Literal["sgd", "adam"], weight_decay: float = 0.0,
     return masked(inner)
 
 
-def run_init(optimizer, keys, params, masks, peak_lr, total_steps, decays):
-    """`init(key)` for `common.train.fit` over the runs `keys`: run i starts from
-    `params[i]` masked by `masks[i]` (masks in the optimizer state) with its own
-    schedule (`peak_lr[i]`, `total_steps[i]`, `decays[i]`)."""
-    stacked = (params, masks, jnp.asarray(peak_lr), jnp.asarray(total_steps), jnp.asarray(decays))
+def run_members(params, masks, peak_lr, total_steps, decays) -> Members:
+    """Runs as sweep members: run i starts from `params[i]` masked by `masks[i]` with its
+    own schedule (`peak_lr[i]`, `total_steps[i]`, `decays[i]`). Fit them with keys of
+    shape (runs, 1): one seed each, the run's own key."""
+    peak_lr = np.asarray(peak_lr, np.float32)
+    inputs = {"params": params, "masks": masks, "peak_lr": jnp.asarray(peak_lr),
+              "total_steps": jnp.asarray(total_steps, jnp.int32), "decays": jnp.asarray(decays, bool)}
+    return Members(inputs, tuple({"run": i, "peak_lr": float(lr)} for i, lr in enumerate(peak_lr)))
 
-    def init(key):
-        p, m, lr, total, dec = pick_run(keys, key, stacked)
-        p = apply_masks(p, m)
-        opt_state = set_schedule(set_masks(optimizer.init(p), m), lr, total, dec)
+
+def run_init(optimizer):
+    """`init(key, member)` for `run_members`: masked starting params, masks in the
+    optimizer state, the run's own schedule."""
+
+    def init(key, member):
+        p = apply_masks(member["params"], member["masks"])
+        opt_state = set_masks(optimizer.init(p), member["masks"])
+        opt_state = set_schedule(opt_state, member["peak_lr"], member["total_steps"], member["decays"])
         return new_state(p, opt_state, key)
 
     return init
+
+
+def continued_members(states) -> Members:
+    """Runs that continue the given states (runs leading): params, moments, schedule, step."""
+    runs = jax.tree.leaves(states)[0].shape[0]
+    return Members({"state": states}, tuple({"run": i} for i in range(runs)))
+
+
+def continue_init(key, member):
+    """`init(key, member)` for `continued_members`: the state as it was."""
+    return member["state"]
+
+
+def initial_states(init, keys, members: Members):
+    """The states `fit` would start the runs from (keys (runs,), one per member)."""
+    return jax.jit(jax.vmap(init))(keys, members.inputs)

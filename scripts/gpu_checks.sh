@@ -34,7 +34,7 @@ step() {  # step NAME SECONDS ARGS...: one run with a limit; log, wall time and 
 
 case "${1:-studies}" in
   studies)
-    step bench 120 bench --repeats 5
+    step trainer-bench 240 trainer-bench --preset paper
     step prune-rethink-large 270 prune-rethink --preset large &
     step prune-lottery-large 270 prune-lottery --preset large &
     step bbb-classify-subset 270 bbb-classify --preset subset &

@@ -9,7 +9,9 @@ multi-process run take effect before JAX starts:
         python -m tests.common.parallel_worker seeds batch
 
 Each sharding mode named (`Loop.shard`: "seeds" or "batch") trains the same
-8-seed MLP on the same synthetic set; process 0 prints one JSON line
+8-seed MLP on the same synthetic set; mode "padded" trains a sweep of 2
+learning rates x 3 seeds, 6 runs that do not divide 4 or 8 devices (the
+trainer pads them); process 0 prints one JSON line
 {"devices", "processes", "<mode>": {"params", "history", ...}} with the
 results gathered to the host. `--collectives` also reports how many
 all-reduces the compiled chunk of each mode contains (one more compile each).
@@ -23,9 +25,11 @@ import numpy as np
 import optax
 
 from common import parallel
+from common.members import learning_rate_sweep, with_hyperparams
 from common.models import MLP
 from common.train import (
-    Loop, _batch_sharding, classifier_evaluation, compile_chunk, epoch_batches, fit, new_state,
+    Loop, RunAxis, _batch_sharding, classifier_evaluation, compile_chunk, epoch_batches, fit, init_states,
+    new_state,
     seed_keys, supervised_step,
 )
 
@@ -49,17 +53,19 @@ def synthetic_classes(n_train: int = 128, n_test: int = 64, dim: int = 6, classe
 def run(mode: str, collectives: bool) -> dict:
     data, eval_data = synthetic_classes()
     model = MLP((8,), 3)
-    optimizer = optax.sgd(0.1)
+    sweep = learning_rate_sweep(optax.sgd, [0.1, 0.05]) if mode == "padded" else None
+    optimizer = sweep.optimizer if sweep else optax.sgd(0.1)
     step, sampler = supervised_step(model, optimizer), epoch_batches(BATCH)
 
-    def init(key):
+    def init(key, *member):
         params, model_state = model.init_variables(key, data[0][:1])
-        return new_state(params, optimizer.init(params), key, model_state)
+        opt_state = with_hyperparams(optimizer.init(params), member[0]) if member else optimizer.init(params)
+        return new_state(params, opt_state, key, model_state)
 
     out = fit(
         f"parallel-{mode}", init=init, step=step, sample_batch=sampler, data=data,
-        loop=Loop(steps=STEPS, chunk=CHUNK, eval_every=2 * CHUNK, shard=mode),
-        keys=seed_keys(0, SEEDS),
+        loop=Loop(steps=STEPS, chunk=CHUNK, eval_every=2 * CHUNK, shard="batch" if mode == "batch" else "seeds"),
+        keys=seed_keys(0, 3 if sweep else SEEDS), members=sweep.members if sweep else None,
         evaluate=classifier_evaluation(model, batch_size=32), eval_data=eval_data,
     )
     weight = out.state.params["layers"][0]["w"]
@@ -70,7 +76,13 @@ def run(mode: str, collectives: bool) -> dict:
         "params_devices": len(weight.sharding.device_set),
         "params_replicated": weight.sharding.is_fully_replicated,
     }
-    if collectives:
+    if sweep:  # the states the trainer trains: padded to the devices and sharded
+        axis = RunAxis.build(seed_keys(0, 3), sweep.members, "seeds")
+        trained = init_states(init, axis.keys, "seeds", axis.inputs).params["layers"][0]["w"]
+        result["padded_runs"] = axis.padded
+        result["params_devices"] = len(trained.sharding.device_set)
+        result["params_replicated"] = trained.sharding.is_fully_replicated
+    if collectives and mode != "padded":
         chunk = compile_chunk(step, sampler, CHUNK, _batch_sharding(mode))
         text = chunk.lower(out.state, parallel.put_replicated(data)).compile().as_text()
         result["all_reduces"] = text.count(" all-reduce(")
@@ -79,7 +91,7 @@ def run(mode: str, collectives: bool) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("modes", nargs="+", choices=("seeds", "batch"))
+    parser.add_argument("modes", nargs="+", choices=("seeds", "batch", "padded"))
     parser.add_argument("--collectives", action="store_true")
     args = parser.parse_args()
     parallel.maybe_initialize_distributed()

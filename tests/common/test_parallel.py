@@ -56,8 +56,8 @@ def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("parallel")
     port = _free_port()
     launched = [
-        _launch(folder, "one_device", 1, ["seeds"]),
-        _launch(folder, "eight_devices", 8, ["seeds", "batch", "--collectives"]),
+        _launch(folder, "one_device", 1, ["seeds", "padded"]),
+        _launch(folder, "eight_devices", 8, ["seeds", "batch", "padded", "--collectives"]),
         *(
             _launch(folder, f"two_processes_{i}", 2, ["seeds", "batch"], {
                 "THEORY_LAB_COORDINATOR": f"127.0.0.1:{port}",
@@ -100,6 +100,9 @@ def _assert_same_run(got: dict, want: dict) -> None:
             np.testing.assert_allclose(mine[key], theirs[key], **close, err_msg=key)
     assert got["history"].keys() == want["history"].keys()
     for key, values in want["history"].items():
+        if key == "members":  # labels, compared as they are
+            assert got["history"][key] == values
+            continue
         mine = np.array(got["history"][key], float)
         np.testing.assert_allclose(mine, np.array(values, float), **close, err_msg=key)
 
@@ -129,6 +132,17 @@ def test_batch_axis_over_8_devices_equals_one_device(runs):
     assert run["params_devices"] == 8 and run["params_replicated"]
     assert run["all_reduces"] >= 1  # the batch really is split: gradients are summed across devices
     _assert_same_run(run, reference["seeds"])
+
+
+def test_runs_that_do_not_divide_the_devices_are_padded_and_the_padding_dropped(runs):
+    """2 lrs x 3 seeds = 6 runs over 8 devices: padded to 8 and sharded, never replicated;
+    the results have 6 runs and equal one device's."""
+    reference, sharded = _result(runs, "one_device"), _result(runs, "eight_devices")
+    run = sharded["padded"]
+    assert run["padded_runs"] == 8 and run["params_devices"] == 8 and not run["params_replicated"]
+    assert np.array(run["history"]["train/loss"]).shape == (3, 6) and len(run["step"]) == 6
+    assert run["history"]["members"] == reference["padded"]["history"]["members"]
+    _assert_same_run(run, reference["padded"])
 
 
 def test_two_processes_equal_one_process(runs):

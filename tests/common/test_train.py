@@ -165,3 +165,24 @@ def test_a_weakly_typed_init_compiles_the_chunk_once():
     assert unsettled_chunk._cache_size() >= 2  # what settling saves
     for a, b in zip(jax.tree.leaves(unsettled.params), jax.tree.leaves(out.state.params)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_non_finite_metric_other_than_the_loss_stops_the_run_at_that_step():
+    """The guard keeps or drops the update from the loss and gradient norm (so its selects
+    fuse into the update); a later metric going non-finite still stops the run there."""
+    x, y = blobs()
+    optimizer = optax.sgd(0.05)
+    model = MLP((8,), 3)
+
+    def init(key):
+        params, state = model.init_variables(key, x[:1])
+        return new_state(params, optimizer.init(params), key, state)
+
+    def step(state, batch):
+        state, metrics = supervised_step(model, optimizer)(state, batch)
+        return state, {**metrics, "param_norm": jnp.where(state.step >= 7, jnp.inf, metrics["param_norm"])}
+
+    out = fit("late", init=init, step=step, sample_batch=EpochBatches(32), data=(x, y),
+              loop=Loop(steps=20, chunk=10), keys=seed_keys(0, 2))
+    np.testing.assert_array_equal(out.diverged_at, [7, 7])
+    assert np.all(np.isnan(out.curve("train/loss")[1])) and np.all(np.asarray(out.state.step) == 20)

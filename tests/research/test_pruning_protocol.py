@@ -6,7 +6,10 @@ import numpy as np
 import optax
 
 from research.pruning import masked, set_masks
-from research.pruning_protocol import pick_run, scale_by_step_decay, set_schedule, step_decay_lr
+from common.models import MLP
+from common.train import EpochBatches, Loop, fit, supervised_step
+from research.pruning_protocol import (continue_init, continued_members, initial_states, protocol_optimizer, run_init,
+                                      run_members, scale_by_step_decay, set_schedule, step_decay_lr)
 
 
 def test_step_decay_values():
@@ -46,8 +49,27 @@ def test_schedule_and_masks_compose():
     assert np.all(np.asarray(p)[[1, 3]] == 0.0) and np.all(np.asarray(p)[[0, 2]] < 1.0)
 
 
-def test_pick_run_finds_each_runs_row():
-    keys = jax.random.split(jax.random.key(0), 5)
-    stacked = {"w": jnp.arange(5.0)[:, None] * jnp.ones((5, 3))}
-    picked = jax.jit(jax.vmap(lambda k: pick_run(keys, k, stacked)))(keys[::-1])
-    np.testing.assert_array_equal(np.asarray(picked["w"][:, 0]), [4, 3, 2, 1, 0])
+def test_each_run_starts_from_its_own_params_and_mask():
+    """Runs as members, one key each: a run with budget 0 keeps its masked start exactly;
+    a run with a budget moves, its pruned weights staying at zero; a continued run is its state."""
+    model = MLP((4,), 2)
+    x, y = np.ones((8, 3), np.float32), np.array([0, 1] * 4, np.int32)
+    keys = jax.random.split(jax.random.key(0), 2)
+    start = jax.vmap(lambda k: model.init_variables(k, x[:1])[0])(keys)
+    masks = jax.tree.map(lambda a: jax.random.bernoulli(jax.random.key(1), 0.5, a.shape), start)
+    optimizer = protocol_optimizer("sgd")
+    members = run_members(start, masks, [0.1, 0.1], [0, 5], [False, False])
+    loop = Loop(steps=5, chunk=5)
+    out = fit("runs", init=run_init(optimizer), step=supervised_step(model, optimizer),
+              sample_batch=EpochBatches(4), data=(x, y), loop=loop, keys=keys[:, None], members=members)
+    w = np.asarray(out.state.params["layers"][0]["w"])
+    want = np.asarray(start["layers"][0]["w"] * masks["layers"][0]["w"])
+    np.testing.assert_array_equal(w[0], want[0])
+    assert not np.allclose(w[1], want[1])
+    np.testing.assert_array_equal(w[1][~np.asarray(masks["layers"][0]["w"][1])], 0.0)
+    np.testing.assert_array_equal(np.asarray(initial_states(run_init(optimizer), keys, members).params["layers"][0]["w"]),
+                                  want)
+    again = fit("continued", init=continue_init, step=supervised_step(model, optimizer),
+                sample_batch=EpochBatches(4), data=(x, y), loop=Loop(steps=1, chunk=1), keys=keys[:, None],
+                members=continued_members(out.state))
+    assert np.asarray(again.state.step).tolist() == [6, 6]

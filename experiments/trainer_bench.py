@@ -1,0 +1,353 @@
+"""The trainer benchmark: does `common.train.fit` cost anything against the
+programs it replaces, and does a sweep in one program pay?
+
+    python run.py trainer-bench --preset quick     # ~50 s on the 2-core CPU
+    python run.py trainer-bench --preset paper     # the documented table (docs/benchmarks.md)
+
+One MLP classification step (MNIST-1D, MLP 2 x 100 ReLU, He init, Adam, batch
+100, `supervised_step`) run, in interleaved rounds (every round times every
+variant once, in a fresh random order), as
+- trainer: `fit`'s compiled chunk (jit(scan(vmap(guarded step)))) and its host
+  loop (fetch and average each chunk's metrics), at 1, 8 and 64 seeds;
+- bare scan: one jit(lax.scan) of the vmapped step over all steps, batch
+  indices drawn inside (the limit: no guard, no chunks, no host loop);
+- per-step loop: jit(vmap(step)) called once a step from Python, the batch
+  gathered on the host (the usual example style), at one seed;
+- bare scan again (A/A): the same program timed as a second variant, so the
+  spread between two identical things is on the page;
+- sweep: 8 learning rates x 4 seeds as one `fit` (members beside seeds) against
+  the same 8 fits one after another, each with its own optimizer, compile
+  included (the persistent compilation cache off for these two, so every
+  round compiles).
+All timed variants of one seed count start from the same states and draw the
+same batches, and trainer, bare scan and per-step loop end at the same
+parameters (checked here: `max_param_difference`). The ratios are speeds
+(other's seconds / this one's) per round; the claims read their median over
+rounds, the table shows the rounds' range beside it.
+"""
+
+import random
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax import lax
+
+from common import parallel, plots
+from common.config import require_at_least_one
+from common.experiment import Claim, Results
+from common.members import learning_rate_sweep, with_hyperparams
+from common.models import MLP
+from common.train import Loop, compile_chunk, epoch_batches, fit, init_states, new_state, seed_keys
+from common.train import supervised_step
+
+NAME = "trainer-bench"
+STUDY = "foundation"
+PAPER = "theory-lab's own trainer (issues 2 and 12): purejaxrl-style jit(vmap(scan)) training"
+REPRODUCES = ("trainer >= 0.95x a bare jit(lax.scan) at 1/8/64 seeds, >= 1.5x a per-step jitted loop, "
+              "a sweep of 8 lrs x 4 seeds in one program >= 3x the 8 fits one by one")
+QUICK_SECONDS = 50
+
+
+@dataclass(frozen=True)
+class Config:
+    """Trainer benchmark: MLP 2 x 100 on MNIST-1D, Adam, batch 100."""
+
+    seeds: int = 4
+    """Seeds of the sweep (8 lrs x 4 seeds); the trainer-vs-scan seed counts are `seed_counts`."""
+    seed_counts: tuple[int, ...] = (1, 8, 64)
+    """Numbers of vmapped seeds for trainer against bare scan."""
+    steps: int = 1000
+    """Optimizer steps per timed run (a multiple of chunk)."""
+    chunk: int = 250
+    """Steps per compiled lax.scan of the trainer."""
+    rounds: int = 7
+    """Interleaved rounds of the scan, trainer and per-step variants."""
+    sweep_rates: int = 8
+    """Learning rates of the sweep (log-spaced from 1e-3 to 3e-2)."""
+    sweep_steps: int = 500
+    """Steps of each sweep fit (a multiple of chunk)."""
+    sweep_rounds: int = 3
+    """Rounds of sweep against one-by-one (each round compiles everything again)."""
+    batch_size: int = 100
+    width: int = 100
+    """Width of both hidden layers."""
+    learning_rate: float = 1e-2
+    seed: int = 0
+
+    def __post_init__(self):
+        require_at_least_one(self, ("seeds", "steps", "chunk", "rounds", "sweep_rates",
+                                    "sweep_steps", "sweep_rounds", "batch_size", "width"))
+        if not self.seed_counts or min(self.seed_counts) < 1 or 1 not in self.seed_counts:
+            raise ValueError(f"seed_counts must be positive counts including 1 (got {self.seed_counts})")
+        for field in ("steps", "sweep_steps"):
+            if getattr(self, field) % self.chunk:
+                raise ValueError(f"{field} ({getattr(self, field)}) must be a multiple of chunk ({self.chunk})")
+        if not 0 < self.learning_rate < float("inf"):
+            raise ValueError(f"learning_rate must be positive and finite (got {self.learning_rate})")
+
+
+PRESETS = {
+    # quick: a narrower MLP, no 64-seed runs (their claim reads "not measured"), to stay
+    # near a minute on 2 busy cores
+    "quick": Config(seed_counts=(1, 8), steps=500, chunk=250, rounds=5, sweep_steps=250, sweep_rounds=2,
+                    width=32),
+    "paper": Config(),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The benchmarked step and what it needs; `data_host` is numpy."""
+
+    model: MLP
+    init: Callable
+    step: Callable
+    sampler: object
+    data: tuple
+    data_host: tuple
+
+
+def problem(config: Config, dataset) -> Problem:
+    model = MLP((config.width, config.width), dataset.num_classes, activation="relu", init="he")
+    optimizer = optax.adam(config.learning_rate)
+
+    def init(key):
+        params, model_state = model.init_variables(key, dataset.x_train[:1])
+        return new_state(params, optimizer.init(params), key, model_state)
+
+    data_host = (dataset.x_train, dataset.y_train)
+    return Problem(model, init, supervised_step(model, optimizer), epoch_batches(config.batch_size),
+                   parallel.put_replicated(data_host), data_host)
+
+
+def counted(step):
+    """The step plus the step counter, which the trainer's guard advances."""
+
+    def plain(state, batch):
+        state, metrics = step(state, batch)
+        return state.replace(step=state.step + 1), metrics
+
+    return plain
+
+
+def plan_all(sampler, steps: int, n: int):
+    """Batch indices (seeds, steps, batch) from each seed's current step."""
+    return jax.vmap(lambda s: sampler.plan(s.key, s.step, steps, n))
+
+
+def bare_scan(prob: Problem, steps: int):
+    """jit(scan of the vmapped step over all `steps`), batch indices drawn inside."""
+    step, sampler = counted(prob.step), prob.sampler
+    n = prob.data_host[0].shape[0]
+
+    def run(states, data):
+        index = jnp.swapaxes(plan_all(sampler, steps, n)(states), 0, 1)  # (steps, seeds, batch)
+
+        def body(s, i):
+            return jax.vmap(step)(s, jax.vmap(sampler.take, in_axes=(None, 0))(data, i))
+
+        return lax.scan(body, states, index)
+
+    return jax.jit(run)
+
+
+def per_step_loop(prob: Problem, steps: int):
+    """A Python loop over jit(vmap(step)), numpy batches gathered on the host."""
+    step_fn = jax.jit(jax.vmap(counted(prob.step)))
+    plan_fn = jax.jit(plan_all(prob.sampler, steps, prob.data_host[0].shape[0]))
+    x, y = prob.data_host
+
+    def run(states):
+        index = np.asarray(plan_fn(states))  # (seeds, steps, batch)
+        for t in range(steps):
+            states, _ = step_fn(states, (x[index[:, t]], y[index[:, t]]))
+        return states
+
+    return run
+
+
+def trainer_loop(prob: Problem, steps: int, chunk: int):
+    """`fit`'s host loop around its compiled chunk: run each chunk, fetch its
+    metrics and average them over the chunk."""
+    chunk_fn = compile_chunk(prob.step, prob.sampler, chunk)
+
+    def run(states):
+        for _ in range(steps // chunk):
+            states, metrics = chunk_fn(states, prob.data)
+            {k: np.nanmean(v, axis=0) for k, v in parallel.to_host(metrics).items()}  # fit's record
+        return states
+
+    return run
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A timed program: `setup()` makes its input untimed (a fresh copy where the
+    program donates it), `run(input)` is timed to `block_until_ready`."""
+
+    setup: Callable
+    run: Callable
+
+
+def interleaved_rounds(variants: dict[str, Variant], rounds: int, seed: int) -> dict[str, np.ndarray]:
+    """Seconds per round of every variant; each round runs all variants once in a
+    fresh random order, so drifting machine load spreads over all of them alike."""
+    order, seconds = random.Random(seed), {name: [] for name in variants}
+    for _ in range(rounds):
+        names = list(variants)
+        order.shuffle(names)
+        for name in names:
+            argument = variants[name].setup()
+            jax.block_until_ready(argument)
+            tick = time.perf_counter()
+            jax.block_until_ready(variants[name].run(argument))
+            seconds[name].append(time.perf_counter() - tick)
+    return {name: np.array(values) for name, values in seconds.items()}
+
+
+def scan_variants(prob: Problem, config: Config, seeds: int) -> tuple[dict[str, Variant], dict]:
+    """Trainer and bare scan (and per-step loop and A/A at one seed), warmed up,
+    and each one's parameters after one run from the same states."""
+    initial = init_states(prob.init, seed_keys(config.seed, seeds), "seeds")
+    fresh = lambda: jax.tree.map(jnp.copy, initial)  # noqa: E731  (the chunk donates its input)
+    bare, trainer = bare_scan(prob, config.steps), trainer_loop(prob, config.steps, config.chunk)
+    variants = {f"bare_{seeds}": Variant(lambda: initial, lambda s: bare(s, prob.data)[0]),
+                f"trainer_{seeds}": Variant(fresh, trainer)}
+    if seeds == 1:
+        variants["bare_1_again"] = Variant(lambda: initial, lambda s: bare(s, prob.data)[0])
+        variants["per_step_1"] = Variant(lambda: initial, per_step_loop(prob, config.steps))
+    params = {name: v.run(v.setup()).params for name, v in variants.items()}  # also the warm-up
+    return variants, params
+
+
+def sweep_variants(config: Config, dataset) -> dict[str, Variant]:
+    """8 lrs x 4 seeds as one fit, against 8 fits one by one; every run builds its
+    steps anew, so each round pays the compiles a user's first run pays."""
+    rates = np.geomspace(1e-3, 3e-2, config.sweep_rates).tolist()
+    model = MLP((config.width, config.width), dataset.num_classes, activation="relu", init="he")
+    x1, data = dataset.x_train[:1], (dataset.x_train, dataset.y_train)
+    loop, keys = Loop(steps=config.sweep_steps, chunk=config.chunk), seed_keys(config.seed, config.seeds)
+    sampler = epoch_batches(config.batch_size)
+
+    def one_program(_):
+        sweep = learning_rate_sweep(optax.adam, rates)
+
+        def init(key, member):
+            params, model_state = model.init_variables(key, x1)
+            return new_state(params, with_hyperparams(sweep.optimizer.init(params), member), key, model_state)
+
+        return fit("sweep", init=init, step=supervised_step(model, sweep.optimizer), sample_batch=sampler,
+                   data=data, loop=loop, keys=keys, members=sweep.members).state.params
+
+    def one_by_one(_):
+        out = []
+        for rate in rates:
+            optimizer = optax.adam(rate)
+
+            def init(key, optimizer=optimizer):
+                params, model_state = model.init_variables(key, x1)
+                return new_state(params, optimizer.init(params), key, model_state)
+
+            out.append(fit(f"lr{rate:.3g}", init=init, step=supervised_step(model, optimizer),
+                           sample_batch=sampler, data=data, loop=loop, keys=keys).state.params)
+        return out
+
+    return {"sweep": Variant(lambda: None, one_program), "one_by_one": Variant(lambda: None, one_by_one)}
+
+
+@contextmanager
+def compilation_cache_off():
+    previous = jax.config.jax_enable_compilation_cache
+    jax.config.update("jax_enable_compilation_cache", False)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_compilation_cache", previous)
+
+
+def max_difference(a, b) -> float:
+    return max(float(jnp.max(jnp.abs(x - y))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+def ratio(results: Results, name: str, slower: np.ndarray, faster: np.ndarray, row: dict) -> None:
+    """Per-round speed ratio slower/faster seconds: median for the claims, the range beside it."""
+    per_round = slower / faster
+    results.arrays[f"ratio/{name}"] = per_round
+    results.scalars[name] = float(np.median(per_round))
+    results.scalars[f"{name}/low"], results.scalars[f"{name}/high"] = map(float, (per_round.min(), per_round.max()))
+    results.tables["Speed ratios (median over rounds; range)"].append(
+        {**row, "ratio": float(np.median(per_round)), "low": float(per_round.min()),
+         "high": float(per_round.max()), "rounds": len(per_round)})
+
+
+def run(config: Config, session) -> Results:
+    dataset = session.dataset("mnist1d")
+    prob = problem(config, dataset)
+    results = Results(tables={"Speed ratios (median over rounds; range)": [], "Seconds per run": []})
+    variants, differences = {}, []
+    for seeds in config.seed_counts:
+        found, params = scan_variants(prob, config, seeds)
+        variants |= found
+        for name in params:
+            differences.append(max_difference(params[name], params[f"bare_{seeds}"]))
+    rounds = interleaved_rounds(variants, config.rounds, config.seed)
+    with compilation_cache_off():  # every round compiles, as a user's first run does
+        rounds |= interleaved_rounds(sweep_variants(config, dataset), config.sweep_rounds, config.seed + 1)
+    for name, seconds in rounds.items():
+        results.arrays[f"rounds/{name}"] = seconds
+        results.tables["Seconds per run"].append({"variant": name, "median s": float(np.median(seconds)),
+                                                  "min s": float(seconds.min()), "max s": float(seconds.max())})
+    for seeds in config.seed_counts:
+        ratio(results, f"trainer_vs_bare/{seeds}", rounds[f"bare_{seeds}"], rounds[f"trainer_{seeds}"],
+              {"comparison": "trainer / bare jit(lax.scan)", "seeds": seeds})
+    ratio(results, "trainer_vs_per_step/1", rounds["per_step_1"], rounds["trainer_1"],
+          {"comparison": "trainer / per-step jitted loop", "seeds": 1})
+    ratio(results, "aa/1", rounds["bare_1_again"], rounds["bare_1"],
+          {"comparison": "A/A: bare scan / the same bare scan", "seeds": 1})
+    ratio(results, "sweep_vs_one_by_one", rounds["one_by_one"], rounds["sweep"],
+          {"comparison": f"sweep {config.sweep_rates} lrs x {config.seeds} seeds in one fit / "
+                         f"{config.sweep_rates} fits one by one (compile included)", "seeds": config.seeds})
+    results.scalars["max_param_difference"] = max(differences)
+    results.notes.append(
+        f"Trainer, bare scan and per-step loop end at parameters that differ by at most "
+        f"{max(differences):.3g} (same states, same batches). {config.steps} steps per timed run, "
+        f"chunk {config.chunk}, {config.rounds} interleaved rounds; the sweep rows {config.sweep_rounds} rounds "
+        f"of {config.sweep_steps} steps, the persistent compilation cache off.")
+    return results
+
+
+def figures(results: Results, directory) -> None:
+    names = sorted(k.removeprefix("ratio/") for k in results.arrays if k.startswith("ratio/"))
+    fig, axes = plots.new_figure()
+    ax = axes[0, 0]
+    for i, name in enumerate(names):
+        values = results.arrays[f"ratio/{name}"]
+        ax.plot(np.full(values.shape, i), values, "o", alpha=0.6)
+        ax.plot([i - 0.3, i + 0.3], [np.median(values)] * 2, "k-")
+    ax.axhline(1.0, ls=":", color="gray")
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set(ylabel="speed ratio per round (line: median)", title="trainer benchmark", yscale="log")
+    plots.save(fig, directory, "speed_ratios", **results.arrays)
+
+
+def _at_least(threshold: float) -> Callable[[float], bool]:
+    return lambda value: value >= threshold
+
+
+CLAIMS = [
+    *(Claim(f"the trainer runs at least 0.95x a bare jit(lax.scan) at {s} seed{'s' * (s > 1)}", ">= 0.95x",
+            lambda r, s=s: r.scalars[f"trainer_vs_bare/{s}"], _at_least(0.95), fmt="{:.3f}")
+      for s in (1, 8, 64)),
+    Claim("the trainer is at least 1.5x a per-step jitted loop at one seed (CPU)", ">= 1.5x",
+          lambda r: r.scalars["trainer_vs_per_step/1"], _at_least(1.5), fmt="{:.3f}"),
+    Claim("a sweep of 8 lrs x 4 seeds in one program is at least 3x the 8 fits one by one, compile included",
+          ">= 3x", lambda r: r.scalars["sweep_vs_one_by_one"], _at_least(3.0), fmt="{:.3f}"),
+    Claim("control (A/A): the bare scan timed against itself is within 5% of 1", "1.00 +- 0.05",
+          lambda r: r.scalars["aa/1"], lambda v: abs(v - 1.0) <= 0.05, fmt="{:.3f}"),
+]
