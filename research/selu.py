@@ -101,6 +101,21 @@ def moment_map(
     return Moments(new_mean, second_moment - new_mean**2)
 
 
+def linear_moment_map(
+    mean: jax.Array | float,
+    var: jax.Array | float,
+    omega: jax.Array | float = 0.0,
+    tau: jax.Array | float = 1.0,
+) -> Moments:
+    """The moment map of a linear layer (identity activation): z ~ N(mu omega, nu tau) is the output.
+
+    The negative control of the contraction claims: with normalized weights
+    its Jacobian is diag(omega, tau) = diag(0, 1), spectral norm 1, so no
+    variance other than the input's is attracting.
+    """
+    return Moments(jnp.asarray(mean * omega), jnp.asarray(var * tau))
+
+
 def moment_map_jacobian(
     mean: jax.Array | float,
     var: jax.Array | float,
@@ -108,10 +123,16 @@ def moment_map_jacobian(
     tau: jax.Array | float = 1.0,
     lam: jax.Array | float = LAMBDA_01,
     alpha: jax.Array | float = ALPHA_01,
+    linear: bool = False,
 ) -> jax.Array:
-    """The 2x2 Jacobian d(mu~, nu~) / d(mu, nu) of the moment map (Theorem 1 bounds its norm)."""
+    """The 2x2 Jacobian d(mu~, nu~) / d(mu, nu) of the moment map (Theorem 1 bounds its norm).
+
+    ``linear``: of :func:`linear_moment_map` instead (the identity activation).
+    """
 
     def g(moments_2):
+        if linear:
+            return jnp.stack(linear_moment_map(moments_2[0], moments_2[1], omega, tau))
         return jnp.stack(moment_map(moments_2[0], moments_2[1], omega, tau, lam, alpha))
 
     point = jnp.stack(jnp.broadcast_arrays(jnp.asarray(mean), jnp.asarray(var)))
@@ -196,6 +217,28 @@ def alpha_dropout_affine(
     return AlphaDropoutAffine(a, b, dropped)
 
 
+def alpha_dropout_moments(
+    rate: float,
+    affine: AlphaDropoutAffine,
+    mean: float = 0.0,
+    var: float = 1.0,
+) -> Moments:
+    """Exact mean and variance of a x_dropped + b for an input with moments (mean, var).
+
+    x_dropped is x with probability q = 1 - rate and alpha' otherwise (the
+    mask independent of x), so
+      E = a (q mean + (1 - q) alpha') + b,
+      Var = a^2 (q var + q (1 - q)(mean - alpha')^2)
+    (law of total variance). With the affine of :func:`alpha_dropout_affine`
+    this is (mean, var) again; with a = 1, b = 0 it shows what the correction fixes.
+    """
+    keep = 1.0 - rate
+    dropped = affine.dropped_value
+    new_mean = affine.a * (keep * mean + (1.0 - keep) * dropped) + affine.b
+    new_var = affine.a**2 * (keep * var + keep * (1.0 - keep) * (mean - dropped) ** 2)
+    return Moments(jnp.asarray(new_mean), jnp.asarray(new_var))
+
+
 def alpha_dropout(
     key: jax.Array,
     x: jax.Array,
@@ -211,7 +254,15 @@ def alpha_dropout(
     """
     if rate == 0.0:
         return x
-    affine = alpha_dropout_affine(rate, params, mean, var)
+    return affine_dropout(key, x, rate, alpha_dropout_affine(rate, params, mean, var))
+
+
+def affine_dropout(key: jax.Array, x: jax.Array, rate: float, affine: AlphaDropoutAffine) -> jax.Array:
+    """Drop to ``affine.dropped_value`` with probability ``rate``, then ``a x + b``.
+
+    Alpha dropout is this with :func:`alpha_dropout_affine`; with a = 1, b = 0
+    it is the uncorrected variant (dropping to alpha' only), a negative control.
+    """
     keep_mask = jax.random.bernoulli(key, 1.0 - rate, x.shape)
     dropped = jnp.where(keep_mask, x, affine.dropped_value.astype(x.dtype))
     return (affine.a * dropped + affine.b).astype(x.dtype)
