@@ -305,7 +305,7 @@ def test_deep_mlp_matches_explicit_loop(activation, init, batchnorm):
 def test_deep_mlp_selu_network_stays_normalized_and_alpha_dropout_is_train_only():
     # A SELU / LeCun network of width 128 keeps its last hidden layer near (0, 1)
     # for standardized inputs; seen through logits of an identity-sized output.
-    model = S.DeepMLP(24, 128, 128, "selu", "lecun", alpha_dropout=0.1)
+    model = S.DeepMLP(24, 128, 128, "selu", "lecun", dropout="alpha", dropout_rate=0.1)
     x = jax.random.normal(jax.random.key(11), (128, 128))
     params, state = model.init_variables(jax.random.key(12), x)
     params["output"] = {"w": jnp.eye(128), "b": jnp.zeros(128)}
@@ -315,3 +315,7 @@ def test_deep_mlp_selu_network_stays_normalized_and_alpha_dropout_is_train_only(
     assert not np.allclose(h_train, h_eval)
     # Alpha dropout after every layer keeps the statistics normalized too.
     assert abs(float(h_train.mean())) < 0.1 and 0.8 < float(h_train.std()) < 1.25
+    # Plain dropout at the same rate does not: its 1/q variance compounds into a shifted fixed point.
+    plain = S.DeepMLP(24, 128, 128, "selu", "lecun", dropout="plain", dropout_rate=0.1)
+    h_plain, _ = plain.apply(params, state, x, train=True, key=jax.random.key(13))
+    assert abs(float(h_plain.std()) - 1.0) > abs(float(h_train.std()) - 1.0)
