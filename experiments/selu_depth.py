@@ -182,7 +182,7 @@ def off_fixed_point(config: Config, results: Results) -> None:
         results.arrays[f"{name}/start_std"] = measured.std  # (starts, seeds, depth)
         results.arrays[f"{name}/start_mean"] = measured.mean
     rows = []
-    shown = sorted({1, 2, 4, 16, config.depth})
+    shown = sorted({layer for layer in (1, 2, 4, 16) if layer <= config.depth} | {config.depth})
     for i, (m, s) in enumerate(starts):
         for name in (*CONVERGING, "predicted (moment map)"):
             std = (results.arrays["predicted/std"][i] if name.startswith("predicted")

@@ -10,7 +10,7 @@ from experiments import selu_depth as E
 
 def test_selu_depth_shrunk_run(tmp_path):
     # Width 500 fixes the notes' collapse ratio 0.01 sqrt(500); batch, depth and starts are cut.
-    config = E.Config(seeds=3, depth=24, width=500, batch=64, bins=10, probe_batch=32,
+    config = E.Config(seeds=3, depth=12, width=500, batch=32, bins=10, probe_batch=16,
                       start_means=(0.5, 0.0), start_stds=(3.0, 0.3))
     results = E.run(config, Session(None))
     outcomes = evaluate_claims(E.CLAIMS, results)
@@ -23,10 +23,10 @@ def test_selu_depth_shrunk_run(tmp_path):
     np.testing.assert_allclose(linear_last.mean(1), [np.sqrt(3.0**2 + 0.5**2), 0.3], rtol=0.15)
     # The SELU gradient grows toward the input, ReLU + He stays level.
     selu_grad, relu_grad = results.arrays["grad/SELU, LeCun"], results.arrays["grad/ReLU, He"]
-    assert np.all(selu_grad[0] > 1.5 * selu_grad[-1])
+    assert np.all(selu_grad[0] > 1.2 * selu_grad[-1])
     assert results.scalars["grad/SELU, LeCun/per_layer_gain"] > results.scalars["grad/ReLU, He/per_layer_gain"]
     for name in E.SETTINGS:
-        assert results.arrays[f"{name}/std"].shape == (24, 3)
+        assert results.arrays[f"{name}/std"].shape == (12, 3)
         assert np.all(np.abs(results.arrays[f"{name}/histogram"].sum(1) - 1.0) < 0.02)
     E.figures(results, tmp_path)
     assert (tmp_path / "std_per_layer.png").exists() and (tmp_path / "histograms.png").exists()
