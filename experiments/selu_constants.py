@@ -197,7 +197,7 @@ def dropout_moments(config: Config, results: Results) -> None:
     rows, per_rate = [], []
     for i, rate in enumerate(config.dropout_rates):
         keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), i), config.seeds)
-        per_rate.append(np.asarray(jax.lax.map(lambda k: repeat(k, rate), keys)))  # (seeds, methods, 2)
+        per_rate.append(np.asarray(jax.lax.map(lambda k, rate=rate: repeat(k, rate), keys)))  # (seeds, methods, 2)
         exact = {"alpha": selu.alpha_dropout_moments(rate, selu.alpha_dropout_affine(rate)),
                  "plain": selu.Moments(0.0, 1.0 / (1.0 - rate)),
                  "uncorrected": selu.alpha_dropout_moments(rate, uncorrected_affine(rate))}

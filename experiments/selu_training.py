@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Literal, NamedTuple
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -43,7 +42,15 @@ import optax
 from common import plots, stats
 from common.config import require_at_least_one
 from common.experiment import Claim, Control, Results, below
-from common.train import Loop, classifier_evaluation, epoch_batches, fit, new_state, seed_keys, supervised_step
+from common.train import (
+    Loop,
+    classifier_evaluation,
+    epoch_batches,
+    fit,
+    new_state,
+    seed_keys,
+    supervised_step,
+)
 from research.selu import DeepMLP
 
 NAME = "selu-training"
