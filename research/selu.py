@@ -29,6 +29,7 @@ from jax.scipy.special import erfc
 
 from common.models import batchnorm, batchnorm_init, dense_init, param_dtype
 from common.nn import ACTIVATIONS, SELU_ALPHA, SELU_LAMBDA
+from common.nn import dropout as nn_dropout
 
 # The paper's constants for the fixed point (mu, nu) = (0, 1) with
 # (omega, tau) = (0, 1), to the 32 digits the paper prints; solve_selu_params derives them.
@@ -101,6 +102,21 @@ def moment_map(
     return Moments(new_mean, second_moment - new_mean**2)
 
 
+def linear_moment_map(
+    mean: jax.Array | float,
+    var: jax.Array | float,
+    omega: jax.Array | float = 0.0,
+    tau: jax.Array | float = 1.0,
+) -> Moments:
+    """The moment map of a linear layer (identity activation): z ~ N(mu omega, nu tau) is the output.
+
+    The negative control of the contraction claims: with normalized weights
+    its Jacobian is diag(omega, tau) = diag(0, 1), spectral norm 1, so no
+    variance other than the input's is attracting.
+    """
+    return Moments(jnp.asarray(mean * omega), jnp.asarray(var * tau))
+
+
 def moment_map_jacobian(
     mean: jax.Array | float,
     var: jax.Array | float,
@@ -108,10 +124,16 @@ def moment_map_jacobian(
     tau: jax.Array | float = 1.0,
     lam: jax.Array | float = LAMBDA_01,
     alpha: jax.Array | float = ALPHA_01,
+    linear: bool = False,
 ) -> jax.Array:
-    """The 2x2 Jacobian d(mu~, nu~) / d(mu, nu) of the moment map (Theorem 1 bounds its norm)."""
+    """The 2x2 Jacobian d(mu~, nu~) / d(mu, nu) of the moment map (Theorem 1 bounds its norm).
+
+    ``linear``: of :func:`linear_moment_map` instead (the identity activation).
+    """
 
     def g(moments_2):
+        if linear:
+            return jnp.stack(linear_moment_map(moments_2[0], moments_2[1], omega, tau))
         return jnp.stack(moment_map(moments_2[0], moments_2[1], omega, tau, lam, alpha))
 
     point = jnp.stack(jnp.broadcast_arrays(jnp.asarray(mean), jnp.asarray(var)))
@@ -196,6 +218,28 @@ def alpha_dropout_affine(
     return AlphaDropoutAffine(a, b, dropped)
 
 
+def alpha_dropout_moments(
+    rate: float,
+    affine: AlphaDropoutAffine,
+    mean: float = 0.0,
+    var: float = 1.0,
+) -> Moments:
+    """Exact mean and variance of a x_dropped + b for an input with moments (mean, var).
+
+    x_dropped is x with probability q = 1 - rate and alpha' otherwise (the
+    mask independent of x), so
+      E = a (q mean + (1 - q) alpha') + b,
+      Var = a^2 (q var + q (1 - q)(mean - alpha')^2)
+    (law of total variance). With the affine of :func:`alpha_dropout_affine`
+    this is (mean, var) again; with a = 1, b = 0 it shows what the correction fixes.
+    """
+    keep = 1.0 - rate
+    dropped = affine.dropped_value
+    new_mean = affine.a * (keep * mean + (1.0 - keep) * dropped) + affine.b
+    new_var = affine.a**2 * (keep * var + keep * (1.0 - keep) * (mean - dropped) ** 2)
+    return Moments(jnp.asarray(new_mean), jnp.asarray(new_var))
+
+
 def alpha_dropout(
     key: jax.Array,
     x: jax.Array,
@@ -211,7 +255,15 @@ def alpha_dropout(
     """
     if rate == 0.0:
         return x
-    affine = alpha_dropout_affine(rate, params, mean, var)
+    return affine_dropout(key, x, rate, alpha_dropout_affine(rate, params, mean, var))
+
+
+def affine_dropout(key: jax.Array, x: jax.Array, rate: float, affine: AlphaDropoutAffine) -> jax.Array:
+    """Drop to ``affine.dropped_value`` with probability ``rate``, then ``a x + b``.
+
+    Alpha dropout is this with :func:`alpha_dropout_affine`; with a = 1, b = 0
+    it is the uncorrected variant (dropping to alpha' only), a negative control.
+    """
     keep_mask = jax.random.bernoulli(key, 1.0 - rate, x.shape)
     dropped = jnp.where(keep_mask, x, affine.dropped_value.astype(x.dtype))
     return (affine.a * dropped + affine.b).astype(x.dtype)
@@ -258,6 +310,78 @@ def propagate_depth_statistics(
     return DepthStatistics(mean, std, histogram)
 
 
+def random_layer_moments(mean: jax.Array | float, var: jax.Array | float, **constants) -> Moments:
+    """Moments over all units and inputs of one random LeCun layer's SELU output, from the input's.
+
+    With i.i.d. weights of variance 1/n (no biases), unit j's pre-activation
+    is N(mu omega_j, nu tau_j) with omega_j ~ N(0, 1) across units and tau_j ~ 1,
+    so pooled over units z ~ N(0, nu + mu^2): the moment map g at omega = 0,
+    tau = 1 of the input's second moment. Its fixed point is (0, 1) too;
+    iterating it predicts the per-layer statistics of ``propagate_depth_statistics``.
+    """
+    return moment_map(0.0, var + mean**2, 0.0, 1.0, **constants)
+
+
+def iterate_random_layers(mean: float, var: float, depth: int) -> Moments:
+    """(mean, var) after layers 1..depth of :func:`random_layer_moments`, arrays (depth,)."""
+
+    def one(moments, _):
+        new = random_layer_moments(*moments)
+        return new, new
+
+    start = Moments(jnp.asarray(mean, float), jnp.asarray(var, float))
+    return jax.lax.scan(one, start, None, depth)[1]
+
+
+def selu_backward_gain(var: jax.Array | float = 1.0, lam: float = LAMBDA_01, alpha: float = ALPHA_01) -> jax.Array:
+    """E[selu'(z)^2] for z ~ N(0, var): the mean-field factor by which one LeCun layer
+    multiplies the gradient's variance on the way back (1.0716 at the fixed point, var = 1).
+
+    selu'(z) = lam for z > 0 and lam alpha e^z below, and
+    E[e^{2z}; z < 0] = e^{2 var} Phi(-2 sqrt(var)) = e^{2 var} erfc(sqrt(2 var)) / 2.
+    """
+    below = jnp.exp(2.0 * var) * 0.5 * erfc(jnp.sqrt(2.0 * var))
+    return lam**2 * (0.5 + alpha**2 * below)
+
+
+def gradient_std_through_depth(
+    key: jax.Array,
+    x_BxD: jax.Array,
+    depth: int,
+    activation: Callable[[jax.Array], jax.Array],
+    init: Initializer,
+) -> jax.Array:
+    """Std of dL/dh_l at every layer l = 1..depth for L = <h_depth, r>, r ~ N(0, 1).
+
+    The backward counterpart of :func:`propagate_depth_statistics` (same
+    layers, same weights for the same key): a random cotangent at the top is
+    pulled back through the layers, and the gradient with respect to each
+    layer's output is read off by adding a zero perturbation there. The
+    theorem normalizes the forward pass only; this measures what the backward
+    pass does (mean-field gain per layer: E[act'(z)^2] times the weights'
+    variance times the width).
+    """
+    width = x_BxD.shape[-1]
+    key_w, key_r = key, jax.random.fold_in(key, 2**31)  # the cotangent: a stream no layer uses
+
+    def forward(zeros_LxBxD):
+        def layer(h_BxD, inputs):
+            layer_index, zero_BxD = inputs
+            w_DxD = init(jax.random.fold_in(key_w, layer_index), (width, width), h_BxD.dtype)
+            return activation(h_BxD @ w_DxD) + zero_BxD, None
+
+        return jax.lax.scan(layer, x_BxD, (jnp.arange(depth), zeros_LxBxD))[0]
+
+    zeros = jnp.zeros((depth, *x_BxD.shape), x_BxD.dtype)
+    top, pullback = jax.vjp(forward, zeros)
+    (grads_LxBxD,) = pullback(jax.random.normal(key_r, top.shape, top.dtype))
+    return jnp.std(grads_LxBxD, axis=(1, 2))
+
+
+# DeepMLP's dropouts after each hidden layer: drop(key, x, rate) -> x.
+DROPOUTS = {"alpha": alpha_dropout, "plain": nn_dropout}
+
+
 @dataclass(frozen=True)
 class DeepMLP:
     """The paper's Figure 1 network: ``depth`` hidden layers of one width.
@@ -268,8 +392,10 @@ class DeepMLP:
       time does not grow with depth (common's MLP unrolls its layers);
     - BatchNorm comes after the activation, as in the reference code
       (bioinf-jku/SNNs figure1/run.py: dense with activation, then BN);
-    - ``alpha_dropout`` > 0 applies alpha dropout after every hidden layer
-      (the paper's "New Dropout Technique", the SNN's dropout).
+    - ``dropout_rate`` > 0 applies dropout after every hidden layer in training
+      mode: ``dropout="alpha"`` the paper's alpha dropout ("New Dropout
+      Technique", the SNN's dropout), ``"plain"`` inverted dropout (zeros,
+      survivors scaled by 1/q), the variant alpha dropout replaces.
     The output layer is Xavier-initialized (the reference's TF default).
     Params: {"input": {"w", "b"}, "hidden": {"w": (depth-1, W, W), "b": (depth-1, W)},
     "output": {"w", "b"}[, "bn": {"scale", "bias"} (depth, W)]}.
@@ -281,7 +407,12 @@ class DeepMLP:
     activation: str = "selu"
     init: str = "lecun"
     batchnorm: bool = False
-    alpha_dropout: float = 0.0
+    dropout: str = "alpha"
+    dropout_rate: float = 0.0
+
+    def __post_init__(self):
+        if self.dropout not in DROPOUTS:
+            raise ValueError(f"dropout must be one of {sorted(DROPOUTS)} (got {self.dropout!r})")
 
     def init_variables(self, key, x):
         fan_in = x.reshape(x.shape[0], -1).shape[1]
@@ -302,7 +433,8 @@ class DeepMLP:
 
     def apply(self, params, state, x, *, train: bool = False, key=None):
         activation = ACTIVATIONS[self.activation]
-        dropping = train and self.alpha_dropout > 0.0
+        dropping = train and self.dropout_rate > 0.0
+        drop = DROPOUTS[self.dropout]
         keys = jax.random.split(key, self.depth) if dropping else jnp.zeros((self.depth,))
         bn_params = params.get("bn", jnp.zeros((self.depth,)))
         bn_state = state.get("bn", jnp.zeros((self.depth,)))
@@ -312,7 +444,7 @@ class DeepMLP:
             if self.batchnorm:
                 h, layer_bn_state = batchnorm(layer_bn_params, layer_bn_state, h, train=train)
             if dropping:
-                h = alpha_dropout(layer_key, h, self.alpha_dropout)
+                h = drop(layer_key, h, self.dropout_rate)
             return h, layer_bn_state
 
         first = jax.tree.map(lambda a: a[0], (bn_params, bn_state, keys))

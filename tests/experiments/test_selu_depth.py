@@ -1,4 +1,5 @@
-"""selu-depth on a shrunk network: the tanh collapse and SELU's self-normalization both show."""
+"""selu-depth on a shrunk network: the tanh collapse, SELU's convergence from off-fixed-point inputs
+(where the linear control stays put) and the backward statistics."""
 
 import numpy as np
 
@@ -8,16 +9,24 @@ from experiments import selu_depth as E
 
 
 def test_selu_depth_shrunk_run(tmp_path):
-    # Width 500 fixes the notes' collapse ratio 0.01 sqrt(500); batch and depth are cut.
-    config = E.Config(seeds=1, depth=16, width=500, batch=64, bins=10)
+    # Width 500 fixes the notes' collapse ratio 0.01 sqrt(500); batch, depth and starts are cut.
+    config = E.Config(seeds=3, depth=12, width=500, batch=32, bins=10, probe_batch=16,
+                      start_means=(0.5, 0.0), start_stds=(3.0, 0.3))
     results = E.run(config, Session(None))
-    outcomes = {o.statement: o for o in evaluate_claims(E.CLAIMS, results)}
-    assert all(o.reproduced for o in outcomes.values()), [o for o in outcomes.values() if not o.reproduced]
+    outcomes = evaluate_claims(E.CLAIMS, results)
+    assert all(o.control.verdict in (None, "not reproduced") for o in outcomes), [o.control for o in outcomes]
     std = results.arrays[f"{E.COLLAPSE}/std"][:, 0]
     np.testing.assert_allclose(std[1:10] / std[:9], 0.01 * np.sqrt(500), rtol=0.05)
+    # From std 3 and 0.3, SELU moves toward 1 while the linear network keeps its start's std.
+    selu_last, linear_last = results.arrays["SELU/start_std"][:, :, -1], results.arrays["linear/start_std"][:, :, -1]
+    assert np.all(np.abs(selu_last - 1) < 0.1)
+    np.testing.assert_allclose(linear_last.mean(1), [np.sqrt(3.0**2 + 0.5**2), 0.3], rtol=0.15)
+    # The SELU gradient grows toward the input, ReLU + He stays level.
+    selu_grad = results.arrays["grad/SELU, LeCun"]
+    assert np.all(selu_grad[0] > 1.2 * selu_grad[-1])
+    assert results.scalars["grad/SELU, LeCun/per_layer_gain"] > results.scalars["grad/ReLU, He/per_layer_gain"]
     for name in E.SETTINGS:
-        assert results.arrays[f"{name}/std"].shape == (16, 1)
-        # The bins cover (nearly) every activation: the histograms are fractions of all of them.
+        assert results.arrays[f"{name}/std"].shape == (12, 3)
         assert np.all(np.abs(results.arrays[f"{name}/histogram"].sum(1) - 1.0) < 0.02)
     E.figures(results, tmp_path)
     assert (tmp_path / "std_per_layer.png").exists() and (tmp_path / "histograms.png").exists()

@@ -168,6 +168,47 @@ def test_alpha_dropout_keeps_moments_where_plain_dropout_does_not():
     np.testing.assert_allclose(y, expected, rtol=1e-14, atol=1e-14)
 
 
+@pytest.mark.parametrize("rate", [0.01, 0.05, 0.1, 0.2, 0.5, 0.9])
+def test_alpha_dropout_closed_form_keeps_standard_normal_moments(rate):
+    # The mixture's exact moments (law of total variance), by hand: a kept unit
+    # is x ~ N(0, 1), a dropped one alpha'; y = a x_dropped + b.
+    q, dropped = 1 - rate, -LAMBDA * ALPHA
+    affine = S.alpha_dropout_affine(rate)
+    a, b = float(affine.a), float(affine.b)
+    mean = a * (1 - q) * dropped + b
+    second = a**2 * (q * 1.0 + (1 - q) * dropped**2) + 2 * a * b * (1 - q) * dropped + b**2
+    assert mean == pytest.approx(0.0, abs=1e-15)
+    assert second - mean**2 == pytest.approx(1.0, abs=1e-14)
+    exact = S.alpha_dropout_moments(rate, affine)
+    assert float(exact.mean) == pytest.approx(mean, abs=1e-15)
+    assert float(exact.var) == pytest.approx(second - mean**2, abs=1e-14)
+    # Without the affine correction the mean moves to (1 - q) alpha' and the variance grows.
+    bare = S.alpha_dropout_moments(rate, S.AlphaDropoutAffine(1.0, 0.0, affine.dropped_value))
+    assert float(bare.mean) == pytest.approx((1 - q) * dropped, abs=1e-15)
+    assert float(bare.var) == pytest.approx(q + q * (1 - q) * dropped**2, abs=1e-14)
+
+
+def test_alpha_dropout_monte_carlo_matches_closed_form_for_any_affine():
+    # The sampler and the closed form agree for the correction and for the bare drop (a = 1, b = 0).
+    n, rate = 1_000_000, 0.3
+    x = jax.random.normal(jax.random.key(20), (n,))
+    corrected = S.alpha_dropout_affine(rate)
+    for affine in (corrected, S.AlphaDropoutAffine(jnp.asarray(1.0), jnp.asarray(0.0), corrected.dropped_value)):
+        y = S.affine_dropout(jax.random.key(21), x, rate, affine)
+        exact = S.alpha_dropout_moments(rate, affine)
+        m, v = float(jnp.mean(y)), float(jnp.var(y))
+        se_var = np.sqrt(float(jnp.mean((y - m) ** 4)) - v**2) / np.sqrt(n)
+        assert abs(m - float(exact.mean)) < 4 * np.sqrt(v / n)
+        assert abs(v - float(exact.var)) < 4 * se_var
+
+
+def test_linear_moment_map_is_the_identity_layer():
+    got = S.linear_moment_map(0.3, 1.7, 0.2, 1.1)
+    assert float(got.mean) == pytest.approx(0.06) and float(got.var) == pytest.approx(1.87)
+    jac = S.moment_map_jacobian(0.3, 1.7, 0.2, 1.1, linear=True)
+    np.testing.assert_allclose(jac, [[0.2, 0.0], [0.0, 1.1]], atol=1e-15)
+
+
 def test_alpha_dropout_other_fixed_point():
     # Moments (-0.1, 2) with the notebook's constants are kept too.
     n, rate, mean, var = 1_000_000, 0.2, -0.1, 2.0
@@ -264,7 +305,7 @@ def test_deep_mlp_matches_explicit_loop(activation, init, batchnorm):
 def test_deep_mlp_selu_network_stays_normalized_and_alpha_dropout_is_train_only():
     # A SELU / LeCun network of width 128 keeps its last hidden layer near (0, 1)
     # for standardized inputs; seen through logits of an identity-sized output.
-    model = S.DeepMLP(24, 128, 128, "selu", "lecun", alpha_dropout=0.1)
+    model = S.DeepMLP(24, 128, 128, "selu", "lecun", dropout="alpha", dropout_rate=0.1)
     x = jax.random.normal(jax.random.key(11), (128, 128))
     params, state = model.init_variables(jax.random.key(12), x)
     params["output"] = {"w": jnp.eye(128), "b": jnp.zeros(128)}
@@ -274,3 +315,7 @@ def test_deep_mlp_selu_network_stays_normalized_and_alpha_dropout_is_train_only(
     assert not np.allclose(h_train, h_eval)
     # Alpha dropout after every layer keeps the statistics normalized too.
     assert abs(float(h_train.mean())) < 0.1 and 0.8 < float(h_train.std()) < 1.25
+    # Plain dropout at the same rate does not: its 1/q variance compounds into a shifted fixed point.
+    plain = S.DeepMLP(24, 128, 128, "selu", "lecun", dropout="plain", dropout_rate=0.1)
+    h_plain, _ = plain.apply(params, state, x, train=True, key=jax.random.key(13))
+    assert abs(float(h_plain.std()) - 1.0) > abs(float(h_train.std()) - 1.0)
