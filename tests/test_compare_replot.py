@@ -40,9 +40,10 @@ def test_compare_two_runs_side_by_side(two_runs, capsys):
     out = capsys.readouterr().out
     assert "preset quick, overrides input_counts=[2, 3], widths=[2], max_depth=3," in out
     assert "overrides input_counts=[2, 3], widths=[2], max_depth=4," in out
-    growth = next(line for line in out.splitlines() if line.startswith("| paths outgrow edges"))
-    assert growth.endswith("| reproduced: 1.33 | reproduced: 2 |")  # w^(k-2) paths/edges growth, k = 3 and 4
-    assert "| layered/paths_over_edges_growth | 1.333 | 2 |" in out
+    exact = next(line for line in out.splitlines() if line.startswith("| e = 6 at a = 2"))
+    assert exact.endswith("| reproduced: 6 | reproduced: 6 |")
+    gap = next(line for line in out.splitlines() if line.startswith("| layered/max_relative_gap |"))
+    assert gap.count("|") == 4  # one value per run
 
 
 def test_compare_shows_intervals_and_absent_claims(tmp_path, capsys):

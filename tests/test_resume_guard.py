@@ -35,8 +35,8 @@ def refused(argv, capsys, tmp_path, monkeypatch, expect: str) -> None:
     assert snapshot(tmp_path) == before
 
 
-def unfinished_run(folder: Path, config=QUICK) -> Path:
-    runs.start(folder, config)
+def unfinished_run(folder: Path, config=QUICK, module=baselines) -> Path:
+    runs.start(folder, module, config, "quick")
     return folder
 
 
@@ -90,7 +90,7 @@ def test_resume_needs_an_unfinished_run(make, expect, capsys, tmp_path, monkeypa
 ])
 def test_resume_with_another_config_names_the_fields(module, started, argv, expect, capsys, tmp_path,
                                                      monkeypatch):
-    unfinished_run(tmp_path / "r", started)
+    unfinished_run(tmp_path / "r", started, module)
     refused([module.NAME, "--resume", "--out", "r", *argv], capsys, tmp_path, monkeypatch, expect)
 
 
@@ -99,7 +99,7 @@ def test_resume_with_the_same_config_is_accepted(tmp_path):
     runs.check_resumable(folder, dataclasses.replace(QUICK))
     runs.check_out_folder(folder, resume=True)
     saved = json.loads((folder / "config.json").read_text())
-    assert saved == runs.config_dict(QUICK)
+    assert saved["config"] == runs.config_dict(QUICK) and saved["preset"] == "quick"
 
 
 def test_resume_without_out_skips_an_unreadable_run(tmp_path, monkeypatch):
