@@ -57,7 +57,7 @@ NAME = "bbb-classify"
 STUDY = "bayes"
 PAPER = "Blundell et al. 2015, Weight Uncertainty in Neural Networks (arXiv 1505.05424)"
 REPRODUCES = "Table 1 (test error: SGD, dropout, BBB) and Table 2 (SNR pruning, 95% removed: 1.24% -> 1.29%)"
-QUICK_SECONDS = 20  # wall s, idle 2-core CPU, warm compilation cache (52 s cold), 2026-11-27
+QUICK_SECONDS = 30  # measured: run.py all --preset quick, idle 2-core CPU, warm cache, 2026-12-01
 
 METHODS = ("plain", "dropout", "bbb-gaussian", "bbb-mixture")
 FRACTIONS = (0.0, 0.5, 0.75, 0.95, 0.98)

@@ -42,7 +42,7 @@ NAME = "bbb-regression"
 STUDY = "bayes"
 PAPER = "Blundell et al. 2015, Weight Uncertainty in Neural Networks (arXiv 1505.05424)"
 REPRODUCES = "Figure 5: predictive median and interquartile range widen outside the training interval [0, 0.5]"
-QUICK_SECONDS = 15  # wall s, idle 2-core CPU, warm compilation cache (25 s cold), 2026-11-27
+QUICK_SECONDS = 15  # measured: run.py all --preset quick, idle 2-core CPU, warm cache, 2026-12-01
 
 TRAIN_LOW, TRAIN_HIGH = 0.0, 0.5
 GRID_LOW, GRID_HIGH = -0.2, 1.2

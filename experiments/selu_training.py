@@ -53,7 +53,7 @@ STUDY = "selu"
 PAPER = "Klambauer et al. 2017, Self-Normalizing Neural Networks, Figure 1"
 REPRODUCES = ("training loss of SELU vs ReLU + BatchNorm (and ReLU, tanh) networks at depth 8, 16, 32 with SGD, "
               "each at its validation-chosen lr; paper: SELU below BatchNorm. Alpha vs plain dropout on the SNN")
-QUICK_SECONDS = 160  # 164 s warm cache, load average ~7 on the 2-core CPU (over the 60 s budget)
+QUICK_SECONDS = 115  # measured: run.py all --preset quick, idle 2-core CPU, warm cache, 2026-12-01
 
 SNN, BATCHNORM = "SELU", "ReLU + BatchNorm"
 ALPHA_DROPOUT, PLAIN_DROPOUT = "SELU + alpha dropout", "SELU + plain dropout"

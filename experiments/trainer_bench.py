@@ -52,7 +52,7 @@ STUDY = "foundation"
 PAPER = "theory-lab's own trainer (issues 2 and 12): purejaxrl-style jit(vmap(scan)) training"
 REPRODUCES = ("trainer >= 0.95x a bare jit(lax.scan) at 1/8/64 seeds, >= 1.5x a per-step jitted loop, "
               "a sweep of 8 lrs x 4 seeds in one program >= 3x the 8 fits one by one")
-QUICK_SECONDS = 50
+QUICK_SECONDS = 25  # measured: run.py all --preset quick, idle 2-core CPU, warm cache, 2026-12-01
 
 
 @dataclass(frozen=True)
