@@ -7,17 +7,13 @@ import numpy as np
 import pytest
 
 from common.data import DATASETS, DataError, load
+from common.data import cifar, idx
 from common.data.cifar import read_batch
 from common.data.dataset import channel_stats
 from common.data.idx import read_pair
 
-IDX_NAMES = {
-    "train_images": "train-images-idx3-ubyte.gz",
-    "train_labels": "train-labels-idx1-ubyte.gz",
-    "test_images": "t10k-images-idx3-ubyte.gz",
-    "test_labels": "t10k-labels-idx1-ubyte.gz",
-}
-CIFAR_NAMES = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
+IDX_NAMES = idx.FILES  # the file names the loaders look for
+CIFAR_NAMES = [*cifar.TRAIN_FILES, cifar.TEST_FILE]
 
 
 def idx_bytes(array: np.ndarray, magic: int) -> bytes:

@@ -10,17 +10,12 @@ import numpy as np
 import pytest
 
 import run
-from common.data import DataError
+from common.data import DataError, cifar, idx
 from common.runs import Session, check_data
 
-IDX = {
-    "train_images": "train-images-idx3-ubyte.gz",
-    "train_labels": "train-labels-idx1-ubyte.gz",
-    "test_images": "t10k-images-idx3-ubyte.gz",
-    "test_labels": "t10k-labels-idx1-ubyte.gz",
-}
-CIFAR = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
-RECORD = 3073
+IDX = idx.FILES  # the file names the loaders look for
+CIFAR = [*cifar.TRAIN_FILES, cifar.TEST_FILE]
+RECORD = cifar.RECORD_BYTES
 
 
 def idx_bytes(array: np.ndarray, magic: int) -> bytes:

@@ -1,5 +1,8 @@
 """The trainer: learning, determinism, seeds, minibatch order, divergence."""
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -18,6 +21,27 @@ def blobs(n=256, classes=3, dim=5, seed=0):
     y = rng.integers(0, classes, n)
     x = centers[y] + rng.normal(0, 1, (n, dim))
     return x.astype(np.float32), y.astype(np.int32)
+
+
+class SmallClassifier(NamedTuple):
+    x: np.ndarray
+    y: np.ndarray
+    optimizer: optax.GradientTransformation
+    model: MLP
+    init: Callable
+
+
+def small_classifier() -> SmallClassifier:
+    """Blobs, SGD 0.05 and a one-hidden-layer MLP with its init(key): the divergence tests' setup."""
+    x, y = blobs()
+    optimizer = optax.sgd(0.05)
+    model = MLP((8,), 3)
+
+    def init(key):
+        params, state = model.init_variables(key, x[:1])
+        return new_state(params, optimizer.init(params), key, state)
+
+    return SmallClassifier(x, y, optimizer, model, init)
 
 
 def train(steps=60, seeds=3, chunk=20, lr=0.05, model=None):
@@ -76,13 +100,7 @@ def test_epoch_batches_visit_every_example_once_per_epoch():
 
 
 def test_a_diverging_seed_stops_while_the_others_go_on():
-    x, y = blobs()
-    optimizer = optax.sgd(0.05)
-    model = MLP((8,), 3)
-
-    def init(key):
-        params, state = model.init_variables(key, x[:1])
-        return new_state(params, optimizer.init(params), key, state)
+    x, y, optimizer, model, init = small_classifier()
 
     def step(state, batch):
         # Seed 1 (identified by its key) gets a NaN loss from step 13 on.
@@ -170,13 +188,7 @@ def test_a_weakly_typed_init_compiles_the_chunk_once():
 def test_a_non_finite_metric_other_than_the_loss_stops_the_run_at_that_step():
     """The guard keeps or drops the update from the loss and gradient norm (so its selects
     fuse into the update); a later metric going non-finite still stops the run there."""
-    x, y = blobs()
-    optimizer = optax.sgd(0.05)
-    model = MLP((8,), 3)
-
-    def init(key):
-        params, state = model.init_variables(key, x[:1])
-        return new_state(params, optimizer.init(params), key, state)
+    x, y, optimizer, model, init = small_classifier()
 
     def step(state, batch):
         state, metrics = supervised_step(model, optimizer)(state, batch)
