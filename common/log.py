@@ -137,8 +137,7 @@ class PlainProgress:
         seconds = now - self._started
         rate = (self.n - self.initial) / seconds if seconds > 0 else float("nan")
         extra = "".join(f" {k}={v}" for k, v in self.postfix.items())
-        finished = final and self.n >= self.total
-        state = f"done in {seconds:.1f} s" if finished else f"{100 * self.n / max(self.total, 1):.0f}%"
+        state = f"done in {seconds:.1f} s" if final else f"{100 * self.n / max(self.total, 1):.0f}%"
         print(f"{self.description}: step {self.n}/{self.total} {state}, {rate:.1f} steps/s{extra}",
               file=self.stream or sys.stderr, flush=True)
 
