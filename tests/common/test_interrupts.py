@@ -5,7 +5,6 @@ where an uninterrupted run ends."""
 import os
 import re
 import signal
-import threading
 import time
 
 import jax
@@ -40,11 +39,17 @@ def train(session, steps=400):
 
 def test_sigterm_checkpoints_at_the_next_chunk_and_the_resume_ends_identical(tmp_path):
     plain = train(Session(tmp_path / "plain"))
-    sender = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGTERM))
-    sender.start()
+    cut = Session(tmp_path / "cut")
+    write = cut.metrics.write
+
+    def write_then_signal(record):  # SIGTERM arrives mid-fit, after step 5's chunk, however fast the run is
+        write(record)
+        if record["step"] == 5:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    cut.metrics.write = write_then_signal
     with pytest.raises(Interrupted) as caught:
-        train(Session(tmp_path / "cut"))
-    sender.join()
+        train(cut)
     assert caught.value.exit_code == 143 and "--resume --out" in str(caught.value)
     saved = [int(p.name) for p in (tmp_path / "cut" / "checkpoints" / "t").iterdir() if p.name.isdigit()]
     assert saved and max(saved) < 400  # stopped mid-way, with a checkpoint where it stopped
