@@ -38,9 +38,17 @@ def main(argv: list[str]) -> int:
         print(interrupt, file=sys.stderr)
         return interrupt.exit_code
     except KeyboardInterrupt:  # Ctrl-C outside training: nothing half-done is lost either
-        print("interrupted (SIGINT) outside training; rerun the same command with --resume to continue "
-              "from the newest checkpoint", file=sys.stderr)
+        print(f"interrupted (SIGINT) outside training; rerun the same command with {_resume_flags(argv)} "
+              "to continue from the newest checkpoint", file=sys.stderr)
         return 130
+
+
+def _resume_flags(argv: list[str]) -> str:
+    """The flags that resume the interrupted command: --resume, and --out DIR when it was given."""
+    out = next((arg.split("=", 1)[1] for arg in argv if arg.startswith("--out=")), None)
+    if out is None and "--out" in argv[:-1]:
+        out = argv[argv.index("--out") + 1]
+    return "--resume" if out is None else f"--resume --out {out}"
 
 
 def dispatch(argv: list[str]) -> int:

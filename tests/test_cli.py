@@ -82,3 +82,16 @@ def test_help_lists_the_config_fields(capsys):
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert "--learning-rate" in out and "Adam step size" in out and "--resume" in out
+
+
+@pytest.mark.parametrize("argv, flags", [
+    (["selu-depth", "--out", "runs/a"], "--resume --out runs/a"),
+    (["selu-depth", "--out=runs/a", "--seeds", "2"], "--resume --out runs/a"),
+    (["selu-depth", "--seeds", "2"], "--resume"),
+])
+def test_ctrl_c_outside_training_names_the_resume_flags(argv, flags, monkeypatch, capsys):
+    def interrupted(_argv):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(run, "dispatch", interrupted)
+    assert run.main(argv) == 130
+    assert f"rerun the same command with {flags} to continue" in capsys.readouterr().err
