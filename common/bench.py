@@ -147,28 +147,47 @@ def rounds_from_arrays(arrays: dict, prefix: str, reference: str) -> Rounds:
     return Rounds(seconds, reference, small)
 
 
-def interleaved(programs: dict[str, Callable[[], object]], reference: str, *, rounds: int = 15,
+@dataclass(frozen=True)
+class Staged:
+    """A timed program with an untimed set-up: each time, `run(setup())` is timed
+    after `setup()` is ready (e.g. fresh states for a program that donates them)."""
+
+    setup: Callable[[], object]
+    run: Callable[[object], object]
+
+
+def _staged(program) -> Staged:
+    return program if isinstance(program, Staged) else Staged(lambda: None, lambda _: program())
+
+
+def interleaved(programs: dict[str, Callable[[], object] | Staged], reference: str, *, rounds: int = 15,
                 warmup: int = 2, seed: int = 0) -> Rounds:
-    """Time zero-argument callables (already compiled; each blocks on nothing,
-    this does) in `rounds` interleaved rounds, each in a random order, with the
-    reference timed twice a round. Warns once for each program whose fastest
-    round is under 1 ms."""
+    """Time programs (zero-argument callables, already compiled, or `Staged`; each
+    blocks on nothing, this does) in `rounds` interleaved rounds, each in a random
+    order, with the reference timed twice a round. Warns once for each program
+    whose fastest round is under 1 ms."""
     if reference not in programs:
         raise ValueError(f"reference {reference!r} is not one of the programs {sorted(programs)}")
     if rounds < 2:
         raise ValueError(f"rounds must be at least 2 (got {rounds})")
-    entries = dict(programs) | {reference + AA_SUFFIX: programs[reference]}
+    entries = {name: _staged(p) for name, p in programs.items()}
+    entries[reference + AA_SUFFIX] = entries[reference]
     names = list(entries)
+
+    def timed(name: str) -> float:
+        argument = jax.block_until_ready(entries[name].setup())
+        tick = time.perf_counter()
+        jax.block_until_ready(entries[name].run(argument))
+        return time.perf_counter() - tick
+
     for name in names:
         for _ in range(warmup):
-            jax.block_until_ready(entries[name]())
+            timed(name)
     rng = np.random.default_rng(seed)
     seconds = {name: np.empty(rounds) for name in names}
     for r in range(rounds):
         for i in rng.permutation(len(names)):
-            tick = time.perf_counter()
-            jax.block_until_ready(entries[names[i]]())
-            seconds[names[i]][r] = time.perf_counter() - tick
+            seconds[names[i]][r] = timed(names[i])
     # Decided on the fastest round: a loaded machine inflates the median of a
     # microsecond program past 1 ms, never its fastest round.
     small = tuple(n for n in programs if np.min(seconds[n]) < MIN_TIMED_SECONDS)

@@ -325,7 +325,7 @@ def format_cost_table(rows: Sequence[CostRow]) -> str:
     small = [r.name for r in rows if r.too_small]
     if small:
         lines.append("")
-        lines.append(f"Warning: {', '.join(small)} ran under 1 ms: those times are mostly call overhead, not the "
+        lines.append(f"Warning: {', '.join(small)} ran under {bench.MIN_TIMED_SECONDS * 1e3:g} ms: those times are mostly call overhead, not the "
                      "program (batch or vmap it up); read FLOPs and memory instead.")
     if rows and rows[0].time_interval:
         lo, hi = rows[0].time_interval

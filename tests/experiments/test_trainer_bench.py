@@ -22,12 +22,12 @@ TINY = dataclasses.replace(tb.PRESETS["quick"], seed_counts=(1, 2), steps=20, ch
 def test_shrunk_quick_preset_measures_every_ratio_on_the_same_work():
     results = tb.run(TINY, Session(None))
     assert results.scalars["max_param_difference"] == 0.0  # same states, same batches, same step
-    for name in ("bare_1", "trainer_1", "bare_1_again", "per_step_1", "bare_2", "trainer_2", "sweep",
+    for name in ("bare_1", "trainer_1", "bare_1~aa", "per_step_1", "bare_2", "trainer_2", "sweep", "sweep~aa",
                  "one_by_one"):
         seconds = results.arrays[f"rounds/{name}"]
         assert seconds.shape == (2,) and np.all(seconds > 0)
     for name in ("trainer_vs_bare/1", "trainer_vs_bare/2", "trainer_vs_per_step/1", "aa/1",
-                 "sweep_vs_one_by_one"):
+                 "sweep_vs_one_by_one", "aa/sweep"):
         low, mid, high = (results.scalars[f"{name}/low"], results.scalars[name], results.scalars[f"{name}/high"])
         assert 0 < low <= mid <= high
     outcomes = {o.statement: o for o in evaluate_claims(tb.CLAIMS, results)}

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from common import bench
 from common.bench import Timing, TooSmallToTime, compiled_costs
 from research import autodiff as AD
 
@@ -142,9 +143,11 @@ def test_reverse_mode_memory_exceeds_forward_mode_memory():
     assert temp["vjp"] > temp["jvp"]
 
 
-def test_cost_table_times_in_interleaved_rounds_and_warns_on_tiny_programs():
-    """A microsecond program: every row gets an A/A-widened interval from the rounds,
-    the warning is raised, and the formatted table says the times are overhead."""
+def test_cost_table_times_in_interleaved_rounds_and_warns_on_tiny_programs(monkeypatch):
+    """A program under the timing floor: every row gets an A/A-widened interval from the
+    rounds, the warning is raised, and the formatted table says the times are overhead.
+    The floor is raised to 10 s so the verdict does not depend on this machine's load."""
+    monkeypatch.setattr(bench, "MIN_TIMED_SECONDS", 10.0)
     params = _mlp_params(jax.random.key(9))
     x = jnp.ones((5, 6))
     with pytest.warns(TooSmallToTime):
@@ -156,7 +159,7 @@ def test_cost_table_times_in_interleaved_rounds_and_warns_on_tiny_programs():
         assert r.too_small and "too small to time" in r.note
     assert rows[0].time_ratio == 1.0  # the median of f's rounds over itself
     text = AD.format_cost_table(rows)
-    assert "Warning: f, jvp, grad ran under 1 ms" in text and "A/A (f against itself)" in text
+    assert "Warning: f, jvp, grad ran under 10000 ms" in text and "A/A (f against itself)" in text
 
 
 def test_compile_program_reads_the_figures_common_bench_reads():

@@ -1,0 +1,46 @@
+"""common.bench.interleaved: every program (and the reference's A/A copy) timed once a
+round, a Staged program's set-up left out of its time, 'too small' decided on the
+fastest round."""
+
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+from common import bench
+
+
+def sleeper(seconds):
+    return lambda *_: time.sleep(seconds)
+
+
+def test_every_program_and_the_reference_copy_are_timed_each_round():
+    rounds = bench.interleaved({"a": sleeper(2e-3), "b": sleeper(4e-3)}, "a", rounds=3, warmup=0)
+    assert set(rounds.seconds) == {"a", "b", "a" + bench.AA_SUFFIX}
+    assert all(v.shape == (3,) for v in rounds.seconds.values())
+    ratio = rounds.ratio("b")
+    assert 0 < ratio.interval[0] <= ratio.value <= ratio.interval[1]  # no timed assertion: the machine is shared
+
+
+def test_a_staged_programs_setup_is_not_timed():
+    slow_setup = bench.Staged(setup=lambda: time.sleep(0.05) or 7, run=lambda x: time.sleep(2e-3) or x)
+    rounds = bench.interleaved({"staged": slow_setup}, "staged", rounds=2, warmup=1)
+    assert np.all(rounds.seconds["staged"] < 0.03)
+
+
+def test_too_small_is_decided_on_the_fastest_round():
+    calls = iter([5e-3, 1e-5, 5e-3])  # one fast round among slow ones (a loaded machine)
+    with pytest.warns(bench.TooSmallToTime):
+        rounds = bench.interleaved({"r": sleeper(2e-3), "p": lambda: time.sleep(next(calls))}, "r", rounds=3,
+                                   warmup=0)
+    assert rounds.too_small == ("p",)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert bench.interleaved({"q": sleeper(2e-3)}, "q", rounds=2, warmup=0).too_small == ()
+
+
+@pytest.mark.parametrize("reference, rounds, message", [("x", 3, "not one of"), ("p", 1, "at least 2")])
+def test_impossible_requests_are_errors(reference, rounds, message):
+    with pytest.raises(ValueError, match=message):
+        bench.interleaved({"p": sleeper(0)}, reference, rounds=rounds)
