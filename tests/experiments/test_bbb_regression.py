@@ -12,7 +12,7 @@ from experiments import bbb_regression as E
 
 def test_bbb_regression_shrunk_run(tmp_path):
     config = E.Config(seeds=2, num_train=100, width=32, steps=600, chunk=300, num_samples=100, grid_points=57,
-                      num_heldout=50)
+                      num_heldout=50, observation_noise="none")  # the ratio of weight uncertainty alone
     results = E.run(config, Session(None))
     assert results.arrays["bayes/std"].shape == (2, 57)
     assert results.arrays["plain/prediction"].shape == (2, 57)
@@ -29,6 +29,9 @@ def test_bbb_regression_shrunk_run(tmp_path):
     assert all(o.control.value is not None and o.control.verdict != "reproduced" for o in outcomes), outcomes
     coverage = results.tables["Coverage of held-out points by the predictive bands (mean over seeds)"]
     assert all(0 <= row["50% band covers"] <= row["95% band covers"] <= 1 for row in coverage)
+    assert {row["noise model"] for row in coverage} == {"fitted", "likelihood", "none"}
+    # The data's noise in y exceeds the likelihood's 0.02 (eps also enters the sines); the fitted noise sees it.
+    assert results.scalars["fitted_noise_std"] > config.noise_std
     E.figures(results, tmp_path)
     assert (tmp_path / "regression.png").exists()
 
@@ -42,3 +45,13 @@ def test_the_plain_network_has_no_predictive_spread():
     a = model.apply(params, state, x, key=jax.random.key(1))[0]
     b = model.apply(params, state, x, key=jax.random.key(2))[0]
     assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_data_noise_std_matches_the_delta_method():
+    """std(y | x) of y = f(x + eps) is |f'(x)| noise_std to first order, f'(x) = 1 + 0.6 pi cos(2 pi x)
+    + 1.2 pi cos(4 pi x); its RMS over [0, 0.5] against the Monte Carlo estimate."""
+    config = E.Config()
+    x = np.linspace(0.0, 0.5, 101)
+    slope = 1 + 0.6 * np.pi * np.cos(2 * np.pi * x) + 1.2 * np.pi * np.cos(4 * np.pi * x)
+    delta = config.noise_std * np.sqrt(np.mean(slope**2))
+    assert abs(E.data_noise_std(config) - delta) < 0.03 * delta
