@@ -21,11 +21,12 @@ KLSchedule = Literal["uniform", "blundell"]
 
 
 def init_fn(sizes: tuple[int, ...], optimizer: optax.GradientTransformation, sigma_init: float) -> Callable:
-    """init(key) -> TrainState of one seed's Bayesian MLP."""
+    """init(key) -> TrainState of one seed's Bayesian MLP, or init(key, member) in a
+    sweep (`fit(..., members=...)`): the member's inputs go to `state.member`."""
 
-    def init(key) -> TrainState:
+    def init(key, member=None) -> TrainState:
         params = bayes.mlp_init(key, sizes, sigma_init)
-        return new_state(params, optimizer.init(params), key)
+        return new_state(params, optimizer.init(params), key, member=member)
 
     return init
 
@@ -47,16 +48,20 @@ def elbo_step(
     kl_schedule: KLSchedule = "uniform",
     likelihood: bayes.Likelihood = "categorical",
     noise_std: float = 1.0,
-    kl_scale: float = 1.0,
+    kl_scale: float | str = 1.0,
 ) -> Callable:
     """step(state, (x, y)) -> (state, metrics) for `common.train.fit`.
 
     `kl_scale` multiplies the KL weights; 1 is the paper's ELBO, below 1 a
-    tempered posterior (a diagnostic for the prior overwhelming a small data set)."""
+    tempered posterior (a diagnostic for the prior overwhelming a small data set).
+    A string names a sweep member's input instead: the step reads the scale from
+    `state.member[kl_scale]` (a traced value, so a grid of scales x seeds is one
+    compiled program; put it there with `init_fn(..., member inputs)`)."""
 
     def step(state: TrainState, batch):
         x, y = batch
-        weight = kl_scale * kl_weight(kl_schedule, state.step, num_batches)
+        scale = state.member[kl_scale] if isinstance(kl_scale, str) else kl_scale
+        weight = scale * kl_weight(kl_schedule, state.step, num_batches)
 
         def objective(params):
             return bayes.negative_elbo(
