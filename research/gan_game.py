@@ -263,42 +263,49 @@ def rightmost_eigenvalues(
     return values[np.argsort(-values.real)]
 
 
+def _uncommitted(tree):
+    """`tree` as default-device arrays without a sharding: points from a sharded trainer state and
+    from a plain init then share one compiled program (a sharding is part of jit's cache key)."""
+    def plain(a):
+        if isinstance(a, jax.Array) and not jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key):
+            return np.asarray(a)
+        return a
+
+    return jax.device_put(jax.tree.map(plain, tree))
+
+
 class FieldSpectrum:
     """||v|| and the rightmost eigenvalues of the field's Jacobian at many points, each compiled once.
 
     `make_field(aux) -> Field` builds the field from `aux`, a pytree it depends
     on without being differentiated in it (the discriminator's optimizer state
-    of an unrolled generator; None where there is nothing). The norm and the
-    Jacobian-vector product take (g, d, aux, batch) as traced arguments, so a
-    trajectory of points of one shape shares one compiled program: the
+    of an unrolled generator; None where there is nothing). One jitted
+    Jacobian-vector product, its primal being v, takes (g, d, aux, batch) as
+    traced arguments, so a trajectory of points of one shape compiles once: the
     eigenvalues at a point then cost only ARPACK's products.
     """
 
     def __init__(self, make_field: Callable[[Any], Field]):
-        def flat(g_params, d_params, aux, batch):
-            return flat_field(make_field(aux), g_params, d_params, batch)
+        def field_and_jvp(g_params, d_params, aux, batch, tangent):
+            v, point = flat_field(make_field(aux), g_params, d_params, batch)
+            return jax.jvp(v, (point,), (tangent.astype(point.dtype),))
 
-        def norm(g_params, d_params, aux, batch):
-            v, point = flat(g_params, d_params, aux, batch)
-            return jnp.linalg.norm(v(point))
-
-        def jvp(g_params, d_params, aux, batch, tangent):
-            v, point = flat(g_params, d_params, aux, batch)
-            return jax.jvp(v, (point,), (tangent.astype(point.dtype),))[1]
-
-        self._norm, self._jvp = jax.jit(norm), jax.jit(jvp)
+        self._jvp = jax.jit(field_and_jvp)  # one program gives v (the primal) and J t
 
     def norm(self, g_params, d_params, aux, batch) -> float:
         """||v(g, d)||, the field's l2 norm over both players' parameters."""
-        return float(self._norm(g_params, d_params, aux, batch))
+        args = _uncommitted((g_params, d_params, aux, batch))
+        point, _ = ravel_pytree(args[:2])
+        return float(jnp.linalg.norm(self._jvp(*args, jnp.zeros_like(point))[0]))
 
     def rightmost(self, g_params, d_params, aux, batch, k: int = 6, tol: float = 0.0,
                   maxiter: int | None = None) -> np.ndarray:
         """The k eigenvalues of the Jacobian at (g, d) of largest real part (see `rightmost_eigenvalues`)."""
-        point, _ = ravel_pytree((g_params, d_params))
+        args = _uncommitted((g_params, d_params, aux, batch))
+        point, _ = ravel_pytree(args[:2])
 
         def matvec(t):
-            return np.asarray(self._jvp(g_params, d_params, aux, batch, jnp.asarray(t)))
+            return np.asarray(self._jvp(*args, jnp.asarray(t, point.dtype))[1])
 
         return rightmost_eigenvalues(matvec, point.shape[0], point.dtype, k, tol, maxiter)
 
