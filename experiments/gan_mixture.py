@@ -45,6 +45,24 @@ numbers are for that setting, not the paper's; the `paper` preset runs
 Metz's recipe with the grids lr_D / lr_G in (0.1, 0.3, 1, 3) and R1 gamma
 in (0.1, 1, 10).
 
+Collapse search on this CPU (ring, std 0.02, the notebook's orthogonal x 1.4
+init, Metz's Adam lr_D 1e-4 / lr_G 1e-3, beta1 0.5, simultaneous steps; 2
+seeds each; covered modes / HQ share per seed at the end; ~6 CPU-minutes in
+all). Collapse needs <= 2 covered modes AND HQ >= 0.5; no setting showed it:
+- the notebook's networks (2 x 128 tanh, z 256, batch 512), ~55-80 steps/s
+  for 2 seeds: gan 3000 steps 0, 7 / 0.10, 0.14; nsgan 3000 steps 0, 0 /
+  0.04, 0.05; gan 8000 steps 8, 8 / 0.60, 0.41 (samples on every mode, 88-231
+  HQ samples each of 2500): spreading, not collapsing;
+- the quick networks (2 x 32, z 16, batch 128), ~2300 steps/s: 6000 steps gan
+  0, 0 / 0.02, 0.01 and nsgan 0, 0 / 0.01, 0.02; 25k steps (the paper's count)
+  gan 8, 4 / 0.52, 0.28 (the second seed's HQ mass on 4-5 modes) and nsgan 7, 8
+  / 0.41, 0.52;
+- the quick recipe (lr 2e-3 both, alternating) with the orthogonal init, 3000
+  steps: gan 8, 8 / 0.78, 0.78; nsgan 8, 8 / 0.72, 0.62.
+The notebook's 25k steps at its size take ~5-8 min a run here; the `paper`
+preset (orthogonal x 1.4 by default) carries the collapse claim to a GPU. The
+quick presets keep Xavier init, on which their numbers were measured.
+
 Along training (at step 0 and at every evaluation, through the trainer's
 `observe` hook) the largest real part of the eigenvalues of the Jacobian of
 each method's own vector field (Mescheder et al. 2017) is computed matrix-free
@@ -96,7 +114,8 @@ PAPER = ("Metz et al. 2016, Unrolled GANs; Srivastava et al. 2017, VEEGAN (Table
 REPRODUCES = ("modes covered and % high-quality samples on the 8-mode ring and 5x5 grid (std 0.02) against an "
               "untrained noise generator; VEEGAN: ring GAN 1 / 99.3, unrolled 7.6 / 35.6; grid GAN 3.3 / 0.5, "
               "unrolled 23.6 / 16")
-QUICK_SECONDS = 80  # measured: run.py all --preset quick, idle 2-core CPU, warm cache, 2026-12-01
+# idle 2-core CPU, warm cache: 80 before the eigenvalue trajectories; on one loaded machine main took 103 s, this 109 s
+QUICK_SECONDS = 85
 
 METHODS = ("gan", "nsgan", "wgan-gp", "r1", "unrolled", "consensus")
 DATASETS = ("ring", "grid")
@@ -438,7 +457,7 @@ def interval_text(samples, scale: float = 1.0) -> str:
 
 
 METRICS = ("modes", "high_quality", "covered", "kl", "hits")
-EIGEN_COLUMN = "end: max Re eig, ||v|| / ||v_0||"
+EIGEN_COLUMN = "end: max Re eig, norm(v) / norm(v_0)"  # no pipes: a table cell
 
 
 def train(method: str, config: Config, players: Players, centers, name: str, session,
@@ -490,8 +509,9 @@ def verdict_notes(config: Config, dataset: str, a: dict) -> list[str]:
                           for r in config.lr_ratios)
         notes.append(f"{dataset} collapse: the plain GAN ends with {final_text(f'{dataset}/gan')}: spread, not "
                      f"collapsed (collapse needs <= 2 modes AND >= 50% HQ). {sweep}. No setting tried on the CPU "
-                     "showed collapse (a diffuse cloud at a slow discriminator, all modes at equal rates); the "
-                     "`paper` preset carries the claim to a GPU.")
+                     "showed collapse (a diffuse cloud at a slow discriminator, all modes at equal rates; with "
+                     "the notebook's orthogonal init, z 256 and rates, 8000 steps: 8 modes, HQ 41-60%; the "
+                     "module docstring lists the search); the `paper` preset carries the claim to a GPU.")
     if f"{dataset}/wgan-gp/covered" in a:
         notes.append(f"{dataset} WGAN-GP ({config.critic_steps} critic steps, Adam({config.wgan_lr:g}, betas "
                      f"{config.wgan_betas})): {final_text(f'{dataset}/wgan-gp')} after {config.steps} generator "
@@ -600,8 +620,8 @@ def run(config: Config, session) -> Results:
         f"the HQ share is >= {config.hq_floor:g}; VEEGAN modes: >= 1 HQ sample, no floor (VEEGAN's own count). "
         "Collapsed: covered <= 2 AND HQ share >= 0.5 (few modes, most samples good).",
         f"{EIGEN_COLUMN}: per tracked seed, the largest real part of the eigenvalues of the Jacobian of the "
-        "method's own update field (ARPACK to tol 1e-2, one fixed batch of "
-        f"{config.eigen_batch}) and ||v|| / ||v at step 0||. The sign is read only at a stationary point, "
+        f"method's own update field (ARPACK to tol 1e-2, one fixed batch of {config.eigen_batch}) and the field's "
+        "norm ||v|| over its value at step 0. The sign is read only at a stationary point, "
         f"||v|| <= {config.stationary_ratio:g} x its value at step 0: elsewhere a positive real part says where "
         "the field turns, not that the point repels (figure eigen_trajectories: both at step 0 and at each "
         "evaluation).",
@@ -684,8 +704,10 @@ def eigen_figure(results: Results, directory, datasets, methods) -> None:
                 ax_rel.plot(steps, norm[:, seed] / norm[0, seed], color=color, lw=0.9, alpha=0.8, marker=".",
                             label=label)
         ax_eig.axhline(0.0, color="k", lw=0.6)
-        ax_eig.set(xlabel="generator step", ylabel="max Re(lambda) of the Jacobian",
+        # symlog: the sign near 0 stays readable beside WGAN-GP's penalty-driven ~100 at step 0
+        ax_eig.set(xlabel="generator step", ylabel="max Re(lambda) of the Jacobian (symlog)",
                    title=f"{dataset}: rightmost eigenvalue (filled: stationary)")
+        ax_eig.set_yscale("symlog", linthresh=0.1)
         ax_norm.set(yscale="log", xlabel="generator step", ylabel="||v|| (fixed batch)", title=f"{dataset}: ||v||")
         ax_rel.axhline(ratio, color="k", ls="--", lw=0.8, label=f"stationary: <= {ratio:g}")
         ax_rel.set(yscale="log", xlabel="generator step", ylabel="||v|| / ||v at step 0||",
@@ -805,7 +827,7 @@ def end_eigen_at_rest(key: str):
         at_rest = stationary(norm, ratio)[-1]
         if not at_rest.any():
             return stats.Measurement(float("nan"), stats.WHOLE_LINE, f"no tracked seed ends at a stationary point "
-                                     f"(||v|| / ||v_0|| = {', '.join(f'{x:.2g}' for x in norm[-1] / norm[0])} > "
+                                     f"(norm(v) / norm(v_0) = {', '.join(f'{x:.2g}' for x in norm[-1] / norm[0])} > "
                                      f"{ratio:g}): not read", 0)
         m = stats.mean(eigen[-1][at_rest])
         return dataclasses.replace(m, how=f"{m.how}; {int(at_rest.sum())} of {at_rest.size} tracked seeds end "
@@ -824,9 +846,9 @@ def attracting_at_end(dataset: str, method: str, paper: str) -> Claim:
     key, spread = f"{dataset}/{method}", np.linspace(-1, 1, 4)
     return Claim(
         f"{dataset}: {method} ends at a locally attracting stationary point of its own field: max Re(lambda) of "
-        "its Jacobian < 0, read only at tracked seeds whose end ||v|| <= stationary_ratio x ||v_0||", paper,
+        "its Jacobian < 0, read only at tracked seeds whose end norm(v) <= stationary_ratio x norm(v_0)", paper,
         end_eigen_at_rest(key), below(0.0),
-        Control("a negative max Re(lambda) read away from a stationary point (||v|| stays at ||v_0||)",
+        Control("a negative max Re(lambda) read away from a stationary point (norm(v) stays at norm(v_0))",
                 lambda: eigen_trajectory(key, [[0.5] * 4, -0.3 + 0.05 * spread], [[1.0] * 4, [0.9] * 4])),
         lambda: eigen_trajectory(key, [[0.5] * 4, -0.3 + 0.05 * spread], [[1.0] * 4, 0.01 + 0.002 * spread]),
         fmt="{:+.3g}")

@@ -255,9 +255,10 @@ def rightmost_eigenvalues(
     k converge, the converged ones (possibly none).
     """
     op = scipy.sparse.linalg.LinearOperator((n, n), matvec=matvec, dtype=np.dtype(dtype))
+    start = np.random.default_rng(0).standard_normal(n).astype(dtype)  # fixed: the same point, the same values
     try:
         values = scipy.sparse.linalg.eigs(
-            op, k=k, which="LR", tol=tol, maxiter=maxiter, return_eigenvectors=False)
+            op, k=k, which="LR", tol=tol, maxiter=maxiter, v0=start, return_eigenvectors=False)
     except scipy.sparse.linalg.ArpackNoConvergence as error:
         values = error.eigenvalues
     return values[np.argsort(-values.real)]
