@@ -28,8 +28,9 @@ def param_dtype(x) -> jnp.dtype:
     return jax.dtypes.canonicalize_dtype(x.dtype)
 
 
-def dense_init(key, fan_in: int, fan_out: int, init: str, dtype=jnp.float32) -> dict:
-    return {"w": INITIALIZERS[init](key, (fan_in, fan_out), dtype), "b": jnp.zeros((fan_out,), dtype)}
+def dense_init(key, fan_in: int, fan_out: int, init: str, dtype=jnp.float32, gain: float = 1.0) -> dict:
+    w = INITIALIZERS[init](key, (fan_in, fan_out), dtype)
+    return {"w": w if gain == 1.0 else gain * w, "b": jnp.zeros((fan_out,), dtype)}
 
 
 def batchnorm(params, state, h, *, train: bool):
@@ -56,7 +57,12 @@ def batchnorm_init(width: int, dtype=jnp.float32) -> tuple[dict, dict]:
 
 @dataclass(frozen=True)
 class MLP:
-    """Dense layers `widths`, then a linear output layer of `num_outputs`."""
+    """Dense layers `widths`, then a linear output layer of `num_outputs`.
+
+    Every weight is `gain` times a draw of `init` (`init="orthogonal", gain=1.4`
+    is TensorFlow's `orthogonal_initializer(gain=1.4)`, the unrolled-GAN
+    notebook's); biases start at zero.
+    """
 
     widths: tuple[int, ...]
     num_outputs: int
@@ -64,13 +70,14 @@ class MLP:
     init: str = "he"
     batchnorm: bool = False
     dropout: float = 0.0
+    gain: float = 1.0
 
     def init_variables(self, key, x):
         fan_in = x.reshape(x.shape[0], -1).shape[1]
         sizes = (fan_in, *self.widths, self.num_outputs)
         keys = jax.random.split(key, len(sizes) - 1)
         dtype = param_dtype(x)
-        layers = [dense_init(k, a, b, self.init, dtype) for k, a, b in zip(keys, sizes[:-1], sizes[1:])]
+        layers = [dense_init(k, a, b, self.init, dtype, self.gain) for k, a, b in zip(keys, sizes[:-1], sizes[1:])]
         params, state = {"layers": layers}, {}
         if self.batchnorm:
             pairs = [batchnorm_init(w, dtype) for w in self.widths]

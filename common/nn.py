@@ -3,6 +3,8 @@
 Variances (REFERENCES section 0): LeCun normal Var = 1/fan_in (Klambauer et al.
 2017, for SELU); Xavier/Glorot normal Var = 2/(fan_in + fan_out) (Glorot &
 Bengio 2010); He normal Var = 2/fan_in (He et al. 2015, for ReLU).
+Orthogonal (Saxe et al. 2014): a random orthogonal matrix, W^T W = I for a
+tall or square (fan_in, fan_out) weight, W W^T = I for a wide one.
 """
 
 from collections.abc import Callable
@@ -47,10 +49,16 @@ def scaled_normal(scale: float) -> Callable:
     return init
 
 
+def orthogonal(key, shape, dtype=jnp.float32):
+    """Q of the QR of a Gaussian matrix (sign-corrected, so Haar-distributed), over the last axis."""
+    return jax.nn.initializers.orthogonal()(key, shape, dtype)
+
+
 INITIALIZERS: dict[str, Callable] = {
     "lecun": lecun_normal,
     "xavier": xavier_normal,
     "he": he_normal,
+    "orthogonal": orthogonal,
 }
 
 

@@ -7,7 +7,9 @@ A study supplies
   is a dict of scalars containing "loss" (see `supervised_step` and
   `apply_gradients`),
 - `sample_batch(data, key, step) -> batch` (see `epoch_batches`),
-- optionally `evaluate(state, eval_data) -> dict of scalars`.
+- optionally `evaluate(state, eval_data) -> dict of scalars`, and
+  `observe(states, eval_data) -> dict of (runs, ...) arrays`, on the host at the
+  same points (for what cannot be jitted, e.g. scipy's ARPACK on the state).
 `fit` runs them for every seed in one compiled program, and with `members`
 (`common.members.Members`, a sweep) for every member x seed, `init(key,
 inputs)` receiving the member's inputs. A run whose metrics turn non-finite
@@ -399,22 +401,29 @@ def fit(
     evaluate: Callable | None = None,
     eval_data=None,
     session=None,
+    observe: Callable | None = None,
 ) -> FitResult:
     """Train every seed of `keys` (and, with `members`, every member x seed) for
     `loop.steps` steps.
 
     With `members` (a `common.members.Members`), `init(key, inputs)` gets the member's
     inputs and `keys` is (seeds,), shared by the members, or (members, seeds).
+    `observe(states, eval_data)`, optional, runs on the host (not jitted) at each
+    evaluation point on every run's state (leading runs axis, padding included)
+    and returns arrays with that leading axis: they are recorded (padding dropped)
+    as `eval/<name>` beside `evaluate`'s, so they are logged and checkpointed too.
     `session` (a `common.runs.Session`, optional) supplies the metrics log and
     the checkpoint folder `checkpoints/<name>`, and says whether to resume.
     A SIGINT/SIGTERM saves a checkpoint at the next chunk boundary and raises
     `Interrupted` (see `common.interrupts`).
     """
     with interrupts.handling():
-        return _fit(name, init, step, sample_batch, data, loop, keys, members, evaluate, eval_data, session)
+        return _fit(name, init, step, sample_batch, data, loop, keys, members, evaluate, eval_data, session,
+                    observe)
 
 
-def _fit(name, init, step, sample_batch, data, loop, keys, members, evaluate, eval_data, session) -> FitResult:
+def _fit(name, init, step, sample_batch, data, loop, keys, members, evaluate, eval_data, session,
+         observe) -> FitResult:
     axis = RunAxis.build(keys, members, loop.shard)
     states = init_states(init, axis.keys, loop.shard, axis.inputs)
     data = parallel.put_replicated(data)
@@ -455,8 +464,10 @@ def _fit(name, init, step, sample_batch, data, loop, keys, members, evaluate, ev
         history["step"].append(current)
         for k, v in record.items():
             history.setdefault(k, []).append(np.asarray(v, float).tolist())
-        if eval_fn is not None and (current % eval_every == 0 or current == loop.steps):
-            scores = axis.real(parallel.to_host(eval_fn(states, eval_data)))
+        if (eval_fn or observe) is not None and (current % eval_every == 0 or current == loop.steps):
+            scores = axis.real(parallel.to_host(eval_fn(states, eval_data))) if eval_fn else {}
+            if observe is not None:
+                scores |= axis.real({k: np.asarray(v) for k, v in observe(states, eval_data).items()})
             history["eval_step"].append(current)
             for k, v in scores.items():
                 history.setdefault(f"eval/{k}", []).append(np.asarray(v, float).tolist())

@@ -45,11 +45,34 @@ numbers are for that setting, not the paper's; the `paper` preset runs
 Metz's recipe with the grids lr_D / lr_G in (0.1, 0.3, 1, 3) and R1 gamma
 in (0.1, 1, 10).
 
-At the end, the largest real part of the eigenvalues of the Jacobian of each
-method's own vector field (Mescheder et al. 2017) is computed matrix-free
-(ARPACK on Jacobian-vector products) at the final parameters of the first
-`eigen_seeds` seeds, on one fixed batch, beside the field's norm ||v|| there:
-"not locally attracting" is a reading that needs ||v|| ~ 0 (a stationary point).
+Collapse search on this CPU (ring, std 0.02, the notebook's orthogonal x 1.4
+init, Metz's Adam lr_D 1e-4 / lr_G 1e-3, beta1 0.5, simultaneous steps; 2
+seeds each; covered modes / HQ share per seed at the end; ~6 CPU-minutes in
+all). Collapse needs <= 2 covered modes AND HQ >= 0.5; no setting showed it:
+- the notebook's networks (2 x 128 tanh, z 256, batch 512), ~55-80 steps/s
+  for 2 seeds: gan 3000 steps 0, 7 / 0.10, 0.14; nsgan 3000 steps 0, 0 /
+  0.04, 0.05; gan 8000 steps 8, 8 / 0.60, 0.41 (samples on every mode, 88-231
+  HQ samples each of 2500): spreading, not collapsing;
+- the quick networks (2 x 32, z 16, batch 128), ~2300 steps/s: 6000 steps gan
+  0, 0 / 0.02, 0.01 and nsgan 0, 0 / 0.01, 0.02; 25k steps (the paper's count)
+  gan 8, 4 / 0.52, 0.28 (the second seed's HQ mass on 4-5 modes) and nsgan 7, 8
+  / 0.41, 0.52;
+- the quick recipe (lr 2e-3 both, alternating) with the orthogonal init, 3000
+  steps: gan 8, 8 / 0.78, 0.78; nsgan 8, 8 / 0.72, 0.62.
+The notebook's 25k steps at its size take ~5-8 min a run here; the `paper`
+preset (orthogonal x 1.4 by default) carries the collapse claim to a GPU. The
+quick presets keep Xavier init, on which their numbers were measured.
+
+Along training (at step 0 and at every evaluation, through the trainer's
+`observe` hook) the largest real part of the eigenvalues of the Jacobian of
+each method's own vector field (Mescheder et al. 2017) is computed matrix-free
+(ARPACK on Jacobian-vector products, compiled once per method) for the first
+`eigen_seeds` seeds, on one fixed batch, beside the field's norm ||v||. The
+sign says "locally attracting" or "not" only at a stationary point, taken as
+||v|| <= `stationary_ratio` (0.05) x its value at step 0 for that seed;
+elsewhere the reading is "not stationary" and the R1 / consensus claims are
+inconclusive. (At 0.1, WGAN-GP would pass at ||v|| ~ 2: its gradient penalty
+inflates ||v_0|| ~10x.)
 """
 
 import dataclasses
@@ -60,17 +83,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.flatten_util import ravel_pytree
 
 from common import plots, stats
 from common.config import (require_at_least_one, require_distinct, require_in_range, require_non_negative,
                            require_numbers_representable, require_positive)
 from common.data.synthetic import grid_centers, ring_centers, sample_mixture
-from common.experiment import Claim, Control, Results, above, at_least
+from common.experiment import Claim, Control, Results, above, at_least, below
 from common.models import MLP
-from common.train import Loop, fit, new_state, seed_keys
+from common.train import Loop, fit, init_states, new_state, seed_keys
 from experiments.api import main
 from research.gan_game import (
+    FieldSpectrum,
     GanBatch,
     GanState,
     alternating_update,
@@ -78,7 +101,6 @@ from research.gan_game import (
     critic_steps_update,
     game_field,
     gan_losses,
-    leading_eigenvalues,
     simultaneous_update,
     unrolled_g_loss,
 )
@@ -92,7 +114,8 @@ PAPER = ("Metz et al. 2016, Unrolled GANs; Srivastava et al. 2017, VEEGAN (Table
 REPRODUCES = ("modes covered and % high-quality samples on the 8-mode ring and 5x5 grid (std 0.02) against an "
               "untrained noise generator; VEEGAN: ring GAN 1 / 99.3, unrolled 7.6 / 35.6; grid GAN 3.3 / 0.5, "
               "unrolled 23.6 / 16")
-QUICK_SECONDS = 80  # measured: run.py all --preset quick, idle 2-core CPU, warm cache, 2026-12-01
+QUICK_SECONDS = 81  # measured: run.py gan-mixture --preset quick, near-idle 2-core CPU, warm cache (80 before the
+# eigenvalue trajectories; on one loaded machine the two took 103 s and 109 s)
 
 METHODS = ("gan", "nsgan", "wgan-gp", "r1", "unrolled", "consensus")
 DATASETS = ("ring", "grid")
@@ -122,6 +145,10 @@ class Config:
     z_dim: int = 256
     hidden: int = 128
     """Units in each of the two tanh layers of both networks."""
+    init: Literal["xavier", "orthogonal"] = "orthogonal"
+    """Both networks' weights: orthogonal times `init_gain` (the unrolled-GAN notebook's
+    tf.orthogonal_initializer(1.4)) or Xavier/Glorot normal; biases zero."""
+    init_gain: float = 1.4
     lr_g: float = 1e-3
     """Metz's setup (all methods but WGAN-GP)."""
     lr_d: float = 1e-4
@@ -156,10 +183,13 @@ class Config:
     blowup: float = 1e4
     """A seed whose parameter norm exceeds this counts as diverged (stopped, step recorded)."""
     eigen_seeds: int = 1
-    """Seeds whose final Jacobian eigenvalues are computed (ARPACK)."""
+    """Seeds whose Jacobian's rightmost eigenvalue and ||v|| are tracked (at step 0 and each evaluation)."""
     eigen_batch: int = 512
     eigen_iterations: int = 100
     """ARPACK restarts at most (each ~20 Jacobian-vector products); NaN if it has not converged."""
+    stationary_ratio: float = 0.05
+    """A point counts as stationary when ||v|| <= this x ||v|| at step 0 (same seed, same batch): only
+    there is the sign of max Re(lambda) read as locally attracting or not."""
     seed: int = 0
 
     def __post_init__(self):
@@ -168,7 +198,7 @@ class Config:
         positive = ("seeds", "steps", "batch_size", "z_dim", "hidden", "eval_samples", "eval_every", "chunk",
                     "eigen_batch", "eigen_iterations", "unroll_steps", "critic_steps", "min_count")
         require_at_least_one(self, positive)
-        require_positive(self, ("lr_g", "lr_d", "wgan_lr", "std", "blowup"))
+        require_positive(self, ("lr_g", "lr_d", "wgan_lr", "std", "blowup", "init_gain", "stationary_ratio"))
         require_in_range(self, ("beta1",), 0.0, 1.0, open_high=True)
         require_in_range(self, ("wgan_betas",), 0.0, 1.0, open_high=True)
         require_non_negative(self, ("gp_weight", "r1_gamma", "consensus_gamma"))
@@ -193,12 +223,14 @@ class Config:
                   for field, method in by_method.items() if method not in self.methods}
         if self.eigen_seeds == 0:
             unused |= {field: "no eigenvalues are computed with --eigen-seeds 0"
-                       for field in ("eigen_batch", "eigen_iterations")}
+                       for field in ("eigen_batch", "eigen_iterations", "stationary_ratio")}
+        if self.init != "orthogonal":
+            unused["init_gain"] = "only the orthogonal init has a gain"
         return unused
 
 
-SMALL = dict(steps=3000, batch_size=128, z_dim=16, hidden=32, lr_g=2e-3, lr_d=2e-3, update="alternating",
-             eval_every=500, chunk=500, seeds=4, lr_ratios=(0.1, 1.0), r1_gammas=(0.1, 10.0))
+SMALL = dict(steps=3000, batch_size=128, z_dim=16, hidden=32, init="xavier", lr_g=2e-3, lr_d=2e-3, update="alternating",
+             eval_every=500, chunk=500, seeds=4, eigen_seeds=4, lr_ratios=(0.1, 1.0), r1_gammas=(0.1, 10.0))
 PRESETS = {
     "quick": Config(datasets=("ring",), **SMALL),
     "quick-grid": Config(datasets=("grid",), **SMALL),
@@ -239,8 +271,9 @@ class Players:
     """The two networks for one config."""
 
     def __init__(self, config: Config):
-        self.generator = MLP((config.hidden, config.hidden), 2, activation="tanh", init="xavier")
-        self.discriminator = MLP((config.hidden, config.hidden), 1, activation="tanh", init="xavier")
+        gain = config.init_gain if config.init == "orthogonal" else 1.0
+        self.generator = MLP((config.hidden, config.hidden), 2, activation="tanh", init=config.init, gain=gain)
+        self.discriminator = MLP((config.hidden, config.hidden), 1, activation="tanh", init=config.init, gain=gain)
         self.z_dim = config.z_dim
 
     def g_apply(self, params, z):
@@ -376,17 +409,45 @@ def reference_samples(config: Config, centers, kind: str) -> dict:
     return {k: np.asarray(v) for k, v in jax.jit(jax.vmap(one))(keys).items()}
 
 
-def final_point_analysis(method, config, players, recipe, state, seed, centers) -> tuple[float, float]:
-    """(largest real eigenvalue part of the method's field Jacobian, ||v||) at one seed's final point."""
-    one = jax.tree.map(lambda a: a[seed], state)
-    _, _, make_field = method_game(method, config, players, recipe.d_opt)
-    batch = first(batch_sampler(dataclasses.replace(config, batch_size=config.eigen_batch))(
-        centers, jax.random.fold_in(jax.random.key(config.seed), EVAL_TAG), 0))
-    field = make_field(one.opt_state["d"])
-    norm = float(jnp.linalg.norm(ravel_pytree(field(one.params["g"], one.params["d"], batch))[0]))
-    values = leading_eigenvalues(field, one.params["g"], one.params["d"], batch,
-                                 k=1, tol=1e-2, maxiter=config.eigen_iterations)
-    return (float(values.real.max()) if values.size else float("nan")), norm
+class SpectrumProbe:
+    """Max Re(lambda) of the Jacobian of a method's own field and ||v||, at one seed's state, on one
+    fixed batch (compiled once per method: the points of a trajectory differ only in value)."""
+
+    def __init__(self, method: str, config: Config, players: Players, recipe: Recipe, centers):
+        _, _, make_field = method_game(method, config, players, recipe.d_opt)
+        self.spectrum = FieldSpectrum(make_field)  # aux: the discriminator's optimizer state (unrolling reads it)
+        self.batch = first(batch_sampler(dataclasses.replace(config, batch_size=config.eigen_batch))(
+            centers, jax.random.fold_in(jax.random.key(config.seed), EVAL_TAG), 0))
+        self.config = config
+
+    def point(self, state) -> tuple[float, float]:
+        """(max Re lambda, ||v||) at one seed's state; max Re lambda NaN where ARPACK has not converged."""
+        args = (state.params["g"], state.params["d"], state.opt_state["d"], self.batch)
+        values = self.spectrum.rightmost(*args, k=1, tol=1e-2, maxiter=self.config.eigen_iterations)
+        return (float(values.real.max()) if values.size else float("nan")), self.spectrum.norm(*args)
+
+    def seeds(self, states) -> dict[str, np.ndarray]:
+        """Both at the first `eigen_seeds` runs of `states` (leading runs axis), NaN for the others:
+        the trainer's `observe` hook at every evaluation."""
+        runs = jax.tree.leaves(states.step)[0].shape[0]
+        eigen, norm = np.full(runs, np.nan), np.full(runs, np.nan)
+        for i in range(min(self.config.eigen_seeds, runs)):
+            eigen[i], norm[i] = self.point(jax.tree.map(lambda a: a[i], states))
+        return {"max_real_eigen": eigen, "field_norm": norm}
+
+
+def stationary(field_norm_TxS: np.ndarray, ratio: float) -> np.ndarray:
+    """Points whose ||v|| is at most `ratio` x its value at step 0 (row 0), per seed."""
+    return field_norm_TxS <= ratio * field_norm_TxS[:1]
+
+
+def reading(max_real_eigen: float, is_stationary: bool) -> str:
+    """What the rightmost eigenvalue says at a point: only at a stationary point is its sign a verdict."""
+    if not is_stationary:
+        return "not stationary"
+    if not np.isfinite(max_real_eigen):
+        return "no eigenvalue"
+    return "not locally attracting" if max_real_eigen > 0 else "locally attracting"
 
 
 def interval_text(samples, scale: float = 1.0) -> str:
@@ -396,10 +457,13 @@ def interval_text(samples, scale: float = 1.0) -> str:
 
 
 METRICS = ("modes", "high_quality", "covered", "kl", "hits")
+EIGEN_COLUMN = "end: max Re eig, norm(v) / norm(v_0)"  # no pipes: a table cell
 
 
-def train(method: str, config: Config, players: Players, centers, name: str, session):
-    """Every seed of one method under `config`, its recipe's optimizers and critic steps."""
+def train(method: str, config: Config, players: Players, centers, name: str, session,
+          probe: SpectrumProbe | None = None):
+    """Every seed of one method under `config`, its recipe's optimizers and critic steps; with `probe`,
+    its eigenvalue and ||v|| at every evaluation too (eval/max_real_eigen, eval/field_norm)."""
     method_recipe = recipe(method, config)
     loop = Loop(steps=config.steps, chunk=config.chunk, eval_every=config.eval_every, checkpoint_every=None)
     return fit(
@@ -407,6 +471,7 @@ def train(method: str, config: Config, players: Players, centers, name: str, ses
         sample_batch=batch_sampler(config, method_recipe.critic_steps), data=centers, loop=loop,
         keys=seed_keys(config.seed, config.seeds), evaluate=evaluation(config, players),
         eval_data=centers, session=session,
+        observe=None if probe is None else (lambda states, _: probe.seeds(states)),
     )
 
 
@@ -444,8 +509,9 @@ def verdict_notes(config: Config, dataset: str, a: dict) -> list[str]:
                           for r in config.lr_ratios)
         notes.append(f"{dataset} collapse: the plain GAN ends with {final_text(f'{dataset}/gan')}: spread, not "
                      f"collapsed (collapse needs <= 2 modes AND >= 50% HQ). {sweep}. No setting tried on the CPU "
-                     "showed collapse (a diffuse cloud at a slow discriminator, all modes at equal rates); the "
-                     "`paper` preset carries the claim to a GPU.")
+                     "showed collapse (a diffuse cloud at a slow discriminator, all modes at equal rates; with "
+                     "the notebook's orthogonal init, z 256 and rates, 8000 steps: 8 modes, HQ 41-60%; the "
+                     "module docstring lists the search); the `paper` preset carries the claim to a GPU.")
     if f"{dataset}/wgan-gp/covered" in a:
         notes.append(f"{dataset} WGAN-GP ({config.critic_steps} critic steps, Adam({config.wgan_lr:g}, betas "
                      f"{config.wgan_betas})): {final_text(f'{dataset}/wgan-gp')} after {config.steps} generator "
@@ -455,6 +521,26 @@ def verdict_notes(config: Config, dataset: str, a: dict) -> list[str]:
         notes.append(f"{dataset} unrolled: {final_text(f'{dataset}/unrolled')}: its seeds split between all "
                      "modes and none within 3000 steps, so the 4-seed interval straddles 6.")
     return notes
+
+
+def eigen_notes(config: Config, dataset: str, methods, a: dict) -> list[str]:
+    """Each method's trajectory in numbers: max Re(lambda) and ||v|| / ||v_0|| from step 0 to the end."""
+    parts = []
+    for method in methods:
+        key = f"{dataset}/{method}"
+        if f"{key}/field_norm" not in a:
+            continue
+        eigen, norm = a[f"{key}/max_real_eigen"], a[f"{key}/field_norm"]
+        relative = norm / norm[:1]
+        at_rest = stationary(norm, config.stationary_ratio)
+        parts.append(f"{method}: max Re(lambda) {np.nanmean(eigen[0]):.3g} at step 0 -> {np.nanmean(eigen[-1]):.3g} "
+                     f"at the end (seeds {', '.join(f'{e:.3g}' for e in eigen[-1])}), ||v|| / ||v_0|| smallest "
+                     f"{np.nanmin(relative[1:]):.2g}, at the end {np.nanmean(relative[-1]):.2g}; "
+                     f"{int(at_rest[1:].sum())} of {at_rest[1:].size} tracked points stationary")
+    if not parts:
+        return []
+    return [f"{dataset} eigenvalue trajectories (mean over {config.eigen_seeds} tracked seeds; stationary: ||v|| <= "
+            f"{config.stationary_ratio:g} ||v_0||): " + "; ".join(parts) + "."]
 
 
 def run(config: Config, session) -> Results:
@@ -474,22 +560,34 @@ def run(config: Config, session) -> Results:
                          "% HQ": interval_text(results.arrays[f"{dataset}/{kind}/high_quality"][-1], 100),
                          "KL to uniform": interval_text(results.arrays[f"{dataset}/{kind}/kl"][-1]),
                          "collapsed seeds": "", "VEEGAN modes / %HQ": "", "diverged (step)": "",
-                         "max Re eig, ||v|| (end)": "", "steps/s": ""})
+                         EIGEN_COLUMN: "", "steps/s": ""})
         for method in config.methods:
             method_recipe = recipe(method, config)
             key = f"{dataset}/{method}"
-            out = train(method, config, players, centers, f"{dataset}-{method}", session)
+            probe = SpectrumProbe(method, config, players, method_recipe, centers) if config.eigen_seeds else None
+            out = train(method, config, players, centers, f"{dataset}-{method}", session, probe)
             for metric in METRICS:
                 results.arrays[f"{key}/{metric}"] = out.curve(f"eval/{metric}")  # (evaluations, seeds[, modes])
             samples = np.asarray(jax.vmap(lambda s: generated(config, players, s))(out.state))
-            analysed = [final_point_analysis(method, config, players, method_recipe, out.state, i, centers)
-                        for i in range(config.eigen_seeds)]
             results.arrays[f"{key}/eval_step"] = np.asarray(out.history["eval_step"])
             results.arrays[f"{key}/samples"] = samples[0]
             results.arrays[f"{key}/diverged_at"] = out.diverged_at
-            results.arrays[f"{key}/max_real_eigen"] = np.array([a[0] for a in analysed])
-            results.arrays[f"{key}/field_norm"] = np.array([a[1] for a in analysed])
             a = results.arrays
+            readings = ""
+            if probe is not None:
+                # the trainer's own initial states (same program, same numbers) of the tracked seeds
+                start = init_states(players.initializer(method_recipe), seed_keys(config.seed, config.eigen_seeds),
+                                    "seeds")
+                at_start = probe.seeds(start)
+                a[f"{key}/eigen_step"] = np.concatenate([[0], a[f"{key}/eval_step"]])
+                for name in ("max_real_eigen", "field_norm"):  # (1 + evaluations, eigen_seeds)
+                    a[f"{key}/{name}"] = np.concatenate(
+                        [at_start[name][None], out.curve(f"eval/{name}")[:, :config.eigen_seeds]])
+                at_rest = stationary(a[f"{key}/field_norm"], config.stationary_ratio)
+                readings = "; ".join(
+                    f"{e:.3g}, {n / n0:.2g}: {reading(e, rest)}" for e, n, n0, rest in zip(
+                        a[f"{key}/max_real_eigen"][-1], a[f"{key}/field_norm"][-1], a[f"{key}/field_norm"][0],
+                        at_rest[-1]))
             veegan = VEEGAN.get((dataset, method))
             collapsed = (a[f"{key}/covered"][-1] <= COLLAPSE_MODES) & (a[f"{key}/high_quality"][-1] >= COLLAPSE_HQ)
             rows.append({
@@ -501,7 +599,7 @@ def run(config: Config, session) -> Results:
                 "collapsed seeds": f"{int(collapsed.sum())} / {config.seeds}",
                 "VEEGAN modes / %HQ": f"{veegan[0]} / {veegan[1]}" if veegan else "",
                 "diverged (step)": ", ".join(str(s) for s in out.diverged_at if s >= 0) or "none",
-                "max Re eig, ||v|| (end)": ", ".join(f"{e:.3g}, {n:.3g}" for e, n in analysed),
+                EIGEN_COLUMN: readings,
                 "steps/s": out.steps_per_second,
             })
             covered = np.nanmean(a[f"{key}/covered"], axis=1)
@@ -510,8 +608,10 @@ def run(config: Config, session) -> Results:
                 + " ".join(f"{c:.1f}" for c in covered) + "; HQ share at the end "
                 f"{100 * np.nanmean(a[f'{key}/high_quality'][-1]):.1f}%.")
         results.arrays[f"{dataset}/centers"] = np.asarray(centers)
+        results.arrays["stationary_ratio"] = np.asarray(config.stationary_ratio)
         sweeps(config, players, dataset, centers, session, results)
         results.notes += verdict_notes(config, dataset, results.arrays)
+        results.notes += eigen_notes(config, dataset, config.methods, results.arrays)
     results.tables["Each method's recipe"] = recipe_rows
     results.tables[f"Modes and high-quality samples after {config.steps} steps (mean [95% t interval] over "
                    f"{config.seeds} seeds, {config.eval_samples} samples, std {config.std})"] = rows
@@ -519,9 +619,12 @@ def run(config: Config, session) -> Results:
         f"Covered modes: modes with >= {config.min_count} high-quality samples (within 3 std), counted only when "
         f"the HQ share is >= {config.hq_floor:g}; VEEGAN modes: >= 1 HQ sample, no floor (VEEGAN's own count). "
         "Collapsed: covered <= 2 AND HQ share >= 0.5 (few modes, most samples good).",
-        "max Re eig: largest real part of the eigenvalues of the Jacobian of the method's own update field at "
-        "the end (ARPACK to tol 1e-2), beside ||v|| there: a positive real part says 'not locally attracting' "
-        "only at a stationary point (||v|| ~ 0), which the end of training is not in general.",
+        f"{EIGEN_COLUMN}: per tracked seed, the largest real part of the eigenvalues of the Jacobian of the "
+        f"method's own update field (ARPACK to tol 1e-2, one fixed batch of {config.eigen_batch}) and the field's "
+        "norm ||v|| over its value at step 0. The sign is read only at a stationary point, "
+        f"||v|| <= {config.stationary_ratio:g} x its value at step 0: elsewhere a positive real part says where "
+        "the field turns, not that the point repels (figure eigen_trajectories: both at step 0 and at each "
+        "evaluation).",
         f"Setting: hidden {config.hidden}, z {config.z_dim}, batch {config.batch_size}, std {config.std}, "
         f"{config.steps} generator steps.",
     ]
@@ -574,6 +677,45 @@ def figures(results: Results, directory) -> None:
     plots.save(fig, directory, "mass_per_mode", **{k: v for k, v in results.arrays.items()
                                                     if k.endswith(("hits", "eval_step"))})
 
+    tracked = [(d, m) for d in datasets for m in methods if f"{d}/{m}/field_norm" in results.arrays]
+    if tracked:
+        eigen_figure(results, directory, datasets, methods)
+
+
+
+def eigen_figure(results: Results, directory, datasets, methods) -> None:
+    """Max Re(lambda) and ||v|| against step per method, one line per tracked seed; filled markers where
+    the point is stationary (||v|| <= ratio x ||v_0||), the only points whose sign is a verdict."""
+    a = results.arrays
+    ratio = float(a["stationary_ratio"])
+    fig, axes = plots.new_figure(3, len(datasets), width=3.8, height=3.0)
+    for row, dataset in enumerate(datasets):
+        ax_eig, ax_norm, ax_rel = axes[row]
+        for index, method in enumerate(m for m in methods if f"{dataset}/{m}/field_norm" in a):
+            key, color = f"{dataset}/{method}", f"C{index}"
+            steps, eigen, norm = a[f"{key}/eigen_step"], a[f"{key}/max_real_eigen"], a[f"{key}/field_norm"]
+            at_rest = stationary(norm, ratio)
+            for seed in range(norm.shape[1]):
+                label = method if seed == 0 else None
+                ax_eig.plot(steps, eigen[:, seed], color=color, lw=0.9, alpha=0.8, label=label)
+                ax_eig.scatter(steps, eigen[:, seed], s=14, zorder=3,
+                               facecolors=np.where(at_rest[:, seed], color, "none"), edgecolors=color, lw=0.8)
+                ax_norm.plot(steps, norm[:, seed], color=color, lw=0.9, alpha=0.8, marker=".", label=label)
+                ax_rel.plot(steps, norm[:, seed] / norm[0, seed], color=color, lw=0.9, alpha=0.8, marker=".",
+                            label=label)
+        ax_eig.axhline(0.0, color="k", lw=0.6)
+        # symlog: the sign near 0 stays readable beside WGAN-GP's penalty-driven ~100 at step 0
+        ax_eig.set(xlabel="generator step", ylabel="max Re(lambda) of the Jacobian (symlog)",
+                   title=f"{dataset}: rightmost eigenvalue (filled: stationary)")
+        ax_eig.set_yscale("symlog", linthresh=0.1)
+        ax_norm.set(yscale="log", xlabel="generator step", ylabel="||v|| (fixed batch)", title=f"{dataset}: ||v||")
+        ax_rel.axhline(ratio, color="k", ls="--", lw=0.8, label=f"stationary: <= {ratio:g}")
+        ax_rel.set(yscale="log", xlabel="generator step", ylabel="||v|| / ||v at step 0||",
+                   title=f"{dataset}: ||v|| relative to its start")
+        ax_eig.legend(loc="best", fontsize=6, ncol=2)
+        ax_rel.legend(loc="best", fontsize=6)
+    plots.save(fig, directory, "eigen_trajectories", **{k: v for k, v in a.items() if k.endswith(
+        ("eigen_step", "max_real_eigen", "field_norm", "stationary_ratio"))})
 
 # --- claims: measures, and the cases the contract test runs them on ---
 
@@ -674,6 +816,44 @@ def plain_collapses(dataset: str, paper: str) -> Claim:
         baseline=baseline(dataset, "data", collapse_margin(key, total)), fmt="{:+.3f}")
 
 
+def end_eigen_at_rest(key: str):
+    """Mean over the tracked seeds that END at a stationary point (||v|| <= ratio x ||v_0||) of max
+    Re(lambda) there; not measured (inconclusive) when no seed does: away from a stationary point the
+    sign of an eigenvalue is no verdict on attraction."""
+
+    def measure(r: Results) -> stats.Measurement:
+        eigen, norm = r.arrays[f"{key}/max_real_eigen"], r.arrays[f"{key}/field_norm"]
+        ratio = float(r.arrays["stationary_ratio"])
+        at_rest = stationary(norm, ratio)[-1]
+        if not at_rest.any():
+            return stats.Measurement(float("nan"), stats.WHOLE_LINE, f"no tracked seed ends at a stationary point "
+                                     f"(norm(v) / norm(v_0) = {', '.join(f'{x:.2g}' for x in norm[-1] / norm[0])} > "
+                                     f"{ratio:g}): not read", 0)
+        m = stats.mean(eigen[-1][at_rest])
+        return dataclasses.replace(m, how=f"{m.how}; {int(at_rest.sum())} of {at_rest.size} tracked seeds end "
+                                          f"stationary")
+
+    return measure
+
+
+def eigen_trajectory(key: str, eigen_TxS, norm_TxS, ratio: float = 0.05) -> Results:
+    """Results holding one method's tracked eigenvalue and ||v|| trajectories (points x seeds)."""
+    return Results(arrays={f"{key}/max_real_eigen": np.asarray(eigen_TxS, float),
+                           f"{key}/field_norm": np.asarray(norm_TxS, float), "stationary_ratio": np.asarray(ratio)})
+
+
+def attracting_at_end(dataset: str, method: str, paper: str) -> Claim:
+    key, spread = f"{dataset}/{method}", np.linspace(-1, 1, 4)
+    return Claim(
+        f"{dataset}: {method} ends at a locally attracting stationary point of its own field: max Re(lambda) of "
+        "its Jacobian < 0, read only at tracked seeds whose end norm(v) <= stationary_ratio x norm(v_0)", paper,
+        end_eigen_at_rest(key), below(0.0),
+        Control("a negative max Re(lambda) read away from a stationary point (norm(v) stays at norm(v_0))",
+                lambda: eigen_trajectory(key, [[0.5] * 4, -0.3 + 0.05 * spread], [[1.0] * 4, [0.9] * 4])),
+        lambda: eigen_trajectory(key, [[0.5] * 4, -0.3 + 0.05 * spread], [[1.0] * 4, 0.01 + 0.002 * spread]),
+        fmt="{:+.3g}")
+
+
 CLAIMS = [
     covers_at_least("ring", "unrolled", 6, "7.6 (VEEGAN)"),
     covers_at_least("ring", "wgan-gp", 6, "8, 7, 8 with its recipe (review)"),
@@ -681,6 +861,10 @@ CLAIMS = [
     plain_collapses("ring", "1 mode, 99.3% HQ (VEEGAN)"),
     covers_at_least("grid", "unrolled", 20, "23.6 (VEEGAN)"),
     beats_plain("grid", "23.6 - 3.3 = 20.3 (VEEGAN)"),
+    attracting_at_end("ring", "r1", "R1 is locally convergent: Re(lambda) < 0 at the equilibrium (Mescheder et "
+                      "al. 2018, Thm 4.1)"),
+    attracting_at_end("ring", "consensus", "J - gamma J^T J has Re(lambda) < 0 at a stationary point, J invertible, "
+                      "gamma large enough (Mescheder et al. 2017)"),
 ]
 
 

@@ -10,7 +10,9 @@ players move in,
 a pair of pytrees shaped like the parameters. Training methods are built by
 transforming the field (consensus), the generator's loss (unrolling) or the
 update order (simultaneous / alternating); local convergence is read off the
-eigenvalues of the Jacobian of v at a fixed point (all real parts < 0).
+eigenvalues of the Jacobian of v at a fixed point (all real parts < 0): away
+from one (||v|| not ~ 0) the linearization says where the field turns, not
+whether the point attracts (`FieldSpectrum` tracks both along training).
 """
 
 from typing import Any, Callable, NamedTuple
@@ -243,6 +245,72 @@ def field_eigenvalues(field: Field, g_params, d_params, batch, mode: str = "fwd"
     return jnp.linalg.eigvals(field_jacobian(field, g_params, d_params, batch, mode))
 
 
+def rightmost_eigenvalues(
+    matvec: Callable[[np.ndarray], np.ndarray], n: int, dtype, k: int = 6, tol: float = 0.0,
+    maxiter: int | None = None,
+) -> np.ndarray:
+    """The k eigenvalues of largest real part of the linear map `matvec` on R^n (ARPACK, host).
+
+    Returns up to k values, largest real part first: if ARPACK stops before all
+    k converge, the converged ones (possibly none).
+    """
+    op = scipy.sparse.linalg.LinearOperator((n, n), matvec=matvec, dtype=np.dtype(dtype))
+    start = np.random.default_rng(0).standard_normal(n).astype(dtype)  # fixed: the same point, the same values
+    try:
+        values = scipy.sparse.linalg.eigs(
+            op, k=k, which="LR", tol=tol, maxiter=maxiter, v0=start, return_eigenvectors=False)
+    except scipy.sparse.linalg.ArpackNoConvergence as error:
+        values = error.eigenvalues
+    return values[np.argsort(-values.real)]
+
+
+def _uncommitted(tree):
+    """`tree` as default-device arrays without a sharding: points from a sharded trainer state and
+    from a plain init then share one compiled program (a sharding is part of jit's cache key)."""
+    def plain(a):
+        if isinstance(a, jax.Array) and not jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key):
+            return np.asarray(a)
+        return a
+
+    return jax.device_put(jax.tree.map(plain, tree))
+
+
+class FieldSpectrum:
+    """||v|| and the rightmost eigenvalues of the field's Jacobian at many points, each compiled once.
+
+    `make_field(aux) -> Field` builds the field from `aux`, a pytree it depends
+    on without being differentiated in it (the discriminator's optimizer state
+    of an unrolled generator; None where there is nothing). One jitted
+    Jacobian-vector product, its primal being v, takes (g, d, aux, batch) as
+    traced arguments, so a trajectory of points of one shape compiles once: the
+    eigenvalues at a point then cost only ARPACK's products.
+    """
+
+    def __init__(self, make_field: Callable[[Any], Field]):
+        def field_and_jvp(g_params, d_params, aux, batch, tangent):
+            v, point = flat_field(make_field(aux), g_params, d_params, batch)
+            return jax.jvp(v, (point,), (tangent.astype(point.dtype),))
+
+        self._jvp = jax.jit(field_and_jvp)  # one program gives v (the primal) and J t
+
+    def norm(self, g_params, d_params, aux, batch) -> float:
+        """||v(g, d)||, the field's l2 norm over both players' parameters."""
+        args = _uncommitted((g_params, d_params, aux, batch))
+        point, _ = ravel_pytree(args[:2])
+        return float(jnp.linalg.norm(self._jvp(*args, jnp.zeros_like(point))[0]))
+
+    def rightmost(self, g_params, d_params, aux, batch, k: int = 6, tol: float = 0.0,
+                  maxiter: int | None = None) -> np.ndarray:
+        """The k eigenvalues of the Jacobian at (g, d) of largest real part (see `rightmost_eigenvalues`)."""
+        args = _uncommitted((g_params, d_params, aux, batch))
+        point, _ = ravel_pytree(args[:2])
+
+        def matvec(t):
+            return np.asarray(self._jvp(*args, jnp.asarray(t, point.dtype))[1])
+
+        return rightmost_eigenvalues(matvec, point.shape[0], point.dtype, k, tol, maxiter)
+
+
 def leading_eigenvalues(
     field: Field, g_params, d_params, batch, k: int = 6, tol: float = 0.0,
     maxiter: int | None = None,
@@ -251,17 +319,7 @@ def leading_eigenvalues(
 
     For games too large for a dense Jacobian; runs on the host, not under jit.
     Returns up to k values, largest real part first: if ARPACK stops before all
-    k converge, the converged ones (possibly none).
+    k converge, the converged ones (possibly none). For many points of one
+    game, `FieldSpectrum` compiles the products once.
     """
-    v, point = flat_field(field, g_params, d_params, batch)
-    jvp = jax.jit(lambda t: jax.jvp(v, (point,), (t.astype(point.dtype),))[1])
-    n = point.shape[0]
-    op = scipy.sparse.linalg.LinearOperator(
-        (n, n), matvec=lambda t: np.asarray(jvp(jnp.asarray(t))), dtype=np.dtype(point.dtype)
-    )
-    try:
-        values = scipy.sparse.linalg.eigs(
-            op, k=k, which="LR", tol=tol, maxiter=maxiter, return_eigenvectors=False)
-    except scipy.sparse.linalg.ArpackNoConvergence as error:
-        values = error.eigenvalues
-    return values[np.argsort(-values.real)]
+    return FieldSpectrum(lambda _: field).rightmost(g_params, d_params, None, batch, k, tol, maxiter)

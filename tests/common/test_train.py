@@ -198,3 +198,20 @@ def test_a_non_finite_metric_other_than_the_loss_stops_the_run_at_that_step():
               loop=Loop(steps=20, chunk=10), keys=seed_keys(0, 2))
     np.testing.assert_array_equal(out.diverged_at, [7, 7])
     assert np.all(np.isnan(out.curve("train/loss")[1])) and np.all(np.asarray(out.state.step) == 20)
+
+
+def test_observe_runs_on_the_host_at_the_evaluation_points_and_is_recorded():
+    setup = small_classifier()
+    seen = []
+
+    def observe(states, eval_data):
+        seen.append(int(states.step[0]))
+        w = np.asarray(states.params["layers"][0]["w"])  # a host-side computation on every run's state
+        return {"first_weight": w[:, 0, 0], "evaluated_on": np.full(w.shape[0], eval_data)}
+
+    out = fit("observed", init=setup.init, step=supervised_step(setup.model, setup.optimizer),
+              sample_batch=EpochBatches(32), data=(setup.x, setup.y), loop=Loop(steps=60, chunk=20, eval_every=40),
+              keys=seed_keys(0, 3), observe=observe, eval_data=7.0)
+    assert seen == [40, 60] and out.history["eval_step"] == [40, 60]
+    np.testing.assert_array_equal(out.curve("eval/first_weight")[-1], out.state.params["layers"][0]["w"][:, 0, 0])
+    np.testing.assert_array_equal(out.curve("eval/evaluated_on"), np.full((2, 3), 7.0))

@@ -44,9 +44,13 @@ def test_blow_up_is_recorded_with_its_step_and_the_run_goes_on():
     np.testing.assert_array_equal(results.arrays["ring/gan/diverged_at"], [0, 0])
     rows = results.tables[next(t for t in results.tables if t.startswith("Modes"))]
     assert rows[-1]["diverged (step)"] == "0, 0"
-    # the frozen state is still analysed: the field's Jacobian at the initial point, and ||v|| there
-    assert np.isfinite(results.arrays["ring/gan/max_real_eigen"]).all()
-    assert results.arrays["ring/gan/field_norm"][0] > 0
+    # the state frozen after its first step is still analysed, at step 0 and at the evaluation (one tracked seed)
+    a = results.arrays
+    np.testing.assert_array_equal(a["ring/gan/eigen_step"], [0, 10])
+    assert a["ring/gan/max_real_eigen"].shape == a["ring/gan/field_norm"].shape == (2, 1)  # (points, eigen seeds)
+    assert np.isfinite(a["ring/gan/max_real_eigen"]).all() and np.all(a["ring/gan/field_norm"] > 0)
+    np.testing.assert_allclose(a["ring/gan/field_norm"][1], a["ring/gan/field_norm"][0], rtol=1e-2)  # one step
+    assert rows[-1][gan_mixture.EIGEN_COLUMN].endswith(", 1: not stationary")  # ||v|| / ||v_0|| ~ 1
     # the lr_D / lr_G grid trains the plain GAN again at each ratio and reports its finals
     (sweep,) = [rows for title, rows in results.tables.items() if "sweeps" in title]
     assert [(r["method"], r["value"]) for r in sweep] == [("gan", 1.0)]

@@ -7,6 +7,7 @@ import optax
 import pytest
 
 from research.gan_game import (
+    FieldSpectrum,
     alternating_update,
     consensus_field,
     critic_steps_update,
@@ -99,6 +100,29 @@ def test_leading_eigenvalues_match_dense_eigenvalues():
         top = leading_eigenvalues(field, g, d, None, k=4)
         dense = np.linalg.eigvals(sym)
         assert top[0].real == pytest.approx(dense.real.max(), abs=1e-8)
+
+
+def test_field_spectrum_along_a_trajectory_matches_the_closed_form_with_one_compilation():
+    # Pairs (th_i, ps_i): g_loss = sum th ps + c/4 th^4, d_loss = -sum th ps + q/2 ps^2, so
+    # v_i = (-(ps_i + c th_i^3), th_i - q ps_i) and pair i's Jacobian [[-3 c th_i^2, -1], [1, -q]]:
+    # eigenvalues T/2 +- sqrt(T^2/4 - D), T = -3 c th^2 - q, D = 3 c q th^2 + 1. c is the field's aux.
+    q = 0.4
+    with jax.enable_x64(True):
+        def make_field(c):
+            return game_field(lambda g, d, b: g @ d + c / 4 * jnp.sum(g**4),
+                              lambda g, d, b: -g @ d + q / 2 * d @ d)
+
+        spectrum = FieldSpectrum(make_field)
+        rng = np.random.default_rng(2)
+        for step in range(4):  # points of one "trajectory", the aux changing too
+            th, ps, c = rng.normal(size=4), rng.normal(size=4), 0.5 + 0.5 * step
+            trace, det = -3 * c * th**2 - q, 3 * c * q * th**2 + 1
+            pair = trace[:, None] / 2 + np.array([1, -1]) * np.sqrt((trace**2 / 4 - det).astype(complex))[:, None]
+            top = spectrum.rightmost(jnp.asarray(th), jnp.asarray(ps), c, None, k=1)
+            assert top[0].real == pytest.approx(pair.real.max(), abs=1e-8)
+            norm = np.sqrt(np.sum((ps + c * th**3) ** 2 + (th - q * ps) ** 2))
+            assert spectrum.norm(jnp.asarray(th), jnp.asarray(ps), c, None) == pytest.approx(norm, rel=1e-12)
+        assert spectrum._jvp._cache_size() == 1
 
 
 def test_unrolled_generator_gradient_flows_through_the_discriminator_steps():
