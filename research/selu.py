@@ -390,6 +390,9 @@ class DeepMLP:
     differing where Figure 1 needs it:
     - the hidden layers are stacked and run by one ``lax.scan``, so compile
       time does not grow with depth (common's MLP unrolls its layers);
+      ``unroll=True`` unrolls that scan: compile time grows with depth, but
+      XLA:CPU runs the training step (vmapped over 25 runs, width 40, depth
+      16-32) about 30% faster, its backward pass no longer a loop;
     - BatchNorm comes after the activation, as in the reference code
       (bioinf-jku/SNNs figure1/run.py: dense with activation, then BN);
     - ``dropout_rate`` > 0 applies dropout after every hidden layer in training
@@ -409,6 +412,7 @@ class DeepMLP:
     batchnorm: bool = False
     dropout: str = "alpha"
     dropout_rate: float = 0.0
+    unroll: bool = False
 
     def __post_init__(self):
         if self.dropout not in DROPOUTS:
@@ -450,7 +454,8 @@ class DeepMLP:
         first = jax.tree.map(lambda a: a[0], (bn_params, bn_state, keys))
         h, bn_first = block(x.reshape(x.shape[0], -1), params["input"], *first)
         rest = jax.tree.map(lambda a: a[1:], (bn_params, bn_state, keys))
-        h, bn_rest = jax.lax.scan(lambda h, layer: block(h, *layer), h, (params["hidden"], *rest))
+        h, bn_rest = jax.lax.scan(lambda h, layer: block(h, *layer), h, (params["hidden"], *rest),
+                                 unroll=self.unroll)
         logits = h @ params["output"]["w"] + params["output"]["b"]
         if not self.batchnorm:
             return logits, state

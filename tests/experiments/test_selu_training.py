@@ -1,5 +1,6 @@
-"""selu-training on a shrunk config: a learning-rate grid per network chosen on validation, a diverged
-grid point reported (not a crash), best-vs-best claims measured, the figure written."""
+"""selu-training on a shrunk config: a learning-rate grid per network (one fit, the lrs its sweep members)
+chosen on validation, a diverged grid point reported (not a crash), best-vs-best claims measured, the figure
+written."""
 
 import dataclasses
 
@@ -11,8 +12,10 @@ from common.runs import Session
 from experiments import selu_training as E
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # an all-diverged lr is NaN, not "Mean of empty slice"
 def test_selu_training_shrunk_run(tmp_path):
-    # One depth, narrow layers; lr 50 diverges for SELU, so its choice must be 0.05.
+    # One depth, narrow layers, one fit per network whose members are the lrs; lr 50 diverges for SELU, so its
+    # choice must be 0.05.
     config = dataclasses.replace(E.PRESETS["quick"], seeds=3, depths=(4,), width=16, steps=40, chunk=20,
                                  eval_every=20, learning_rates=(0.05, 50.0), dropout_rate=0.1, dropout_depth=4)
     results = E.run(config, Session(None))
@@ -22,6 +25,7 @@ def test_selu_training_shrunk_run(tmp_path):
     assert grid[(E.SNN, 50.0)]["diverged seeds"] == 3 and grid[(E.SNN, 0.05)]["chosen"] == "<-"
     assert float(results.arrays[f"depth4/{E.SNN}/chosen_lr"]) == pytest.approx(0.05)
     assert np.all(np.isnan(results.arrays[f"depth4/{E.SNN}/final_val_by_lr"][1]))  # diverged: NaN, no crash
+    assert results.arrays[f"depth4/{E.SNN}/diverged_by_lr"].tolist() == [[False] * 3, [True] * 3]
     for name in names:
         curve = results.arrays[f"depth4/{name}/train_loss"]
         assert curve.shape == (2, 3) and np.all(np.isfinite(curve))

@@ -286,9 +286,10 @@ def _explicit_forward(model, params, state, x, train):
     return h @ params["output"]["w"] + params["output"]["b"], running
 
 
+@pytest.mark.parametrize("unroll", [False, True])
 @pytest.mark.parametrize("activation, init, batchnorm", [("selu", "lecun", False), ("relu", "he", True)])
-def test_deep_mlp_matches_explicit_loop(activation, init, batchnorm):
-    model = S.DeepMLP(4, 16, 3, activation, init, batchnorm)
+def test_deep_mlp_matches_explicit_loop(activation, init, batchnorm, unroll):
+    model = S.DeepMLP(4, 16, 3, activation, init, batchnorm, unroll=unroll)
     x = jax.random.normal(jax.random.key(9), (32, 7))
     params, state = model.init_variables(jax.random.key(10), x)
     # Perturb BN parameters so scale/bias are exercised.
