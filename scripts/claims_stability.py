@@ -17,7 +17,10 @@ from common.report import markdown_table, newest_finished_runs  # noqa: E402
 
 def interval(c: dict) -> str:
     i = c.get("interval")
-    return f"{c['measured']} (exact)" if i is None else f"{c['measured']} [{i[0]:.3g}, {i[1]:.3g}]"
+    if i is None:
+        return f"{c['measured']} (exact)"
+    lo, hi = ("nan" if v is None else f"{v:.3g}" for v in i)  # a NaN end is saved as null
+    return f"{c['measured']} [{lo}, {hi}]"
 
 
 def main(first: str, second: str) -> int:
