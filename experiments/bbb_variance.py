@@ -39,7 +39,7 @@ NAME = "bbb-variance"
 STUDY = "bayes"
 PAPER = "Kingma et al. 2015 (local reparameterization); Wen et al. 2018 (Flipout); Blundell et al. 2015"
 REPRODUCES = "gradient variance vs batch size: local reparameterization and Flipout below plain, local ~ 1/B"
-QUICK_SECONDS = 25  # measured: run.py all --preset quick, idle 2-core CPU, warm cache, 2026-12-01
+QUICK_SECONDS = 18  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 MODES = ("plain", "local", "flipout")
 AA = "plain (A/A)"
