@@ -198,7 +198,9 @@ class Config:
         positive = ("seeds", "steps", "batch_size", "z_dim", "hidden", "eval_samples", "eval_every", "chunk",
                     "eigen_batch", "eigen_iterations", "unroll_steps", "critic_steps", "min_count")
         require_at_least_one(self, positive)
-        require_positive(self, ("lr_g", "lr_d", "wgan_lr", "std", "blowup", "init_gain", "stationary_ratio"))
+        require_positive(self, ("lr_g", "lr_d", "wgan_lr", "std", "blowup", "init_gain"))
+        # at 1 or above every starting point would count as stationary
+        require_in_range(self, ("stationary_ratio",), 0.0, 1.0, open_low=True, open_high=True)
         require_in_range(self, ("beta1",), 0.0, 1.0, open_high=True)
         require_in_range(self, ("wgan_betas",), 0.0, 1.0, open_high=True)
         require_non_negative(self, ("gp_weight", "r1_gamma", "consensus_gamma"))
