@@ -333,6 +333,20 @@ def _grid_key(ax) -> None:
         ax.plot([], [], marker, color="grey", mfc=fill, ms=9 if marker == "*" else 6, label=text)
 
 
+def _networks_column(column, a, depth: int, names, first_color: int, curve: tuple[str, str], grid_labels: bool):
+    """One figure column: on top each network's `curve` (step key, metric) at its chosen lr, below its lr
+    grid with the choice starred."""
+    steps, metric = curve
+    for index, name in enumerate(names):
+        key, color = f"depth{depth}/{name}", f"C{first_color + index}"
+        lr = float(a[f"{key}/chosen_lr"])
+        _seed_band(column[0], a[f"depth{depth}/{steps}"], a[f"{key}/{metric}"], name, lr, color)
+        _grid_curve(column[1], a, key, color, name if grid_labels else None)
+        if np.isfinite(lr):
+            column[1].plot([lr], [seed_mean(a[f"{key}/val_loss"][-1])], "*", ms=12, color=color)
+    column[0].legend(fontsize=7)
+
+
 def figures(results: Results, directory) -> None:
     a = results.arrays
     depths = [int(d) for d in a["depths"]]
@@ -342,28 +356,15 @@ def figures(results: Results, directory) -> None:
     for col, depth in enumerate(depths):
         names = [k.split("/")[1] for k in a if k.startswith(f"depth{depth}/") and k.endswith("/train_loss")]
         names = [n for n in names if "dropout" not in n]
-        for index, name in enumerate(names):
-            key, color = f"depth{depth}/{name}", f"C{index}"
-            lr = float(a[f"{key}/chosen_lr"])
-            _seed_band(axes[0, col], a[f"depth{depth}/step"], a[f"{key}/train_loss"], name, lr, color)
-            _grid_curve(axes[1, col], a, key, color, None)
-            if np.isfinite(lr):
-                axes[1, col].plot([lr], [seed_mean(a[f"{key}/val_loss"][-1])], "*", ms=12, color=color)
+        _networks_column(axes[:, col], a, depth, names, 0, ("step", "train_loss"), grid_labels=False)
         axes[0, col].set(xlabel="SGD step", ylabel="training loss (chunk mean)",
                          title=f"depth {depth}, each at its chosen lr")
-        axes[0, col].legend(fontsize=7)
         _grid_axes(axes[1, col], f"depth {depth}: lr grid (validation)")
     for offset, depth in enumerate(dropout_depths):
         col = len(depths) + offset
-        for index, name in enumerate((SNN, ALPHA_DROPOUT, PLAIN_DROPOUT)):
-            key, color = f"depth{depth}/{name}", f"C{index + 5}"
-            lr = float(a[f"{key}/chosen_lr"])
-            _seed_band(axes[0, col], a[f"depth{depth}/eval_step"], a[f"{key}/val_loss"], name, lr, color)
-            _grid_curve(axes[1, col], a, key, color, name)
-            if np.isfinite(lr):
-                axes[1, col].plot([lr], [seed_mean(a[f"{key}/val_loss"][-1])], "*", ms=12, color=color)
+        _networks_column(axes[:, col], a, depth, (SNN, ALPHA_DROPOUT, PLAIN_DROPOUT), 5, ("eval_step", "val_loss"),
+                         grid_labels=True)
         axes[0, col].set(xlabel="SGD step", ylabel="validation loss (eval mode)", title=f"SNN dropout, depth {depth}")
-        axes[0, col].legend(fontsize=7)
         _grid_axes(axes[1, col], f"SNN dropout, depth {depth}: lr grid")
         axes[1, col].legend(fontsize=7)
     _grid_key(axes[1, 0])  # the colours are named in the top row's legends
