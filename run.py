@@ -1,6 +1,7 @@
 """theory-lab: run the experiments that reproduce the notes' papers.
 
-    python run.py list                       every experiment, its paper, its quick-preset time
+    python run.py list [--presets]           every experiment, its paper, its quick-preset time
+                                             (and what each other preset changes)
     python run.py <experiment> [options]     one experiment (--help for its options)
     python run.py all [--preset quick]       every experiment, then the report
     python run.py report [--preset P] [--runs DIR]
@@ -15,6 +16,7 @@ Each command takes --help. `python -m experiments.<module> [options]` is
 """
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -52,24 +54,39 @@ def _resume_flags(argv: list[str]) -> str:
 
 
 def dispatch(argv: list[str]) -> int:
-    from common.config import UsageError
-
+    """`list`, an experiment's --help and an unknown name read experiments/catalog.json
+    and import no JAX; every other command sets JAX up first."""
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__.strip(), file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
-    _setup_jax()
-    import experiments
-
-    if command in COMMANDS:
+    if command in ("list", "all"):  # `all` runs each experiment in a process of its own
         return COMMANDS[command](rest)
-    module = experiments.find(command)
-    if module is None:
-        hint = experiments.closest(command, [*experiments.all_experiments(), *COMMANDS])
+    if command in COMMANDS:
+        _setup_jax()
+        return COMMANDS[command](rest)
+    entry = experiment_entry(command)
+    if "-h" in rest or "--help" in rest:
+        from common.experiment_help import help_text
+
+        print(help_text(entry))
+        return 0
+    _setup_jax()
+    return run_experiment(importlib.import_module(entry.module), rest)
+
+
+def experiment_entry(name: str):
+    """The catalog entry of experiment `name`; an unknown name is a UsageError naming the likely meant ones."""
+    from common.config import UsageError
+    from experiments import catalog, closest
+
+    entries = catalog.entries()
+    if name not in entries:
+        hint = closest(name, [*entries, *COMMANDS])
         suggestion = f"; did you mean {' or '.join(hint)}?" if hint else ""
         raise UsageError(
-            f"unknown command or experiment '{command}'{suggestion} (python run.py list shows the experiments)")
-    return run_experiment(module, rest)
+            f"unknown command or experiment '{name}'{suggestion} (python run.py list shows the experiments)")
+    return entries[name]
 
 
 def _setup_jax() -> None:
@@ -94,18 +111,25 @@ def _parser(command: str, description: str) -> CommandParser:
 
 
 def list_command(argv: list[str]) -> int:
-    import experiments
+    from experiments import catalog
 
     parser = _parser("list", "Every experiment: its study, its quick-preset time, its paper, what it reproduces.")
-    parser.parse_args(argv)
-    return list_experiments(experiments.all_experiments())
+    parser.add_argument("--presets", action="store_true",
+                        help="also, for each preset but quick, the options it sets to other values than quick")
+    options = parser.parse_args(argv)
+    return list_experiments(catalog.entries(), presets=options.presets)
 
 
-def list_experiments(registry) -> int:
-    rows = [(name, m.STUDY, f"~{m.QUICK_SECONDS}s", m.PAPER, m.REPRODUCES) for name, m in registry.items()]
-    width = max(len(r[0]) for r in rows)
-    for name, study, seconds, paper, what in rows:
-        print(f"{name:<{width}}  [{study}] quick {seconds}\n{'':<{width}}  {paper}\n{'':<{width}}  reproduces: {what}")
+def list_experiments(entries, presets: bool = False) -> int:
+    """`entries` (name -> catalog Entry) as `run.py list` prints them."""
+    from common.experiment_help import preset_lines
+
+    width = max(len(name) for name in entries)
+    for name, e in entries.items():
+        print(f"{name:<{width}}  [{e.study}] quick ~{e.quick_seconds}s\n{'':<{width}}  {e.paper}\n"
+              f"{'':<{width}}  reproduces: {e.reproduces}")
+        for line in preset_lines(e) if presets else []:
+            print(f"{'':<{width}}  {line}")
     return 0
 
 
@@ -138,35 +162,58 @@ def run_experiment(module, argv: list[str]) -> int:
 
 
 def run_all(argv: list[str]) -> int:
-    import experiments
-    from common.config import UsageError
-    from common.runs import RUNS
+    """Every experiment's preset, each in its own process (common.batch), then REPORT.md;
+    a failed experiment is marked in the report and makes the exit code 1."""
+    from common import batch
+    from common.report import Failure
+    from common.run_records import RUNS
+    from experiments import catalog
 
-    parser = _parser("all", "Every experiment's preset in turn, then runs/REPORT.md.")
+    parser = _parser("all", "Every experiment's preset, two at a time on two or more cores, then runs/REPORT.md. "
+                            "Each experiment's output goes to log.txt in its run folder.")
     parser.add_argument("--preset", choices=("quick", "paper"), default="quick")
-    options, unknown = parser.parse_known_args(argv)
-    if unknown:
-        raise UsageError(f"'all' takes only --preset {{paper,quick}} (got {' '.join(argv)})")
-    registry = experiments.all_experiments()
-    failures = []
-    for name, module in registry.items():
-        print(f"\n=== {name} ===", flush=True)
-        try:
-            run_experiment(module, ["--preset", options.preset])
-        except UsageError as error:  # e.g. a paper preset whose data is not at hand
-            print(f"error: {error}", file=sys.stderr)
-            failures.append(name)
-    write_report(list(registry), RUNS, options.preset)
+    parser.add_argument("--jobs", type=_positive_int, default=default_jobs(), metavar="N",
+                        help=f"experiments run at once, each its own process (default {default_jobs()} here)")
+    options = parser.parse_args(argv)
+    entries = catalog.entries()
+    jobs = all_jobs(entries, options.preset)
+    print(f"running {len(jobs)} experiments ({options.preset} preset), {options.jobs} at a time; "
+          f"each one's output in <run folder>/log.txt", flush=True)
+    finished = batch.run_jobs(jobs, options.jobs)
+    failures = {f.job.name: Failure(f.error, f.job.log) for f in finished if f.failed}
+    print("\n" + batch.summary(finished, list(entries)))
+    write_report(list(entries), RUNS, options.preset, failures)
     if failures:
-        print(f"failed: {', '.join(failures)}", file=sys.stderr)
+        print(f"failed: {', '.join(failures)} (their logs are named above and in the report)", file=sys.stderr)
         return 1
     return 0
+
+
+def all_jobs(entries: dict, preset: str) -> list:
+    """One `common.batch.Job` per experiment: its preset, a new folder under runs/, its expected seconds."""
+    from common import batch
+    from common.run_records import RUNS, new_folder
+
+    return [batch.experiment_job(name, ("--preset", preset), new_folder(name, RUNS), entry.quick_seconds)
+            for name, entry in entries.items()]
+
+
+def default_jobs() -> int:
+    """Two experiments at a time where there are two cores or more: one compiles while the other runs."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
 
 
 def report_command(argv: list[str]) -> int:
     import experiments
     from common.config import UsageError
-    from common.runs import RUNS
+    from common.run_records import RUNS
 
     parser = _parser("report", "REPORT.md in the runs folder: each experiment's newest finished run, "
                                "preferring the named preset, with its preset and overrides.")
@@ -179,10 +226,10 @@ def report_command(argv: list[str]) -> int:
     return write_report(list(experiments.all_experiments()), options.runs, options.preset)
 
 
-def write_report(order: list[str], root: Path, preset: str) -> int:
+def write_report(order: list[str], root: Path, preset: str, failures: dict | None = None) -> int:
     from common.report import collect
 
-    text = collect(root, order, preset)
+    text = collect(root, order, preset, failures)
     root.mkdir(parents=True, exist_ok=True)
     path = root / "REPORT.md"
     tmp = path.with_suffix(".md.tmp")

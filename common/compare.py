@@ -2,7 +2,7 @@
 measured value, interval where the claim has one) and their scalars."""
 
 from common.config import UsageError
-from common.report import markdown_table
+from common.report import claim_cell, markdown_table
 from common.run_records import FinishedRun, format_overrides
 
 
@@ -21,19 +21,7 @@ def compare(a: FinishedRun, b: FinishedRun) -> str:
 def _claim_rows(a: FinishedRun, b: FinishedRun) -> list[dict]:
     claims = {label: {c["statement"]: c for c in run.results.get("claims", [])} for label, run in (("A", a), ("B", b))}
     statements = list(claims["A"]) + [s for s in claims["B"] if s not in claims["A"]]
-    return [{"claim": s, **{label: _claim_cell(claims[label].get(s)) for label in ("A", "B")}} for s in statements]
-
-
-def _claim_cell(claim: dict | None) -> str:
-    """`verdict: value [lo, hi]`; the interval only where the outcome has one."""
-    if claim is None:
-        return "absent"
-    cell = f"{claim.get('verdict', '?')}: {claim.get('measured', claim.get('value'))}"
-    interval = claim.get("interval")
-    if interval:
-        lo, hi = interval
-        cell += f" [{_number(lo)}, {_number(hi)}]"
-    return cell
+    return [{"claim": s, **{label: claim_cell(claims[label].get(s)) for label in ("A", "B")}} for s in statements]
 
 
 def _scalar_rows(a: FinishedRun, b: FinishedRun) -> list[dict]:

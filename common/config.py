@@ -17,8 +17,6 @@ import typing
 from dataclasses import dataclass
 from pathlib import Path
 
-import tyro
-
 
 class UsageError(Exception):
     """Bad command-line input: the message is one line for the user."""
@@ -59,6 +57,8 @@ SHARED_HELP = """options shared by every experiment:
 
 def parse(module, argv: list[str]):
     """(config, RunOptions) from the arguments after the experiment's name."""
+    import tyro  # here: run.py list and --help import this module (UsageError, SHARED_HELP), not tyro
+
     presets = list(module.PRESETS)
     options, rest = shared_options(presets).parse_known_args(argv)
     if options.tensorboard:

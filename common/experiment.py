@@ -25,6 +25,25 @@ import numpy as np
 from common.stats import Measurement
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
+NOT_MEASURED = "not measured"
+NOT_RUN = "not run at this preset"
+OUTCOMES = (*VERDICTS, NOT_MEASURED, NOT_RUN)
+"""What a claim can come out as: a verdict, or no verdict (nothing could be
+measured, or this preset does not produce what the claim reads)."""
+
+
+class NotRunAtPreset(Exception):
+    """Raised by a measure whose data only another preset produces: `needs`
+    names it (e.g. trainer-bench's 64-seed claim at the quick preset's 8 seeds)."""
+
+    def __init__(self, needs: str, why: str = ""):
+        super().__init__(f"{why + '; ' if why else ''}needs --preset {needs}")
+        self.needs = needs
+
+
+class MissingResult(Exception):
+    """A measure read a key the results do not have: a bug in the claim (a typo'd
+    key) or in the experiment, never a verdict."""
 
 
 @dataclass
@@ -171,11 +190,15 @@ class ClaimOutcome:
     note: str = ""
 
 
-def _measure(fn: Callable, results: Results) -> Measurement:
+def _measure(fn: Callable, results: Results, statement: str) -> Measurement:
+    """The measure's Measurement; NotRunAtPreset passes through; a missing key is a
+    MissingResult naming it; a computation that fails on these numbers is NaN with the reason."""
     try:
         value = fn(results)
-    except (KeyError, IndexError, ValueError, TypeError, ZeroDivisionError):
-        return Measurement(float("nan"), None, "could not be measured")
+    except KeyError as error:
+        raise MissingResult(f"claim '{statement}' reads {error}, which the results do not have") from None
+    except (IndexError, ValueError, TypeError, ZeroDivisionError) as error:
+        return Measurement(float("nan"), None, f"could not be computed ({type(error).__name__}: {error})")
     return value if isinstance(value, Measurement) else Measurement(float(value))
 
 
@@ -188,18 +211,29 @@ def _interval(m: Measurement) -> list[float] | None:
 
 
 def evaluate(claim: Claim, results: Results) -> ClaimOutcome:
-    m = _measure(claim.measure, results)
-    verdict = claim.region.verdict(m)
+    """The claim's outcome on `results`: a verdict, or NOT_RUN / NOT_MEASURED with the reason in `how`."""
+    region = claim.region.describe()
+    try:
+        m = _measure(claim.measure, results, claim.statement)
+    except NotRunAtPreset as not_run:
+        return ClaimOutcome(claim.statement, claim.paper, region, "not run", None, None, str(not_run), NOT_RUN,
+                            ControlOutcome(claim.control.name))
+    verdict = NOT_MEASURED if math.isnan(m.value) else claim.region.verdict(m)
     control, note = ControlOutcome(claim.control.name), ""
     if claim.baseline is not None:
-        b = _measure(claim.baseline, results)
+        try:
+            b = _measure(claim.baseline, results, claim.statement)
+        except MissingResult:  # results built without the run-time control (a test's synthetic case)
+            b = Measurement(float("nan"))
         control = ControlOutcome(claim.control.name, _finite_or_none(b.value), _interval(b), claim.region.verdict(b))
         if control.verdict == "reproduced" and verdict == "reproduced":
             verdict = "inconclusive"
             note = f"the control ({claim.control.name}) passes this check too in this run"
-    measured = "n/a" if math.isnan(m.value) else claim.fmt.format(m.value)
-    return ClaimOutcome(claim.statement, claim.paper, claim.region.describe(), measured, _finite_or_none(m.value),
-                        _interval(m), m.how, verdict, control, note)
+    measured = "not measured" if math.isnan(m.value) else claim.fmt.format(m.value)
+    interval = None if verdict == NOT_MEASURED else _interval(m)
+    return ClaimOutcome(claim.statement, claim.paper, region, measured, _finite_or_none(m.value),
+                        interval, m.how or ("no finite value" if verdict == NOT_MEASURED else ""), verdict,
+                        control, note)
 
 
 def evaluate_claims(claims: list[Claim], results: Results) -> list[ClaimOutcome]:

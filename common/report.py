@@ -2,12 +2,14 @@
 finished run of each experiment."""
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
-from common.experiment import VERDICTS, ClaimOutcome
+from common.experiment import NOT_MEASURED, NOT_RUN, OUTCOMES, VERDICTS, ClaimOutcome
 from common.run_records import FinishedRun, finished_runs, format_overrides
 
-MARK = {"reproduced": "yes", "not reproduced": "**no**", "inconclusive": "inconclusive"}
+MARK = {"reproduced": "yes", "not reproduced": "**no**", "inconclusive": "inconclusive",
+        NOT_MEASURED: NOT_MEASURED, NOT_RUN: NOT_RUN}
 
 
 def markdown_table(rows: list[dict]) -> str:
@@ -27,52 +29,102 @@ def _cell(value) -> str:
         return "nan"
     if isinstance(value, float):
         return f"{value:.4g}"
-    return str(value)
+    return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def _interval_text(interval) -> str:
-    return "exact" if interval is None else f"[{interval[0]:.4g}, {interval[1]:.4g}]"
+def number_text(value) -> str:
+    """A saved number (None: NaN or an infinity that JSON could not hold)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "n/a" if value is None else str(value)
+    return f"{value:.4g}"
 
 
-def _control_text(control: dict | None) -> str:
-    if not control:
+def interval_text(claim: dict) -> str:
+    """The claim's 95% interval as the report shows it: "exact" only for a measured
+    exact quantity; an end saved as null is unbounded."""
+    if claim.get("verdict") in (NOT_MEASURED, NOT_RUN):
+        return "none"
+    if "interval" not in claim:
+        return "not recorded"
+    interval = claim["interval"]
+    if interval is None:
+        return "exact"
+    if not isinstance(interval, (list, tuple)) or len(interval) != 2:
+        return "unreadable"
+    lo, hi = interval
+    return f"[{'-inf' if lo is None else number_text(lo)}, {'inf' if hi is None else number_text(hi)}]"
+
+
+def measured_text(claim: dict) -> str:
+    """The measured value, or why there is none: the preset it needs, or the reason nothing was measured."""
+    verdict, how = claim.get("verdict"), claim.get("how") or ""
+    if verdict == NOT_RUN:
+        return f"{NOT_RUN} ({how})" if how else NOT_RUN
+    if verdict == NOT_MEASURED or claim.get("value", 0) is None:
+        return f"{NOT_MEASURED} ({how})" if how else NOT_MEASURED
+    return str(claim.get("measured", number_text(claim.get("value"))))
+
+
+def claim_cell(claim: dict | None) -> str:
+    """One claim in one cell: `verdict: value [lo, hi]` (compare's columns)."""
+    if claim is None:
+        return "absent"
+    verdict = claim.get("verdict", "?")
+    if verdict in (NOT_MEASURED, NOT_RUN):
+        return measured_text(claim)
+    interval = interval_text(claim)
+    return f"{verdict}: {measured_text(claim)}" + (f" {interval}" if interval.startswith("[") else "")
+
+
+def _control_text(control) -> str:
+    if not isinstance(control, dict) or not control.get("name"):
         return "not recorded"
     if control.get("value") is None:
-        return control["name"]
-    return (f"{control['name']}: {control['value']:.4g} {_interval_text(control.get('interval'))}"
-            f" ({control['verdict']})")
+        return str(control["name"])
+    return (f"{control['name']}: {number_text(control['value'])} {interval_text(control)}"
+            f" ({control.get('verdict', '?')})")
 
 
 def claims_table(outcomes: list[dict]) -> str:
-    """Each claim: the paper's number, the region it needs, the measured value, its 95%
-    interval and how it was made, the verdict, and the negative control (with its value
-    where this run measured it). Runs written before intervals existed show "not recorded"."""
+    """Each claim: the paper's number, the region it needs, the measured value (or why there
+    is none), its 95% interval and how it was made, the verdict, and the negative control
+    (with its value where this run measured it). Runs written before intervals existed show
+    "not recorded"."""
     rows = []
     for o in outcomes:
-        verdict = MARK.get(o["verdict"], o["verdict"]) + (f" ({o['note']})" if o.get("note") else "")
-        interval = _interval_text(o["interval"]) if "interval" in o else "not recorded"
-        rows.append({"claim": o["statement"], "paper": o["paper"], "needs": o.get("region", "not recorded"),
-                     "measured": o["measured"], "95% interval": interval + (f", {o['how']}" if o.get("how") else ""),
+        verdict = MARK.get(o.get("verdict"), str(o.get("verdict", "?"))) + (f" ({o['note']})" if o.get("note") else "")
+        how = o.get("how") if o.get("verdict") not in (NOT_MEASURED, NOT_RUN) else ""
+        rows.append({"claim": o.get("statement", "?"), "paper": o.get("paper", "?"),
+                     "needs": o.get("region", "not recorded"), "measured": measured_text(o),
+                     "95% interval": interval_text(o) + (f", {how}" if how else ""),
                      "verdict": verdict, "control": _control_text(o.get("control"))})
     return markdown_table(rows)
 
 
 def verdict_counts(outcomes: list[dict]) -> dict[str, int]:
-    """How many claims came out reproduced, not reproduced and inconclusive."""
-    verdicts = [o["verdict"] for o in outcomes]
-    return {verdict: verdicts.count(verdict) for verdict in VERDICTS}
+    """How many claims came out reproduced, not reproduced and inconclusive, and how many
+    gave no verdict (not measured, not run at this preset)."""
+    verdicts = [o.get("verdict") for o in outcomes]
+    return {verdict: verdicts.count(verdict) for verdict in OUTCOMES}
 
 
-def run_report(module, config, results, outcomes: list[ClaimOutcome], folder: Path, seconds: float,
+def counts_text(counts: dict[str, int]) -> str:
+    """"3 reproduced, 0 not reproduced, 1 inconclusive" and the no-verdict kinds where there are any."""
+    shown = [f"{n} {v}" for v, n in counts.items() if v in VERDICTS or n]
+    return ", ".join(shown)
+
+
+def run_report(module, config, results, outcomes: list[ClaimOutcome], folder: Path, timing,
                figure_names: list[str]) -> str:
     outcome_dicts = [dataclasses.asdict(o) for o in outcomes]
     counts = verdict_counts(outcome_dicts)
     parts = [
         f"# {module.NAME}\n",
         f"{module.REPRODUCES}\n",
-        f"Paper: {module.PAPER}. Run folder `{folder}`, {seconds:.1f} s.\n",
+        f"Paper: {module.PAPER}. Run folder `{folder}`, {timing.seconds:.1f} s "
+        f"({timing.compile_seconds:.1f} s of it tracing and compiling).\n",
         "## Claims\n",
-        ", ".join(f"{n} {v}" for v, n in counts.items()) + f" of {len(outcomes)}.\n",
+        counts_text(counts) + f" of {len(outcomes)}.\n",
         claims_table(outcome_dicts),
     ]
     for name, rows in results.tables.items():
@@ -99,30 +151,50 @@ def newest_finished_runs(root: Path, preset: str | None = "quick") -> dict[str, 
     return newest
 
 
-def collect(root: Path, order: list[str], preset: str | None = "quick") -> str:
+@dataclass(frozen=True)
+class Failure:
+    """An experiment that raised during `run.py all`: the error's one line and where its log is."""
+
+    error: str
+    log: Path | None
+
+
+def collect(root: Path, order: list[str], preset: str | None = "quick",
+            failures: dict[str, Failure] | None = None) -> str:
     """REPORT.md: per experiment (in registry order) which run it used, that
-    run's preset and overrides, its claims table and figures."""
-    runs = newest_finished_runs(root, preset)
-    names = [n for n in order if n in runs] + sorted(n for n in runs if n not in order)
+    run's preset and overrides, its claims table and figures; an experiment in
+    `failures` is marked failed (its error and log) instead."""
+    failures = failures or {}
+    runs = {n: r for n, r in newest_finished_runs(root, preset).items() if n not in failures}
+    names = [n for n in order if n in runs or n in failures] + sorted(n for n in runs if n not in order)
     parts = ["# theory-lab reproduction report\n",
              f"The newest finished run of each experiment under `{root}`, preferring preset `{preset}`.\n"]
     summary = []
     for name in names:
+        if name in failures:
+            summary.append({"experiment": name, "run": f"**failed**: {failures[name].error}"})
+            continue
         run = runs[name]
         claims = run.results.get("claims", [])
         summary.append({
             "experiment": name, "run": str(run.folder.relative_to(root)),
             "preset": run.preset or "not recorded", "overrides": format_overrides(run.overrides),
             **verdict_counts(claims), "claims": len(claims), "seconds": run.results.get("seconds"),
+            "compile seconds": run.results.get("compile_seconds", "not recorded"),
         })
     parts += [markdown_table(summary)] if summary else [f"No finished runs under {root}.\n"]
     for name in names:
+        if name in failures:
+            failure = failures[name]
+            log = f"; its log: `{failure.log}`" if failure.log else ""
+            parts += [f"## {name}\n", f"**Failed** in this run of every experiment: {failure.error}{log}.\n"]
+            continue
         run, env = runs[name], runs[name].env
         parts += [
             f"## {name}\n",
             f"Run `{run.folder}`, preset {run.preset or 'not recorded'}, overrides "
             f"{format_overrides(run.overrides)}; on {env.get('backend', '?')} "
-            f"({', '.join(sorted(set(env.get('devices', []))))}), jax {env.get('jax', '?')}.\n",
+            f"({', '.join(sorted(set(map(str, env.get('devices', [])))))}), jax {env.get('jax', '?')}.\n",
             claims_table(run.results.get("claims", [])),
         ]
         if run.results.get("notes"):

@@ -8,10 +8,13 @@ depth are found.
 """
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from common.config import UsageError
+
+RUNS = Path("runs")
 
 
 @dataclass(frozen=True)
@@ -93,3 +96,14 @@ def format_overrides(overrides: dict | None) -> str:
     if overrides is None:
         return "not recorded"
     return ", ".join(f"{k}={v}" for k, v in overrides.items()) or "none"
+
+
+def new_folder(experiment: str, root: Path = RUNS) -> Path:
+    """A fresh run folder's path, runs/<experiment>/<timestamp>[-k] (not created)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder = root / experiment / stamp
+    suffix = 1
+    while folder.exists():
+        suffix += 1
+        folder = root / experiment / f"{stamp}-{suffix}"
+    return folder

@@ -19,16 +19,14 @@ import numpy as np
 
 from common import environment
 from common.checkpoint import Checkpoints
+from common.compile_time import compile_seconds
 from common.config import UsageError
 from common.data import FILE_DATASETS, DataError, Dataset, load
 from common.experiment import ClaimOutcome, Results, evaluate_claims
 from common.log import MetricsLog, jsonable
 from common.parallel import is_writer
 from common.report import run_report
-from common.run_records import SavedConfig, config_record, read_config
-
-RUNS = Path("runs")
-
+from common.run_records import RUNS, SavedConfig, config_record, new_folder, read_config  # noqa: F401 (re-exported)
 
 class Session:
     """What an experiment's `run` gets: data, the metrics log, checkpoints."""
@@ -64,13 +62,23 @@ class Session:
 
 
 @dataclass(frozen=True)
+class Timing:
+    """A run's wall seconds, and the seconds of them JAX spent tracing, lowering and
+    compiling (`common.compile_time`; summed over threads, so it can exceed `seconds`)."""
+
+    seconds: float
+    compile_seconds: float
+
+
+@dataclass(frozen=True)
 class Executed:
     """What one execution gave: the results, the claim outcomes as results.json
-    holds them, the run's seconds."""
+    holds them, the run's seconds and compile seconds."""
 
     results: Results
     claims: list[dict]
     seconds: float
+    compile_seconds: float
 
 
 def execute(module, config, preset: str | None, session: Session) -> Executed:
@@ -80,22 +88,22 @@ def execute(module, config, preset: str | None, session: Session) -> Executed:
     the folders this call created."""
     folder = session.folder
     created = [p for p in (folder, *folder.absolute().parents) if not p.exists()] if folder else []
-    started = time.perf_counter()
+    started, compiled = time.perf_counter(), compile_seconds()
     try:
         check_data(config, session)  # before any folder exists
         if folder is not None:
             start(folder, module, config, preset)
         results = module.run(config, session)
-        seconds = time.perf_counter() - started
+        timing = Timing(time.perf_counter() - started, compile_seconds() - compiled)
         outcomes = evaluate_claims(module.CLAIMS, results)
         if folder is not None:
-            finish(folder, module, config, results, outcomes, seconds)
+            finish(folder, module, config, results, outcomes, timing)
     except DataError as error:
         _remove_created(created)
         raise UsageError(str(error)) from None
     finally:
         session.close()
-    return Executed(results, claim_records(outcomes), seconds)
+    return Executed(results, claim_records(outcomes), timing.seconds, timing.compile_seconds)
 
 
 def _remove_created(created: list[Path]) -> None:
@@ -125,16 +133,6 @@ def overrides(config, default) -> dict:
         return {}
     given, preset = config_dict(config), config_dict(default)
     return {k: v for k, v in given.items() if preset.get(k) != v}
-
-
-def new_folder(experiment: str, root: Path = RUNS) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    folder = root / experiment / stamp
-    suffix = 1
-    while folder.exists():
-        suffix += 1
-        folder = root / experiment / f"{stamp}-{suffix}"
-    return folder
 
 
 def resumable_folder(experiment: str, config, root: Path = RUNS) -> Path | None:
@@ -233,7 +231,7 @@ def start(folder: Path, module, config, preset: str | None) -> None:
     _write_atomic(folder / "env.json", json.dumps(environment.describe(), indent=2))
 
 
-def finish(folder: Path, module, config, results: Results, outcomes: list[ClaimOutcome], seconds: float) -> None:
+def finish(folder: Path, module, config, results: Results, outcomes: list[ClaimOutcome], timing: Timing) -> None:
     """Draw the figures and write the report and results, whole or not at all:
     everything goes to a staging folder first, results.json moves in last."""
     if not is_writer():
@@ -245,12 +243,13 @@ def finish(folder: Path, module, config, results: Results, outcomes: list[ClaimO
     module.figures(results, staging / "figures")
     np.savez(staging / "results.npz", **{k: np.asarray(v) for k, v in results.arrays.items()})
     (staging / "report.md").write_text(run_report(
-        module, config, results, outcomes, folder, seconds,
+        module, config, results, outcomes, folder, timing,
         sorted(p.stem for p in (staging / "figures").glob("*.png")),
     ))
     payload = {
         "experiment": module.NAME,
-        "seconds": seconds,
+        "seconds": timing.seconds,
+        "compile_seconds": timing.compile_seconds,
         "claims": claim_records(outcomes),
         "scalars": results.scalars,
         "tables": results.tables,

@@ -55,3 +55,29 @@ def test_unrelated_words_get_no_suggestion(word, capsys):
 def test_a_typo_of_a_command_is_suggested(capsys):
     assert run.main(["reprot"]) == 2
     assert "did you mean report" in capsys.readouterr().err
+
+
+def test_all_goes_on_past_a_failing_experiment_and_reports_it(tmp_path, monkeypatch, capsys):
+    """`all`: an experiment that raises mid-way is one FAILED line with its error and log; the
+    others still run; REPORT.md is written with it marked failed; the exit code is 1."""
+    import sys
+
+    from common import batch
+    from common.run_records import new_folder
+
+    monkeypatch.chdir(tmp_path)
+    tiny = ("--max-depth", "2", "--widths", "2", "--seeds", "1", "--input-counts", "8", "16",
+            "--harness-inputs", "2")
+    jobs = [
+        batch.experiment_job("ad-graph", tiny, new_folder("ad-graph"), 2.0),
+        batch.Job("selu-constants", (sys.executable, "-c", "print('measuring'); raise RuntimeError('boom mid-way')"),
+                  new_folder("selu-constants"), 1.0),
+    ]
+    monkeypatch.setattr(run, "all_jobs", lambda entries, preset: jobs)
+    assert run.main(["all", "--jobs", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED: RuntimeError: boom mid-way" in out and "[2/2]" in out
+    report = (tmp_path / "runs" / "REPORT.md").read_text()
+    assert "**failed**: RuntimeError: boom mid-way" in report
+    assert str(jobs[1].log) in report and "measuring" in jobs[1].log.read_text()
+    assert "| ad-graph |" in report and (jobs[0].folder / "results.json").is_file()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from common import stats
-from common.experiment import (Claim, Control, Results, above, at_least, at_most, evaluate, near, scalars,
+from common.experiment import (Claim, Control, MissingResult, NotRunAtPreset, Results, above, at_least, at_most, evaluate, near, scalars,
                                within)
 from common.stats import Measurement
 
@@ -78,5 +78,23 @@ def test_a_control_that_passes_at_run_time_demotes_the_claim():
     assert good.verdict == "reproduced" and good.control.verdict == "not reproduced"
     fooled = evaluate(claim, Results(scalars={"x": 2.0, "noise_x": 1.5}))
     assert fooled.verdict == "inconclusive" and "noise" in fooled.note
-    missing = evaluate(claim, Results())
-    assert missing.verdict == "inconclusive" and missing.measured == "n/a"
+    unmeasured = evaluate(claim, Results(scalars={"x": float("nan")}))
+    assert unmeasured.verdict == "not measured" and unmeasured.measured == "not measured"
+    assert unmeasured.interval is None and unmeasured.how
+
+
+def test_a_measure_reading_an_absent_key_is_an_error_that_names_it():
+    claim = Claim("x is big", "1", lambda r: r.scalars["x_typo"], at_least(1.0),
+                  Control("noise", scalars({"x": 0.0})), scalars({"x": 2.0}))
+    with pytest.raises(MissingResult, match="x_typo"):
+        evaluate(claim, Results(scalars={"x": 2.0}))
+
+
+def test_a_claim_its_preset_does_not_run_is_no_verdict():
+    def measure(r):
+        raise NotRunAtPreset("paper")
+
+    claim = Claim("at 64 seeds", "1", measure, at_least(1.0), Control("noise", scalars({})), scalars({}))
+    outcome = evaluate(claim, Results())
+    assert outcome.verdict == "not run at this preset" and outcome.how == "needs --preset paper"
+    assert outcome.interval is None and outcome.value is None

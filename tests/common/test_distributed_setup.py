@@ -15,10 +15,10 @@ from tests.common.test_parallel import _free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_list(variables: dict) -> subprocess.CompletedProcess:
+def run_report(variables: dict) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("THEORY_LAB_")}
     env |= {"JAX_PLATFORMS": "cpu", **variables}
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), "list"], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), "report", "--runs", "no-such-folder"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -31,14 +31,14 @@ def run_list(variables: dict) -> subprocess.CompletedProcess:
       "THEORY_LAB_PROCESS_ID": "2"}, "must be in 0 .. THEORY_LAB_NUM_PROCESSES-1"),
 ])
 def test_bad_multi_process_variables_are_one_line(variables, message):
-    done = run_list(variables)
+    done = run_report(variables)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize("process_id", ["0", "1"])
 def test_a_process_without_its_peers_gives_up_with_one_line(process_id):
     started = time.monotonic()
-    done = run_list({"THEORY_LAB_COORDINATOR": f"127.0.0.1:{_free_port()}", "THEORY_LAB_NUM_PROCESSES": "2",
+    done = run_report({"THEORY_LAB_COORDINATOR": f"127.0.0.1:{_free_port()}", "THEORY_LAB_NUM_PROCESSES": "2",
                      "THEORY_LAB_PROCESS_ID": process_id, "THEORY_LAB_INIT_TIMEOUT": "2"})
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().count("\n") == 0 and "not every process joined" in done.stderr, done.stderr

@@ -54,7 +54,7 @@ def test_the_named_preset_is_preferred_over_a_newer_run(tmp_path):
     assert newest_finished_runs(tmp_path, "paper")["prune-rethink"].folder == tmp_path / "paper-run"
     assert newest_finished_runs(tmp_path, "large")["prune-rethink"].folder == tmp_path / "paper-run"  # none: newest
     report = collect(tmp_path, ["prune-rethink"], "paper")
-    assert "| prune-rethink | paper-run | paper | seeds=3, steps=10 | 1 | 0 | 0 | 1 | 2.5 |" in report
+    assert "| prune-rethink | paper-run | paper | seeds=3, steps=10 | 1 | 0 | 0 | 0 | 0 | 1 | 2.5 |" in report
     assert "Run `" + str(tmp_path / "paper-run") + "`, preset paper, overrides seeds=3, steps=10;" in report
 
 
@@ -83,3 +83,51 @@ def test_resume_finds_both_config_layouts(tmp_path):
         {"experiment": "x", "preset": "quick", "overrides": {}, "config": {"seeds": 1}}))
     assert resumable_folder("x", Config(), tmp_path) == new
     assert resumable_folder("x", Config(seeds=2), tmp_path) is None
+
+
+UNMEASURED = {"statement": "r1 ends at a locally attracting stationary point", "paper": "< 0", "region": "< 0",
+              "measured": "not measured", "value": None, "interval": None, "how": "no seed ends stationary",
+              "verdict": "not measured", "control": {"name": "a repelling point", "value": None}}
+NOT_RUN = {"statement": "the trainer at 64 seeds", "paper": ">= 0.95x", "region": ">= 0.95", "measured": "not run",
+           "value": None, "interval": None, "how": "needs --preset paper", "verdict": "not run at this preset",
+           "control": {"name": "half speed"}}
+OLD_NAN = {"statement": "an older run's NaN claim", "paper": "1", "measured": "n/a", "value": None,
+           "interval": [None, None], "how": "could not be measured", "verdict": "inconclusive",
+           "control": {"name": "c", "value": None, "interval": [None, None]}}
+
+
+def test_claims_without_a_value_are_said_in_words_by_every_renderer(tmp_path):
+    """A NaN claim (value and interval null, old or new layout) and a claim not run at this
+    preset go through report.md's table, REPORT.md, compare and the API without an error."""
+    from common.compare import compare
+    from common.report import claim_cell, claims_table
+    from common.run_records import read_finished
+
+    table = claims_table([UNMEASURED, NOT_RUN, OLD_NAN])
+    assert "not measured (no seed ends stationary)" in table
+    assert "not run at this preset (needs --preset paper)" in table
+    assert "exact" not in table and "[-inf, inf]" in table
+    assert claim_cell(UNMEASURED) == "not measured (no seed ends stationary)"
+    for name in ("a", "b"):
+        folder = finished(tmp_path / name, 1_000, "gan-mixture")
+        data = json.loads((folder / "results.json").read_text())
+        data["claims"] = [UNMEASURED, NOT_RUN, OLD_NAN]
+        (folder / "results.json").write_text(json.dumps(data))
+    report = collect(tmp_path, ["gan-mixture"])
+    assert "| quick | none | 0 | 0 | 1 | 1 | 1 | 3 |" in report
+    assert "not measured (no seed ends stationary)" in compare(read_finished(tmp_path / "a"),
+                                                              read_finished(tmp_path / "b"))
+    assert run.main(["report", "--runs", str(tmp_path)]) == 0
+    assert "not run at this preset" in (tmp_path / "REPORT.md").read_text()
+
+
+def test_a_failed_experiment_is_marked_in_the_report(tmp_path):
+    from common.report import Failure
+
+    finished(tmp_path / "ok", 1_000, "bbb-variance")
+    finished(tmp_path / "older", 500, "ad-graph")  # an older run of the failed one is not shown as its result
+    report = collect(tmp_path, ["ad-graph", "bbb-variance"], "quick",
+                     {"ad-graph": Failure("RuntimeError: boom", tmp_path / "x" / "log.txt")})
+    assert "| ad-graph | **failed**: RuntimeError: boom |" in report
+    assert f"RuntimeError: boom; its log: `{tmp_path / 'x' / 'log.txt'}`" in report
+    assert "older" not in report and "| bbb-variance | ok |" in report

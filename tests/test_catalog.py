@@ -1,0 +1,71 @@
+"""experiments/catalog.json: current with the experiment modules, and enough for
+`run.py list`, `run.py EXP --help` and an unknown name without importing JAX
+or any experiment module."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import run
+from experiments import catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Runs run.main(ARGV) in a fresh interpreter, then prints the exit code and the
+# heavy or experiment modules it imported, as JSON on the last line.
+CHILD = """
+import json, sys
+sys.path.insert(0, {root!r})
+import run
+code = run.main({argv!r})
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("jax", "flax", "optax")
+               or (m.startswith("experiments.") and m != "experiments.catalog"))
+print(json.dumps({{"code": code, "heavy": heavy}}))
+"""
+
+
+def test_the_committed_catalog_is_current():
+    current = catalog.CATALOG.read_text() == catalog.text(catalog.build())
+    assert current, (f"experiments/catalog.json is stale (an experiment, Config, preset or field docstring "
+                     f"changed): run {catalog.REGENERATE}")
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["list"], 0),
+    (["ad-graph", "--help"], 0),
+    (["list", "--presets"], 0),
+    (["no-such-exp"], 2),
+])
+def test_list_help_and_unknown_names_import_no_jax_and_no_experiment(argv, code, tmp_path):
+    child = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT), argv=argv)], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, child.stderr
+    result = json.loads(child.stdout.splitlines()[-1])
+    assert result == {"code": code, "heavy": []}, child.stderr
+
+
+def test_help_names_every_config_field_as_an_option(capsys):
+    entry = catalog.entries()["ad-graph"]
+    assert run.main(["ad-graph", "-h"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: run.py ad-graph") and f"run.py ad-graph: {entry.reproduces}" in out
+    assert "--preset {quick,paper}" in out and "--resume" in out
+    for option in entry.options:
+        assert f"\n  {option.flag} {option.type}" in out, option.name
+    depth = next(o for o in entry.options if o.name == "max_depth")
+    assert f"(default: {depth.values['quick']}; paper: {depth.values['paper']})" in out
+
+
+def test_list_presets_shows_what_each_preset_changes_from_quick(capsys):
+    assert run.main(["list", "--presets"]) == 0
+    out = capsys.readouterr().out
+    entry = catalog.entries()["ad-graph"]
+    changed = entry.preset_changes()["paper"]
+    lines = out.splitlines()
+    line = lines[next(i for i, line in enumerate(lines) if line.startswith("ad-graph ")) + 3].strip()
+    assert line.startswith("preset paper: ") and changed, line
+    assert all(f"--{name.replace('_', '-')} " in line for name in changed), line
+    assert "preset quick:" not in out
