@@ -4,9 +4,10 @@
                                              (and what each other preset changes)
     python run.py <experiment> [options]     one experiment (--help for its options)
     python run.py all [--preset quick]       every experiment, then the report
-    python run.py report [--preset P] [--runs DIR]
+    python run.py report [--preset P] [--runs DIR] [--verbose]
                                              DIR/REPORT.md (default runs/) from the newest run of each,
-                                             preferring preset P (default quick)
+                                             preferring preset P (default quick); --verbose lists the
+                                             run folders it skipped and why
     python run.py compare RUN_A RUN_B        two runs' claims and scalars side by side
     python run.py replot RUN                 redraw a finished run's figures from its saved data
     python run.py bench [options]            the trainer benchmark: python run.py trainer-bench
@@ -91,8 +92,10 @@ def experiment_entry(name: str):
 
 def _setup_jax() -> None:
     from common.environment import enable_compilation_cache
+    from common.log import say_warnings_once
     from common.parallel import maybe_initialize_distributed
 
+    say_warnings_once()
     maybe_initialize_distributed()
     enable_compilation_cache()
 
@@ -134,7 +137,8 @@ def list_experiments(entries, presets: bool = False) -> int:
 
 
 def run_experiment(module, argv: list[str]) -> int:
-    """Parse, run, write the run folder; bad input leaves no folder behind."""
+    """Parse, run, write the run folder; bad input leaves no folder behind, and a
+    refused folder is left as it was."""
     from common import runs
     from common.config import parse
 
@@ -144,14 +148,13 @@ def run_experiment(module, argv: list[str]) -> int:
         runs.check_out_folder(folder, resume=options.resume)
         if options.resume:
             runs.check_resumable(folder, config)
-    if options.resume and folder is None:
+    elif options.resume:
         folder = runs.resumable_folder(module.NAME, config)
         if folder is None:
-            print(f"no unfinished run of {module.NAME} with this config: starting a new one", file=sys.stderr)
-    resuming = options.resume and folder is not None and (folder / "config.json").exists()
+            raise runs.nothing_to_resume(module.NAME)
     if folder is None:
         folder = runs.new_folder(module.NAME)
-    session = runs.Session(folder, resume=resuming, data_dir=options.data_dir, tensorboard=options.tensorboard)
+    session = runs.Session(folder, resume=options.resume, data_dir=options.data_dir, tensorboard=options.tensorboard)
     executed = runs.execute(module, config, options.preset, session)
     from common.parallel import is_writer
 
@@ -211,32 +214,74 @@ def _positive_int(text: str) -> int:
 
 
 def report_command(argv: list[str]) -> int:
-    import experiments
     from common.config import UsageError
     from common.run_records import RUNS
+    from experiments import catalog
 
+    entries = catalog.entries()
+    presets = sorted({preset for entry in entries.values() for preset in entry.presets})
     parser = _parser("report", "REPORT.md in the runs folder: each experiment's newest finished run, "
                                "preferring the named preset, with its preset and overrides.")
-    parser.add_argument("--preset", default="quick", help="preset whose runs are preferred (default quick)")
+    parser.add_argument("--preset", default="quick", choices=presets,
+                        help="preset whose runs are preferred (default quick)")
     parser.add_argument("--runs", type=Path, default=RUNS, metavar="DIR",
                         help="folder whose finished runs (at any depth) are gathered (default runs)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also list on stderr each run folder skipped (unreadable or unfinished) and why")
     options = parser.parse_args(argv)
     if not options.runs.is_dir():
         raise UsageError(f"report: no runs folder {options.runs} (run an experiment first, or name one with --runs)")
-    return write_report(list(experiments.all_experiments()), options.runs, options.preset)
+    return write_report(list(entries), options.runs, options.preset, verbose=options.verbose)
 
 
-def write_report(order: list[str], root: Path, preset: str, failures: dict | None = None) -> int:
-    from common.report import collect
+def write_report(order: list[str], root: Path, preset: str, failures: dict | None = None,
+                 verbose: bool = False) -> int:
+    """root/REPORT.md, written whole (a temporary file moved in); refused, with nothing
+    written, when there is neither a finished, readable run nor a failure to report."""
+    import tempfile
 
-    text = collect(root, order, preset, failures)
-    root.mkdir(parents=True, exist_ok=True)
+    from common.config import UsageError
+    from common.report import collect, skipped_lines
+    from common.run_records import scan
+
+    found = scan(root)
+    if verbose:
+        for line in skipped_lines(found):
+            print(line, file=sys.stderr)
+    if not found.runs and not failures:
+        raise UsageError(nothing_to_report(root, found, verbose))
+    text = collect(root, order, preset, failures, found)
     path = root / "REPORT.md"
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    if os.path.isdir(path) or (os.path.lexists(path) and not os.path.islink(path) and not os.path.isfile(path)):
+        raise UsageError(f"report: cannot write {path}: something other than a file is there")
+    tmp = None
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        descriptor, tmp = tempfile.mkstemp(dir=root, prefix=".REPORT.md.", suffix=".tmp")
+        with os.fdopen(descriptor, "w") as file:
+            file.write(text)
+        os.replace(tmp, path)
+    except OSError as error:
+        raise UsageError(f"report: cannot write {path} ({error.strerror or error})") from None
+    finally:
+        if tmp is not None and os.path.lexists(tmp):
+            os.unlink(tmp)
     print(f"wrote {path}")
+    if found.skipped:
+        print(f"skipped {len(found.skipped)} run folder(s) that could not be read (named at the end of {path})",
+              file=sys.stderr)
     return 0
+
+
+def nothing_to_report(root: Path, found, verbose: bool) -> str:
+    """Why `report` wrote nothing: no finished, readable run under `root`, and what was there instead."""
+    counts = [f"{len(found.skipped)} unreadable" if found.skipped else "",
+              f"{len(found.unfinished)} unfinished" if found.unfinished else ""]
+    seen = ", ".join(c for c in counts if c)
+    if not seen:
+        return f"report: no finished runs under {root}: nothing to report"
+    where = "listed above" if verbose else "--verbose lists them"
+    return f"report: no finished, readable runs under {root} ({seen}; {where}): nothing to report"
 
 
 def compare_command(argv: list[str]) -> int:

@@ -1,12 +1,20 @@
 """Two finished runs of one experiment side by side: their claims (verdict,
 measured value, interval where the claim has one) and their scalars."""
 
+import os
+from pathlib import Path
+
 from common.config import UsageError
 from common.report import claim_cell, markdown_table
 from common.run_records import FinishedRun, format_overrides
 
 
 def compare(a: FinishedRun, b: FinishedRun) -> str:
+    """The two runs side by side; a UsageError when they are one run (however spelled)
+    or runs of two experiments."""
+    if _same_folder(a.folder, b.folder):
+        raise UsageError(f"compare takes two different runs; {a.folder} and {b.folder} are the same run "
+                         f"({a.folder.resolve()})")
     if a.experiment != b.experiment:
         raise UsageError(f"compare takes two runs of one experiment ({a.folder} is {a.experiment}, "
                          f"{b.folder} is {b.experiment})")
@@ -35,6 +43,14 @@ def _number(value) -> str:
     if value is None:
         return "nan"
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    """One folder under two spellings (relative, through a symlink, a bind mount)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
 
 
 def _seconds(run: FinishedRun) -> str:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-class UsageError(Exception):
-    """Bad command-line input: the message is one line for the user."""
+class UsageError(ValueError):
+    """Bad input (command line, Python API, or a run folder read back): the message
+    is one line for the user. A ValueError, so Python callers can catch it as one."""
 
 
 @dataclass(frozen=True)

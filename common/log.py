@@ -10,6 +10,7 @@ import math
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -137,14 +138,88 @@ class PlainProgress:
         seconds = now - self._started
         rate = (self.n - self.initial) / seconds if seconds > 0 else float("nan")
         extra = "".join(f" {k}={v}" for k, v in self.postfix.items())
-        state = f"done in {seconds:.1f} s" if final else f"{100 * self.n / max(self.total, 1):.0f}%"
+        if final and self.n < self.total:  # interrupted, or stopped early: not done
+            state = f"stopped after {seconds:.1f} s"
+        else:
+            state = f"done in {seconds:.1f} s" if final else f"{100 * self.n / max(self.total, 1):.0f}%"
         print(f"{self.description}: step {self.n}/{self.total} {state}, {rate:.1f} steps/s{extra}",
               file=self.stream or sys.stderr, flush=True)
+        said_something()
+
+
+class _Bar(tqdm):
+    """tqdm that counts as output for the heartbeat, and that says where it stopped
+    when closed before its last step (an interruption) instead of vanishing as if done."""
+
+    def update(self, n=1):
+        said_something()
+        return super().update(n)
+
+    def close(self):
+        stopped = not self.disable and self.n < self.total
+        super().close()
+        if stopped:
+            print(f"{self.desc}: stopped at step {self.n}/{self.total}", file=sys.stderr, flush=True)
 
 
 def progress(total: int, description: str, initial: int = 0):
     """A tqdm bar on a terminal, plain lines otherwise, nothing off process 0."""
     if is_writer() and not sys.stderr.isatty():
         return PlainProgress(total, description, initial)
-    return tqdm(total=total, initial=initial, desc=description, unit="step", leave=False, dynamic_ncols=True,
+    return _Bar(total=total, initial=initial, desc=description, unit="step", leave=False, dynamic_ncols=True,
                 disable=not is_writer())
+
+
+HEARTBEAT_SECONDS = 15.0
+_last_said = [time.monotonic()]
+
+
+def said_something() -> None:
+    """Progress was shown just now: the heartbeat waits another interval."""
+    _last_said[0] = time.monotonic()
+
+
+class Heartbeat:
+    """While an experiment runs, a line every `interval` seconds in which nothing else
+    showed progress (compiling, timing rounds, FLOP counts: work without a training bar),
+    so no experiment is silent for long. A context manager; only process 0 speaks."""
+
+    def __init__(self, name: str, interval: float = HEARTBEAT_SECONDS, stream=None):
+        self.name, self.interval, self.stream = name, interval, stream
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self):
+        self._started = time.monotonic()
+        said_something()
+        if is_writer():
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(1.0):
+            if time.monotonic() - _last_said[0] >= self.interval:
+                elapsed = time.monotonic() - self._started
+                print(f"{self.name}: working ({elapsed:.0f} s so far: compiling, timing or measuring)",
+                      file=self.stream or sys.stderr, flush=True)
+                said_something()
+
+
+def say_warnings_once(stream=None) -> None:
+    """Command-line warnings as `warning: <message>`, each distinct message once: no
+    class names or library paths (e.g. TooSmallToTime's "f runs in 500 us, under 1 ms")."""
+    said: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = str(message).strip()
+        if text not in said:
+            said.add(text)
+            print(f"warning: {text}", file=stream or sys.stderr, flush=True)
+            said_something()
+
+    warnings.showwarning = show

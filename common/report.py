@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.experiment import NOT_MEASURED, NOT_RUN, OUTCOMES, VERDICTS, ClaimOutcome
-from common.run_records import FinishedRun, finished_runs, format_overrides
+from common.run_records import FinishedRun, Scan, format_overrides, scan
 
 MARK = {"reproduced": "yes", "not reproduced": "**no**", "inconclusive": "inconclusive",
         NOT_MEASURED: NOT_MEASURED, NOT_RUN: NOT_RUN}
@@ -141,14 +141,19 @@ def newest_finished_runs(root: Path, preset: str | None = "quick") -> dict[str, 
     """Per experiment (results.json's "experiment", at any depth under `root`),
     the newest finished run of `preset`, or the newest of any preset when it
     has none. By the time results.json (written last) was written, not by name,
-    since `--out` names need not be timestamps."""
-    newest: dict[str, FinishedRun] = {}
-    for run in finished_runs(root):
+    since `--out` names need not be timestamps. Unreadable runs are passed over."""
+    return newest(scan(root).runs, preset)
+
+
+def newest(runs: list[FinishedRun], preset: str | None) -> dict[str, FinishedRun]:
+    """Per experiment, the newest of `runs` of `preset`, else the newest of any preset."""
+    chosen: dict[str, FinishedRun] = {}
+    for run in runs:
         rank = (run.preset == preset, run.finished_ns, str(run.folder))
-        best = newest.get(run.experiment)
+        best = chosen.get(run.experiment)
         if best is None or rank > (best.preset == preset, best.finished_ns, str(best.folder)):
-            newest[run.experiment] = run
-    return newest
+            chosen[run.experiment] = run
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -160,12 +165,15 @@ class Failure:
 
 
 def collect(root: Path, order: list[str], preset: str | None = "quick",
-            failures: dict[str, Failure] | None = None) -> str:
+            failures: dict[str, Failure] | None = None, found: Scan | None = None) -> str:
     """REPORT.md: per experiment (in registry order) which run it used, that
     run's preset and overrides, its claims table and figures; an experiment in
-    `failures` is marked failed (its error and log) instead."""
+    `failures` is marked failed (its error and log) instead; run folders that
+    could not be read are named at the end with the reason. `found` is the
+    scan of `root` when the caller made it already."""
     failures = failures or {}
-    runs = {n: r for n, r in newest_finished_runs(root, preset).items() if n not in failures}
+    found = found if found is not None else scan(root)
+    runs = {n: r for n, r in newest(found.runs, preset).items() if n not in failures}
     names = [n for n in order if n in runs or n in failures] + sorted(n for n in runs if n not in order)
     parts = ["# theory-lab reproduction report\n",
              f"The newest finished run of each experiment under `{root}`, preferring preset `{preset}`.\n"]
@@ -199,6 +207,23 @@ def collect(root: Path, order: list[str], preset: str | None = "quick",
         ]
         if run.results.get("notes"):
             parts.append("\n".join(f"- {n}" for n in run.results["notes"]) + "\n")
-        for png in sorted((run.folder / "figures").glob("*.png")):
+        for png in _pngs(run.folder / "figures"):
             parts.append(f"![{name}/{png.stem}]({png.relative_to(root)})\n")
+    if found.skipped:
+        parts += ["## Skipped run folders\n", "These could not be read as finished runs:\n",
+                  "\n".join(f"- `{s.folder}`: {s.reason}" for s in found.skipped) + "\n"]
     return "\n".join(parts)
+
+
+def _pngs(figures: Path) -> list[Path]:
+    """The figures a run drew; none where figures/ is not a readable folder."""
+    try:
+        return sorted(p for p in figures.iterdir() if p.suffix == ".png") if figures.is_dir() else []
+    except OSError:
+        return []
+
+
+def skipped_lines(found: Scan) -> list[str]:
+    """One line per run folder a report passes over: unreadable ones with the reason, unfinished ones."""
+    return ([f"skipped {s.folder}: {s.reason}" for s in found.skipped]
+            + [f"skipped {folder}: unfinished (config.json, no results.json)" for folder in found.unfinished])

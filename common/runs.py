@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -17,16 +18,18 @@ from pathlib import Path
 
 import numpy as np
 
-from common import environment
+from common import environment, run_lock
 from common.checkpoint import Checkpoints
 from common.compile_time import compile_seconds
 from common.config import UsageError
 from common.data import FILE_DATASETS, DataError, Dataset, load
 from common.experiment import ClaimOutcome, Results, evaluate_claims
-from common.log import MetricsLog, jsonable
+from common.log import Heartbeat, MetricsLog, jsonable
+from common.option_names import CLI, OptionNames
 from common.parallel import is_writer
 from common.report import run_report
 from common.run_records import RUNS, SavedConfig, config_record, new_folder, read_config  # noqa: F401 (re-exported)
+
 
 class Session:
     """What an experiment's `run` gets: data, the metrics log, checkpoints."""
@@ -81,40 +84,40 @@ class Executed:
     compile_seconds: float
 
 
-def execute(module, config, preset: str | None, session: Session) -> Executed:
-    """Run `module` on `config`; with a session folder, write config.json and
-    env.json first and the figures, report and results whole at the end.
-    A data error (missing or corrupt files) becomes a UsageError and removes
-    the folders this call created."""
-    folder = session.folder
-    created = [p for p in (folder, *folder.absolute().parents) if not p.exists()] if folder else []
+def execute(module, config, preset: str | None, session: Session, names: OptionNames = CLI) -> Executed:
+    """Run `module` on `config`; with a session folder, lock it (common.run_lock: one
+    writer per folder), check again under the lock that it may be written, write
+    config.json and env.json first and the figures, report and results whole at the
+    end. A data error (missing or corrupt files) becomes a UsageError and removes the
+    folders this call created. `names` words the refusals for the caller (CLI or API)."""
+    folder = session.folder if is_writer() else None  # only process 0 writes the folder
     started, compiled = time.perf_counter(), compile_seconds()
+    held = None
     try:
-        check_data(config, session)  # before any folder exists
+        check_data(config, session, names)  # before any folder exists
         if folder is not None:
+            held = run_lock.take(folder, names)
+            check_out_folder(folder, resume=session.resume, names=names)  # another run may have ended meanwhile
+            if session.resume:
+                check_resumable(folder, config, names)
             start(folder, module, config, preset)
         results = module.run(config, session)
         timing = Timing(time.perf_counter() - started, compile_seconds() - compiled)
         outcomes = evaluate_claims(module.CLAIMS, results)
         if folder is not None:
             finish(folder, module, config, results, outcomes, timing)
-    except DataError as error:
-        _remove_created(created)
-        raise UsageError(str(error)) from None
+    except (DataError, UsageError) as error:
+        if held is not None:
+            run_lock.release(held, remove_created=True)
+            held = None
+        if isinstance(error, DataError):
+            raise UsageError(str(error)) from None
+        raise
     finally:
+        if held is not None:
+            run_lock.release(held)
         session.close()
     return Executed(results, claim_records(outcomes), timing.seconds, timing.compile_seconds)
-
-
-def _remove_created(created: list[Path]) -> None:
-    """Bad input found mid-way: remove the folders this invocation made."""
-    if created:
-        shutil.rmtree(created[0], ignore_errors=True)
-        for parent in created[1:]:
-            try:
-                parent.rmdir()
-            except OSError:
-                break
 
 
 def claim_records(outcomes: list[ClaimOutcome]) -> list[dict]:
@@ -136,12 +139,13 @@ def overrides(config, default) -> dict:
 
 
 def resumable_folder(experiment: str, config, root: Path = RUNS) -> Path | None:
-    """The newest unfinished run of `experiment` with the same config."""
+    """The newest unfinished run of `experiment` with the same config (folders
+    whose config.json cannot be read are passed over)."""
     base = root / experiment
     if not base.is_dir():
         return None
     for folder in sorted(base.iterdir(), reverse=True):
-        if (folder / "results.json").exists() or not (folder / "config.json").is_file():
+        if os.path.lexists(folder / "results.json"):
             continue
         saved = _read_config(folder)
         if saved is not None and saved.config == config_dict(config):
@@ -150,65 +154,100 @@ def resumable_folder(experiment: str, config, root: Path = RUNS) -> Path | None:
 
 
 def _read_config(folder: Path) -> SavedConfig | None:
-    """The run's saved config.json (either layout), or None where it cannot be read."""
+    """The run's saved config.json (either layout), or None where there is none or it cannot be read."""
     try:
         return read_config(folder / "config.json")
-    except (OSError, ValueError, AttributeError):
+    except UsageError:
         return None
 
 
-def check_out_folder(out: Path, *, resume: bool) -> None:
-    """--out must be a folder this process can create and write, and must not hold a
-    run that the command would overwrite: refused with one line before anything is made."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file, not a folder")
+def check_out_folder(out: Path, *, resume: bool, names: OptionNames = CLI) -> None:
+    """The run folder must be one this process can create or write, and must not hold
+    a run the command would overwrite; refused with one line. Nothing is made inside
+    an existing folder: its refusals are checked first and its writability asked of
+    the system (permissions, a read-only mount); only where the folder is still to
+    be made is a probe folder made and removed in its nearest existing parent."""
+    named = names.out_at(out)
+    try:
+        mode = os.stat(out).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None
+    except OSError as error:
+        raise UsageError(f"{named}: cannot read {out} ({error.strerror})") from None
+    if mode is None:
+        if not resume:  # with resume nothing is made: check_resumable refuses a folder that is not there
+            _check_creatable(out, named)
+        return
+    if not stat.S_ISDIR(mode):
+        raise UsageError(f"{named} is a file, not a folder")
+    if not os.access(out, os.R_OK | os.X_OK):
+        raise UsageError(f"{named}: cannot read {out} (Permission denied)")
+    if not resume and os.path.lexists(out / "results.json"):
+        raise UsageError(f"{named} already holds a finished run; choose another folder")
+    if not resume and os.path.lexists(out / "config.json"):
+        raise UsageError(f"{named} holds an unfinished run: {names.add_resume} to continue it, "
+                         "or choose another folder")
+    _check_writable(out, named)
+
+
+def _check_creatable(out: Path, named: str) -> None:
+    """`out` does not exist yet: its nearest existing parent must be a folder this process can write in."""
     existing = next(p for p in (out, *out.absolute().parents) if p.exists())
     if not existing.is_dir():
-        raise UsageError(f"--out {out}: {existing} is a file, so no folder can be made under it")
-    try:  # os.access says yes to root even on read-only mounts: try it instead
+        raise UsageError(f"{named}: {existing} is a file, so no folder can be made under it")
+    try:  # os.access says yes to root even where nothing can be made (/proc): try it
         tempfile.TemporaryDirectory(dir=existing, prefix=".theory-lab-probe-").cleanup()
     except OSError as error:
-        raise UsageError(f"--out {out}: cannot write in {existing} ({error.strerror or error})") from None
-    if not resume and (out / "results.json").exists():
-        raise UsageError(f"--out {out} already holds a finished run; choose another folder")
-    if not resume and (out / "config.json").exists():
-        raise UsageError(f"--out {out} holds an unfinished run: add --resume to continue it, "
-                         "or choose another folder")
+        raise UsageError(f"{named}: cannot write in {existing} ({error.strerror or error})") from None
 
 
-def check_resumable(folder: Path, config) -> None:
-    """--resume --out DIR: DIR must hold an unfinished run of this very config."""
-    saved_path = folder / "config.json"
-    if not saved_path.is_file():
-        raise UsageError(f"--resume --out {folder}: no run there (no config.json); drop --resume to start one")
-    if (folder / "results.json").exists():
-        raise UsageError(f"--resume --out {folder}: the run is finished (results.json exists); nothing to resume")
-    record = _read_config(folder)
-    if record is None:
-        raise UsageError(f"--resume --out {folder}: its config.json is not a readable JSON object")
-    saved = record.config
+def _check_writable(folder: Path, named: str) -> None:
+    """An existing folder: writable by its permissions and not on a read-only mount (asked, not tried)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{named}: cannot write in {folder} (Permission denied)")
+    if os.statvfs(folder).f_flag & os.ST_RDONLY:
+        raise UsageError(f"{named}: cannot write in {folder} (read-only file system)")
+
+
+def check_resumable(folder: Path, config, names: OptionNames = CLI) -> None:
+    """Resuming the run in `folder`: it must hold an unfinished run of this very config."""
+    named = names.resume_at(folder)
+    if os.path.lexists(folder / "results.json"):
+        raise UsageError(f"{named}: the run is finished (results.json exists); nothing to resume")
+    if not os.path.lexists(folder / "config.json"):
+        raise UsageError(f"{named}: no run there (no config.json); {names.drop_resume} to start one")
+    try:
+        saved = read_config(folder / "config.json").config
+    except UsageError as error:
+        raise UsageError(f"{named}: {error}") from None
     asked = config_dict(config)
     differences = [
-        f"{name}={_shown(saved.get(name, 'unset'))}, this command asks {_shown(asked.get(name, 'unset'))}"
+        f"{name}={_shown(saved.get(name, 'unset'))}, {names.asker} asks {_shown(asked.get(name, 'unset'))}"
         for name in sorted(set(saved) | set(asked)) if saved.get(name, "unset") != asked.get(name, "unset")
     ]
     if differences:
-        raise UsageError(f"--resume --out {folder}: the run was started with {'; '.join(differences)} "
-                         "(resume with the same options, or drop --resume and choose another --out)")
+        raise UsageError(f"{named}: the run was started with {'; '.join(differences)} "
+                         f"(resume with the same options, or {names.drop_resume} and {names.another_out})")
+
+
+def nothing_to_resume(experiment: str, root: Path = RUNS) -> UsageError:
+    """--resume without --out found no unfinished run of this config: what it looked for, and where."""
+    return UsageError(f"--resume: no unfinished run of {experiment} with this config under {root / experiment} "
+                      "to resume; drop --resume to start a new run, or name the run with --resume --out DIR")
 
 
 def _shown(value) -> str:
     return " ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def check_data(config, session: Session) -> None:
+def check_data(config, session: Session, names: OptionNames = CLI) -> None:
     """Before any run folder exists: --data-dir only where files are read, the data set
     loads (a broken file is one line), and the config's sizes fit its training split."""
     use = config.data_use() if hasattr(config, "data_use") else None
     if session.data_dir is not None and (use is None or use.dataset not in FILE_DATASETS):
         reads = "reads no data set" if use is None else f"reads {use.dataset}, which needs no files"
-        raise UsageError(f"--data-dir does nothing here: this config {reads} "
-                         f"(only {', '.join(sorted(FILE_DATASETS))} are read from --data-dir)")
+        raise UsageError(f"{names.data_dir} does nothing here: this config {reads} "
+                         f"(only {', '.join(sorted(FILE_DATASETS))} are read from {names.data_dir})")
     if use is None:
         return
     try:

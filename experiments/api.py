@@ -14,16 +14,17 @@ import math
 import os
 import shutil
 import sys
-import zipfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from common import runs
 from common.config import UsageError, config_from_dict, with_overrides
+from common.environment import enable_compilation_cache
 from common.experiment import Results
+from common.option_names import API
+from common.run_files import one_line, present, read_arrays
 from common.run_records import read_finished
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,36 +47,57 @@ class Run:
 
 
 def run(name: str, preset: str = "quick", out: str | Path | None = None, *, data_dir: str | Path | None = None,
-        **overrides) -> Run:
+        resume: bool = False, compilation_cache: bool = True, **overrides) -> Run:
     """Run experiment `name` from `preset` with config fields `overrides`.
     With `out`, the run folder is written as `python run.py name --out OUT`
-    writes it; with None, nothing is written. `data_dir` is the CLI's
-    --data-dir. Bad input raises UsageError."""
+    writes it; with None, nothing is written. `resume=True` continues the
+    unfinished run at `out` started with the same config (`--resume --out`).
+    `data_dir` is the CLI's --data-dir. `compilation_cache` turns JAX's
+    persistent compilation cache on, as run.py does (False: off). Bad input
+    raises UsageError (a ValueError), worded for Python callers."""
     module = _module(name)
     config = with_overrides(module, preset, overrides)
     folder = Path(out) if out is not None else None
+    if resume and folder is None:
+        raise UsageError("resume=True needs out=, the folder of the unfinished run to continue")
     if folder is not None:
-        runs.check_out_folder(folder, resume=False)
-    session = runs.Session(folder, data_dir=Path(data_dir) if data_dir is not None else None)
-    executed = runs.execute(module, config, preset, session)
+        runs.check_out_folder(folder, resume=resume, names=API)
+        if resume:
+            runs.check_resumable(folder, config, API)
+    _use_compilation_cache(compilation_cache)
+    session = runs.Session(folder, resume=resume, data_dir=Path(data_dir) if data_dir is not None else None)
+    executed = runs.execute(module, config, preset, session, API)
     return Run(module.NAME, preset, runs.overrides(config, module.PRESETS[preset]), config, executed.results,
                executed.claims, folder, executed.seconds)
 
 
+def _use_compilation_cache(on: bool) -> None:
+    """The persistent compilation cache in ~/.cache/theory-lab, as run.py sets it up, or off."""
+    import jax
+
+    if on:
+        enable_compilation_cache()
+    jax.config.update("jax_enable_compilation_cache", on)
+
+
 def load(folder: str | Path) -> Run:
     """A finished run folder back as a Run: config.json into the experiment's
-    Config, results.json and results.npz into Results."""
+    Config, results.json and results.npz into Results. Every file is checked
+    (common.run_records); a folder that is not a readable finished run raises
+    UsageError naming the file and what is wrong."""
     finished = read_finished(Path(folder))
     module = _module(finished.experiment)
     try:
         config = config_from_dict(module.Config, finished.saved.config)
     except (TypeError, ValueError) as error:
-        raise UsageError(f"{folder}/config.json does not fit {module.NAME}'s Config: {error}") from None
+        raise UsageError(f"{finished.folder / 'config.json'} does not fit {module.NAME}'s Config: "
+                         f"{one_line(str(error))}") from None
     stored = finished.results
+    npz = finished.folder / "results.npz"
     results = Results(
         tables=stored.get("tables", {}),
         scalars={k: math.nan if v is None else v for k, v in stored.get("scalars", {}).items()},
-        arrays=_arrays(finished.folder / "results.npz"),
+        arrays=read_arrays(npz) if present(npz) else {},
         notes=stored.get("notes", []),
     )
     return Run(module.NAME, finished.preset, finished.overrides, config, results, stored.get("claims", []),
@@ -83,23 +105,69 @@ def load(folder: str | Path) -> Run:
 
 
 def replot(folder: str | Path) -> list[Path]:
-    """Redraw a finished run's figures/ from its results.npz, without training."""
+    """Redraw a finished run's figures/ from its results.npz, without training.
+    The figures are drawn into a temporary folder outside the run first, so arrays
+    that do not fit them are a UsageError that changes nothing; the new figures/
+    then replaces the old one (a symlinked figures/ is replaced by a real folder,
+    its target untouched)."""
     folder = Path(folder)
     finished = load(folder)
-    if not (folder / "results.npz").exists():
+    if not present(folder / "results.npz"):
         raise UsageError(f"{folder} has no figure data (results.npz)")
-    staging = folder / ".replot"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    figures = folder / "figures"
+    if os.path.lexists(figures) and not (figures.is_symlink() or figures.is_dir()):
+        raise UsageError(f"{figures} is a file, not a figures folder: move it away to replot")
+    try:  # drawn outside the run first: a refusal touches nothing in it
+        drawn = Path(tempfile.mkdtemp(prefix="theory-lab-replot-"))
+    except OSError as error:
+        raise UsageError(f"replot: cannot make a temporary folder ({error.strerror or error})") from None
     try:
-        _module(finished.experiment).figures(finished.results, staging)
-    except KeyError as error:
-        shutil.rmtree(staging)
-        raise UsageError(f"{folder}/results.npz lacks the figure data {error}") from None
-    if (folder / "figures").exists():
-        shutil.rmtree(folder / "figures")
-    os.replace(staging, folder / "figures")
-    return sorted((folder / "figures").glob("*.png"))
+        _draw(finished, drawn)
+        try:
+            staging = Path(tempfile.mkdtemp(dir=folder, prefix=".replot-"))
+        except OSError as error:
+            raise UsageError(f"replot: cannot write in {folder} ({error.strerror or error})") from None
+        try:
+            shutil.copytree(drawn, staging, dirs_exist_ok=True)
+            _swap_in(staging, figures)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        shutil.rmtree(drawn, ignore_errors=True)
+    return sorted(figures.glob("*.png"))
+
+
+def _draw(finished: Run, directory: Path) -> None:
+    """The module's figures from the run's arrays into `directory`; any failure of the
+    figure code on these arrays is a UsageError naming the run and the problem."""
+    try:
+        _module(finished.experiment).figures(finished.results, directory)
+    except Exception as error:  # the figure code on arrays it cannot draw: any exception
+        import matplotlib.pyplot as plt
+
+        plt.close("all")  # the figure it was drawing
+        problem = (f"lacks the figure data {error}" if isinstance(error, KeyError) else
+                   f"does not fit {finished.experiment}'s figures ({type(error).__name__}: {one_line(str(error))})")
+        raise UsageError(f"{finished.folder}/results.npz {problem}") from None
+
+
+def _swap_in(staging: Path, figures: Path) -> None:
+    """`staging` becomes `figures`: an old folder is moved aside (and back should the
+    swap fail) and removed after; a symlink is unlinked, never followed."""
+    old = staging.with_name(staging.name + "-old")
+    moved = False
+    try:
+        if figures.is_symlink():
+            figures.unlink()
+        elif figures.exists():
+            os.rename(figures, old)
+            moved = True
+        os.rename(staging, figures)
+    except OSError as error:
+        if moved and not os.path.lexists(figures):
+            os.rename(old, figures)
+        raise UsageError(f"replot: cannot replace {figures} ({error.strerror or error})") from None
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def main(name: str) -> None:
@@ -118,14 +186,3 @@ def _module(name: str):
     if module is None:
         raise UsageError(f"unknown experiment '{name}' (experiments.all_experiments() lists them)")
     return module
-
-
-def _arrays(path: Path) -> dict[str, np.ndarray]:
-    """results.npz's arrays (plain numbers: no pickle is loaded); {} when absent."""
-    if not path.exists():
-        return {}
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as error:
-        raise UsageError(f"{path} is not readable array data ({error})") from None

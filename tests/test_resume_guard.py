@@ -73,8 +73,8 @@ def test_out_in_a_read_only_place_is_probed_by_writing(tmp_path, monkeypatch):
     (lambda f: None, "no run there (no config.json); drop --resume"),
     (lambda f: f.mkdir(), "no run there"),
     (lambda f: finished_run(f), "the run is finished (results.json exists); nothing to resume"),
-    (lambda f: (f.mkdir(), (f / "config.json").write_text("{not json")), "config.json is not a readable JSON"),
-    (lambda f: (f.mkdir(), (f / "config.json").write_text("[1]")), "config.json is not a readable JSON"),
+    (lambda f: (f.mkdir(), (f / "config.json").write_text("{not json")), "r/config.json is not valid JSON"),
+    (lambda f: (f.mkdir(), (f / "config.json").write_text("[1]")), "r/config.json: the file is a list, not a JSON"),
 ])
 def test_resume_needs_an_unfinished_run(make, expect, capsys, tmp_path, monkeypatch):
     make(tmp_path / "r")

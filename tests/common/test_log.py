@@ -20,7 +20,8 @@ def test_progress_off_a_terminal_is_plain_lines(capsys):
     bar.set_postfix(loss="0.5")
     bar.close()
     lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cnn: step 50/100 done in ") and lines[0].endswith("loss=0.5")
+    # Closed half-way (an interruption): it says where it stopped, not "done".
+    assert len(lines) == 1 and lines[0].startswith("cnn: step 50/100 stopped after ") and lines[0].endswith("loss=0.5")
 
 
 def test_plain_progress_one_line_per_interval_with_the_newest_postfix():
@@ -87,3 +88,41 @@ def test_tensorboard_option_without_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorboardX", None)  # import fails as if not installed
     with pytest.raises(UsageError, match=r"pip install -e '\.\[tensorboard\]'"):
         parse(experiments.find("ad-graph"), ["--tensorboard"])
+
+
+def test_the_heartbeat_speaks_only_when_nothing_else_did():
+    import io
+    import time
+
+    from common.log import Heartbeat, said_something
+
+    stream = io.StringIO()
+    with Heartbeat("ad-cost", interval=0.3, stream=stream):
+        time.sleep(1.6)  # silent: lines come, once a second at most
+    beats = stream.getvalue().splitlines()
+    assert beats and all(b.startswith("ad-cost: working (") for b in beats)
+    quiet = io.StringIO()
+    with Heartbeat("ad-cost", interval=5.0, stream=quiet):
+        for _ in range(3):
+            said_something()
+            time.sleep(0.4)
+    assert quiet.getvalue() == ""
+
+
+def test_warnings_are_said_once_in_words(capsys):
+    import warnings
+
+    from common.bench import TooSmallToTime
+    from common.log import say_warnings_once
+
+    saved = warnings.showwarning
+    try:
+        say_warnings_once()
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            for _ in range(3):
+                warnings.warn("f runs in 500 us, under 1 ms", TooSmallToTime)
+        err = capsys.readouterr().err
+    finally:
+        warnings.showwarning = saved
+    assert err == "warning: f runs in 500 us, under 1 ms\n"

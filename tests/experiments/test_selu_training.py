@@ -30,7 +30,7 @@ def test_selu_training_shrunk_run(tmp_path):
         curve = results.arrays[f"depth4/{name}/train_loss"]
         assert curve.shape == (2, 3) and np.all(np.isfinite(curve))
     outcomes = {o.statement.split(" SELU")[0]: o for o in evaluate_claims(E.CLAIMS, results)}
-    assert outcomes["at depth 32"].verdict == "inconclusive"  # not run: nothing measured
+    assert outcomes["at depth 32"].verdict == "not run at this preset"  # no depth-32 networks here
     E.figures(results, tmp_path)
     assert (tmp_path / "training_loss.png").exists()
 
