@@ -88,7 +88,7 @@ from common import plots, stats
 from common.config import (require_at_least_one, require_distinct, require_in_range, require_non_negative,
                            require_numbers_representable, require_positive)
 from common.data.synthetic import grid_centers, ring_centers, sample_mixture
-from common.experiment import Claim, Control, Results, above, at_least, below
+from common.experiment import Claim, Control, NotRunAtPreset, Results, above, at_least, below
 from common.models import MLP
 from common.train import Loop, fit, init_states, new_state, seed_keys
 from experiments.api import main
@@ -789,11 +789,25 @@ def baseline(dataset: str, kind: str, measure_for):
     return measure
 
 
+def trained(dataset: str, methods: tuple[str, ...], measure, *, arrays: tuple[str, ...] = ("covered",)):
+    """`measure`, not run where the config left `dataset` or one of `methods` out (or, with
+    `arrays`, did not record them, e.g. eigenvalues at eigen_seeds 0): the preset that runs it is named."""
+    preset = "quick-grid" if dataset == "grid" else "quick"
+
+    def guarded(r: Results):
+        absent = [m for m in methods if any(f"{dataset}/{m}/{name}" not in r.arrays for name in arrays)]
+        if absent:
+            raise NotRunAtPreset(preset, f"this run has no {', '.join(absent)} {'/'.join(arrays)} on the {dataset}")
+        return measure(r)
+
+    return guarded
+
+
 def covers_at_least(dataset: str, method: str, threshold: float, paper: str) -> Claim:
     key, total = f"{dataset}/{method}", MODE_COUNT[dataset]
     return Claim(
         f"{dataset}: {method} covers >= {threshold:g} of {total} modes (>= min_count HQ samples each, HQ share "
-        f">= floor; mean over seeds)", paper, covered(key), at_least(threshold),
+        f">= floor; mean over seeds)", paper, trained(dataset, (method,), covered(key)), at_least(threshold),
         Control("untrained N(0, I) generator", noise_generator(dataset, method)),
         lambda: seeds_of({f"{key}/covered": threshold + 1}), baseline=baseline(dataset, "noise", covered(key)),
         fmt="{:.2f}")
@@ -802,7 +816,7 @@ def covers_at_least(dataset: str, method: str, threshold: float, paper: str) -> 
 def beats_plain(dataset: str, paper: str) -> Claim:
     return Claim(
         f"{dataset}: unrolled covers more modes than the plain GAN (paired difference over seeds)", paper,
-        more_covered(f"{dataset}/unrolled", f"{dataset}/gan"), above(0.0),
+        trained(dataset, ("unrolled", "gan"), more_covered(f"{dataset}/unrolled", f"{dataset}/gan")), above(0.0),
         Control("the unrolled GAN against itself (A/A)", aa(dataset, "unrolled")),
         lambda: seeds_of({f"{dataset}/unrolled/covered": 7.0, f"{dataset}/gan/covered": 1.0}), fmt="{:+.2f}")
 
@@ -812,7 +826,7 @@ def plain_collapses(dataset: str, paper: str) -> Claim:
     return Claim(
         f"{dataset}: the plain GAN collapses: covers <= {COLLAPSE_MODES} modes AND >= {COLLAPSE_HQ:.0%} of its "
         f"samples are high quality (min of (2 - covered) / {total} and HQ - 0.5, >= 0)", paper,
-        collapse_margin(key, total), at_least(0.0),
+        trained(dataset, ("gan",), collapse_margin(key, total)), at_least(0.0),
         Control("the data itself (all modes, ~100% HQ)", the_data(dataset, "gan")),
         lambda: seeds_of({f"{key}/covered": 1.0, f"{key}/high_quality": 0.95}),
         baseline=baseline(dataset, "data", collapse_margin(key, total)), fmt="{:+.3f}")
@@ -849,7 +863,7 @@ def attracting_at_end(dataset: str, method: str, paper: str) -> Claim:
     return Claim(
         f"{dataset}: {method} ends at a locally attracting stationary point of its own field: max Re(lambda) of "
         "its Jacobian < 0, read only at tracked seeds whose end norm(v) <= stationary_ratio x norm(v_0)", paper,
-        end_eigen_at_rest(key), below(0.0),
+        trained(dataset, (method,), end_eigen_at_rest(key), arrays=("max_real_eigen",)), below(0.0),
         Control("a negative max Re(lambda) read away from a stationary point (norm(v) stays at norm(v_0))",
                 lambda: eigen_trajectory(key, [[0.5] * 4, -0.3 + 0.05 * spread], [[1.0] * 4, [0.9] * 4])),
         lambda: eigen_trajectory(key, [[0.5] * 4, -0.3 + 0.05 * spread], [[1.0] * 4, 0.01 + 0.002 * spread]),

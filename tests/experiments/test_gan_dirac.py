@@ -21,5 +21,5 @@ def test_gan_dirac_shrunk():
     assert a["locus/computed_real"].shape == (5, 2)
     verdicts = {o.statement: o.verdict for o in evaluate_claims(gan_dirac.CLAIMS, results)}
     reference = [v for k, v in verdicts.items() if k.startswith("distances after 500")]
-    assert reference == ["inconclusive"]  # the reference distances are for 500 steps: not measured here
+    assert reference == ["not run at this preset"]  # the reference distances are for 500 steps: not run here
     assert all(v == "reproduced" for k, v in verdicts.items() if not k.startswith("distances after 500")), verdicts
