@@ -27,6 +27,9 @@ def main(argv: list[str]) -> int:
     from common.config import UsageError
     from common.interrupts import Interrupted
 
+    from common.xla_flags import set_compile_flags
+
+    set_compile_flags()  # before JAX starts; `all`'s experiment processes inherit it
     try:
         code = dispatch(argv)
         sys.stdout.flush()
@@ -127,9 +130,13 @@ def list_experiments(entries, presets: bool = False) -> int:
     """`entries` (name -> catalog Entry) as `run.py list` prints them."""
     from common.experiment_help import preset_lines
 
+    from experiments.catalog import quick_timings
+
+    timings = quick_timings()
     width = max(len(name) for name in entries)
     for name, e in entries.items():
-        print(f"{name:<{width}}  [{e.study}] quick ~{e.quick_seconds}s\n{'':<{width}}  {e.paper}\n"
+        timing = timings[name].describe() if name in timings else "not timed yet"
+        print(f"{name:<{width}}  [{e.study}] quick {timing}\n{'':<{width}}  {e.paper}\n"
               f"{'':<{width}}  reproduces: {e.reproduces}")
         for line in preset_lines(e) if presets else []:
             print(f"{'':<{width}}  {line}")
@@ -172,7 +179,7 @@ def run_all(argv: list[str]) -> int:
     from common.run_records import RUNS
     from experiments import catalog
 
-    parser = _parser("all", "Every experiment's preset, two at a time on two or more cores, then runs/REPORT.md. "
+    parser = _parser("all", "Every experiment's preset, each in its own process, then runs/REPORT.md. "
                             "Each experiment's output goes to log.txt in its run folder.")
     parser.add_argument("--preset", choices=("quick", "paper"), default="quick")
     parser.add_argument("--jobs", type=_positive_int, default=default_jobs(), metavar="N",
@@ -197,13 +204,19 @@ def all_jobs(entries: dict, preset: str) -> list:
     from common import batch
     from common.run_records import RUNS, new_folder
 
-    return [batch.experiment_job(name, ("--preset", preset), new_folder(name, RUNS), entry.quick_seconds)
-            for name, entry in entries.items()]
+    from experiments.catalog import UNTIMED_SECONDS, quick_timings
+
+    timings = quick_timings()
+    return [batch.experiment_job(name, ("--preset", preset), new_folder(name, RUNS),
+                                 timings[name].cold if name in timings else UNTIMED_SECONDS)
+            for name in entries]
 
 
 def default_jobs() -> int:
-    """Two experiments at a time where there are two cores or more: one compiles while the other runs."""
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
+    """One experiment per four cores: each already keeps two cores busy (XLA compiles and runs on
+    every core it sees), so on the 2-core development CPU two at a time were no faster than one
+    (cold `all`, 10.3 min either way: docs/first_run.md)."""
+    return max(1, (os.cpu_count() or 1) // 4)
 
 
 def _positive_int(text: str) -> int:

@@ -1,6 +1,6 @@
 """What an experiment returns and how its claims are checked.
 
-An experiment module exports NAME, STUDY, PAPER, REPRODUCES, QUICK_SECONDS,
+An experiment module exports NAME, STUDY, PAPER, REPRODUCES,
 a frozen `Config` dataclass, PRESETS = {"quick": ..., "paper": ...},
 `run(config, session) -> Results`, `figures(results, directory)` and CLAIMS.
 

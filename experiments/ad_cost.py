@@ -49,7 +49,6 @@ STUDY = "autodiff"
 PAPER = "Griewank & Walther, Evaluating Derivatives (cheap gradient principle); Griewank 1992 (checkpointing)"
 REPRODUCES = ("grad/f <= 5 in operations (about 3 typical), loops counted per iteration; reverse memory ~ L, "
               "with sqrt(L) checkpointing ~ sqrt(L) for one extra forward pass; jvp memory flat in L")
-QUICK_SECONDS = 22  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 TRANSFORMS = ("f", "jvp", "vjp", "grad")
 NUM_CLASSES = 10

@@ -50,7 +50,6 @@ STUDY = "autodiff"
 PAPER = "Baydin, Pearlmutter, Syme, Wood, Torr 2022, Gradients without Backpropagation (arXiv 2202.08587)"
 REPRODUCES = ("the forward gradient is unbiased; its cosine with grad f follows the law in k; time per step and "
               "final loss against backprop at tuned learning rates, as measured (paper: up to twice as fast)")
-QUICK_SECONDS = 22  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 MIN_PROGRAM_SECONDS = 3e-3  # backprop's program runs this long, so that the others (down to ~half) pass 1 ms
 
 

@@ -42,7 +42,6 @@ STUDY = "autodiff"
 PAPER = "Notes on backpropagation; Baydin et al. 2018, Automatic differentiation in ML: a survey"
 REPRODUCES = ("e = 6, de/da = 2, de/db = 5; path sum = forward = reverse accumulation; XLA FLOPs follow the "
               "2w + (k-1)w^2 edges, not the w^k paths; the full gradient costs ~n f by forward mode, ~1 f by reverse")
-QUICK_SECONDS = 4  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 
 @dataclass(frozen=True)

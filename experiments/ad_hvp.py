@@ -41,7 +41,6 @@ STUDY = "autodiff"
 PAPER = "JAX Autodiff Cookbook (Hessian-vector products); Pearlmutter 1994"
 REPRODUCES = ("four HVPs agree to 1e-10 in float64; forward-over-reverse needs the least XLA temp memory; "
               "its time against the others (reported, with an interval)")
-QUICK_SECONDS = 5  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 METHODS = tuple(H.HVP_METHODS)
 TIMED = ("fwd_over_rev", "rev_over_fwd", "rev_over_rev")  # equal FLOPs; the full Hessian costs n HVPs

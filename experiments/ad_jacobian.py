@@ -37,7 +37,6 @@ STUDY = "autodiff"
 PAPER = "JAX Autodiff Cookbook (jacfwd vs jacrev); Griewank & Walther, Evaluating Derivatives"
 REPRODUCES = ("jacfwd needs fewer FLOPs for n << m, jacrev for n >> m, crossover near n = m; "
               "jacfwd's FLOPs per f grow as n, jacrev's as m (slope 1); time at both ends, with intervals")
-QUICK_SECONDS = 7  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 STRATEGIES = ("jacfwd", "jacrev")
 

@@ -26,6 +26,7 @@ from common.experiment import Results
 from common.option_names import API
 from common.run_files import one_line, present, read_arrays
 from common.run_records import read_finished
+from common.xla_flags import set_compile_flags
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,6 +77,7 @@ def _use_compilation_cache(on: bool) -> None:
     import jax
 
     if on:
+        set_compile_flags()  # as run.py does (no effect once this process's JAX backend has started)
         enable_compilation_cache()
     jax.config.update("jax_enable_compilation_cache", on)
 

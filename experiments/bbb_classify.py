@@ -1,7 +1,7 @@
 """Bayes by Backprop classification against a plain and a dropout network, the KL
 scale and the prior as a swept grid, and pruning by signal-to-noise ratio.
 
-    python run.py bbb-classify --preset quick      # MNIST-1D, 2 x 100 units, 33 s (see QUICK_SECONDS)
+    python run.py bbb-classify --preset quick      # MNIST-1D, 2 x 100 units, 33 s (run.py list: measured seconds)
     python run.py bbb-classify --preset quick --kl-scales 0.03 0.3    # another grid (1 is always added)
     python run.py bbb-classify --preset subset     # the 5,000-digit MNIST subset, 2 x 1200 units
     python run.py bbb-classify --preset paper --data-dir DIR   # MNIST (IDX files), 2 x 1200 units
@@ -80,7 +80,6 @@ NAME = "bbb-classify"
 STUDY = "bayes"
 PAPER = "Blundell et al. 2015, Weight Uncertainty in Neural Networks (arXiv 1505.05424)"
 REPRODUCES = "Table 1 (test error: SGD, dropout, BBB) and Table 2 (SNR pruning, 95% removed: 1.24% -> 1.29%)"
-QUICK_SECONDS = 33  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 # shared 2-core machine (load ~4-6 from other jobs); the version before the sweep: 45 s CPU for its 30 s idle wall
 
 METHODS = ("plain", "dropout", "bbb-gaussian", "bbb-mixture")

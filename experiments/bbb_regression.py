@@ -1,7 +1,7 @@
 """Bayes by Backprop on the toy regression curve: predictive uncertainty grows
 away from the data, while a plain network has none to show.
 
-    python run.py bbb-regression --preset quick     # 16 s (see QUICK_SECONDS)
+    python run.py bbb-regression --preset quick     # 16 s (run.py list: measured seconds)
     python run.py bbb-regression --preset paper
 
 Blundell et al. 2015, Sec. 5.2 and Figure 5: training data
@@ -52,7 +52,6 @@ NAME = "bbb-regression"
 STUDY = "bayes"
 PAPER = "Blundell et al. 2015, Weight Uncertainty in Neural Networks (arXiv 1505.05424)"
 REPRODUCES = "Figure 5: predictive median and interquartile range widen outside the training interval [0, 0.5]"
-QUICK_SECONDS = 16  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 TRAIN_LOW, TRAIN_HIGH = 0.0, 0.5
 GRID_LOW, GRID_HIGH = -0.2, 1.2

@@ -2,7 +2,7 @@
 the minibatch size: one weight sample per minibatch (plain), local
 reparameterization and Flipout.
 
-    python run.py bbb-variance --preset quick      # MNIST-1D, 14 s (see QUICK_SECONDS)
+    python run.py bbb-variance --preset quick      # MNIST-1D, 14 s (run.py list: measured seconds)
     python run.py bbb-variance --preset paper
 
 Kingma, Salimans & Welling 2015 (local reparameterization, Sec. 2.3 and
@@ -39,7 +39,6 @@ NAME = "bbb-variance"
 STUDY = "bayes"
 PAPER = "Kingma et al. 2015 (local reparameterization); Wen et al. 2018 (Flipout); Blundell et al. 2015"
 REPRODUCES = "gradient variance vs batch size: local reparameterization and Flipout below plain, local ~ 1/B"
-QUICK_SECONDS = 18  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 MODES = ("plain", "local", "flipout")
 AA = "plain (A/A)"

@@ -2,8 +2,9 @@
 read without importing JAX or any experiment module.
 
 The file is generated from the experiment modules (NAME, STUDY, PAPER,
-REPRODUCES, QUICK_SECONDS, the Config and its field docstrings, PRESETS) and
-committed. Regenerate it after adding an experiment or changing a Config, a
+REPRODUCES, the Config and its field docstrings, PRESETS) and committed.
+Beside it, experiments/timings.json holds each experiment's measured quick-preset
+seconds, cold and warm (written by `python scripts/first_run_bench.py --write`). Regenerate it after adding an experiment or changing a Config, a
 preset or a field's docstring (tests/test_catalog.py fails until you do):
 
     python -m experiments.catalog --write     # rewrite the file
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CATALOG = Path(__file__).with_name("catalog.json")
+TIMINGS = Path(__file__).with_name("timings.json")
+UNTIMED_SECONDS = 30.0  # what `run.py all` expects of an experiment timings.json does not list
 REGENERATE = "python -m experiments.catalog --write"
 
 
@@ -49,7 +52,6 @@ class Entry:
     study: str
     paper: str
     reproduces: str
-    quick_seconds: int
     config_doc: str
     presets: tuple[str, ...]
     options: tuple[Option, ...]
@@ -67,6 +69,30 @@ def entries(path: Path = CATALOG) -> dict[str, Entry]:
                                 "options": tuple(Option(**o) for o in r["options"])}) for r in records}
 
 
+@dataclass(frozen=True)
+class QuickTiming:
+    """An experiment's quick preset as `scripts/first_run_bench.py` measured it: wall seconds
+    and the part spent compiling, with an empty compilation cache (cold) and a filled one (warm)."""
+
+    cold: float
+    cold_compile: float
+    warm: float
+    warm_compile: float
+
+    def describe(self) -> str:
+        return f"~{self.cold:.0f} s cold ({self.cold_compile:.0f} s compiling), ~{self.warm:.0f} s warm"
+
+
+def quick_timings(path: Path = TIMINGS) -> dict[str, QuickTiming]:
+    """The measured quick-preset seconds by experiment ({} before the first measurement)."""
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text())
+    cold, warm = data.get("cold", {}), data.get("warm", {})
+    return {name: QuickTiming(c["seconds"], c["compile_seconds"], warm.get(name, c)["seconds"],
+                              warm.get(name, c)["compile_seconds"]) for name, c in cold.items()}
+
+
 def build() -> dict:
     """The catalog's content from the live experiment modules (this imports them, and JAX)."""
     import experiments
@@ -81,7 +107,7 @@ def _record(module) -> dict:
                 "values": {preset: getattr(config, f.name) for preset, config in module.PRESETS.items()}}
                for f in dataclasses.fields(module.Config)]
     return {"name": module.NAME, "module": module.__name__, "study": module.STUDY, "paper": module.PAPER,
-            "reproduces": module.REPRODUCES, "quick_seconds": module.QUICK_SECONDS, "config_doc": config_doc,
+            "reproduces": module.REPRODUCES, "config_doc": config_doc,
             "presets": list(module.PRESETS), "options": options}
 
 

@@ -69,7 +69,6 @@ STUDY = "gan"
 PAPER = "Mescheder, Geiger & Nowozin 2018, Which training methods for GANs do actually converge? (ICML)"
 REPRODUCES = ("Dirac-GAN, h = 0.2: GAN, NSGAN, WGAN, WGAN-GP have no geometric rate at the equilibrium, R1 and "
               "consensus converge at the linearization's rate; R1 eigenvalues -gamma/2 +- sqrt(gamma^2/4 - 1/4)")
-QUICK_SECONDS = 11  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 FPRIME0 = 0.5
 

@@ -114,7 +114,6 @@ PAPER = ("Metz et al. 2016, Unrolled GANs; Srivastava et al. 2017, VEEGAN (Table
 REPRODUCES = ("modes covered and % high-quality samples on the 8-mode ring and 5x5 grid (std 0.02) against an "
               "untrained noise generator; VEEGAN: ring GAN 1 / 99.3, unrolled 7.6 / 35.6; grid GAN 3.3 / 0.5, "
               "unrolled 23.6 / 16")
-QUICK_SECONDS = 78  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 # eigenvalue trajectories; on one loaded machine the two took 103 s and 109 s)
 
 METHODS = ("gan", "nsgan", "wgan-gp", "r1", "unrolled", "consensus")

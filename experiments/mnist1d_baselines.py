@@ -29,7 +29,6 @@ NAME = "mnist1d-baselines"
 STUDY = "foundation"
 PAPER = "Greydanus 2020, Scaling down deep learning (MNIST-1D)"
 REPRODUCES = "test accuracy of logistic regression, MLP and CNN on MNIST-1D (paper: 32%, 68%, 94%)"
-QUICK_SECONDS = 14  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 PAPER_ACCURACY = {"logistic": 0.32, "mlp": 0.68, "cnn": 0.94}
 

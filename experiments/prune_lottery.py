@@ -70,7 +70,6 @@ REPRODUCES = ("test accuracy vs sparsity of IMP winning tickets, random reinit a
               "at a small and a large learning rate; the error barrier between two copies vs the rewind step")
 # Measured (quick, /usr/bin/time, 2026-12-01, warm cache): 122 s wall / 45 s user CPU on the 2-core
 # CPU at load 11 (other sessions running).
-QUICK_SECONDS = 44  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 VARIANTS = ("ticket", "random reinit", "random mask")
 LRS = ("small_lr", "large_lr")

@@ -37,7 +37,6 @@ STUDY = "selu"
 PAPER = "Klambauer et al. 2017, Self-Normalizing Neural Networks (arXiv 1706.02515)"
 REPRODUCES = ("lambda, alpha from g's fixed point (1.0507, 1.6733); Jacobian spectral norm 0.7877 < 1; "
               "alpha dropout keeps mean 0 / variance 1 (controls: float32 solve, linear layer, plain dropout)")
-QUICK_SECONDS = 8  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 PAPER_LAMBDA = 1.0507009873554804934193349852946
 PAPER_ALPHA = 1.6732632423543772848170429916717

@@ -73,7 +73,6 @@ PAPER = "CS231n (in the notes); Klambauer et al. 2017, Self-Normalizing Neural N
 REPRODUCES = ("per-layer activation std: tanh with 0.01 N(0,1) weights collapses x0.224 a layer; "
               "SELU with LeCun normal converges to std 1 from off-fixed-point inputs (a linear net stays put); "
               "gradient std through depth reported")
-QUICK_SECONDS = 18  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,6 @@ STUDY = "selu"
 PAPER = "Klambauer et al. 2017, Self-Normalizing Neural Networks, Figure 1"
 REPRODUCES = ("training loss of SELU vs ReLU + BatchNorm (and ReLU, tanh) networks at depth 8, 16, 32 with SGD, "
               "each at its validation-chosen lr; paper: SELU below BatchNorm. Alpha vs plain dropout on the SNN")
-QUICK_SECONDS = 46  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 SNN, BATCHNORM = "SELU", "ReLU + BatchNorm"
 ALPHA_DROPOUT, PLAIN_DROPOUT = "SELU + alpha dropout", "SELU + plain dropout"

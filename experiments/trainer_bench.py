@@ -60,7 +60,6 @@ STUDY = "foundation"
 PAPER = "theory-lab's own trainer (issues 2 and 12): purejaxrl-style jit(vmap(scan)) training"
 REPRODUCES = ("trainer >= 0.95x a bare jit(lax.scan) at 1/8/64 seeds, >= 1.5x a per-step jitted loop, "
               "a sweep of 8 lrs x 4 seeds in one program >= 3x the 8 fits one by one")
-QUICK_SECONDS = 37  # run.py all --preset quick (2nd run), idle 2-core CPU, warm cache, 2026-12-02
 
 
 @dataclass(frozen=True)
