@@ -8,9 +8,15 @@
                                              DIR/REPORT.md (default runs/) from the newest run of each,
                                              preferring preset P (default quick); --verbose lists the
                                              run folders it skipped and why
-    python run.py compare RUN_A RUN_B        two runs' claims and scalars side by side
+    python run.py compare RUN RUN [RUN ...]  runs of one experiment side by side (A, B, C, ...): claims and
+                                             scalars, each run's difference from A, the verdicts that changed
+    python run.py export RUN_OR_ROOT [...] [--format csv|json|latex] [--what claims|scalars] [--out FILE]
+                                             a row per claim (or scalar) per run of the runs named or found
+                                             under the roots; from Python: experiments.table(...)
     python run.py replot RUN                 redraw a finished run's figures from its saved data
     python run.py bench [options]            the trainer benchmark: python run.py trainer-bench
+    python run.py profile module:function --args 'f32[128,256]' ...
+                                             what the derivatives of your function cost (docs/autodiff_tool.md)
 
 Each command takes --help. `python -m experiments.<module> [options]` is
 `python run.py <experiment> [options]`; docs/results.md describes a run folder.
@@ -187,9 +193,15 @@ def run_all(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     entries = catalog.entries()
     jobs = all_jobs(entries, options.preset)
-    print(f"running {len(jobs)} experiments ({options.preset} preset), {options.jobs} at a time; "
-          f"each one's output in <run folder>/log.txt", flush=True)
-    finished = batch.run_jobs(jobs, options.jobs)
+    print(f"running {len(jobs)} experiments ({options.preset} preset), {options.jobs} at a time"
+          f"{'' if options.jobs == 1 else ', each its own process'}; each one's output in <run folder>/log.txt",
+          flush=True)
+    try:
+        finished = batch.run_inline(jobs, main) if options.jobs == 1 else batch.run_jobs(jobs, options.jobs)
+    except batch.Stopped as stopped:
+        print(f"interrupted after {len(stopped.finished)} of {len(jobs)} experiments; no REPORT.md written. "
+              f"To continue the interrupted ones:\n{stopped.advice()}\nthen python run.py report", file=sys.stderr)
+        return 130
     failures = {f.job.name: Failure(f.error, f.job.log) for f in finished if f.failed}
     print("\n" + batch.summary(finished, list(entries)))
     write_report(list(entries), RUNS, options.preset, failures)
@@ -207,8 +219,8 @@ def all_jobs(entries: dict, preset: str) -> list:
     from experiments.catalog import UNTIMED_SECONDS, quick_timings
 
     timings = quick_timings()
-    return [batch.experiment_job(name, ("--preset", preset), new_folder(name, RUNS),
-                                 timings[name].cold if name in timings else UNTIMED_SECONDS)
+    return [batch.Job(name, (name, "--preset", preset), new_folder(name, RUNS),
+                      timings[name].cold if name in timings else UNTIMED_SECONDS)
             for name in entries]
 
 
@@ -301,12 +313,37 @@ def compare_command(argv: list[str]) -> int:
     from common.compare import compare
     from common.run_records import read_finished
 
-    parser = _parser("compare", "Two finished runs of one experiment: claims (verdict, value, interval) "
-                                "and scalars side by side.")
-    parser.add_argument("run_a", type=Path, metavar="RUN_A")
-    parser.add_argument("run_b", type=Path, metavar="RUN_B")
+    parser = _parser("compare", "Two or more finished runs of one experiment (A, B, C, ...): claims (verdict, "
+                                "value, interval) and scalars side by side, each later run's difference from A "
+                                "(with an approximate interval), and the claims whose verdict differs from A's.")
+    parser.add_argument("first", type=Path, metavar="RUN", help="run A, the one the others are compared with")
+    parser.add_argument("others", type=Path, nargs="+", metavar="RUN", help="runs B, C, ...")
     options = parser.parse_args(argv)
-    print(compare(read_finished(options.run_a), read_finished(options.run_b)), end="")
+    print(compare(*(read_finished(folder) for folder in (options.first, *options.others))), end="")
+    return 0
+
+
+def export_command(argv: list[str]) -> int:
+    from common.export import FORMATS, WHATS, render, table
+    from common.whole_file import write_whole
+
+    parser = _parser("export", "Finished runs as one table: a row per claim (or per scalar) per run, as CSV, "
+                               "JSON or LaTeX (from Python: experiments.table).")
+    parser.add_argument("paths", type=Path, nargs="+", metavar="RUN_OR_ROOT",
+                        help="a finished run folder, or a folder whose finished runs (at any depth) are gathered")
+    parser.add_argument("--format", choices=FORMATS, default="csv", help="default csv")
+    parser.add_argument("--what", choices=WHATS, default="claims",
+                        help="claims: statement, value, interval, verdict, control and the config fields that "
+                             "differ; scalars: name and value (default claims)")
+    parser.add_argument("--out", type=Path, metavar="FILE",
+                        help="write FILE whole (a temporary file moved in) instead of printing the table")
+    options = parser.parse_args(argv)
+    text = render(table(*options.paths, what=options.what), options.format)
+    if options.out is None:
+        print(text, end="")
+    else:
+        write_whole(options.out, text)
+        print(f"wrote {options.out}")
     return 0
 
 
@@ -328,13 +365,22 @@ def bench_command(argv: list[str]) -> int:
     return run_experiment(experiments.find("trainer-bench"), argv)
 
 
+def profile_command(argv: list[str]) -> int:
+    """What the derivatives of a function you name cost: common/profile_command.py."""
+    from common.profile_command import profile_command as command
+
+    return command(argv)
+
+
 COMMANDS = {
     "list": list_command,
     "all": run_all,
     "report": report_command,
     "compare": compare_command,
+    "export": export_command,
     "replot": replot_command,
     "bench": bench_command,
+    "profile": profile_command,
 }
 
 

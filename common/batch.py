@@ -1,20 +1,25 @@
-"""`run.py all`: every experiment as its own `python run.py NAME --out FOLDER`
-process, `jobs` at a time, longest first, each writing its output to
-FOLDER/log.txt. One line per finished experiment (verdict counts, seconds,
-time left), a line every `HEARTBEAT_SECONDS` while nothing finishes, and an
-experiment that fails (an exception, a crash, bad input) is recorded with its
-error's last line and its log while the others go on.
+"""`run.py all`: every experiment's `run.py NAME OPTIONS --out FOLDER`, longest
+first, each writing its output to FOLDER/log.txt. One line per finished
+experiment (verdict counts, seconds, time left), a line every
+`HEARTBEAT_SECONDS` while nothing finishes, and an experiment that fails (an
+exception, a crash, bad input) is recorded with its error's last line and its
+log while the others go on.
 
-Each experiment is a process of its own so that one crash cannot take the
-others down and two of them run truly side by side (XLA compiles on one core
-per program; the persistent compilation cache on disk is shared)."""
+One at a time they run in this process (`run_inline`: JAX, the experiments'
+imports and the small programs every experiment compiles are paid for once);
+several at a time each is a process of its own (`run_jobs`), which also keeps
+a crash of one from taking the others down."""
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,13 +33,17 @@ STOP_GRACE_SECONDS = 60.0
 
 @dataclass(frozen=True)
 class Job:
-    """One experiment to run: its name, its command (`--out folder` is added), folder and expected
-    seconds (for the order and the time left)."""
+    """One experiment to run: its name, its run.py arguments (`--out folder` is added), folder and
+    expected seconds (for the order and the time left)."""
 
     name: str
-    command: tuple[str, ...]
+    arguments: tuple[str, ...]
     folder: Path
     estimate: float
+
+    @property
+    def command_line(self) -> list[str]:
+        return [*self.arguments, "--out", str(self.folder)]
 
     @property
     def log(self) -> Path:
@@ -54,11 +63,6 @@ class Finished:
     @property
     def failed(self) -> bool:
         return self.results is None
-
-
-def experiment_job(name: str, options: tuple[str, ...], folder: Path, estimate: float) -> Job:
-    """`python run.py NAME OPTIONS --out FOLDER` as a job."""
-    return Job(name, (sys.executable, str(RUN_PY), name, *options), folder, estimate)
 
 
 def run_jobs(jobs: list[Job], parallel: int, *, out=None) -> list[Finished]:
@@ -89,8 +93,77 @@ def run_jobs(jobs: list[Job], parallel: int, *, out=None) -> list[Finished]:
                 last_line = time.monotonic()
     except KeyboardInterrupt:
         _stop(running)
-        raise
+        raise Stopped(tuple(running), tuple(finished)) from None
     return finished
+
+
+INTERRUPTED_CODES = (130, 143)  # run.py's exit after a checkpoint on SIGINT / SIGTERM
+
+
+def run_inline(jobs: list[Job], call: Callable[[list[str]], int], *, out=None) -> list[Finished]:
+    """Run `jobs` one after another in this process, longest first: `call(job.command_line)` (run.py's
+    main) returns the exit code, with everything it prints going to the job's log; an exception is
+    the job's failure (its traceback in the log). A line as each ends, and every HEARTBEAT_SECONDS."""
+    out = out or sys.stdout
+    pending = sorted(jobs, key=lambda j: -j.estimate)
+    finished: list[Finished] = []
+    started = time.monotonic()
+    while pending:
+        job = pending.pop(0)
+        job.folder.mkdir(parents=True, exist_ok=True)
+        began = time.monotonic()
+        running = {job: (None, began)}
+        with _Pulse(out, lambda: _heartbeat(running, len(finished), len(jobs), started, _left(pending, running, 1))):
+            code = _call_logged(call, job)
+        if code in INTERRUPTED_CODES:
+            raise Stopped((job,), tuple(finished))
+        finished.append(_finish(job, code, time.monotonic() - began))
+        print(_line(finished[-1], len(finished), len(jobs), started, _left(pending, {}, 1)), file=out, flush=True)
+    return finished
+
+
+def _call_logged(call: Callable[[list[str]], int], job: Job) -> int:
+    with open(job.log, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        try:
+            return call(job.command_line)
+        except KeyboardInterrupt:
+            return INTERRUPTED_CODES[0]
+        except Exception:  # noqa: BLE001 (any failure of one experiment is recorded, the others go on)
+            traceback.print_exc(file=log)
+            return 1
+
+
+class _Pulse:
+    """A heartbeat thread for `run_inline`: `line()` printed to `out` every HEARTBEAT_SECONDS."""
+
+    def __init__(self, out, line: Callable[[], str]):
+        self.out, self.line = out, line
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            print(self.line(), file=self.out, flush=True)
+
+
+class Stopped(Exception):
+    """Ctrl-C during `all`: the jobs that were running (each got SIGINT and checkpointed) and those done."""
+
+    def __init__(self, interrupted: tuple[Job, ...], finished: tuple[Finished, ...]):
+        super().__init__(f"{len(interrupted)} experiment(s) interrupted")
+        self.interrupted, self.finished = interrupted, finished
+
+    def advice(self) -> str:
+        """What to run to continue each interrupted experiment."""
+        return "\n".join(f"  python run.py {job.name} --resume --out {job.folder}" for job in self.interrupted)
 
 
 def _start(job: Job, parallel: int) -> subprocess.Popen:
@@ -99,7 +172,7 @@ def _start(job: Job, parallel: int) -> subprocess.Popen:
     if parallel > 1:  # on a GPU, each process may take only its share of the memory
         env.setdefault("XLA_PYTHON_CLIENT_MEM_FRACTION", f"{0.9 / parallel:.2f}")
     with open(job.log, "w") as log:
-        return subprocess.Popen([*job.command, "--out", str(job.folder)],
+        return subprocess.Popen([sys.executable, str(RUN_PY), *job.command_line],
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
 
 

@@ -76,7 +76,8 @@ def claim_cell(claim: dict | None) -> str:
     return f"{verdict}: {measured_text(claim)}" + (f" {interval}" if interval.startswith("[") else "")
 
 
-def _control_text(control) -> str:
+def control_text(control) -> str:
+    """A claim's negative control in words: its name, and its value, interval and verdict where the run measured it."""
     if not isinstance(control, dict) or not control.get("name"):
         return "not recorded"
     if control.get("value") is None:
@@ -97,7 +98,7 @@ def claims_table(outcomes: list[dict]) -> str:
         rows.append({"claim": o.get("statement", "?"), "paper": o.get("paper", "?"),
                      "needs": o.get("region", "not recorded"), "measured": measured_text(o),
                      "95% interval": interval_text(o) + (f", {how}" if how else ""),
-                     "verdict": verdict, "control": _control_text(o.get("control"))})
+                     "verdict": verdict, "control": control_text(o.get("control"))})
     return markdown_table(rows)
 
 

@@ -1,7 +1,7 @@
 """The experiment registry: every module in this package that defines NAME,
-and the Python API (`run`, `load`, `replot`: see experiments/api.py, imported
-on first use). `run.py list` and `--help` read experiments/catalog.json instead
-of importing the modules.
+and the Python API (`run`, `load`, `replot`: see experiments/api.py; `table`:
+common/export.py; imported on first use). `run.py list` and `--help` read
+experiments/catalog.json instead of importing the modules.
 
 Modules are found, not listed by hand, so adding an experiment is adding a
 file. Order: by study (foundation first), then by name.
@@ -49,13 +49,18 @@ _API_NAMES = ("Run", "load", "replot", "run")
 
 
 def __getattr__(name: str):
-    """`experiments.run` and the rest of the API (experiments/api.py) are imported
-    on first use, so that `import experiments` (the catalog, `run.py list`) imports no JAX."""
+    """`experiments.run` and the rest of the API (experiments/api.py), and `experiments.table`
+    (common/export.py: finished runs as a pandas DataFrame), are imported on first use, so that
+    `import experiments` (the catalog, `run.py list`) imports neither JAX nor pandas."""
     if name in _API_NAMES:
         from experiments import api
 
         return getattr(api, name)
+    if name == "table":
+        from common.export import table
+
+        return table
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Run", "all_experiments", "closest", "find", "load", "module_name", "replot", "run"]
+__all__ = ["Run", "all_experiments", "closest", "find", "load", "module_name", "replot", "run", "table"]

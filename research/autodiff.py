@@ -1,13 +1,15 @@
 """The cost table of automatic differentiation: what f, jvp, vjp, grad, jacfwd
-and jacrev cost for any JAX function, in time, XLA FLOPs and XLA memory.
+and jacrev cost for any JAX function, in time, FLOPs and memory.
 
-    rows = cost_table(loss, params, batch)       # derivatives w.r.t. params
-    print(format_cost_table(rows))
+    table = cost_table(loss, params, batch)       # derivatives w.r.t. params
+    print(format_cost_table(table))
 
 Times come from interleaved rounds with an A/A calibration (`common.bench`):
-each row's time ratio to f carries a 95% interval, and a program under 1 ms
-is flagged as too small to time. `research.autodiff_profile` adds remat
-policies, residual bytes and the HVP.
+each row's time ratio to f is the median over rounds of time(row) / time(f),
+with the 95% bootstrap interval of that median widened by the A/A interval
+(`common.stats.timing_ratio`). A program whose fastest round is under 1 ms is
+too small to time, and the table's notes say so. `research.autodiff_profile`
+adds remat policies and the HVP.
 
 Theory being measured (Griewank & Walther, "Evaluating Derivatives"): a jvp
 or a vjp costs a small constant times f (the cheap gradient principle, grad/f
@@ -16,8 +18,8 @@ jacrev about m vjps (m = output size); reverse mode stores the forward
 pass's intermediates, forward mode does not.
 
 XLA's cost analysis counts the body of a loop (`lax.scan`, `fori_loop`) once,
-not once per iteration: FLOPs of a scanned function are per-iteration figures,
-and their ratios stay meaningful only when f and its derivatives loop alike.
+not once per iteration; the loop-aware count (`research.autodiff_flops`,
+every scan iteration counted) is shown beside it.
 """
 
 from __future__ import annotations
@@ -26,24 +28,24 @@ import dataclasses
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from common import bench, stats
 from common.bench import Timing, time_function
+from research.autodiff_args import Argnums, as_tuple, is_scalar, pick, random_like, restrict, summed
+from research.autodiff_flops import OpCount, loop_aware_count
+from research.autodiff_memory import DEFAULT_MEMORY_BUDGET, REVERSE_MODE, Peak, jacobian_bytes, mib, peak_of, \
+    residual_bytes
 
 Measure = Callable[..., Timing]  # measure(fn, *args) -> common.bench.Timing
 
 TRANSFORM_ORDER = ("f", "jvp", "vjp", "grad", "jacfwd", "jacrev")
-
-
-def total_bytes(timing: Timing) -> float:
-    """Arguments + outputs + temporaries: the memory one call holds at most."""
-    return timing.argument_bytes + timing.output_bytes + timing.temp_bytes
+JACOBIANS = ("jacfwd", "jacrev")
 
 
 def timing_context() -> str:
@@ -69,23 +71,6 @@ def fastest_of(repeats: int = 5, min_seconds: float = 0.05) -> Measure:
     return measure
 
 
-def _as_tuple(argnums: int | Sequence[int]) -> tuple[int, ...]:
-    return (argnums,) if isinstance(argnums, int) else tuple(argnums)
-
-
-def _random_like(key: jax.Array, tree: Any) -> Any:
-    """Random normal pytree shaped like `tree`. Random, not ones: XLA folds x * 1."""
-    leaves, treedef = jax.tree.flatten(tree)
-    keys = jax.random.split(key, len(leaves))
-    return treedef.unflatten(
-        [jax.random.normal(k, jnp.shape(x), jnp.result_type(x)) for k, x in zip(keys, leaves)]
-    )
-
-
-def _tree_size(tree: Any) -> int:
-    return sum(int(np.size(x)) for x in jax.tree.leaves(tree))
-
-
 @dataclasses.dataclass(frozen=True)
 class Transform:
     """One derivative of f as a function of explicit array arguments (no captured
@@ -98,7 +83,7 @@ class Transform:
 
 
 def derivative_transforms(
-    f: Callable, *example_args: Any, argnums: int | Sequence[int] = 0, key: jax.Array | None = None
+    f: Callable, *example_args: Any, argnums: Argnums = 0, key: jax.Array | None = None
 ) -> list[Transform]:
     """f, jvp, vjp and grad of f with respect to `example_args[argnums]`.
 
@@ -106,105 +91,47 @@ def derivative_transforms(
     needs a scalar output: for non-scalar f it is the gradient of the sum of
     all outputs (the vjp with a cotangent of ones), and its note says so.
     """
-    argnums = _as_tuple(argnums)
+    positions = as_tuple(argnums)
     key = jax.random.key(0) if key is None else key
     tangent_key, cotangent_key = jax.random.split(key)
-
-    def restricted(args: tuple) -> Callable:
-        """f as a function of the differentiated arguments only."""
-
-        def g(*diff):
-            full = list(args)
-            for i, value in zip(argnums, diff):
-                full[i] = value
-            return f(*full)
-
-        return g
-
-    def diff_of(args: tuple) -> tuple:
-        return tuple(args[i] for i in argnums)
-
     output = jax.eval_shape(f, *example_args)
-    tangents = _random_like(tangent_key, diff_of(example_args))
-    cotangent = _random_like(cotangent_key, output)
-    scalar = all(np.shape(x) == () for x in jax.tree.leaves(output)) and len(
-        jax.tree.leaves(output)
-    ) == 1
+    tangents = random_like(tangent_key, pick(example_args, positions))
+    cotangent = random_like(cotangent_key, output)
 
     def jvp_fn(tangents, *args):
-        return jax.jvp(restricted(args), diff_of(args), tangents)
+        return jax.jvp(restrict(f, args, positions), pick(args, positions), tangents)
 
     def vjp_fn(cotangent, *args):
-        out, pullback = jax.vjp(restricted(args), *diff_of(args))
+        out, pullback = jax.vjp(restrict(f, args, positions), *pick(args, positions))
         return out, pullback(cotangent)
 
-    def summed(args):
-        g = restricted(args)
-        return lambda *diff: sum(jnp.sum(y) for y in jax.tree.leaves(g(*diff)))
-
     def grad_fn(*args):
-        return jax.value_and_grad(summed(args), argnums=tuple(range(len(argnums))))(
-            *diff_of(args)
+        return jax.value_and_grad(summed(restrict(f, args, positions)), argnums=tuple(range(len(positions))))(
+            *pick(args, positions)
         )
 
     return [
         Transform("f", f, example_args),
         Transform("jvp", jvp_fn, (tangents, *example_args)),
         Transform("vjp", vjp_fn, (cotangent, *example_args)),
-        Transform(
-            "grad",
-            grad_fn,
-            example_args,
-            "" if scalar else "grad of sum(f): f is not scalar",
-        ),
+        Transform("grad", grad_fn, example_args, "" if is_scalar(output) else "grad of sum(f): f is not scalar"),
     ]
 
 
 def jacobian_transforms(
-    f: Callable,
-    *example_args: Any,
-    argnums: int | Sequence[int] = 0,
-    max_jacobian_passes: int = 4096,
+    f: Callable, *example_args: Any, argnums: Argnums = 0, memory_budget: float | None = None
 ) -> tuple[list[Transform], list[tuple[str, str]]]:
-    """jacfwd and jacrev of f, each skipped (with its reason) when it needs more
-    than `max_jacobian_passes` passes: jacfwd one per input entry, jacrev one per
-    output entry."""
-    argnums = _as_tuple(argnums)
-    n_in = _tree_size(tuple(example_args[i] for i in argnums))
-    m_out = _tree_size(jax.eval_shape(f, *example_args))
-    kept, skipped = [], []
-    for name, jac, passes, what in (
-        ("jacfwd", jax.jacfwd, n_in, "inputs"),
-        ("jacrev", jax.jacrev, m_out, "outputs"),
-    ):
-        if passes > max_jacobian_passes:
-            skipped.append((name, f"skipped: {passes} {what} > max_jacobian_passes"))
-        else:
-            kept.append(Transform(name, jac(f, argnums=argnums), example_args))
-    return kept, skipped
-
-
-@dataclasses.dataclass(frozen=True)
-class CostRow:
-    """One row of the cost table: a transform's cost and its ratios to f's.
-
-    With the default interleaved timing, `time_ratio` is the median over rounds of
-    time(transform) / time(f) and `time_interval` its 95% interval widened by the
-    A/A calibration (f timed against itself); `too_small` marks a program under
-    `common.bench.MIN_TIMED_SECONDS`, whose time is mostly call overhead."""
-
-    name: str
-    cost: Timing
-    time_ratio: float
-    flop_ratio: float
-    memory_ratio: float  # total_bytes / f's total_bytes
-    note: str = ""
-    time_interval: tuple[float, float] | None = None
-    too_small: bool = False
-
-
-def _ratio(a: float, b: float) -> float:
-    return a / b if b > 0 else math.nan
+    """jacfwd and jacrev of f, both skipped (with the reason) when the Jacobian itself
+    (output size x input size x itemsize) exceeds `memory_budget` (default
+    `DEFAULT_MEMORY_BUDGET`): a Jacobian is formed whole, however many passes it takes."""
+    budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
+    size = jacobian_bytes(f, *example_args, argnums=argnums)
+    if size > budget:
+        reason = f"skipped: the Jacobian is {mib(size)} > memory budget {mib(budget)}"
+        return [], [(name, reason) for name in JACOBIANS]
+    positions = as_tuple(argnums)
+    return [Transform(name, jac(f, argnums=positions), example_args)
+            for name, jac in (("jacfwd", jax.jacfwd), ("jacrev", jax.jacrev))], []
 
 
 NAN_TIMING = Timing(compile_seconds=math.nan, seconds=math.nan, min_seconds=math.nan, repeats=0, flops=math.nan,
@@ -213,14 +140,20 @@ NAN_TIMING = Timing(compile_seconds=math.nan, seconds=math.nan, min_seconds=math
 
 @dataclasses.dataclass(frozen=True)
 class Compiled:
-    """A program compiled ahead of time, with XLA's static figures (times NaN until timed)."""
+    """A program compiled ahead of time, with its static figures (times NaN until timed)."""
 
     run: Callable[[], Any]  # zero-argument: calls the executable on its example arguments
-    figures: Timing
+    figures: Timing  # XLA's FLOPs, bytes accessed and memory
+    peak: Peak
+    loop: OpCount  # research.autodiff_flops: operations with every scan iteration counted
+
+
+NOT_COMPILED = Compiled(lambda: None, NAN_TIMING, Peak(math.nan, ""), OpCount())
 
 
 def compile_program(fn: Callable, *args: Any) -> Compiled:
-    """Lower and compile jit(fn)(*args) once; read XLA's FLOPs and memory figures."""
+    """Lower and compile jit(fn)(*args) once; read XLA's FLOPs and memory figures and
+    count the jaxpr's operations with loops unrolled."""
     tick = time.perf_counter()
     executable = jax.jit(fn).lower(*args).compile()
     seconds = time.perf_counter() - tick
@@ -236,99 +169,189 @@ def compile_program(fn: Callable, *args: Any) -> Compiled:
                                   temp_bytes=figure("temp_size_in_bytes"),
                                   argument_bytes=figure("argument_size_in_bytes"),
                                   output_bytes=figure("output_size_in_bytes"))
-    return Compiled(lambda: executable(*args), figures)
+    return Compiled(lambda: executable(*args), figures, peak_of(memory), loop_aware_count(fn, *args))
 
 
 def time_interleaved(programs: dict[str, Compiled], reference: str, rounds: int, seed: int = 0) -> tuple[
         dict[str, Timing], bench.Rounds]:
-    """Each program's figures with its median seconds over `rounds` interleaved
-    rounds (`common.bench.interleaved`, A/A on `reference`; warns for programs
-    under 1 ms), and the rounds themselves."""
-    timed = bench.interleaved({name: c.run for name, c in programs.items()}, reference, rounds=rounds, seed=seed)
+    """Each program's figures with its median and fastest seconds over `rounds`
+    interleaved rounds (`common.bench.interleaved`, A/A on `reference`), and the
+    rounds themselves. `TooSmallToTime` is not warned: `Rounds.too_small` names
+    those programs and the caller's report says so once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bench.TooSmallToTime)
+        timed = bench.interleaved({name: c.run for name, c in programs.items()}, reference, rounds=rounds,
+                                  seed=seed)
     timings = {name: dataclasses.replace(c.figures, seconds=float(np.median(timed.seconds[name])),
                                          min_seconds=float(np.min(timed.seconds[name])), repeats=rounds)
                for name, c in programs.items()}
     return timings, timed
 
 
+def too_small_note(timing: Timing) -> str:
+    """The row note of a program too small to time, on the statistic that decided it (the fastest round)."""
+    return (f"too small to time (fastest round {timing.min_seconds * 1e6:.0f} us < "
+            f"{bench.MIN_TIMED_SECONDS * 1e3:g} ms)")
+
+
+def too_small_line(names: Sequence[str]) -> str:
+    """The one sentence of a report on its programs too small to time."""
+    shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    return (f"Too small to time: {shown} (fastest round under {bench.MIN_TIMED_SECONDS * 1e3:g} ms): "
+            "those times are mostly call overhead, not the program (batch or vmap it up); read FLOPs and memory.")
+
+
+def over_budget_note(peak: Peak, budget: float) -> str:
+    return f"not run: XLA peak {mib(peak.bytes)} > memory budget {mib(budget)}"
+
+
+def runnable(name: str, compiled: Compiled, budget: float) -> bool:
+    """Whether to run a program: a Jacobian (n or m passes batched into one program) only
+    when its peak fits the budget; f and single-pass derivatives always."""
+    return name not in JACOBIANS or not compiled.peak.bytes > budget
+
+
+@dataclasses.dataclass(frozen=True)
+class CostRow:
+    """One row of the cost table: a transform's cost and its ratios to f's.
+
+    `cost`: XLA's FLOPs, bytes accessed and memory; `seconds` the median round,
+    `min_seconds` the fastest. `time_ratio` (interleaved timing) is the median
+    over rounds of time(transform) / time(f) and `time_interval` the 95%
+    bootstrap interval of that median widened by the A/A calibration; f's own
+    ratio is 1 by definition (no interval: the table's A/A is f's noise floor).
+    `too_small`: the fastest round is under `common.bench.MIN_TIMED_SECONDS`."""
+
+    name: str
+    cost: Timing
+    loop_flops: float  # research.autodiff_flops: every scan iteration counted
+    residual_bytes: float  # what the forward pass keeps for the backward pass (0 in forward mode)
+    peak: Peak
+    time_ratio: float
+    flop_ratio: float  # XLA FLOPs / f's
+    memory_ratio: float  # peak / f's peak
+    note: str = ""
+    time_interval: tuple[float, float] | None = None
+    too_small: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class CostTable:
+    rows: list[CostRow]
+    aa: stats.Measurement | None  # f timed against itself: the noise floor of every time ratio
+    notes: list[str]  # said once under the table (programs too small to time, where the peak comes from)
+    memory_budget: float
+
+    def row(self, name: str) -> CostRow:
+        return next(r for r in self.rows if r.name == name)
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else math.nan
+
+
+def loop_note(loop: OpCount) -> str:
+    return f"loop FLOPs count {loop.unbounded_loops} while-loop bodies once" if loop.unbounded_loops else ""
+
+
+def peak_line(peaks: Sequence[Peak]) -> str:
+    """Where the peak column comes from (one source per jax version; both if some program reported none)."""
+    return f"Peak memory: {' or '.join(sorted({p.source for p in peaks if p.source}))}."
+
+
 def cost_table(
     f: Callable,
     *example_args: Any,
-    argnums: int | Sequence[int] = 0,
-    repeats: int = 5,
-    max_jacobian_passes: int = 4096,
+    argnums: Argnums = 0,
+    memory_budget: float | None = None,
     measure: Measure | None = None,
     include: Sequence[str] = TRANSFORM_ORDER,
     rounds: int = 15,
     seed: int = 0,
-) -> list[CostRow]:
+) -> CostTable:
     """Time, FLOPs and memory of f, jvp, vjp, grad, jacfwd and jacrev of
     `f(*example_args)` with respect to `example_args[argnums]`, with ratios to f.
 
-    By default every program is compiled once and timed in `rounds` interleaved
-    rounds (random order each round, f timed twice a round as the A/A
-    calibration): `time_ratio` is the median per-round ratio to f and
-    `time_interval` its A/A-widened 95% interval; a program under 1 ms warns
-    (`common.bench.TooSmallToTime`) and its row says so. Given
-    `measure(fn, *args) -> Timing`, each program is measured by it instead, with
-    `repeats` unused and no interval. Skipped rows (a Jacobian too large to
-    form) carry NaN costs and the reason in `note`. `include` picks transforms
-    (f is always measured: the ratios need it).
+    Every program is compiled once (XLA's FLOPs, bytes accessed, temporaries and
+    peak; the loop-aware FLOP count) and timed in `rounds` interleaved rounds
+    (random order each round, f timed twice a round as the A/A calibration).
+    Given `measure(fn, *args) -> Timing`, each program is timed by it instead
+    (its `seconds` and `min_seconds`), with no interval. jacfwd and jacrev are
+    skipped when the Jacobian exceeds `memory_budget` (bytes; default
+    `DEFAULT_MEMORY_BUDGET`), and compiled but not run when their XLA peak does.
+    Skipped rows carry NaN costs and the reason in `note`. `include` picks
+    transforms (f is always measured: the ratios need it).
     """
+    budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
     transforms = derivative_transforms(f, *example_args, argnums=argnums)
-    jacobians, skipped = jacobian_transforms(
-        f, *example_args, argnums=argnums, max_jacobian_passes=max_jacobian_passes
-    )
+    jacobians, skipped = jacobian_transforms(f, *example_args, argnums=argnums, memory_budget=budget)
     wanted = {"f", *include}
     chosen = [t for t in transforms + jacobians if t.name in wanted]
     notes = {t.name: t.note for t in chosen}
-    intervals, small = {}, set()
-    if measure is not None:
-        costs = {t.name: measure(t.fn, *t.args) for t in chosen}
+    compiled = {t.name: compile_program(t.fn, *t.args) for t in chosen}
+    for name, c in compiled.items():
+        if not runnable(name, c, budget):
+            notes[name] = over_budget_note(c.peak, budget)
+    run = {name: c for name, c in compiled.items() if runnable(name, c, budget)}
+    residuals = residual_bytes(f, *example_args, argnums=argnums)
+    ratios, small, aa = {}, (), None
+    if measure is None:
+        costs, timed = time_interleaved(run, "f", rounds, seed)
+        ratios = {name: timed.ratio(name, "f") for name in costs if name != "f"}
+        small, aa = timed.too_small, stats.bootstrap_median(timed.aa())
     else:
-        costs, timed = time_interleaved({t.name: compile_program(t.fn, *t.args) for t in chosen}, "f", rounds, seed)
-        small = set(timed.too_small)
-        for name in costs:
-            if name != "f":
-                intervals[name] = timed.ratio(name, "f").interval
-        intervals["f"] = stats.bootstrap_median(timed.aa()).interval  # f against itself: the noise floor
+        chosen_by_name = {t.name: t for t in chosen}
+        costs = {}
+        for name, c in run.items():
+            measured = measure(chosen_by_name[name].fn, *chosen_by_name[name].args)
+            costs[name] = dataclasses.replace(c.figures, seconds=measured.seconds, min_seconds=measured.min_seconds,
+                                              repeats=measured.repeats)
+    for name, c in compiled.items():
+        costs.setdefault(name, c.figures)
     for name, note in skipped:
         if name in wanted:
-            costs[name], notes[name] = NAN_TIMING, note
-    base = costs["f"]
+            costs[name], notes[name], compiled[name] = NAN_TIMING, note, NOT_COMPILED
+    base, base_peak = costs["f"], compiled["f"].peak.bytes
     rows = []
     for name in sorted(costs, key=TRANSFORM_ORDER.index):
-        cost = costs[name]
-        note = notes[name]
-        if name in small:
-            note = "; ".join(filter(None, (note, f"too small to time ({cost.seconds * 1e6:.0f} us < 1 ms)")))
-        rows.append(CostRow(name, cost, _ratio(cost.seconds, base.seconds), _ratio(cost.flops, base.flops),
-                            _ratio(total_bytes(cost), total_bytes(base)), note, intervals.get(name),
-                            name in small))
-    return rows
+        cost, c = costs[name], compiled[name]
+        note = "; ".join(filter(None, (notes[name], loop_note(c.loop), too_small_note(cost) if name in small
+                                       else "")))
+        ratio = ratios.get(name)
+        if name == "f":
+            time_ratio = 1.0
+        else:
+            time_ratio = ratio.value if ratio is not None else _ratio(cost.seconds, base.seconds)
+        rows.append(CostRow(name, cost, float(c.loop.flops) if c is not NOT_COMPILED else math.nan,
+                            residuals if name in REVERSE_MODE else 0.0, c.peak, time_ratio,
+                            _ratio(cost.flops, base.flops), _ratio(c.peak.bytes, base_peak), note,
+                            None if ratio is None else ratio.interval, name in small))
+    notes_under = ([too_small_line(small)] if small else []) + [peak_line([r.peak for r in rows])]
+    return CostTable(rows, aa, notes_under, budget)
 
 
-def format_cost_table(rows: Sequence[CostRow]) -> str:
-    """The cost table as a Markdown table; a line under it names programs too small to time."""
+def _interval(interval: tuple[float, float] | None) -> str:
+    return f"[{interval[0]:.3g}, {interval[1]:.3g}]" if interval else ""
+
+
+def format_cost_table(table: CostTable) -> str:
+    """The cost table as Markdown, the A/A noise floor and the notes under it."""
     lines = [
-        "| transform | time (ms) | time / f | 95% interval | GFLOP | FLOPs / f | temp (MiB) | memory / f | note |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| transform | time (ms) | time / f | 95% interval | GFLOP (XLA) | GFLOP (loops counted) | FLOPs / f "
+        "| GB accessed | residuals MiB | temp MiB | peak MiB | peak / f | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
+    for r in table.rows:
         c = r.cost
-        interval = f"[{r.time_interval[0]:.3g}, {r.time_interval[1]:.3g}]" if r.time_interval else ""
         lines.append(
-            f"| {r.name} | {c.seconds * 1e3:.3g} | {r.time_ratio:.3g} | {interval} | {c.flops / 1e9:.3g} "
-            f"| {r.flop_ratio:.3g} | {c.temp_bytes / 2**20:.3g} | {r.memory_ratio:.3g} "
-            f"| {r.note} |"
+            f"| {r.name} | {c.seconds * 1e3:.3g} | {r.time_ratio:.3g} | {_interval(r.time_interval)} "
+            f"| {c.flops / 1e9:.3g} | {r.loop_flops / 1e9:.3g} | {r.flop_ratio:.3g} | {c.bytes_accessed / 1e9:.3g} "
+            f"| {r.residual_bytes / 2**20:.3g} | {c.temp_bytes / 2**20:.3g} | {r.peak.bytes / 2**20:.3g} "
+            f"| {r.memory_ratio:.3g} | {r.note} |"
         )
-    small = [r.name for r in rows if r.too_small]
-    if small:
-        lines.append("")
-        lines.append(f"Warning: {', '.join(small)} ran under {bench.MIN_TIMED_SECONDS * 1e3:g} ms: those times are mostly call overhead, not the "
-                     "program (batch or vmap it up); read FLOPs and memory instead.")
-    if rows and rows[0].time_interval:
-        lo, hi = rows[0].time_interval
-        lines.append("")
-        lines.append(f"A/A (f against itself): [{lo:.3g}, {hi:.3g}]; time ratios inside that band are noise.")
+    if table.aa is not None:
+        lines += ["", f"A/A (f against itself): {table.aa.value:.3g} {_interval(table.aa.interval)}; time ratios "
+                      "inside that band are noise."]
+    if table.notes:
+        lines += ["", *table.notes]
     return "\n".join(lines)

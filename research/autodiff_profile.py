@@ -1,25 +1,26 @@
 """A profiler for the user's own function: what each derivative of
-`f(params, *args)` costs under each remat policy, and which to use.
+`f(*args)` with respect to `args[argnums]` costs under each remat policy, and
+which to use.
 
     report = profile(loss, params, x, y, memory_budget=64 * 2**20)
-    print(format_profile(report))
+    print(format_profile(report))            # research.autodiff_profile_format
 
-For f itself and, under each policy (no `jax.checkpoint`, and
+For f itself and, under each distinct policy (no `jax.checkpoint`, and
 `jax.checkpoint(f, policy=...)` with `nothing_saveable`, `dots_saveable`,
-`checkpoint_dots`), its jvp, vjp, grad, jacfwd, jacrev and Hessian-vector
-product with respect to `params`: XLA's FLOP count, XLA's temporaries of the
-compiled program, the bytes of residuals the policy's vjp keeps (the leaves
-of the VJP object `jax.vjp` returns: a pytree of the saved values, inputs
-included), and the time in interleaved rounds with an A/A calibration
-(`common.bench.interleaved`). Two lines of advice: jacfwd or jacrev for these
-shapes (by FLOPs), and which policy fits a memory budget for grad's
-temporaries at what extra time.
+`checkpoint_dots`), its jvp, vjp, grad, jacfwd and jacrev (where the
+Jacobian fits the budget) and, for a scalar f, its Hessian-vector product:
+XLA's FLOPs and bytes accessed, the loop-aware FLOP count
+(`research.autodiff_flops`), the residuals, temporaries and peak
+(`research.autodiff_memory`), and the time in interleaved rounds with an A/A
+calibration (`common.bench.interleaved`). Two lines of advice: jacfwd or
+jacrev for these shapes (by FLOPs), and which policy to use within the
+memory budget (`policy_advice` states the rule).
 
 The policy wraps the whole of f. That lowers the residuals a vjp keeps, but
 the backward pass recomputes the whole forward and holds its intermediates at
-once, so grad's peak temporaries need not fall (jax#19822: "jax.checkpoint
-does not reduce memory footprint"); the advice says so when it happens:
-checkpoint per layer inside f instead (see `ad-cost`).
+once, so grad's peak need not fall (jax#19822: "jax.checkpoint does not reduce
+memory footprint"); the advice says so when it happens: checkpoint per layer
+inside f instead (see `ad-cost`).
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 
 from common import stats
 from research import autodiff as AD
+from research.autodiff_args import Argnums, as_tuple, is_scalar, pick, random_like, restrict, tree_size
+from research.autodiff_memory import DEFAULT_MEMORY_BUDGET, REVERSE_MODE, mib, residual_bytes
 
 POLICIES: dict[str, Callable | None] = {
     "none": None,  # no jax.checkpoint: every residual saved
@@ -42,21 +43,31 @@ POLICIES: dict[str, Callable | None] = {
     "dots_saveable": jax.checkpoint_policies.dots_saveable,
     "checkpoint_dots": jax.checkpoint_policies.checkpoint_dots,
 }
-TRANSFORMS = ("jvp", "vjp", "grad", "jacfwd", "jacrev", "hvp")
+TRANSFORMS = ("f", "jvp", "vjp", "grad", "jacfwd", "jacrev", "hvp")  # f under "none" only: remat changes no forward
+REFERENCE = "none/f"
+NOT_SCALAR = "skipped: f is not scalar (a Hessian is of a scalar function)"
 
 
 @dataclasses.dataclass(frozen=True)
 class ProfileRow:
-    """One derivative under one policy. `time_vs_none` is its time over the same
-    derivative without remat (median per-round ratio, A/A-widened interval)."""
+    """One derivative under one policy. Times: `seconds` the median round,
+    `fastest_seconds` the fastest; `time_over_f` and `time_vs_none` (over the same
+    derivative without remat) are medians over rounds of the per-round ratio, with
+    the 95% bootstrap interval of that median widened by the A/A calibration.
+    None where not timed (and `time_vs_none` in policy none, the reference)."""
 
     policy: str
     transform: str
-    flops: float
+    flops: float  # XLA cost analysis: a loop body counted once
+    loop_flops: float  # research.autodiff_flops: every scan iteration counted
+    bytes_accessed: float  # XLA cost analysis
+    residual_bytes: float  # of this policy's vjp, on reverse-mode rows; 0 in forward mode
     temp_bytes: float
-    residual_bytes: float  # of this policy's vjp: the same for every transform of the policy
-    seconds: float  # median over the interleaved rounds
-    time_over_f: float
+    peak_bytes: float
+    peak_source: str
+    seconds: float
+    fastest_seconds: float
+    time_over_f: stats.Measurement | None
     time_vs_none: stats.Measurement | None
     too_small: bool
     note: str = ""
@@ -64,152 +75,181 @@ class ProfileRow:
 
 @dataclasses.dataclass(frozen=True)
 class Profile:
-    f_flops: float
-    f_seconds: float
-    inputs: int  # entries of params
+    inputs: int  # entries of the differentiated arguments
     outputs: int  # entries of f's output
     rows: list[ProfileRow]
     aa: stats.Measurement  # f timed against itself: the noise floor of every time ratio
+    memory_budget: float  # bytes
+    aliases: dict[str, str]  # policy name -> the name of the same policy object its rows are under
+    notes: list[str]  # said once under the table
     advice: list[str]
 
     def row(self, policy: str, transform: str) -> ProfileRow:
         return next(r for r in self.rows if r.policy == policy and r.transform == transform)
 
-
-def residual_bytes(f: Callable, params: Any, *args: Any) -> int:
-    """Bytes of the residuals `jax.vjp` of f with respect to params keeps: the leaves
-    of the VJP object (shapes only, nothing runs)."""
-    vjp_object = jax.eval_shape(lambda p, *a: jax.vjp(lambda q: f(q, *a), p)[1], params, *args)
-    return sum(int(np.prod(x.shape)) * jnp.dtype(x.dtype).itemsize for x in jax.tree.leaves(vjp_object))
+    @property
+    def f(self) -> ProfileRow:
+        return self.row("none", "f")
 
 
-def _summed(f: Callable) -> Callable:
-    return lambda p, *a: sum(jnp.sum(y) for y in jax.tree.leaves(f(p, *a)))
+def distinct_policies(policies: dict[str, Callable | None]) -> tuple[dict[str, Callable | None], dict[str, str]]:
+    """Each policy object once, under its first name, and the other names -> that name
+    (in current JAX `checkpoint_dots` is `dots_saveable`)."""
+    distinct, aliases, seen = {}, {}, {}
+    for name, policy in policies.items():
+        if id(policy) in seen:
+            aliases[name] = seen[id(policy)]
+        else:
+            seen[id(policy)] = name
+            distinct[name] = policy
+    return distinct, aliases
 
 
-def _hvp(f: Callable, params: Any, args: tuple, key: jax.Array) -> AD.Transform:
-    """Forward-over-reverse H v of sum(f) in params (the Cookbook's choice; see `ad-hvp`)."""
-    v = AD._random_like(key, params)
-    g = _summed(f)
-    return AD.Transform("hvp", lambda p, w, *a: jax.jvp(lambda q: jax.grad(g)(q, *a), (p,), (w,))[1],
-                        (params, v, *args))
+def hvp_transform(f: Callable, example_args: tuple, argnums: Argnums, key: jax.Array) -> AD.Transform:
+    """Forward-over-reverse H v of a scalar f in `example_args[argnums]` (the Cookbook's
+    choice; `ad-hvp` shows it keeps the fewest temporaries): jvp of grad along v."""
+    positions = as_tuple(argnums)
+    v = random_like(key, pick(example_args, positions))
+
+    def hvp(v, *args):
+        gradient = jax.grad(restrict(f, args, positions), argnums=tuple(range(len(positions))))
+        return jax.jvp(gradient, pick(args, positions), v)[1]
+
+    return AD.Transform("hvp", hvp, (v, *example_args))
 
 
-def _programs(f: Callable, params: Any, args: tuple, max_jacobian_passes: int, key: jax.Array):
-    """name -> Transform of the six derivatives of f in params, and skipped (name, reason)."""
-    derivatives = AD.derivative_transforms(f, params, *args, argnums=0, key=key)
-    jacobians, skipped = AD.jacobian_transforms(f, params, *args, argnums=0,
-                                                max_jacobian_passes=max_jacobian_passes)
-    chosen = {t.name: t for t in derivatives + jacobians if t.name in TRANSFORMS}
-    chosen["hvp"] = _hvp(f, params, args, jax.random.fold_in(key, 7))
-    return chosen, skipped
+def _derivatives(g: Callable, example_args: tuple, argnums: Argnums, budget: float, scalar: bool,
+                 key: jax.Array) -> tuple[list[AD.Transform], dict[str, str]]:
+    """The derivatives of g but f, and transform -> reason for those skipped."""
+    derivatives = AD.derivative_transforms(g, *example_args, argnums=argnums, key=key)
+    jacobians, skipped = AD.jacobian_transforms(g, *example_args, argnums=argnums, memory_budget=budget)
+    chosen = [t for t in derivatives + jacobians if t.name != "f"]
+    if scalar:
+        chosen.append(hvp_transform(g, example_args, argnums, jax.random.fold_in(key, 7)))
+    else:
+        skipped.append(("hvp", NOT_SCALAR))
+    return chosen, dict(skipped)
 
 
-def profile(f: Callable, params: Any, *args: Any, policies: dict[str, Callable | None] = POLICIES,
-            memory_budget: float | None = None, rounds: int = 7, max_jacobian_passes: int = 4096,
+def _measured_row(policy: str, transform: str, c: AD.Compiled, timings: dict, timed, residual: float,
+                  budget: float) -> ProfileRow:
+    """The row of a compiled program: timed, or not run (a Jacobian over the budget)."""
+    program, reference = f"{policy}/{transform}", f"none/{transform}"
+    ran = program in timings
+    t = timings.get(program, c.figures)
+    if program == REFERENCE:
+        over_f = stats.Measurement(1.0, None, "by definition")
+    else:
+        over_f = timed.ratio(program, REFERENCE) if ran else None
+    versus = timed.ratio(program, reference) if policy != "none" and ran and reference in timings else None
+    small = program in timed.too_small
+    note = "; ".join(filter(None, (
+        "" if ran else AD.over_budget_note(c.peak, budget),
+        AD.loop_note(c.loop),
+        AD.too_small_note(t) if small else "")))
+    return ProfileRow(policy, transform, flops=t.flops, loop_flops=float(c.loop.flops),
+                      bytes_accessed=t.bytes_accessed, residual_bytes=residual, temp_bytes=t.temp_bytes,
+                      peak_bytes=c.peak.bytes, peak_source=c.peak.source, seconds=t.seconds,
+                      fastest_seconds=t.min_seconds, time_over_f=over_f, time_vs_none=versus, too_small=small,
+                      note=note)
+
+
+def profile(f: Callable, *example_args: Any, argnums: Argnums = 0,
+            policies: dict[str, Callable | None] = POLICIES, memory_budget: float | None = None, rounds: int = 7,
             seed: int = 0) -> Profile:
-    """Profile the derivatives of f(params, *args) in params under each policy.
+    """Profile the derivatives of `f(*example_args)` in `example_args[argnums]` under
+    each distinct policy (aliases measured and shown once).
 
-    `memory_budget` (bytes, optional): the advice picks the fastest policy whose
-    grad temporaries fit it. Policies that are the same object (in current JAX
-    `checkpoint_dots` is `dots_saveable`) are measured once and say so."""
+    `memory_budget` (bytes; default `DEFAULT_MEMORY_BUDGET`): grad's XLA peak
+    must fit it for a policy to be advised, a Jacobian must fit it to be formed,
+    and a Jacobian program's peak must fit it to be run."""
     if "none" not in policies or policies["none"] is not None:
         raise ValueError("policies must include 'none': None (the reference without remat)")
+    budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
     key = jax.random.key(seed)
-    compiled = {"f": AD.compile_program(f, params, *args)}
-    skipped, alias, residuals = {}, {}, {}
-    seen: dict[int, str] = {}
-    for name, policy in policies.items():
-        if policy is not None and id(policy) in seen:
-            alias[name] = seen[id(policy)]
-            continue
-        seen[id(policy)] = name
+    distinct, aliases = distinct_policies(policies)
+    output = jax.eval_shape(f, *example_args)
+    compiled = {REFERENCE: AD.compile_program(f, *example_args)}
+    skipped, residuals = {}, {}
+    for name, policy in distinct.items():
         g = f if policy is None else jax.checkpoint(f, policy=policy)
-        residuals[name] = residual_bytes(g, params, *args)
-        programs, skipped[name] = _programs(g, params, args, max_jacobian_passes, key)
-        for transform, t in programs.items():
-            compiled[f"{name}/{transform}"] = AD.compile_program(t.fn, *t.args)
-    timings, timed = AD.time_interleaved(compiled, "f", rounds, seed)
-    f_seconds = timings["f"].seconds
+        residuals[name] = residual_bytes(g, *example_args, argnums=argnums)
+        chosen, reasons = _derivatives(g, example_args, argnums, budget, is_scalar(output), key)
+        skipped |= {f"{name}/{transform}": reason for transform, reason in reasons.items()}
+        compiled |= {f"{name}/{t.name}": AD.compile_program(t.fn, *t.args) for t in chosen}
+    run = {program: c for program, c in compiled.items()
+           if AD.runnable(program.split("/")[1], c, budget)}
+    timings, timed = AD.time_interleaved(run, REFERENCE, rounds, seed)
     rows = []
-    for name in policies:
-        source = alias.get(name, name)
-        for transform in TRANSFORMS:
-            program = f"{source}/{transform}"
-            note = f"same policy object as {source}" if name in alias else ""
-            if program not in timings:
-                reason = dict(skipped[source]).get(transform, "not measured")
-                rows.append(ProfileRow(name, transform, math.nan, math.nan, residuals[source], math.nan, math.nan,
-                                       None, False, reason))
-                continue
-            t = timings[program]
-            versus = None if source == "none" else timed.ratio(program, f"none/{transform}")
-            rows.append(ProfileRow(name, transform, t.flops, t.temp_bytes, residuals[source], t.seconds,
-                                   t.seconds / f_seconds, versus, program in timed.too_small, note))
-    inputs = sum(int(np.size(x)) for x in jax.tree.leaves(params))
-    outputs = sum(int(np.prod(x.shape)) for x in jax.tree.leaves(jax.eval_shape(f, params, *args)))
-    aa = stats.bootstrap_median(timed.aa())
-    partial = Profile(timings["f"].flops, f_seconds, inputs, outputs, rows, aa, [])
-    return dataclasses.replace(partial, advice=[jacobian_advice(partial), policy_advice(partial, memory_budget)])
+    for name in distinct:
+        for transform in TRANSFORMS if name == "none" else TRANSFORMS[1:]:
+            program = f"{name}/{transform}"
+            residual = residuals[name] if transform in REVERSE_MODE else 0.0
+            if program in skipped:
+                rows.append(ProfileRow(name, transform, flops=math.nan, loop_flops=math.nan,
+                                       bytes_accessed=math.nan, residual_bytes=residual, temp_bytes=math.nan,
+                                       peak_bytes=math.nan, peak_source="", seconds=math.nan,
+                                       fastest_seconds=math.nan, time_over_f=None, time_vs_none=None,
+                                       too_small=False, note=skipped[program]))
+            else:
+                rows.append(_measured_row(name, transform, compiled[program], timings, timed, residual, budget))
+    notes = [f"{alias} is the same policy object as {name} in this jax: measured and shown once, as {name}."
+             for alias, name in aliases.items()]
+    small = [f"{r.policy}/{r.transform}" for r in rows if r.too_small]
+    notes += [AD.too_small_line(small)] if small else []
+    notes += [AD.peak_line([c.peak for c in compiled.values()]), f"Timed on {AD.timing_context()}."]
+    partial = Profile(tree_size(pick(example_args, argnums)), tree_size(output), rows,
+                      stats.bootstrap_median(timed.aa()), budget, aliases, notes, [])
+    return dataclasses.replace(partial, advice=[jacobian_advice(partial), policy_advice(partial, budget)])
 
 
 def jacobian_advice(p: Profile) -> str:
-    """jacfwd or jacrev for these shapes: by XLA FLOPs where both were compiled, else by n against m."""
+    """jacfwd or jacrev for these shapes: by loop-aware FLOPs where both were compiled, else by n against m."""
     fwd, rev = p.row("none", "jacfwd"), p.row("none", "jacrev")
     shapes = f"n = {p.inputs} inputs, m = {p.outputs} outputs"
-    if math.isfinite(fwd.flops) and math.isfinite(rev.flops):
-        best, other = (fwd, rev) if fwd.flops <= rev.flops else (rev, fwd)
-        return (f"Jacobian: use {best.transform} ({shapes}): {best.flops / 1e6:.3g} MFLOP against "
-                f"{other.transform}'s {other.flops / 1e6:.3g}.")
+    if math.isfinite(fwd.loop_flops) and math.isfinite(rev.loop_flops):
+        best, other = (fwd, rev) if fwd.loop_flops <= rev.loop_flops else (rev, fwd)
+        return (f"Jacobian: use {best.transform} ({shapes}): {best.loop_flops / 1e6:.3g} MFLOP against "
+                f"{other.transform}'s {other.loop_flops / 1e6:.3g}.")
     best = "jacrev" if p.outputs <= p.inputs else "jacfwd"
-    return f"Jacobian: use {best} ({shapes}; one pass per {'output' if best == 'jacrev' else 'input'})."
+    return (f"Jacobian: not formed here ({fwd.note.removeprefix('skipped: ')}); were it, {best} ({shapes}; one pass "
+            f"per {'output' if best == 'jacrev' else 'input'}).")
 
 
-def policy_advice(p: Profile, memory_budget: float | None) -> str:
-    """Which remat policy fits the budget for grad's temporaries, at what extra time."""
-    grads = [r for r in p.rows if r.transform == "grad" and not r.note.startswith("same policy")]
+def policy_advice(p: Profile, memory_budget: float) -> str:
+    """The remat policy for grad within `memory_budget` (bytes), by a rule that noise
+    cannot flip: among policies whose grad peak fits the budget, the fastest of those
+    whose time ratio to no remat has its whole 95% interval below 1; if none has, the
+    smallest grad peak, ties to fewer (loop-aware) FLOPs. The text says which rule chose."""
+    grads = [r for r in p.rows if r.transform == "grad"]
     none = p.row("none", "grad")
 
     def describe(r: ProfileRow) -> str:
         time = "the reference" if r.time_vs_none is None else (
             f"{r.time_vs_none.value:.2f}x the time of no remat [{r.time_vs_none.interval[0]:.2f}, "
             f"{r.time_vs_none.interval[1]:.2f}]")
-        return (f"{r.policy} (grad temp {r.temp_bytes / 2**20:.3g} MiB, residuals {r.residual_bytes / 2**20:.3g} "
-                f"MiB, {time})")
+        return (f"{r.policy} (grad peak {mib(r.peak_bytes)}, residuals {mib(r.residual_bytes)}, "
+                f"{r.loop_flops / 1e6:.4g} MFLOP, {time})")
 
-    leanest = min(grads, key=lambda r: r.temp_bytes)
+    def leanness(r: ProfileRow) -> tuple[float, float]:
+        return r.peak_bytes, r.loop_flops
+
+    leanest = min(grads, key=leanness)
     caveat = ""
-    if leanest.temp_bytes >= 0.95 * none.temp_bytes:
-        caveat = (" Remat of the whole f does not lower grad's peak temporaries here (the recomputed forward is "
-                  "live at once): checkpoint per layer inside f.")
-    if memory_budget is None:
-        return f"Remat: the leanest grad is {describe(leanest)}; without remat {none.temp_bytes / 2**20:.3g} MiB.{caveat}"
-    fitting = [r for r in grads if r.temp_bytes <= memory_budget]
+    if leanest.peak_bytes >= 0.95 * none.peak_bytes and leanest.residual_bytes < none.residual_bytes:
+        caveat = (" Remat of the whole f lowers the residuals but not grad's peak here (the recomputed forward "
+                  "is live at once): checkpoint per layer inside f.")
+    fitting = [r for r in grads if r.peak_bytes <= memory_budget]
     if not fitting:
-        return (f"Remat: no policy fits {memory_budget / 2**20:.3g} MiB for grad's temporaries; the leanest is "
+        return (f"Remat: no policy's grad peak fits the {mib(memory_budget)} budget; the leanest is "
                 f"{describe(leanest)}.{caveat}")
-    best = min(fitting, key=lambda r: r.seconds)
-    return f"Remat: within {memory_budget / 2**20:.3g} MiB, use {describe(best)}.{caveat}"
-
-
-def format_profile(p: Profile) -> str:
-    """The profile as a Markdown table, the A/A noise floor, warnings and the advice."""
-    lines = [f"f: {p.f_flops / 1e6:.3g} MFLOP, {p.f_seconds * 1e3:.3g} ms; {p.inputs} parameters, "
-             f"{p.outputs} outputs.", "",
-             "| policy | transform | MFLOP | temp MiB | residuals MiB | ms | time / f | time / no remat | note |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in p.rows:
-        versus = "" if r.time_vs_none is None else (
-            f"{r.time_vs_none.value:.3g} [{r.time_vs_none.interval[0]:.3g}, {r.time_vs_none.interval[1]:.3g}]")
-        note = "; ".join(filter(None, (r.note, "too small to time" if r.too_small else "")))
-        lines.append(f"| {r.policy} | {r.transform} | {r.flops / 1e6:.4g} | {r.temp_bytes / 2**20:.3g} | "
-                     f"{r.residual_bytes / 2**20:.3g} | {r.seconds * 1e3:.3g} | {r.time_over_f:.3g} | {versus} | "
-                     f"{note} |")
-    lines += ["", f"A/A (f against itself): [{p.aa.interval[0]:.3g}, {p.aa.interval[1]:.3g}]; time ratios inside "
-              "that band are noise."]
-    small = sorted({f"{r.policy}/{r.transform}" for r in p.rows if r.too_small})
-    if small:
-        lines.append(f"Warning: {len(small)} programs ran under 1 ms ({', '.join(small[:4])}"
-                     f"{', ...' if len(small) > 4 else ''}): their times are mostly call overhead; read FLOPs and "
-                     "memory.")
-    return "\n".join(lines + [""] + p.advice)
+    faster = [r for r in fitting if r.time_vs_none is not None and r.time_vs_none.interval is not None
+              and r.time_vs_none.interval[1] < 1]
+    if faster:
+        best = min(faster, key=lambda r: r.time_vs_none.value)
+        return (f"Remat: within {mib(memory_budget)}, use {describe(best)}: chosen for speed, its whole time-ratio "
+                f"interval lies below 1.{caveat}")
+    best = min(fitting, key=leanness)
+    return (f"Remat: within {mib(memory_budget)}, use {describe(best)}: chosen by memory (the smallest grad peak "
+            f"that fits, ties to fewer FLOPs), since no policy's time-ratio interval against no remat lies "
+            f"entirely below 1.{caveat}")

@@ -24,7 +24,8 @@ def test_list_into_a_closed_pipe_has_no_traceback(tmp_path):
 @pytest.mark.parametrize("command,expect", [
     ("list", "usage: run.py list"),
     ("report", "--runs DIR"),
-    ("compare", "RUN_A RUN_B"),
+    ("compare", "RUN RUN [RUN ...]"),
+    ("export", "--format {csv,json,latex}"),
     ("replot", "usage: run.py replot"),
     ("all", "--preset {quick,paper}"),
 ])
@@ -60,21 +61,25 @@ def test_a_typo_of_a_command_is_suggested(capsys):
 def test_all_goes_on_past_a_failing_experiment_and_reports_it(tmp_path, monkeypatch, capsys):
     """`all`: an experiment that raises mid-way is one FAILED line with its error and log; the
     others still run; REPORT.md is written with it marked failed; the exit code is 1."""
-    import sys
-
     from common import batch
     from common.run_records import new_folder
 
     monkeypatch.chdir(tmp_path)
     tiny = ("--max-depth", "2", "--widths", "2", "--seeds", "1", "--input-counts", "8", "16",
             "--harness-inputs", "2")
-    jobs = [
-        batch.experiment_job("ad-graph", tiny, new_folder("ad-graph"), 2.0),
-        batch.Job("selu-constants", (sys.executable, "-c", "print('measuring'); raise RuntimeError('boom mid-way')"),
-                  new_folder("selu-constants"), 1.0),
-    ]
+    jobs = [batch.Job("ad-graph", ("ad-graph", *tiny), new_folder("ad-graph"), 2.0),
+            batch.Job("selu-constants", ("selu-constants",), new_folder("selu-constants"), 1.0)]
+    real_main = run.main
+
+    def main(argv):
+        if argv[0] == "selu-constants":
+            print("measuring")
+            raise RuntimeError("boom mid-way")
+        return real_main(argv)
+
     monkeypatch.setattr(run, "all_jobs", lambda entries, preset: jobs)
-    assert run.main(["all", "--jobs", "2"]) == 1
+    monkeypatch.setattr(run, "main", main)
+    assert real_main(["all", "--jobs", "1"]) == 1
     out = capsys.readouterr().out
     assert "FAILED: RuntimeError: boom mid-way" in out and "[2/2]" in out
     report = (tmp_path / "runs" / "REPORT.md").read_text()

@@ -294,8 +294,8 @@ def test_compare_refuses_one_run_twice_however_spelled(good, tmp_path, capsys, m
 
 
 @pytest.mark.parametrize("argv,expect", [
-    (["compare", "{good}", "{good}", "{good}"], "unrecognized arguments"),
-    (["compare", "{good}"], "required: RUN_B"),
+    (["compare", "{good}", "{good}/../good", "{good}"], "are the same run"),
+    (["compare", "{good}"], "required: RUN"),
     (["compare", "{good}", "{good}/results.json"], "is not a folder, so not a run folder"),
     (["compare", "{good}", "{good}/absent"], "absent does not exist"),
     (["replot", "{good}/report.md"], "is not a folder, so not a run folder"),

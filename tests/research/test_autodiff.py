@@ -3,6 +3,7 @@ times are the right ones (finite differences in float64), and XLA's FLOP and
 memory figures show the costs the theory predicts."""
 
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -12,6 +13,7 @@ import pytest
 from common import bench
 from common.bench import Timing, TooSmallToTime, compiled_costs
 from research import autodiff as AD
+from research.autodiff_memory import PEAK_REPORTED, PEAK_SUMMED
 
 
 @pytest.fixture(autouse=True)
@@ -90,11 +92,11 @@ def test_grad_of_scalar_function_has_no_note_and_matches_finite_differences():
 def test_cost_table_rows_ratios_and_cheap_gradient():
     params = _mlp_params(jax.random.key(5), n_in=32, hidden=64, n_out=4)
     x = jax.random.normal(jax.random.key(6), (64, 32))
-    rows = AD.cost_table(_loss, params, x, repeats=2)
-    by_name = {r.name: r for r in rows}
-    assert [r.name for r in rows] == list(AD.TRANSFORM_ORDER)
+    table = AD.cost_table(_loss, params, x, rounds=3)
+    by_name = {r.name: r for r in table.rows}
+    assert [r.name for r in table.rows] == list(AD.TRANSFORM_ORDER)
     f = by_name["f"]
-    assert f.time_ratio == f.flop_ratio == f.memory_ratio == 1.0
+    assert f.time_ratio == f.flop_ratio == f.memory_ratio == 1.0 and f.time_interval is None
     assert f.cost.flops > 2 * 64 * 32 * 64  # at least the first matmul
     # Cheap gradient principle: grad costs a small constant times f (<= 5 FLOP-wise).
     assert 1.5 < by_name["grad"].flop_ratio <= 5.0
@@ -103,30 +105,90 @@ def test_cost_table_rows_ratios_and_cheap_gradient():
     n_params = 32 * 64 + 64 * 4
     assert by_name["jacrev"].flop_ratio < 2 * by_name["grad"].flop_ratio
     assert by_name["jacfwd"].flop_ratio > 0.3 * n_params
-    assert all(r.cost.seconds > 0 for r in rows)
+    for r in table.rows[1:]:  # each ratio is the statistic its interval is for: inside it
+        lo, hi = r.time_interval
+        assert r.cost.seconds > 0 and lo <= r.time_ratio <= hi
+    # residuals on the reverse-mode rows only; the peak holds at least the temporaries
+    assert by_name["vjp"].residual_bytes == by_name["grad"].residual_bytes > 64 * 64 * 8
+    assert by_name["f"].residual_bytes == by_name["jvp"].residual_bytes == by_name["jacfwd"].residual_bytes == 0
+    assert all(r.peak.bytes >= r.cost.temp_bytes for r in table.rows)
 
 
-def test_cost_table_skips_too_large_jacobians_and_uses_the_given_measure():
+def test_time_ratio_is_the_median_of_per_round_ratios(monkeypatch):
+    """Rounds where median(jvp) / median(f) = 2 but the per-round ratios 4, 1, 1 have median 1:
+    the table reports 1, the statistic its bootstrap interval describes."""
+    seconds = {"f": np.array([1.0, 2.0, 4.0]), "jvp": np.array([4.0, 2.0, 4.0]),
+               "f" + bench.AA_SUFFIX: np.array([1.0, 2.0, 4.0])}
+    monkeypatch.setattr(bench, "interleaved", lambda programs, reference, **_: bench.Rounds(seconds, "f", ()))
+    table = AD.cost_table(_loss, _mlp_params(jax.random.key(11)), jnp.ones((5, 6)), include=("f", "jvp"))
+    jvp = table.row("jvp")
+    assert jvp.time_ratio == 1.0 and jvp.cost.seconds / table.row("f").cost.seconds == 2.0
+    assert jvp.time_interval[0] <= jvp.time_ratio <= jvp.time_interval[1]
+
+
+def _fake_measure(calls):
+    def measure(fn, *args):
+        calls.append(fn)
+        return Timing(compile_seconds=0.0, seconds=len(calls), min_seconds=len(calls), repeats=1, flops=0.0,
+                      bytes_accessed=0.0, temp_bytes=0.0, argument_bytes=0.0, output_bytes=0.0)
+
+    return measure
+
+
+def test_jacobians_are_skipped_by_their_size_against_the_budget_and_the_measure_times():
     params = _mlp_params(jax.random.key(7))
     x = jnp.ones((5, 6))
     calls = []
+    jacobian = (6 * 8 + 8 * 3) * (5 * 3) * 8  # inputs x outputs x float64 bytes
+    table = AD.cost_table(_mlp, params, x, memory_budget=jacobian - 1, measure=_fake_measure(calls))
+    assert len(calls) == 4  # f, jvp, vjp, grad
+    for name in AD.JACOBIANS:
+        assert table.row(name).note.startswith("skipped: the Jacobian is ") and "> memory budget" in table.row(name).note
+        assert math.isnan(table.row(name).cost.seconds)
+    vjp = table.row("vjp")
+    assert vjp.time_ratio == 3.0 and vjp.time_interval is None  # the measure's seconds: 3 over f's 1
+    assert vjp.flop_ratio > 1  # FLOPs come from the tool's own compile, not from the measure
 
-    def fake_measure(fn, *args):
-        calls.append(fn)
-        return Timing(
-            compile_seconds=0.0, seconds=len(calls), min_seconds=len(calls), repeats=1,
-            flops=10.0 * len(calls), bytes_accessed=0.0, temp_bytes=0.0, argument_bytes=8.0,
-            output_bytes=0.0,
-        )
 
-    rows = AD.cost_table(_mlp, params, x, max_jacobian_passes=20, measure=fake_measure)
-    by_name = {r.name: r for r in rows}
-    n_in, m_out = 6 * 8 + 8 * 3, 5 * 3
-    assert len(calls) == 5  # f, jvp, vjp, grad, jacrev; jacfwd (72 passes) is skipped
-    assert by_name["jacfwd"].note == f"skipped: {n_in} inputs > max_jacobian_passes"
-    assert math.isnan(by_name["jacfwd"].cost.seconds)
-    assert m_out <= 20 and by_name["jacrev"].note == ""
-    assert by_name["vjp"].time_ratio == 3.0 and by_name["vjp"].flop_ratio == 3.0
+def test_a_jacobian_that_fits_is_formed_but_not_run_when_its_peak_exceeds_the_budget():
+    """Budget = the Jacobian's bytes: it fits, but the program's peak (the Jacobian as output,
+    plus its arguments) does not."""
+    params = _mlp_params(jax.random.key(7))
+    x = jnp.ones((5, 6))
+    calls = []
+    table = AD.cost_table(_mlp, params, x, memory_budget=(6 * 8 + 8 * 3) * (5 * 3) * 8,
+                          measure=_fake_measure(calls))
+    assert len(calls) == 4
+    for name in AD.JACOBIANS:
+        row = table.row(name)
+        assert row.note.startswith("not run: XLA peak") and row.cost.flops > 0 and math.isnan(row.cost.seconds)
+
+
+def test_jacrev_is_shown_for_a_wide_output_function_with_a_small_jacobian():
+    """An 8 -> 8192 decoder: 8192 reverse passes, but a Jacobian of 64K entries (512 KiB in
+    float64), within the default budget: both Jacobians are compiled and shown (the fake
+    measure runs nothing; whether one is run is then decided by its XLA peak)."""
+    def decoder(z, w):
+        return jnp.tanh(z @ w)
+
+    z, w = jnp.ones(8), jax.random.normal(jax.random.key(12), (8, 8192))
+    table = AD.cost_table(decoder, z, w, measure=_fake_measure([]))
+    assert table.memory_budget == AD.DEFAULT_MEMORY_BUDGET
+    for name in AD.JACOBIANS:
+        row = table.row(name)
+        assert not row.note.startswith("skipped") and row.cost.flops > 0 and row.peak.bytes > 8192 * 8 * 8
+    assert "not scalar" in table.row("grad").note
+
+
+def test_loop_aware_flops_count_every_scan_iteration():
+    """XLA counts a scan body once; the loop-aware count multiplies it by the length (10)."""
+    def scanned(w, h):
+        return jax.lax.scan(lambda c, _: (jnp.tanh(c @ w), None), h, None, length=10)[0]
+
+    w, h = jnp.eye(32) / 2, jnp.ones((16, 32))
+    f = AD.cost_table(scanned, w, h, include=("f",), measure=_fake_measure([])).row("f")
+    matmul = 2 * 16 * 32 * 32
+    assert f.loop_flops >= 10 * matmul and f.cost.flops < 2 * matmul
 
 
 def test_reverse_mode_memory_exceeds_forward_mode_memory():
@@ -143,23 +205,24 @@ def test_reverse_mode_memory_exceeds_forward_mode_memory():
     assert temp["vjp"] > temp["jvp"]
 
 
-def test_cost_table_times_in_interleaved_rounds_and_warns_on_tiny_programs(monkeypatch):
-    """A program under the timing floor: every row gets an A/A-widened interval from the
-    rounds, the warning is raised, and the formatted table says the times are overhead.
+def test_tiny_programs_are_said_once_in_the_table_not_warned(monkeypatch):
+    """A program under the timing floor: no TooSmallToTime warning leaves the tool; each row
+    says so with its fastest round (the statistic that decided it) and the notes say it once.
     The floor is raised to 10 s so the verdict does not depend on this machine's load."""
     monkeypatch.setattr(bench, "MIN_TIMED_SECONDS", 10.0)
     params = _mlp_params(jax.random.key(9))
     x = jnp.ones((5, 6))
-    with pytest.warns(TooSmallToTime):
-        rows = AD.cost_table(_loss, params, x, rounds=4, include=("f", "jvp", "grad"))
-    assert [r.name for r in rows] == ["f", "jvp", "grad"]
-    for r in rows:
-        lo, hi = r.time_interval
-        assert lo <= r.time_ratio <= hi and r.cost.repeats == 4
-        assert r.too_small and "too small to time" in r.note
-    assert rows[0].time_ratio == 1.0  # the median of f's rounds over itself
-    text = AD.format_cost_table(rows)
-    assert "Warning: f, jvp, grad ran under 10000 ms" in text and "A/A (f against itself)" in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TooSmallToTime)
+        table = AD.cost_table(_loss, params, x, rounds=4, include=("f", "jvp", "grad"))
+    assert [r.name for r in table.rows] == ["f", "jvp", "grad"]
+    for r in table.rows:
+        assert r.too_small and r.cost.repeats == 4
+        assert f"too small to time (fastest round {r.cost.min_seconds * 1e6:.0f} us < 10000 ms)" in r.note
+    for r in table.rows[1:]:
+        assert r.time_interval[0] <= r.time_ratio <= r.time_interval[1]
+    text = AD.format_cost_table(table)
+    assert text.count("Too small to time: f, jvp, grad") == 1 and "A/A (f against itself)" in text
 
 
 def test_compile_program_reads_the_figures_common_bench_reads():
@@ -169,3 +232,6 @@ def test_compile_program_reads_the_figures_common_bench_reads():
     reference = compiled_costs(_loss, params, x)
     assert compiled.figures.flops == reference["flops"] and compiled.figures.temp_bytes == reference["temp_bytes"]
     np.testing.assert_allclose(compiled.run(), _loss(params, x), rtol=1e-14)
+    assert compiled.peak.bytes >= compiled.figures.temp_bytes and compiled.peak.source in (
+        PEAK_REPORTED, PEAK_SUMMED)
+    assert compiled.loop.matmul == 2 * 8 * 16 * 32 + 2 * 8 * 32 * 3
