@@ -75,6 +75,13 @@ def seed_keys(seed: int, count: int):
     return jax.vmap(lambda i: jax.random.fold_in(jax.random.key(seed), i))(jnp.arange(count))
 
 
+@jax.jit
+def fold_in_each(keys, data):
+    """fold_in(k, data) for every key k of `keys`; `data` is traced, so one program serves
+    every value (a Python constant in a lambda compiles a program per value)."""
+    return jax.vmap(jax.random.fold_in, in_axes=(0, None))(keys, data)
+
+
 class EpochBatches:
     """Minibatches without replacement: a fresh permutation per epoch, drawn
     from the seed's key, so batch t is a pure function of (key, t).

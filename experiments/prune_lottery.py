@@ -32,6 +32,7 @@ of the round). The dense run is split at every rewind step (`rewind_step`,
 state and batch order exactly, so the split changes no number.
 """
 
+import functools
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -45,7 +46,8 @@ from common.config import (require_at_least_one, require_in_range, require_non_n
 from common.experiment import Claim, Control, DataUse, Results, above, at_most, below
 from common.models import CNN, MLP
 from common.nn import accuracy as accuracy_of
-from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
+from common.train import (Loop, classifier_evaluation, epoch_batches, fit, fold_in_each, seed_keys,
+                          supervised_step)
 from experiments.api import main
 from research.pruning import dense_masks
 from research.pruning_connectivity import STABLE, barrier, path_values
@@ -164,8 +166,10 @@ PRESETS = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def batched(fn):
-    """jit(vmap(fn)): one compile, where an eager vmap compiles every primitive on its own."""
+    """jit(vmap(fn)): one compile, where an eager vmap compiles every primitive on its own; one
+    jitted function per `fn`, so calling it again with same-shaped inputs compiles nothing."""
     return jax.jit(jax.vmap(fn))
 
 
@@ -208,13 +212,13 @@ class Runner:
         self.step, self.evaluate = supervised_step(model, optimizer), classifier_evaluation(model)
         self.seeds = seed_keys(config.seed, config.seeds)
         n_lr = len(config.learning_rates)
-        self.chain_keys = jnp.concatenate([batched(lambda k, i=i: jax.random.fold_in(k, 100 + i))(self.seeds)
+        self.chain_keys = jnp.concatenate([fold_in_each(self.seeds, 100 + i)
                                            for i in range(n_lr)])
         self.lrs = np.repeat(config.learning_rates, config.seeds)
 
     def variant_keys(self, count: int):
         """Keys of `count` variants, each over every (lr, seed) run."""
-        return jnp.concatenate([batched(lambda k, t=t: jax.random.fold_in(k, t))(self.chain_keys)
+        return jnp.concatenate([fold_in_each(self.chain_keys, t)
                                 for t in range(count)])
 
     def fit(self, name, init_fn, members, keys, steps):
@@ -281,11 +285,12 @@ def iterative_pruning(runner: Runner, dense: Dense, init) -> Lottery:
     sparsities = [0.0]
     accuracy = np.zeros((n_lr, len(VARIANTS), c.rounds + 1, c.seeds))
     accuracy[:, :, 0] = dense.accuracy[:, None, :]
+    init_at = batched(lambda k: model.init_variables(k, x1)[0])  # one program for every round's keys
     for r in range(1, c.rounds + 1):
         masks, ticket = next_masks(c, trained, rewind, masks, r)
-        fresh = batched(lambda k, r=r: model.init_variables(jax.random.fold_in(k, 1000 + r), x1)[0])(runner.seeds)
+        fresh = init_at(fold_in_each(runner.seeds, 1000 + r))
         reinit = random_reinit(jax.tree.map(lambda a: jnp.concatenate([a] * n_lr), fresh), masks)
-        shuffle_keys = batched(lambda k, r=r: jax.random.fold_in(k, 2000 + r))(runner.chain_keys)
+        shuffle_keys = fold_in_each(runner.chain_keys, 2000 + r)
         random_m, random_p = batched(random_pruning)(shuffle_keys, rewind, masks)
         acc, trained = runner.train(f"round{r}", [(ticket, masks), (reinit, masks), (random_p, random_m)])
         accuracy[:, :, r] = acc.transpose(1, 0, 2)
@@ -300,7 +305,7 @@ def mode_connectivity(runner: Runner, dense: Dense) -> Connectivity:
     end of the schedule; copy A is the dense run itself. Test error along the line A -> B."""
     c = runner.config
     ks = sorted(set(c.lmc_rewind_steps))
-    copy_keys = [batched(lambda k, i=i: jax.random.fold_in(k, 7000 + i))(dense.keys) for i in range(len(ks))]
+    copy_keys = [fold_in_each(dense.keys, 7000 + i) for i in range(len(ks))]
     starts = [dense.states[k].replace(key=kk) for k, kk in zip(ks, copy_keys)]
     keys = jnp.concatenate(copy_keys)
     stacked = jax.tree.map(lambda *xs: jnp.concatenate(xs), *starts)

@@ -31,6 +31,7 @@ Every run of a grid carries its own lr in its optimizer state (set in `init`),
 so a whole grid x seeds x pruning settings is one vmapped program.
 """
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -45,7 +46,8 @@ from common.experiment import Claim, Control, DataUse, Results, above, at_least
 from common.models import CNN, MLP
 from common.nn import accuracy as accuracy_of
 from common.parallel import map_independent
-from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
+from common.train import (Loop, classifier_evaluation, epoch_batches, fit, fold_in_each, seed_keys,
+                          supervised_step)
 from experiments.api import main
 from research.pruning import apply_masks, dense_masks
 from research.pruning_flops import network_flops, weight_positions
@@ -157,8 +159,10 @@ VARIANTS = ("fine-tuned", "scratch-E", "scratch-B")
 TABLE = "Test accuracy (mean +- std over seeds), each method at its chosen lr and length"
 
 
+@functools.lru_cache(maxsize=None)
 def batched(fn):
-    """jit(vmap(fn)): one compile, where an eager vmap compiles every primitive on its own."""
+    """jit(vmap(fn)): one compile, where an eager vmap compiles every primitive on its own; one
+    jitted function per `fn`, so calling it again with same-shaped inputs compiles nothing."""
     return jax.jit(jax.vmap(fn))
 
 
@@ -299,7 +303,7 @@ def train_runs(trainer: Trainer, name: str, runs: list[Run], eval_every: int | N
     longest budget (a run whose budget is spent has lr 0 and stays as it ended)."""
     config, split, n = trainer.config, trainer.split, trainer.config.seeds
     base = seed_keys(config.seed, n)
-    keys = jnp.concatenate([batched(lambda k, t=t: jax.random.fold_in(k, t))(base) for t in range(len(runs))])
+    keys = jnp.concatenate([fold_in_each(base, t) for t in range(len(runs))])
     stack = lambda *xs: jnp.concatenate(xs)  # noqa: E731
     members = run_members(jax.tree.map(stack, *[r.params for r in runs]), jax.tree.map(stack, *[r.masks for r in runs]),
                           np.repeat([r.lr for r in runs], n), np.repeat([r.steps for r in runs], n),
