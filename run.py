@@ -3,7 +3,8 @@
     python run.py list [--presets]           every experiment, its paper, its quick-preset time
                                              (and what each other preset changes)
     python run.py <experiment> [options]     one experiment (--help for its options)
-    python run.py all [--preset quick]       every experiment, then the report
+    python run.py all [--preset quick] [--seeds N] [--out DIR] [--jobs N]
+                                             every experiment, then the report
     python run.py report [--preset P] [--runs DIR] [--verbose]
                                              DIR/REPORT.md (default runs/) from the newest run of each,
                                              preferring preset P (default quick); --verbose lists the
@@ -178,21 +179,30 @@ def run_experiment(module, argv: list[str]) -> int:
 
 
 def run_all(argv: list[str]) -> int:
-    """Every experiment's preset, each in its own process (common.batch), then REPORT.md;
-    a failed experiment is marked in the report and makes the exit code 1."""
+    """Every experiment's preset (common.batch: in this process, or each in its own with --jobs > 1),
+    then REPORT.md; a failed experiment is marked in the report and makes the exit code 1."""
     from common import batch
+    from common.config import UsageError
     from common.report import Failure
     from common.run_records import RUNS
     from experiments import catalog
 
-    parser = _parser("all", "Every experiment's preset, each in its own process, then runs/REPORT.md. "
+    parser = _parser("all", "Every experiment's preset, then REPORT.md in the runs folder. "
                             "Each experiment's output goes to log.txt in its run folder.")
     parser.add_argument("--preset", choices=("quick", "paper"), default="quick")
     parser.add_argument("--jobs", type=_positive_int, default=default_jobs(), metavar="N",
-                        help=f"experiments run at once, each its own process (default {default_jobs()} here)")
+                        help=f"experiments at once: 1 runs them in this process, more each in its own "
+                             f"(default {default_jobs()} here)")
+    parser.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
+                        help="--seeds N for every experiment that has seeds (not ad-cost: it times programs)")
+    parser.add_argument("--out", type=Path, default=RUNS, metavar="DIR",
+                        help="root of the run folders and of REPORT.md (default runs)")
+    parser.add_argument("--tensorboard", action="store_true", help="--tensorboard for every experiment")
     options = parser.parse_args(argv)
+    if options.out.exists() and not options.out.is_dir():
+        raise UsageError(f"all: --out {options.out} is a file, not a folder")
     entries = catalog.entries()
-    jobs = all_jobs(entries, options.preset)
+    jobs = all_jobs(entries, options)
     print(f"running {len(jobs)} experiments ({options.preset} preset), {options.jobs} at a time"
           f"{'' if options.jobs == 1 else ', each its own process'}; each one's output in <run folder>/log.txt",
           flush=True)
@@ -204,24 +214,32 @@ def run_all(argv: list[str]) -> int:
         return 130
     failures = {f.job.name: Failure(f.error, f.job.log) for f in finished if f.failed}
     print("\n" + batch.summary(finished, list(entries)))
-    write_report(list(entries), RUNS, options.preset, failures)
+    write_report(list(entries), options.out, options.preset, failures)
     if failures:
         print(f"failed: {', '.join(failures)} (their logs are named above and in the report)", file=sys.stderr)
         return 1
     return 0
 
 
-def all_jobs(entries: dict, preset: str) -> list:
-    """One `common.batch.Job` per experiment: its preset, a new folder under runs/, its expected seconds."""
+def all_jobs(entries: dict, options) -> list:
+    """One `common.batch.Job` per experiment: `all`'s options passed on (--seeds only where the
+    experiment has seeds), a new folder under the root, its expected seconds."""
     from common import batch
-    from common.run_records import RUNS, new_folder
+    from common.run_records import new_folder
 
     from experiments.catalog import UNTIMED_SECONDS, quick_timings
 
     timings = quick_timings()
-    return [batch.Job(name, (name, "--preset", preset), new_folder(name, RUNS),
-                      timings[name].cold if name in timings else UNTIMED_SECONDS)
-            for name in entries]
+    jobs = []
+    for name, entry in entries.items():
+        arguments = [name, "--preset", options.preset]
+        if options.seeds is not None and any(o.name == "seeds" for o in entry.options):
+            arguments += ["--seeds", str(options.seeds)]
+        if options.tensorboard:
+            arguments.append("--tensorboard")
+        jobs.append(batch.Job(name, tuple(arguments), new_folder(name, options.out),
+                              timings[name].cold if name in timings else UNTIMED_SECONDS))
+    return jobs
 
 
 def default_jobs() -> int:

@@ -77,7 +77,7 @@ def test_all_goes_on_past_a_failing_experiment_and_reports_it(tmp_path, monkeypa
             raise RuntimeError("boom mid-way")
         return real_main(argv)
 
-    monkeypatch.setattr(run, "all_jobs", lambda entries, preset: jobs)
+    monkeypatch.setattr(run, "all_jobs", lambda entries, options: jobs)
     monkeypatch.setattr(run, "main", main)
     assert real_main(["all", "--jobs", "1"]) == 1
     out = capsys.readouterr().out
@@ -86,3 +86,17 @@ def test_all_goes_on_past_a_failing_experiment_and_reports_it(tmp_path, monkeypa
     assert "**failed**: RuntimeError: boom mid-way" in report
     assert str(jobs[1].log) in report and "measuring" in jobs[1].log.read_text()
     assert "| ad-graph |" in report and (jobs[0].folder / "results.json").is_file()
+
+
+def test_all_passes_seeds_out_and_tensorboard_on(tmp_path):
+    """`all --seeds 2 --out DIR --tensorboard`: each experiment's command gets them (--seeds only where
+    the experiment has seeds), its folder is under DIR."""
+    import argparse
+
+    from experiments import catalog
+
+    options = argparse.Namespace(preset="quick", seeds=2, out=tmp_path / "mine", tensorboard=True)
+    jobs = {job.name: job for job in run.all_jobs(catalog.entries(), options)}
+    assert jobs["ad-graph"].arguments == ("ad-graph", "--preset", "quick", "--seeds", "2", "--tensorboard")
+    assert "--seeds" not in jobs["ad-cost"].arguments  # it has no seeds
+    assert all(job.folder.parent.parent == tmp_path / "mine" for job in jobs.values())
