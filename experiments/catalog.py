@@ -76,11 +76,12 @@ class QuickTiming:
 
     cold: float
     cold_compile: float
-    warm: float
-    warm_compile: float
+    warm: float | None  # None: not measured warm
+    warm_compile: float | None
 
     def describe(self) -> str:
-        return f"~{self.cold:.0f} s cold ({self.cold_compile:.0f} s compiling), ~{self.warm:.0f} s warm"
+        warm = f", ~{self.warm:.0f} s warm" if self.warm is not None else ""
+        return f"~{self.cold:.0f} s cold ({self.cold_compile:.0f} s compiling){warm}"
 
 
 def quick_timings(path: Path = TIMINGS) -> dict[str, QuickTiming]:
@@ -89,8 +90,8 @@ def quick_timings(path: Path = TIMINGS) -> dict[str, QuickTiming]:
         return {}
     data = json.loads(path.read_text())
     cold, warm = data.get("cold", {}), data.get("warm", {})
-    return {name: QuickTiming(c["seconds"], c["compile_seconds"], warm.get(name, c)["seconds"],
-                              warm.get(name, c)["compile_seconds"]) for name, c in cold.items()}
+    return {name: QuickTiming(c["seconds"], c["compile_seconds"], warm.get(name, {}).get("seconds"),
+                              warm.get(name, {}).get("compile_seconds")) for name, c in cold.items()}
 
 
 def build() -> dict:

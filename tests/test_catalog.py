@@ -69,3 +69,18 @@ def test_list_presets_shows_what_each_preset_changes_from_quick(capsys):
     assert line.startswith("preset paper: ") and changed, line
     assert all(f"--{name.replace('_', '-')} " in line for name in changed), line
     assert "preset quick:" not in out
+
+
+def test_measured_timings_are_read_cold_and_warm(tmp_path):
+    import json
+
+    from experiments.catalog import quick_timings
+
+    path = tmp_path / "timings.json"
+    path.write_text(json.dumps({"cold": {"a": {"seconds": 40.0, "compile_seconds": 30.0},
+                                         "b": {"seconds": 10.0, "compile_seconds": 5.0}},
+                                "warm": {"a": {"seconds": 12.0, "compile_seconds": 1.0}}}))
+    timings = quick_timings(path)
+    assert timings["a"].describe() == "~40 s cold (30 s compiling), ~12 s warm"
+    assert timings["b"].describe() == "~10 s cold (5 s compiling)"
+    assert quick_timings(tmp_path / "absent.json") == {}

@@ -78,7 +78,7 @@ def test_csv_and_json_read_back_as_the_table(root, tmp_path, capsys):
         from_csv = pd.read_csv(csv, keep_default_na=False, na_values=[""])
         pd.testing.assert_frame_equal(from_csv, table, check_dtype=False)
         text = exported([str(root), "--what", what, "--format", "json"], capsys)
-        from_json = pd.read_json(io.StringIO(text), orient="records", convert_dates=False)
+        from_json = pd.read_json(io.StringIO(text), orient="records")
         pd.testing.assert_frame_equal(from_json, table, check_dtype=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.csv", "scalars.csv"]  # no temporary file left
     assert exported([str(root)], capsys) == (tmp_path / "claims.csv").read_text()  # CSV to stdout by default
