@@ -180,7 +180,7 @@ def parser() -> _Parser:
 
     p = _Parser(prog="run.py profile", description=(
         "What the derivatives of your function cost (time in interleaved rounds with an A/A interval, XLA and "
-        "loop-aware FLOPs, residuals, temporaries and XLA's peak memory) under each remat policy, with advice. "
+        "loop-aware FLOPs, residuals, temporaries and peak memory) under each remat policy, with advice. "
         "docs/autodiff_tool.md explains every column."))
     p.add_argument("target", metavar="module:function", help="e.g. docs.autodiff_tool_example:mlp_loss")
     p.add_argument("--args", nargs="+", required=True, metavar="SPEC",

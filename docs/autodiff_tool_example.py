@@ -26,14 +26,15 @@ class MLP(nn.Module):
 
     @nn.compact
     def __call__(self, x):
-        return nn.Dense(self.outputs)(jnp.tanh(nn.Dense(self.hidden)(x)))
+        h = jnp.tanh(nn.Dense(self.hidden, name="hidden")(x))
+        return nn.Dense(self.outputs, name="out")(h)
 
 
 def mlp_loss(w1, b1, w2, b2, x, y):
     """Mean squared error of the Flax MLP, its parameters passed as arrays (the command
     line builds arrays from shapes): w1 (inputs, hidden), b1 (hidden,), w2 (hidden, outputs),
     b2 (outputs,), x (batch, inputs), y (batch, outputs)."""
-    variables = {"params": {"Dense_0": {"kernel": w1, "bias": b1}, "Dense_1": {"kernel": w2, "bias": b2}}}
+    variables = {"params": {"hidden": {"kernel": w1, "bias": b1}, "out": {"kernel": w2, "bias": b2}}}
     return jnp.mean((MLP(w1.shape[1], w2.shape[1]).apply(variables, x) - y) ** 2)
 
 

@@ -39,8 +39,8 @@ from common import bench, stats
 from common.bench import Timing, time_function
 from research.autodiff_args import Argnums, as_tuple, is_scalar, pick, random_like, restrict, summed
 from research.autodiff_flops import OpCount, loop_aware_count
-from research.autodiff_memory import DEFAULT_MEMORY_BUDGET, REVERSE_MODE, Peak, jacobian_bytes, mib, peak_of, \
-    residual_bytes
+from research.autodiff_memory import DEFAULT_MEMORY_BUDGET, PEAK_REPORTED, PEAK_SUMMED, REVERSE_MODE, Peak, \
+    jacobian_bytes, mib, peak_of, residual_bytes
 
 Measure = Callable[..., Timing]  # measure(fn, *args) -> common.bench.Timing
 
@@ -255,8 +255,11 @@ def loop_note(loop: OpCount) -> str:
 
 
 def peak_line(peaks: Sequence[Peak]) -> str:
-    """Where the peak column comes from (one source per jax version; both if some program reported none)."""
-    return f"Peak memory: {' or '.join(sorted({p.source for p in peaks if p.source}))}."
+    """Where the peak column comes from, and for how many programs each source won."""
+    known = [p for p in peaks if p.source]
+    summed = sum(p.source == PEAK_SUMMED for p in known)
+    return (f"Peak memory: the larger of {PEAK_REPORTED} and {PEAK_SUMMED} (the bytes one call allocates); "
+            f"the latter for {summed} of {len(known)} programs.")
 
 
 def cost_table(

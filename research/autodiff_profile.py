@@ -234,9 +234,9 @@ def policy_advice(p: Profile, memory_budget: float) -> str:
     def leanness(r: ProfileRow) -> tuple[float, float]:
         return r.peak_bytes, r.loop_flops
 
-    leanest = min(grads, key=leanness)
+    leanest, fewest_residuals = min(grads, key=leanness), min(grads, key=lambda r: r.residual_bytes)
     caveat = ""
-    if leanest.peak_bytes >= 0.95 * none.peak_bytes and leanest.residual_bytes < none.residual_bytes:
+    if fewest_residuals.residual_bytes < none.residual_bytes and leanest.peak_bytes >= 0.95 * none.peak_bytes:
         caveat = (" Remat of the whole f lowers the residuals but not grad's peak here (the recomputed forward "
                   "is live at once): checkpoint per layer inside f.")
     fitting = [r for r in grads if r.peak_bytes <= memory_budget]

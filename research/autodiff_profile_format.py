@@ -44,10 +44,14 @@ def _number(x: float | int | None) -> float | int | None:
     return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
 
-def _ratio_fields(prefix: str, m: stats.Measurement | None) -> dict:
+def _measurement(m: stats.Measurement | None) -> dict:
     low, high = (None, None) if m is None or m.interval is None else m.interval
-    return {prefix: _number(None if m is None else m.value), f"{prefix}_low": _number(low),
-            f"{prefix}_high": _number(high)}
+    return {"value": _number(None if m is None else m.value), "low": _number(low), "high": _number(high)}
+
+
+def _ratio_fields(prefix: str, m: stats.Measurement | None) -> dict:
+    """`prefix`, `prefix_low`, `prefix_high`: a ratio and its 95% interval as flat fields."""
+    return {prefix if key == "value" else f"{prefix}_{key}": value for key, value in _measurement(m).items()}
 
 
 def record(r: ProfileRow) -> dict:
@@ -74,7 +78,7 @@ def profile_csv(p: Profile) -> str:
 def profile_json(p: Profile) -> str:
     """The whole profile as one JSON object (missing figures null)."""
     return json.dumps({"inputs": p.inputs, "outputs": p.outputs, "memory_budget_bytes": p.memory_budget,
-                       "aa": _ratio_fields("value", p.aa), "aliases": p.aliases,
+                       "aa": _measurement(p.aa), "aliases": p.aliases,
                        "rows": [record(r) for r in p.rows], "notes": p.notes, "advice": p.advice}, indent=1)
 
 
