@@ -179,8 +179,8 @@ def run_experiment(module, argv: list[str]) -> int:
 
 
 def run_all(argv: list[str]) -> int:
-    """Every experiment's preset (common.batch: in this process, or each in its own with --jobs > 1),
-    then REPORT.md; a failed experiment is marked in the report and makes the exit code 1."""
+    """Every experiment's preset, each in its own process (common.batch), then REPORT.md;
+    a failed experiment is marked in the report and makes the exit code 1."""
     from common import batch
     from common.config import UsageError
     from common.report import Failure
@@ -191,8 +191,7 @@ def run_all(argv: list[str]) -> int:
                             "Each experiment's output goes to log.txt in its run folder.")
     parser.add_argument("--preset", choices=("quick", "paper"), default="quick")
     parser.add_argument("--jobs", type=_positive_int, default=default_jobs(), metavar="N",
-                        help=f"experiments at once: 1 runs them in this process, more each in its own "
-                             f"(default {default_jobs()} here)")
+                        help=f"experiments at once, each its own process (default {default_jobs()} here)")
     parser.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
                         help="--seeds N for every experiment that has seeds (not ad-cost: it times programs)")
     parser.add_argument("--out", type=Path, default=RUNS, metavar="DIR",
@@ -203,11 +202,10 @@ def run_all(argv: list[str]) -> int:
         raise UsageError(f"all: --out {options.out} is a file, not a folder")
     entries = catalog.entries()
     jobs = all_jobs(entries, options)
-    print(f"running {len(jobs)} experiments ({options.preset} preset), {options.jobs} at a time"
-          f"{'' if options.jobs == 1 else ', each its own process'}; each one's output in <run folder>/log.txt",
-          flush=True)
+    print(f"running {len(jobs)} experiments ({options.preset} preset), {options.jobs} at a time, each its own "
+          f"process; each one's output in <run folder>/log.txt", flush=True)
     try:
-        finished = batch.run_inline(jobs, main) if options.jobs == 1 else batch.run_jobs(jobs, options.jobs)
+        finished = batch.run_jobs(jobs, options.jobs)
     except batch.Stopped as stopped:
         print(f"interrupted after {len(stopped.finished)} of {len(jobs)} experiments; no REPORT.md written. "
               f"To continue the interrupted ones:\n{stopped.advice()}\nthen python run.py report", file=sys.stderr)
@@ -343,7 +341,7 @@ def compare_command(argv: list[str]) -> int:
 
 def export_command(argv: list[str]) -> int:
     from common.export import FORMATS, WHATS, render, table
-    from common.whole_file import write_whole
+    from common.whole_file import print_or_write
 
     parser = _parser("export", "Finished runs as one table: a row per claim (or per scalar) per run, as CSV, "
                                "JSON or LaTeX (from Python: experiments.table).")
@@ -357,11 +355,7 @@ def export_command(argv: list[str]) -> int:
                         help="write FILE whole (a temporary file moved in) instead of printing the table")
     options = parser.parse_args(argv)
     text = render(table(*options.paths, what=options.what), options.format)
-    if options.out is None:
-        print(text, end="")
-    else:
-        write_whole(options.out, text)
-        print(f"wrote {options.out}")
+    print_or_write(text, options.out)
     return 0
 
 

@@ -212,7 +212,7 @@ def profile_command(argv: list[str]) -> int:
 
     import jax
 
-    from common.whole_file import write_whole
+    from common.whole_file import print_or_write
     from research.autodiff_profile import profile
     from research.autodiff_profile_format import render
 
@@ -226,9 +226,5 @@ def profile_command(argv: list[str]) -> int:
             raise UsageError(f"profile: differentiating {options.target} failed: {type(error).__name__}: "
                              f"{one_line(error)}") from None
     text = render(report, options.format)
-    if options.out is None:
-        print(text, end="")
-    else:
-        write_whole(options.out, text)
-        print(f"wrote {options.out}")
+    print_or_write(text, options.out)
     return 0

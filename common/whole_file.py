@@ -28,3 +28,12 @@ def write_whole(path: Path, text: str) -> None:
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)
+
+
+def print_or_write(text: str, out: Path | None) -> None:
+    """A command's table: printed, or with `--out FILE` written whole and the file named."""
+    if out is None:
+        print(text, end="")
+    else:
+        write_whole(out, text)
+        print(f"wrote {out}")

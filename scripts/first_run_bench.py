@@ -97,7 +97,9 @@ def main() -> int:
             warm = run_all(tmp / "work2", tmp / "cache", options.jobs)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
-    head = (f"`python scripts/first_run_bench.py{' --jobs ' + str(options.jobs) if options.jobs else ''}` "
+    flags = (f"{' --jobs ' + str(options.jobs) if options.jobs else ''}{' --cold-only' if options.cold_only else ''}"
+             f"{' --keep ' + str(options.keep) if options.keep else ''}")
+    head = (f"`python scripts/first_run_bench.py --write{flags}` "
             f"at commit {commit}, {time.strftime('%Y-%m-%d %H:%M')}, on {machine()}: "
             f"`run.py all --preset quick` cold (empty cache) **{cold.wall:.0f} s** (exit {cold.returncode})"
             + (f", warm {warm.wall:.0f} s (exit {warm.returncode})." if warm else "; no warm pass (--cold-only)."))
@@ -107,8 +109,8 @@ def main() -> int:
         DOC.write_text("# The first run: `run.py all --preset quick`, cold and warm\n\n"
                        "Written by `python scripts/first_run_bench.py --write`. Per experiment, the wall seconds of "
                        "its run and the seconds JAX spent tracing, lowering and compiling (summed over threads, "
-                       "so it can exceed the wall time). The wall time of `all` adds the report and, with "
-                       "--jobs 1, starts JAX once for every experiment.\n\n" + text)
+                       "so it can exceed the wall time). The wall time of `all` adds starting each "
+                       "experiment's process and the report.\n\n" + text)
         TIMINGS.write_text(json.dumps({"about": head, "cold": timing_record(cold),
                                        "warm": timing_record(warm) if warm else {}}, indent=2) + "\n")
     return 0 if cold.returncode == 0 and (warm is None or warm.returncode == 0) else 1

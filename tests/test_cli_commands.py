@@ -65,21 +65,18 @@ def test_all_goes_on_past_a_failing_experiment_and_reports_it(tmp_path, monkeypa
     from common.run_records import new_folder
 
     monkeypatch.chdir(tmp_path)
+    fake = tmp_path / "fake_run.py"  # selu-constants raises mid-way; the rest is the real run.py
+    fake.write_text(f"import runpy, sys\nif sys.argv[1] == 'selu-constants':\n    print('measuring')\n"
+                    f"    raise RuntimeError('boom mid-way')\n"
+                    f"sys.path.insert(0, {str(batch.RUN_PY.parent)!r})\n"
+                    f"runpy.run_path({str(batch.RUN_PY)!r}, run_name='__main__')\n")
+    monkeypatch.setattr(batch, "RUN_PY", fake)
     tiny = ("--max-depth", "2", "--widths", "2", "--seeds", "1", "--input-counts", "8", "16",
             "--harness-inputs", "2")
     jobs = [batch.Job("ad-graph", ("ad-graph", *tiny), new_folder("ad-graph"), 2.0),
             batch.Job("selu-constants", ("selu-constants",), new_folder("selu-constants"), 1.0)]
-    real_main = run.main
-
-    def main(argv):
-        if argv[0] == "selu-constants":
-            print("measuring")
-            raise RuntimeError("boom mid-way")
-        return real_main(argv)
-
     monkeypatch.setattr(run, "all_jobs", lambda entries, options: jobs)
-    monkeypatch.setattr(run, "main", main)
-    assert real_main(["all", "--jobs", "1"]) == 1
+    assert run.main(["all", "--jobs", "1"]) == 1
     out = capsys.readouterr().out
     assert "FAILED: RuntimeError: boom mid-way" in out and "[2/2]" in out
     report = (tmp_path / "runs" / "REPORT.md").read_text()

@@ -1,6 +1,6 @@
-"""`run.py all`'s runner (common.batch): experiments one after another in this
-process or each in its own process, one line each, a failure as one line with
-its log, Ctrl-C stops what runs and says how to resume."""
+"""`run.py all`'s runner (common.batch): each experiment its own process, one
+line each, a failure as one line with its log, Ctrl-C stops what runs and says
+how to resume."""
 
 import _thread
 import io
@@ -41,24 +41,6 @@ def test_each_process_is_one_line_and_a_failure_names_its_error_and_log(tmp_path
     assert batch.summary(finished, ["fails", "killed", "no-results"]).count("FAILED") == 3
 
 
-def test_inline_jobs_record_an_exception_and_go_on(tmp_path):
-    def call(argv):
-        print("working on", argv[0])
-        if argv[0] == "fails":
-            raise RuntimeError("boom mid-way")
-        folder = batch.Path(argv[argv.index("--out") + 1])
-        (folder / "results.json").write_text('{"experiment": "ok", "claims": [], "compile_seconds": 1.5}')
-        return 0
-
-    jobs = [job(tmp_path, "fails", 2.0), job(tmp_path, "ok")]
-    out = io.StringIO()
-    finished = batch.run_inline(jobs, call, out=out)
-    assert [f.job.name for f in finished] == ["fails", "ok"]  # longest first
-    assert finished[0].error == "RuntimeError: boom mid-way" and not finished[1].failed
-    assert "Traceback" in jobs[0].log.read_text() and "working on fails" in jobs[0].log.read_text()
-    assert "FAILED: RuntimeError: boom mid-way" in out.getvalue() and "2 s compiling" in out.getvalue()
-
-
 def test_ctrl_c_stops_the_running_experiments_and_says_how_to_resume(tmp_path, monkeypatch):
     (tmp_path / "fake_run.py").write_text(FAKE_RUN_PY)
     monkeypatch.setattr(batch, "RUN_PY", tmp_path / "fake_run.py")
@@ -68,5 +50,3 @@ def test_ctrl_c_stops_the_running_experiments_and_says_how_to_resume(tmp_path, m
         batch.run_jobs([sleeper], 1, out=io.StringIO())
     assert stopped.value.interrupted == (sleeper,) and stopped.value.finished == ()
     assert f"python run.py sleeper --resume --out {sleeper.folder}" in stopped.value.advice()
-    with pytest.raises(batch.Stopped):  # an experiment that checkpointed and returned 130 stops `all`
-        batch.run_inline([job(tmp_path, "interrupted")], lambda argv: 130, out=io.StringIO())
