@@ -57,7 +57,7 @@ from experiments.api import main
 
 NAME = "trainer-bench"
 STUDY = "foundation"
-PAPER = "theory-lab's own trainer (issues 2 and 12): purejaxrl-style jit(vmap(scan)) training"
+PAPER = "theory-lab's own trainer: purejaxrl-style jit(vmap(scan)) training"
 REPRODUCES = ("trainer >= 0.95x a bare jit(lax.scan) at 1/8/64 seeds, >= 1.5x a per-step jitted loop, "
               "a sweep of 8 lrs x 4 seeds in one program >= 3x the 8 fits one by one")
 
