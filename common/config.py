@@ -77,7 +77,7 @@ def parse(module, argv: list[str]):
         if exit_.code in (0, None):
             print(captured.getvalue(), end="")
             raise
-        raise UsageError(_one_line(captured.getvalue())) from None
+        raise UsageError(_with_hint(_one_line(captured.getvalue()), rest, type(default))) from None
     except ValueError as error:  # the Config's own validation (__post_init__)
         raise UsageError(f"invalid value: {error}") from None
     refuse_unused(config, default)
@@ -173,6 +173,22 @@ def _one_line(tyro_message: str) -> str:
     if detail.startswith(title):
         return detail + hint
     return f"{title}: {detail}{hint}" if detail else f"{title}{hint}"
+
+
+def _with_hint(message: str, args: list[str], config_type) -> str:
+    """An unknown option without tyro's "did you mean": suggest the fields it abbreviates
+    (`--lr` -> `--learning-rate`: the initials of the words) or contains (`--rate`)."""
+    if "did you mean" in message or not message.startswith("Unrecognized options"):
+        return message
+    fields = [f.name for f in dataclasses.fields(config_type)]
+    hints = []
+    for arg in args:
+        if not arg.startswith("--"):
+            continue
+        given = arg[2:].split("=")[0].replace("-", "_")
+        hints += [f for f in fields if f not in hints and given not in fields
+                  and (given == "".join(word[0] for word in f.split("_")) or (len(given) > 2 and given in f))]
+    return f"{message} (did you mean {', '.join('--' + h.replace('_', '-') for h in hints[:3])}?)" if hints else message
 
 
 INT32_MAX = 2**31 - 1

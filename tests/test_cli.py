@@ -27,6 +27,7 @@ def check_usage_error(argv, capsys, tmp_path, monkeypatch, expect: str):
     (["nonsense-experiment"], "unknown command or experiment 'nonsense-experiment'"),
     (["mnist1d-baselines", "--widht", "3"], "--widht"),
     (["mnist1d-baselines", "--mlp-widht", "3"], "did you mean --mlp-width"),
+    (["mnist1d-baselines", "--lr", "0.1"], "did you mean --learning-rate?"),
     (["mnist1d-baselines", "--steps", "abc"], "--steps"),
     (["mnist1d-baselines", "--seeds", "0"], "seeds must be at least 1"),
     (["mnist1d-baselines", "--mlp-width", "-5"], "mlp_width must be at least 1"),
