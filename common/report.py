@@ -60,7 +60,7 @@ def measured_text(claim: dict) -> str:
     verdict, how = claim.get("verdict"), claim.get("how") or ""
     if verdict == NOT_RUN:
         return f"{NOT_RUN} ({how})" if how else NOT_RUN
-    if verdict == NOT_MEASURED or claim.get("value", 0) is None:
+    if verdict == NOT_MEASURED or claim.get("measured") == "n/a":  # "n/a": runs written before "not measured"
         return f"{NOT_MEASURED} ({how})" if how else NOT_MEASURED
     return str(claim.get("measured", number_text(claim.get("value"))))
 

@@ -121,10 +121,13 @@ def time_end(config: Config, n: int, m: int) -> bench.Rounds:
 
 
 def crossover_ratio(n_over_m: np.ndarray, fwd_over_rev: np.ndarray) -> float:
-    """n/m where a least-squares line through log(jacfwd/jacrev time) against
-    log(n/m) crosses 0: robust to single noisy points, unlike the first sign change."""
+    """n/m where a least-squares line through log(jacfwd/jacrev) against log(n/m)
+    crosses 0: robust to single noisy points, unlike the first sign change. A line
+    that does not rise (jacfwd not relatively dearer as n grows: the law reversed, e.g.
+    the two swapped) has no such crossover: infinitely far from n = m, so the claim
+    on its distance says "not reproduced", not "not measured"."""
     slope_, intercept = np.polyfit(np.log2(n_over_m), np.log2(fwd_over_rev), 1)
-    return float(2 ** (-intercept / slope_)) if slope_ > 0 else float("nan")
+    return float(2 ** (-intercept / slope_)) if slope_ > 0 else float("inf")
 
 
 def slope(x: np.ndarray, y: np.ndarray) -> float:

@@ -34,3 +34,17 @@ def test_ad_jacobian_shrunk_run(tmp_path):
 def test_crossover_of_an_exact_power_law():
     n_over_m = 2.0 ** np.arange(-6, 7)
     assert E.crossover_ratio(n_over_m, n_over_m / 4) == pytest.approx(4.0, rel=1e-9)
+
+
+def test_jacfwd_and_jacrev_swapped_is_not_reproduced_on_the_crossover():
+    """The law reversed (jacfwd/jacrev falling as n/m grows: the two swapped) has no crossover:
+    infinitely far from n = m, so the claim says "not reproduced", not "not measured"."""
+    from common.experiment import Results, evaluate
+    from experiments import ad_jacobian
+
+    n_over_m = np.array([1 / 16, 1 / 4, 1.0, 4.0, 16.0])
+    swapped = ad_jacobian.crossover_ratio(n_over_m, 1 / n_over_m)  # jacrev/jacfwd of the true law
+    assert swapped == np.inf and ad_jacobian.crossover_ratio(n_over_m, n_over_m) == pytest.approx(1.0)
+    claim = next(c for c in ad_jacobian.CLAIMS if "crossover" in c.statement)
+    outcome = evaluate(claim, Results(scalars={"crossover_log2_distance": abs(np.log2(swapped))}))
+    assert outcome.verdict == "not reproduced"
