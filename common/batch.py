@@ -8,7 +8,7 @@ log while the others go on.
 Each experiment is a process of its own, so a crash of one (an exception, a
 segfault, the kernel's OOM killer) cannot take the others or the report down,
 and its memory is returned when it ends. In this process, one after another,
-the cold `all` was no faster on the 2-core CPU (13.5 min against 13.2)."""
+the cold `all` was no faster on the 2-core CPU (837 s against 792 s: docs/first_run.md)."""
 
 import json
 import os
