@@ -65,8 +65,11 @@ class Config:
     tangents: int = 8
     """k of the k-tangent forward gradient (the 1-tangent one always runs)."""
     steps: int = 1500
+    """Training steps."""
     chunk: int = 250
+    """Steps per compiled lax.scan (the host sees metrics and may checkpoint once per chunk)."""
     batch_size: int = 100
+    """Examples per minibatch."""
     validation: int = 800
     """Training examples held out to choose each method's learning rate (the test set is never used for it)."""
     backprop_lrs: tuple[float, ...] = (0.03, 0.1, 0.3)
@@ -87,6 +90,7 @@ class Config:
     rounds: int = 10
     """Interleaved timing rounds."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

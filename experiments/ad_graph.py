@@ -61,6 +61,7 @@ class Config:
     max_enumerated_paths: int = 5000
     """The brute-force path sum runs only on graphs with at most this many paths."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

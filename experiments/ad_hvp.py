@@ -66,6 +66,7 @@ class Config:
     rounds: int = 21
     """Interleaved timing rounds (each times every method once in random order, plus an A/A)."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

@@ -64,6 +64,7 @@ class Config:
     rounds: int = 15
     """Interleaved timing rounds (each times jacfwd and jacrev once in random order, plus an A/A)."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

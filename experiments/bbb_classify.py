@@ -113,10 +113,13 @@ class Config:
     seeds: int = 3
     """Independent seeds, trained together in one vmapped program."""
     dataset: Literal["mnist1d", "mnist-subset", "mnist"] = "mnist1d"
+    """The data set: MNIST-1D comes with the install, the MNIST subset with the mnist-subset extra; MNIST, Fashion-MNIST and CIFAR-10 are read from --data-dir."""
     width: int = 100
     """Units in each hidden layer (the paper: 400, 800, 1200)."""
     steps: int = 1500
+    """Training steps."""
     batch_size: int = 100
+    """Examples per minibatch."""
     learning_rate: float = 3e-3
     """Adam step size of every BBB fit, and the protocol setting of the plain and dropout networks (their
     sweep always holds it). Adam moves rho by about this much a step, so steps x learning_rate bounds how
@@ -145,6 +148,7 @@ class Config:
     chunk: int = 250
     """Steps per compiled scan, and between validation evaluations (the plateau curve's resolution)."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

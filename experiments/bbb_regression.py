@@ -69,7 +69,9 @@ class Config:
     width: int = 64
     """Units in each of the two hidden ReLU layers."""
     steps: int = 8000
+    """Training steps."""
     batch_size: int = 50
+    """Examples per minibatch."""
     learning_rate: float = 3e-3
     """Adam step size for both networks."""
     prior: Literal["gaussian", "scale-mixture"] = "gaussian"
@@ -94,7 +96,9 @@ class Config:
     and outside it (x in [-0.2, 0) and (0.5, 1.2])."""
     grid_points: int = 141
     chunk: int = 1000
+    """Steps per compiled lax.scan (the host sees metrics and may checkpoint once per chunk)."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

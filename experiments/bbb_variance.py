@@ -51,6 +51,7 @@ class Config:
     seeds: int = 2
     """Independent trained networks (vmapped); variances are averaged over them."""
     dataset: Literal["mnist1d", "mnist-subset", "mnist"] = "mnist1d"
+    """The data set: MNIST-1D comes with the install, the MNIST subset with the mnist-subset extra; MNIST, Fashion-MNIST and CIFAR-10 are read from --data-dir."""
     width: int = 100
     """Units in each of the two hidden ReLU layers."""
     train_steps: int = 1000
@@ -66,7 +67,9 @@ class Config:
     """Different fixed minibatches per batch size: each (seed, minibatch) pair is one sample of the
     claims' ratios and slopes, so their intervals rest on seeds x minibatches samples."""
     chunk: int = 500
+    """Steps per compiled lax.scan (the host sees metrics and may checkpoint once per chunk)."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

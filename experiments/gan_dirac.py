@@ -117,6 +117,7 @@ class Config:
     step_size: float = 0.2
     """Gradient step h (the notebook's)."""
     steps: int = 500
+    """Training steps."""
     grid: int = 17
     """Arrows per axis of the vector-field plot."""
     methods: tuple[str, ...] = tuple(METHODS)
@@ -124,6 +125,7 @@ class Config:
     locus_points: int = 41
     """R1 strengths gamma in [0, 2] at which the eigenvalues are computed for the locus."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

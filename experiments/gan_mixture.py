@@ -141,6 +141,7 @@ class Config:
     steps: int = 25_000
     """Generator steps (WGAN-GP: each after `critic_steps` critic steps)."""
     batch_size: int = 512
+    """Examples per minibatch."""
     z_dim: int = 256
     hidden: int = 128
     """Units in each of the two tanh layers of both networks."""
@@ -179,6 +180,7 @@ class Config:
     """R1 strengths at which R1 is also trained (a gamma sweep)."""
     eval_every: int = 2500
     chunk: int = 500
+    """Steps per compiled lax.scan (the host sees metrics and may checkpoint once per chunk)."""
     blowup: float = 1e4
     """A seed whose parameter norm exceeds this counts as diverged (stopped, step recorded)."""
     eigen_seeds: int = 1
@@ -190,6 +192,7 @@ class Config:
     """A point counts as stationary when ||v|| <= this x ||v|| at step 0 (same seed, same batch): only
     there is the sign of max Re(lambda) read as locally attracting or not."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

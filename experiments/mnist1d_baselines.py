@@ -44,6 +44,7 @@ class Config:
     steps: int = 6000
     """Optimizer steps per model."""
     batch_size: int = 100
+    """Examples per minibatch."""
     learning_rate: float = 1e-2
     """Adam step size (the MNIST-1D notebook's)."""
     mlp_width: int = 100
@@ -55,6 +56,7 @@ class Config:
     checkpoint_every: int = 500
     """Steps between checkpoints (a multiple of chunk); --resume continues from the newest."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

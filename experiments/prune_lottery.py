@@ -85,6 +85,7 @@ class Config:
     seeds: int = 5
     """Independent seeds, every one in the same vmapped program."""
     dataset: Literal["mnist1d", "cifar10"] = "mnist1d"
+    """The data set: MNIST-1D comes with the install, the MNIST subset with the mnist-subset extra; MNIST, Fashion-MNIST and CIFAR-10 are read from --data-dir."""
     model: Literal["mlp", "cnn"] = "mlp"
     mlp_widths: tuple[int, ...] = (100, 100)
     cnn_channels: tuple[int, ...] = (32, 32, 32)
@@ -92,6 +93,7 @@ class Config:
     steps: int = 600
     """Training steps of every round."""
     batch_size: int = 100
+    """Examples per minibatch."""
     optimizer: Literal["sgd", "adam"] = "adam"
     learning_rates: tuple[float, float] = (1e-3, 1e-2)
     """(small, large) peak learning rates: one IMP chain each (Liu et al. Sec. 6)."""
@@ -114,7 +116,9 @@ class Config:
     lmc_points: int = 11
     """Points on the line between the two copies (both ends included)."""
     chunk: int = 100
+    """Steps per compiled lax.scan (the host sees metrics and may checkpoint once per chunk)."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

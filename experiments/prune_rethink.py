@@ -75,6 +75,7 @@ class Config:
     seeds: int = 5
     """Independent seeds, every one in the same vmapped program."""
     dataset: Literal["mnist1d", "cifar10"] = "mnist1d"
+    """The data set: MNIST-1D comes with the install, the MNIST subset with the mnist-subset extra; MNIST, Fashion-MNIST and CIFAR-10 are read from --data-dir."""
     models: tuple[str, ...] = ("mlp", "cnn")
     """Which of "mlp" and "cnn" to prune."""
     mlp_widths: tuple[int, ...] = (100, 100)
@@ -83,6 +84,7 @@ class Config:
     steps: int = 600
     """Steps of the large model and of Scratch-E (the paper's 160 epochs); fine-tuning's longest."""
     batch_size: int = 100
+    """Examples per minibatch."""
     optimizer: Literal["sgd", "adam"] = "adam"
     learning_rate: float = 1e-2
     """Peak lr of the large model; the lr grids are multiples of it."""
@@ -107,6 +109,7 @@ class Config:
     chunk: int = 100
     """Steps per compiled lax.scan; every budget is rounded to a multiple of it."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

@@ -61,6 +61,7 @@ class Config:
     trajectory_steps: int = 10
     """Iterations of g from the domain's corners drawn in the field figure."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

@@ -94,6 +94,7 @@ class Config:
     """Inputs per seed for the off-fixed-point starts and the gradient statistics (whose memory is
     depth x batch x width per seed)."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

@@ -70,12 +70,15 @@ class Config:
     seeds: int = 5
     """Independent initializations and data orders, vmapped in one program."""
     dataset: Literal["mnist1d", "mnist-subset", "mnist", "fashion-mnist", "cifar10"] = "mnist1d"
+    """The data set: MNIST-1D comes with the install, the MNIST subset with the mnist-subset extra; MNIST, Fashion-MNIST and CIFAR-10 are read from --data-dir."""
     depths: tuple[int, ...] = (8, 16, 32)
     """Numbers of hidden layers."""
     width: int = 0
     """Hidden units per layer; 0: the input dimension (the paper's choice)."""
     steps: int = 250
+    """Training steps."""
     batch_size: int = 128
+    """Examples per minibatch."""
     learning_rates: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0)
     """SGD steps on the batch-mean loss tried for every network (the paper's 1e-5 on the summed loss is 1.28e-3)."""
     validation_fraction: float = 0.2
@@ -89,6 +92,7 @@ class Config:
     eval_every: int = 50
     """Steps between validation evaluations (a multiple of chunk)."""
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)

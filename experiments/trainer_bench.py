@@ -83,10 +83,12 @@ class Config:
     sweep_rounds: int = 3
     """Rounds of sweep against one-by-one (each round compiles everything again)."""
     batch_size: int = 100
+    """Examples per minibatch."""
     width: int = 100
     """Width of both hidden layers."""
     learning_rate: float = 1e-2
     seed: int = 0
+    """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
         require_numbers_representable(self)
