@@ -100,7 +100,22 @@ def experiment_entry(name: str):
     return entries[name]
 
 
+def require_installed() -> None:
+    """The packages every experiment imports must be in this Python: otherwise one line saying
+    which Python lacks what and how to set up, before anything runs (`all` would otherwise start
+    seventeen processes that each fail on the import)."""
+    import importlib.util
+
+    from common.config import UsageError
+
+    missing = [name for name in ("numpy", "jax", "flax", "optax") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"{sys.executable} has no {', '.join(missing)}: set up first with "
+                         "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[mnist-subset]'")
+
+
 def _setup_jax() -> None:
+    require_installed()
     from common.environment import enable_compilation_cache
     from common.log import say_warnings_once
     from common.parallel import maybe_initialize_distributed
@@ -181,6 +196,7 @@ def run_experiment(module, argv: list[str]) -> int:
 def run_all(argv: list[str]) -> int:
     """Every experiment's preset, each in its own process (common.batch), then REPORT.md;
     a failed experiment is marked in the report and makes the exit code 1."""
+    require_installed()
     from common import batch
     from common.config import UsageError
     from common.report import Failure

@@ -96,3 +96,18 @@ def test_ctrl_c_outside_training_names_the_resume_flags(argv, flags, monkeypatch
     monkeypatch.setattr(run, "dispatch", interrupted)
     assert run.main(argv) == 130
     assert f"rerun the same command with {flags} to continue" in capsys.readouterr().err
+
+
+def test_a_python_without_jax_is_one_line_before_anything_runs(tmp_path, monkeypatch, capsys):
+    """`all` (which imports no JAX itself) and an experiment refuse a Python that lacks JAX with one
+    line naming it and the set-up command, instead of seventeen failed experiments or a traceback."""
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real_find_spec(name, *a))
+    monkeypatch.chdir(tmp_path)
+    for argv in (["all"], ["ad-graph"]):
+        assert run.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "has no jax" in err and "pip install" in err
+    assert not (tmp_path / "runs").exists()
