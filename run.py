@@ -183,7 +183,8 @@ def run_experiment(module, argv: list[str]) -> int:
             raise runs.nothing_to_resume(module.NAME)
     if folder is None:
         folder = runs.new_folder(module.NAME)
-    session = runs.Session(folder, resume=options.resume, data_dir=options.data_dir, tensorboard=options.tensorboard)
+    session = runs.Session(folder, resume=options.resume, data_dir=options.data_dir, tensorboard=options.tensorboard,
+                           figure_formats=options.figure_formats)
     executed = runs.execute(module, config, options.preset, session)
     from common.parallel import is_writer
 
@@ -198,7 +199,7 @@ def run_all(argv: list[str]) -> int:
     a failed experiment is marked in the report and makes the exit code 1."""
     require_installed()
     from common import batch
-    from common.config import UsageError
+    from common.config import UsageError, figure_formats
     from common.report import Failure
     from common.run_records import RUNS
     from experiments import catalog
@@ -213,6 +214,8 @@ def run_all(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=RUNS, metavar="DIR",
                         help="root of the run folders and of REPORT.md (default runs)")
     parser.add_argument("--tensorboard", action="store_true", help="--tensorboard for every experiment")
+    parser.add_argument("--figure-format", type=figure_formats, default=("png",), dest="figure_formats",
+                        metavar="png,pdf,svg", help="save every figure in these formats too (default png)")
     options = parser.parse_args(argv)
     if options.out.exists() and not options.out.is_dir():
         raise UsageError(f"all: --out {options.out} is a file, not a folder")
@@ -251,6 +254,8 @@ def all_jobs(entries: dict, options) -> list:
             arguments += ["--seeds", str(options.seeds)]
         if options.tensorboard:
             arguments.append("--tensorboard")
+        if options.figure_formats != ("png",):
+            arguments += ["--figure-format", ",".join(options.figure_formats)]
         jobs.append(batch.Job(name, tuple(arguments), new_folder(name, options.out),
                               timings[name].cold if name in timings else UNTIMED_SECONDS))
     return jobs
@@ -377,12 +382,15 @@ def export_command(argv: list[str]) -> int:
 
 def replot_command(argv: list[str]) -> int:
     import experiments
+    from common.config import figure_formats
 
     parser = _parser("replot", "Redraw a finished run's figures/ from its results.npz, without training.")
     parser.add_argument("run", type=Path, metavar="RUN")
+    parser.add_argument("--figure-format", type=figure_formats, default=("png",), dest="figure_formats",
+                        metavar="png,pdf,svg", help="save every figure in these formats too (default png)")
     options = parser.parse_args(argv)
-    for png in experiments.replot(options.run):
-        print(f"wrote {png}")
+    for drawn in experiments.replot(options.run, figure_formats=options.figure_formats):
+        print(f"wrote {drawn}")
     return 0
 
 

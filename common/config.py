@@ -30,6 +30,21 @@ class RunOptions:
     data_dir: Path | None
     resume: bool
     tensorboard: bool
+    figure_formats: tuple[str, ...] = ("png",)
+
+
+FIGURE_FORMATS = ("png", "pdf", "svg")  # PNG always (the reports embed it); PDF and SVG are vector, for a paper
+
+
+def figure_formats(text: str) -> tuple[str, ...]:
+    """`png,pdf` -> ("png", "pdf"): the formats each figure is saved in, PNG first and always
+    (an argparse type: its error keeps the message)."""
+    chosen = [name.strip().lower() for name in text.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in FIGURE_FORMATS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"{', '.join(unknown) or repr(text)} is not a figure format: choose from "
+                                         f"{', '.join(FIGURE_FORMATS)}, comma-separated")
+    return tuple(dict.fromkeys(["png", *chosen]))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,6 +59,7 @@ def shared_options(presets: list[str]) -> _Parser:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--tensorboard", action="store_true")
+    parser.add_argument("--figure-format", type=figure_formats, default=("png",), dest="figure_formats")
     return parser
 
 
@@ -53,7 +69,9 @@ SHARED_HELP = """options shared by every experiment:
   --data-dir DIR        folder with MNIST / Fashion-MNIST IDX .gz or CIFAR-10 binary files
   --resume              continue the newest unfinished run with the same config
   --tensorboard         also write the metrics as TensorBoard events to <run>/tensorboard/
-                        (needs pip install -e '.[tensorboard]')"""
+                        (needs pip install -e '.[tensorboard]')
+  --figure-format png,pdf,svg
+                        save each figure in these formats too (default png; the reports show the PNG)"""
 
 
 def parse(module, argv: list[str]):
@@ -81,7 +99,8 @@ def parse(module, argv: list[str]):
     except ValueError as error:  # the Config's own validation (__post_init__)
         raise UsageError(f"invalid value: {error}") from None
     refuse_unused(config, default)
-    return config, RunOptions(options.preset, options.out, options.data_dir, options.resume, options.tensorboard)
+    return config, RunOptions(options.preset, options.out, options.data_dir, options.resume, options.tensorboard,
+                              options.figure_formats)
 
 
 def require_tensorboard() -> None:

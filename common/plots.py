@@ -1,7 +1,10 @@
 """One house style for figures; each PNG is saved with the data behind it
 (an .npz of plain numeric arrays beside it) so it can be redrawn without
-retraining."""
+retraining. Inside `formats(("png", "pdf"))` every figure is also saved as PDF
+(or SVG): vector output for a paper (`--figure-format`)."""
 
+import contextlib
+import contextvars
 from pathlib import Path
 
 import matplotlib
@@ -9,6 +12,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from common.config import FIGURE_FORMATS  # noqa: E402
 
 STYLE = {
     "figure.dpi": 110,
@@ -23,6 +28,22 @@ STYLE = {
 }
 
 
+_FORMATS = contextvars.ContextVar("figure_formats", default=("png",))
+
+
+@contextlib.contextmanager
+def formats(chosen: tuple[str, ...]):
+    """Save every figure drawn inside in `chosen` (PNG always, and first)."""
+    unknown = set(chosen) - set(FIGURE_FORMATS)
+    if unknown:
+        raise ValueError(f"unknown figure formats {sorted(unknown)}; choose from {FIGURE_FORMATS}")
+    token = _FORMATS.set(tuple(dict.fromkeys(["png", *chosen])))
+    try:
+        yield
+    finally:
+        _FORMATS.reset(token)
+
+
 def new_figure(ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float = 3.2, **kwargs):
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kwargs)
@@ -30,12 +51,14 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float
 
 
 def save(fig, directory: Path, name: str, **data) -> Path:
-    """Write `name`.png and `name`.npz (the arrays drawn) into `directory`."""
+    """Write `name`.png (and .pdf / .svg inside `formats`) and `name`.npz (the
+    arrays drawn) into `directory`."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     with plt.rc_context(STYLE):
         fig.tight_layout()
-        fig.savefig(directory / f"{name}.png")
+        for suffix in _FORMATS.get():
+            fig.savefig(directory / f"{name}.{suffix}")
     plt.close(fig)
     np.savez(directory / f"{name}.npz", **{k: np.asarray(v) for k, v in data.items()})
     return directory / f"{name}.png"

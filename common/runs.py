@@ -24,6 +24,7 @@ from common.compile_time import compile_seconds
 from common.config import UsageError
 from common.data import FILE_DATASETS, DataError, Dataset, load
 from common.experiment import ClaimOutcome, Results, evaluate_claims
+from common import plots
 from common.log import Heartbeat, MetricsLog, jsonable
 from common.option_names import CLI, OptionNames
 from common.parallel import is_writer
@@ -35,8 +36,9 @@ class Session:
     """What an experiment's `run` gets: data, the metrics log, checkpoints."""
 
     def __init__(self, folder: Path | None, *, resume: bool = False, data_dir: Path | None = None,
-                 tensorboard: bool = False):
+                 tensorboard: bool = False, figure_formats: tuple[str, ...] = ("png",)):
         self.folder = folder
+        self.figure_formats = figure_formats
         self.resume = resume
         self.data_dir = data_dir
         self.metrics = MetricsLog(
@@ -105,7 +107,7 @@ def execute(module, config, preset: str | None, session: Session, names: OptionN
         timing = Timing(time.perf_counter() - started, compile_seconds() - compiled)
         outcomes = evaluate_claims(module.CLAIMS, results)
         if folder is not None:
-            finish(folder, module, config, results, outcomes, timing)
+            finish(folder, module, config, results, outcomes, timing, session.figure_formats)
     except (DataError, UsageError) as error:
         if held is not None:
             run_lock.release(held, remove_created=True)
@@ -270,16 +272,19 @@ def start(folder: Path, module, config, preset: str | None) -> None:
     _write_atomic(folder / "env.json", json.dumps(environment.describe(), indent=2))
 
 
-def finish(folder: Path, module, config, results: Results, outcomes: list[ClaimOutcome], timing: Timing) -> None:
-    """Draw the figures and write the report and results, whole or not at all:
-    everything goes to a staging folder first, results.json moves in last."""
+def finish(folder: Path, module, config, results: Results, outcomes: list[ClaimOutcome], timing: Timing,
+           figure_formats: tuple[str, ...] = ("png",)) -> None:
+    """Draw the figures (in `figure_formats`, PNG always) and write the report and
+    results, whole or not at all: everything goes to a staging folder first,
+    results.json moves in last."""
     if not is_writer():
         return
     staging = folder / ".staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     (staging / "figures").mkdir()
-    module.figures(results, staging / "figures")
+    with plots.formats(figure_formats):
+        module.figures(results, staging / "figures")
     np.savez(staging / "results.npz", **{k: np.asarray(v) for k, v in results.arrays.items()})
     (staging / "report.md").write_text(run_report(
         module, config, results, outcomes, folder, timing,

@@ -48,16 +48,19 @@ class Run:
 
 
 def run(name: str, preset: str = "quick", out: str | Path | None = None, *, data_dir: str | Path | None = None,
-        resume: bool = False, compilation_cache: bool = True, **overrides) -> Run:
+        resume: bool = False, compilation_cache: bool = True, figure_formats: tuple[str, ...] = ("png",),
+        **overrides) -> Run:
     """Run experiment `name` from `preset` with config fields `overrides`.
     With `out`, the run folder is written as `python run.py name --out OUT`
     writes it; with None, nothing is written. `resume=True` continues the
     unfinished run at `out` started with the same config (`--resume --out`).
-    `data_dir` is the CLI's --data-dir. `compilation_cache` turns JAX's
+    `data_dir` is the CLI's --data-dir; `figure_formats` its --figure-format
+    (e.g. ("png", "pdf"): PNG always). `compilation_cache` turns JAX's
     persistent compilation cache on, as run.py does (False: off). Bad input
     raises UsageError (a ValueError), worded for Python callers."""
     module = _module(name)
     config = with_overrides(module, preset, overrides)
+    figure_formats = _figure_formats(figure_formats)
     folder = Path(out) if out is not None else None
     if resume and folder is None:
         raise UsageError("resume=True needs out=, the folder of the unfinished run to continue")
@@ -66,7 +69,8 @@ def run(name: str, preset: str = "quick", out: str | Path | None = None, *, data
         if resume:
             runs.check_resumable(folder, config, API)
     _use_compilation_cache(compilation_cache)
-    session = runs.Session(folder, resume=resume, data_dir=Path(data_dir) if data_dir is not None else None)
+    session = runs.Session(folder, resume=resume, data_dir=Path(data_dir) if data_dir is not None else None,
+                           figure_formats=figure_formats)
     executed = runs.execute(module, config, preset, session, API)
     return Run(module.NAME, preset, runs.overrides(config, module.PRESETS[preset]), config, executed.results,
                executed.claims, folder, executed.seconds)
@@ -106,13 +110,28 @@ def load(folder: str | Path) -> Run:
                finished.folder, stored.get("seconds"))
 
 
-def replot(folder: str | Path) -> list[Path]:
-    """Redraw a finished run's figures/ from its results.npz, without training.
+def _figure_formats(chosen) -> tuple[str, ...]:
+    """The API's `figure_formats` (a tuple of names, or one comma-separated string), checked."""
+    import argparse
+
+    from common.config import figure_formats
+
+    text = chosen if isinstance(chosen, str) else ",".join(map(str, chosen))
+    try:
+        return figure_formats(text)
+    except argparse.ArgumentTypeError as error:
+        raise UsageError(f"figure_formats={chosen!r}: {error}") from None
+
+
+def replot(folder: str | Path, figure_formats: tuple[str, ...] = ("png",)) -> list[Path]:
+    """Redraw a finished run's figures/ from its results.npz, without training,
+    in `figure_formats` (PNG always; e.g. ("png", "svg")).
     The figures are drawn into a temporary folder outside the run first, so arrays
     that do not fit them are a UsageError that changes nothing; the new figures/
     then replaces the old one (a symlinked figures/ is replaced by a real folder,
     its target untouched)."""
     folder = Path(folder)
+    figure_formats = _figure_formats(figure_formats)
     finished = load(folder)
     if not present(folder / "results.npz"):
         raise UsageError(f"{folder} has no figure data (results.npz)")
@@ -124,7 +143,7 @@ def replot(folder: str | Path) -> list[Path]:
     except OSError as error:
         raise UsageError(f"replot: cannot make a temporary folder ({error.strerror or error})") from None
     try:
-        _draw(finished, drawn)
+        _draw(finished, drawn, figure_formats)
         try:
             staging = Path(tempfile.mkdtemp(dir=folder, prefix=".replot-"))
         except OSError as error:
@@ -136,14 +155,17 @@ def replot(folder: str | Path) -> list[Path]:
             shutil.rmtree(staging, ignore_errors=True)
     finally:
         shutil.rmtree(drawn, ignore_errors=True)
-    return sorted(figures.glob("*.png"))
+    return sorted(p for p in figures.iterdir() if p.suffix.lstrip(".") in figure_formats)
 
 
-def _draw(finished: Run, directory: Path) -> None:
+def _draw(finished: Run, directory: Path, figure_formats: tuple[str, ...]) -> None:
     """The module's figures from the run's arrays into `directory`; any failure of the
     figure code on these arrays is a UsageError naming the run and the problem."""
+    from common import plots
+
     try:
-        _module(finished.experiment).figures(finished.results, directory)
+        with plots.formats(figure_formats):
+            _module(finished.experiment).figures(finished.results, directory)
     except Exception as error:  # the figure code on arrays it cannot draw: any exception
         import matplotlib.pyplot as plt
 

@@ -139,6 +139,27 @@ def test_replot_redraws_without_training(two_runs, monkeypatch, capsys):
     assert not (folder / ".replot").exists()
 
 
+def test_figure_formats_for_a_paper(two_runs, tmp_path, capsys):
+    """--figure-format adds vector figures beside the PNG, on a run and on replot; a bad format is one line."""
+    import shutil
+
+    folder = tmp_path / "vector"
+    assert run.main(["ad-graph", "--max-depth", "3", "--widths", "2", "--input-counts", "2", "3",
+                     "--figure-format", "svg", "--out", str(folder)]) == 0
+    assert {p.suffix for p in (folder / "figures").iterdir()} == {".png", ".svg", ".npz"}
+    assert (folder / "figures" / "paths_and_passes.svg").read_text().lstrip().startswith("<?xml")
+    copy = tmp_path / "copy"
+    shutil.copytree(two_runs[0], copy)
+    assert run.main(["replot", str(copy), "--figure-format", "pdf,png"]) == 0
+    assert f"wrote {copy / 'figures' / 'paths_and_passes.pdf'}" in capsys.readouterr().out
+    assert (copy / "figures" / "paths_and_passes.pdf").read_bytes()[:5] == b"%PDF-"
+    assert [p.suffix for p in experiments.replot(copy)] == [".png"]  # the default: PNG alone again
+    assert run.main(["replot", str(copy), "--figure-format", "jpg"]) == 2
+    one_error_line(capsys, "jpg is not a figure format: choose from png, pdf, svg")
+    with pytest.raises(ValueError, match="figure_formats=.*eps is not a figure format"):
+        experiments.replot(copy, figure_formats=("eps",))
+
+
 @pytest.mark.parametrize("remove,expect", [
     ("results.npz", "has no figure data (results.npz)"),
     ("results.json", "is not a finished run folder"),
