@@ -17,7 +17,7 @@ from common.config import FIGURE_FORMATS  # noqa: E402
 
 STYLE = {
     "figure.dpi": 110,
-    "savefig.dpi": 110,
+    "savefig.dpi": 200,  # a 4.2-inch panel prints at 840 px; PDF/SVG (--figure-format) are vector
     "font.size": 9,
     "axes.grid": True,
     "grid.alpha": 0.3,
