@@ -172,6 +172,8 @@ def run_experiment(module, argv: list[str]) -> int:
     from common.config import parse
 
     config, options = parse(module, argv)
+    if options.sweeps:
+        return run_sweep(module, config, options)
     folder = options.out
     if folder is not None:
         runs.check_out_folder(folder, resume=options.resume)
@@ -191,6 +193,24 @@ def run_experiment(module, argv: list[str]) -> int:
     if is_writer():  # only process 0 wrote the report
         print((folder / "report.md").read_text().split("## Config")[0].strip())
         print(f"\n{module.NAME}: {executed.seconds:.1f} s, run folder {folder}")
+    return 0
+
+
+def run_sweep(module, config, options) -> int:
+    """`--sweep FIELD=v1,v2 ...`: every point of the grid in one sweep folder (common.sweep)."""
+    from common import runs, sweep
+    from common.config import UsageError
+    from common.option_names import CLI
+
+    axes = [sweep.axis_from_text(text, type(config)) for text in options.sweeps]
+    if options.resume and options.out is None:
+        raise UsageError("--resume with --sweep needs --out SWEEP_FOLDER, the sweep to continue")
+    folder = options.out if options.out is not None else runs.new_folder(module.NAME)
+    sweep.run_sweep(module, options.preset, axes, config, folder, resume=options.resume, names=CLI,
+                    session_options={"data_dir": options.data_dir, "tensorboard": options.tensorboard,
+                                     "figure_formats": options.figure_formats})
+    print("\n" + (folder / "sweep.md").read_text().strip())
+    print(f"\n{module.NAME}: sweep folder {folder} (sweep.md, figures/, points/)")
     return 0
 
 

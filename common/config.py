@@ -31,6 +31,7 @@ class RunOptions:
     resume: bool
     tensorboard: bool
     figure_formats: tuple[str, ...] = ("png",)
+    sweeps: tuple[str, ...] = ()  # each "field=v1,v2,..." (common.sweep)
 
 
 FIGURE_FORMATS = ("png", "pdf", "svg")  # PNG always (the reports embed it); PDF and SVG are vector, for a paper
@@ -60,6 +61,7 @@ def shared_options(presets: list[str]) -> _Parser:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--tensorboard", action="store_true")
     parser.add_argument("--figure-format", type=figure_formats, default=("png",), dest="figure_formats")
+    parser.add_argument("--sweep", action="append", default=[], dest="sweeps")
     return parser
 
 
@@ -71,7 +73,10 @@ SHARED_HELP = """options shared by every experiment:
   --tensorboard         also write the metrics as TensorBoard events to <run>/tensorboard/
                         (needs pip install -e '.[tensorboard]')
   --figure-format png,pdf,svg
-                        save each figure in these formats too (default png; the reports show the PNG)"""
+                        save each figure in these formats too (default png; the reports show the PNG)
+  --sweep FIELD=v1,v2,...
+                        run every value of a numeric or choice field (repeat for a grid), each point a run
+                        folder under one sweep folder with sweep.md and a figure per claim"""
 
 
 def parse(module, argv: list[str]):
@@ -100,7 +105,7 @@ def parse(module, argv: list[str]):
         raise UsageError(f"invalid value: {error}") from None
     refuse_unused(config, default)
     return config, RunOptions(options.preset, options.out, options.data_dir, options.resume, options.tensorboard,
-                              options.figure_formats)
+                              options.figure_formats, tuple(options.sweeps))
 
 
 def require_tensorboard() -> None:

@@ -45,7 +45,7 @@ def find(name: str) -> ModuleType | None:
     return module if getattr(module, "NAME", None) == name else None
 
 
-_API_NAMES = ("Run", "load", "replot", "run")
+_API_NAMES = ("Run", "Sweep", "load", "replot", "run")
 
 
 def __getattr__(name: str):
@@ -63,4 +63,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Run", "all_experiments", "closest", "find", "load", "module_name", "replot", "run", "table"]
+__all__ = ["Run", "Sweep", "all_experiments", "closest", "find", "load", "module_name", "replot", "run", "table"]

@@ -47,21 +47,40 @@ class Run:
     seconds: float | None
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """A sweep (`run(..., sweep={...})`): its axes (field -> values), one Run per point
+    (read back from its folder, in grid order: the first field slowest), and the sweep
+    folder holding sweep.json, sweep.md, figures/ and points/."""
+
+    experiment: str
+    preset: str
+    axes: dict
+    runs: list[Run]
+    folder: Path
+
+
 def run(name: str, preset: str = "quick", out: str | Path | None = None, *, data_dir: str | Path | None = None,
         resume: bool = False, compilation_cache: bool = True, figure_formats: tuple[str, ...] = ("png",),
-        **overrides) -> Run:
+        sweep: dict | None = None, **overrides) -> Run | Sweep:
     """Run experiment `name` from `preset` with config fields `overrides`.
     With `out`, the run folder is written as `python run.py name --out OUT`
     writes it; with None, nothing is written. `resume=True` continues the
     unfinished run at `out` started with the same config (`--resume --out`).
     `data_dir` is the CLI's --data-dir; `figure_formats` its --figure-format
-    (e.g. ("png", "pdf"): PNG always). `compilation_cache` turns JAX's
+    (e.g. ("png", "pdf"): PNG always). `sweep={"learning_rate": [1e-3, 1e-2]}` (the
+    CLI's --sweep; needs `out`) runs every point of the grid of those fields on
+    top of `overrides` and returns a Sweep (common/sweep.py). `compilation_cache` turns JAX's
     persistent compilation cache on, as run.py does (False: off). Bad input
     raises UsageError (a ValueError), worded for Python callers."""
     module = _module(name)
     config = with_overrides(module, preset, overrides)
     figure_formats = _figure_formats(figure_formats)
     folder = Path(out) if out is not None else None
+    if sweep is not None:
+        return _sweep(module, preset, config, sweep, folder, resume, compilation_cache,
+                      {"data_dir": Path(data_dir) if data_dir is not None else None,
+                       "figure_formats": figure_formats})
     if resume and folder is None:
         raise UsageError("resume=True needs out=, the folder of the unfinished run to continue")
     if folder is not None:
@@ -74,6 +93,22 @@ def run(name: str, preset: str = "quick", out: str | Path | None = None, *, data
     executed = runs.execute(module, config, preset, session, API)
     return Run(module.NAME, preset, runs.overrides(config, module.PRESETS[preset]), config, executed.results,
                executed.claims, folder, executed.seconds)
+
+
+def _sweep(module, preset: str, config, grid: dict, folder: Path | None, resume: bool, compilation_cache: bool,
+           session_options: dict) -> Sweep:
+    from common import sweep
+
+    if not isinstance(grid, dict) or not grid:
+        raise UsageError(f"sweep= takes a dict of field -> list of values, not {grid!r}")
+    if folder is None:
+        raise UsageError("sweep= needs out=, the folder that holds every point")
+    axes = [sweep.axis(field, values, type(config)) for field, values in grid.items()]
+    _use_compilation_cache(compilation_cache)
+    done = sweep.run_sweep(module, preset, axes, config, folder, resume=resume, names=API,
+                           session_options=session_options)
+    return Sweep(module.NAME, preset, {a.field: list(a.values) for a in axes},
+                 [load(result.point.folder) for result in done], folder)
 
 
 def _use_compilation_cache(on: bool) -> None:

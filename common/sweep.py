@@ -1,0 +1,219 @@
+"""A grid over Config fields: `run.py EXP --sweep learning_rate=1e-3,1e-2 [--sweep ...]`
+and `experiments.run(name, sweep={"learning_rate": [1e-3, 1e-2]})`.
+
+One sweep folder holds every point of the grid as a run folder of its own,
+`points/<hash of the point's config>/` (config.json, results.json, report.md,
+figures/ as any run), beside `sweep.json` (the axes and each point's folder,
+written first) and, at the end, `sweep.md` (one row per point: the swept values,
+each claim's verdict and value) and `figures/<claim>.png` (each claim's value and
+interval over the first swept axis, a line per value of the others). `report`,
+`compare` and `export` find the points as they find any run.
+
+The points run one after another in one process, so a point reuses every
+program an earlier point compiled where the field reaches the program as a value
+(JAX's in-memory and persistent caches); a field that changes shapes compiles
+anew. A resumed sweep (`--resume --out SWEEP`) skips the finished points, resumes
+the unfinished one from its checkpoint and runs the rest; a folder that holds
+another sweep (other experiment, axes or base config) is refused.
+"""
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import os
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.config import UsageError, conform
+from common.interrupts import Interrupted
+from common.option_names import OptionNames
+
+SCALARS = (int, float, bool, str)
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One swept Config field and its values, in the order given."""
+
+    field: str
+    values: tuple
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of the grid: the swept values, its full config, its run folder."""
+
+    values: dict
+    config: typing.Any
+    folder: Path
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """A point once run (or found finished): its claims as results.json holds them."""
+
+    point: Point
+    claims: list[dict]
+    seconds: float | None
+
+
+def axis_from_text(text: str, config_type) -> Axis:
+    """`field=v1,v2,...` (the command line's --sweep) as an Axis; each value is read as
+    JSON where it parses (numbers, true/false) and as a word otherwise (a choice)."""
+    field, equals, listed = text.partition("=")
+    field = field.strip().lstrip("-").replace("-", "_")
+    if not equals or not field or not listed.strip():
+        raise UsageError(f"--sweep {text!r}: write FIELD=v1,v2,... (e.g. --sweep learning_rate=1e-3,1e-2)")
+    return axis(field, [_read_word(word.strip()) for word in listed.split(",")], config_type)
+
+
+def _read_word(word: str):
+    try:
+        return json.loads(word)
+    except ValueError:
+        return word
+
+
+def axis(field: str, values, config_type) -> Axis:
+    """A checked Axis: `field` a numeric or choice field of the Config, each value of its type."""
+    hints = typing.get_type_hints(config_type)
+    if field not in hints:
+        names = ", ".join(f.name for f in dataclasses.fields(config_type) if _sweepable(hints[f.name]))
+        raise UsageError(f"sweep: no field '{field}' (fields that can be swept: {names})")
+    if not _sweepable(hints[field]):
+        raise UsageError(f"sweep: '{field}' is a {_type_name(hints[field])}, not a number or a choice; "
+                         "sweep a numeric or choice field")
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise UsageError(f"sweep: the values of '{field}' must be a list, not {values!r}")
+    checked = tuple(conform(value, hints[field], field) for value in values)
+    if not checked:
+        raise UsageError(f"sweep: '{field}' has no values")
+    if len(set(checked)) != len(checked):
+        raise UsageError(f"sweep: '{field}' lists a value twice ({', '.join(map(str, checked))})")
+    return Axis(field, checked)
+
+
+def _sweepable(hint) -> bool:
+    """A number, a flag, a word or a Literal choice (an Optional of one included); not a tuple."""
+    origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return all(_sweepable(arg) for arg in typing.get_args(hint) if arg is not type(None))
+    return hint in SCALARS
+
+
+def _type_name(hint) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def grid(axes: list[Axis], base, root: Path) -> list[Point]:
+    """Every combination of the axes' values (the first axis slowest), each applied to
+    the `base` config and checked by its `__post_init__`."""
+    fields = [a.field for a in axes]
+    if len(set(fields)) != len(fields):
+        raise UsageError(f"sweep: a field is swept twice ({', '.join(fields)})")
+    points = []
+    for combination in itertools.product(*(a.values for a in axes)):
+        values = dict(zip(fields, combination))
+        try:
+            config = dataclasses.replace(base, **values)
+        except ValueError as error:
+            raise UsageError(f"sweep point {_label(values)}: invalid value: {error}") from None
+        points.append(Point(values, config, root / "points" / config_hash(config)))
+    return points
+
+
+def config_hash(config) -> str:
+    """The first 12 hex digits of the SHA-256 of the config as config.json holds it:
+    the same config, the same folder, on any machine."""
+    from common.runs import config_dict
+
+    text = json.dumps(config_dict(config), sort_keys=True, allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _label(values: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items())
+
+
+def describe(module, preset: str, axes: list[Axis], base) -> dict:
+    """sweep.json's identity: what a resumed sweep must match."""
+    from common.runs import config_dict
+
+    return {"experiment": module.NAME, "preset": preset, "axes": [[a.field, list(a.values)] for a in axes],
+            "base": config_dict(base)}
+
+
+def check_sweep_folder(folder: Path, identity: dict, *, resume: bool, names: OptionNames) -> None:
+    """A new sweep needs a folder that is absent or empty; a resumed one, this very sweep's folder."""
+    record = folder / "sweep.json"
+    if not resume:
+        if os.path.lexists(folder) and (not folder.is_dir() or any(folder.iterdir())):
+            raise UsageError(f"{names.out_at(folder)}: the folder exists and is not empty; "
+                             f"{names.add_resume} to continue the sweep there, or {names.another_out}")
+        return
+    if not os.path.lexists(record):
+        raise UsageError(f"{names.resume_at(folder)}: no sweep there (no sweep.json); {names.drop_resume} to start one")
+    try:
+        saved = json.loads(record.read_text())
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{record} cannot be read as a sweep ({error})") from None
+    wanted = json.loads(json.dumps(identity))
+    different = [key for key in wanted if saved.get(key) != wanted[key]]
+    if different:
+        raise UsageError(f"{names.resume_at(folder)}: that folder holds another sweep (it differs in its "
+                         f"{' and '.join(different)}); resume it with the command that started it, "
+                         "or choose another folder")
+
+
+def run_sweep(module, preset: str, axes: list[Axis], base, folder: Path, *, resume: bool, names: OptionNames,
+              session_options: dict) -> list[PointResult]:
+    """Run (or skip, or resume) each point in order; then sweep.md and the figures."""
+    from common import runs
+    from common.run_records import read_finished
+
+    identity = describe(module, preset, axes, base)
+    check_sweep_folder(folder, identity, resume=resume, names=names)
+    points = grid(axes, base, folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {**identity, "points": [{"values": p.values, "folder": str(p.folder.relative_to(folder))}
+                                     for p in points]}
+    _write_whole(folder / "sweep.json", json.dumps(record, indent=2))
+    done = []
+    for index, point in enumerate(points, 1):
+        print(f"[point {index}/{len(points)}] {_label(point.values)}  ({point.folder})", flush=True)
+        if os.path.lexists(point.folder / "results.json"):
+            finished = read_finished(point.folder)
+            done.append(PointResult(point, finished.results.get("claims", []), finished.results.get("seconds")))
+            print("  finished before: skipped", flush=True)
+            continue
+        again = os.path.lexists(point.folder / "config.json")
+        if again:
+            runs.check_resumable(point.folder, point.config, names)
+        session = runs.Session(point.folder, resume=again, **session_options)
+        try:
+            executed = runs.execute(module, point.config, preset, session, names)
+        except Interrupted as interrupt:
+            raise Interrupted(interrupt.signal, f"{interrupt}\nthe sweep stopped at point {index} of {len(points)}; "
+                                                f"{names.resume_at(folder)} continues it") from None
+        done.append(PointResult(point, executed.claims, executed.seconds))
+    write_summary(folder, axes, done)
+    return done
+
+
+def write_summary(folder: Path, axes: list[Axis], done: list[PointResult]) -> None:
+    """sweep.md (a row per point) and figures/<claim>.png, each written whole."""
+    from common import sweep_report
+
+    _write_whole(folder / "sweep.md", sweep_report.table(axes, done))
+    sweep_report.figures(axes, done, folder / "figures")
+
+
+def _write_whole(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)

@@ -1,0 +1,103 @@
+"""--sweep FIELD=v1,v2 (common/sweep.py): every point a run folder under one sweep folder,
+sweep.md and a figure per claim, resume, refusals; the same from experiments.run(sweep=...)."""
+
+import json
+import shutil
+
+import pytest
+
+import experiments
+import run
+from common.config import UsageError
+from common.run_records import scan
+
+MNIST = ["mnist1d-baselines", "--seeds", "2", "--steps", "20", "--chunk", "10", "--eval-every", "10",
+         "--checkpoint-every", "10", "--mlp-width", "16", "--cnn-channels", "4"]
+TINY_GRAPH = {"max_depth": 3, "widths": (2,), "input_counts": (2, 3)}
+
+
+@pytest.fixture(scope="module")
+def lr_sweep(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sweeps") / "lr"
+    assert run.main([*MNIST, "--sweep", "learning-rate=0.003,0.01", "--out", str(folder)]) == 0
+    return folder
+
+
+def test_two_learning_rates_in_one_sweep_folder(lr_sweep):
+    record = json.loads((lr_sweep / "sweep.json").read_text())
+    assert record["axes"] == [["learning_rate", [0.003, 0.01]]]
+    points = [lr_sweep / p["folder"] for p in record["points"]]
+    assert [p["values"] for p in record["points"]] == [{"learning_rate": 0.003}, {"learning_rate": 0.01}]
+    for point, rate in zip(points, (0.003, 0.01)):
+        assert json.loads((point / "config.json").read_text())["config"]["learning_rate"] == rate
+        assert (point / "results.json").is_file() and (point / "figures" / "test_accuracy.png").is_file()
+    table = (lr_sweep / "sweep.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| 0.0")]
+    assert len(rows) == 2 and rows[0].startswith("| 0.003 | points/") and rows[1].startswith("| 0.01 | points/")
+    assert "claim 4: CNN > MLP > logistic regression" in table
+    assert sorted(p.name for p in (lr_sweep / "figures").glob("*.png")) == [f"claim0{k}.png" for k in (1, 2, 3, 4)]
+    # report, compare and export find the points as runs
+    assert sorted(r.folder for r in scan(lr_sweep).runs) == sorted(points)
+
+
+def test_a_resumed_sweep_skips_finished_points_and_finishes_the_rest(lr_sweep, tmp_path, capsys):
+    folder = tmp_path / "copy"
+    shutil.copytree(lr_sweep, folder)
+    record = json.loads((folder / "sweep.json").read_text())
+    second = folder / record["points"][1]["folder"]
+    claims = json.loads((second / "results.json").read_text())["claims"]
+    (second / "results.json").unlink()  # as if stopped before the second point finished
+    (folder / "sweep.md").unlink()
+    assert run.main([*MNIST, "--sweep", "learning_rate=0.003,0.01", "--out", str(folder), "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert "[point 1/2] learning_rate=0.003" in out and "finished before: skipped" in out
+    assert json.loads((second / "results.json").read_text())["claims"] == claims  # ends where it would have
+    assert without_seconds(folder / "sweep.md") == without_seconds(lr_sweep / "sweep.md")
+
+
+def without_seconds(table):
+    """sweep.md with its seconds column dropped (a resumed point's run is shorter)."""
+    return [line.split(" | ")[:2] + line.split(" | ")[3:] for line in table.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("arguments, expect", [
+    (["--sweep", "learning_rate=0.003,0.1"], "that folder holds another sweep (it differs in its axes)"),
+    (["--sweep", "learning_rate=0.003,0.01", "--steps", "30"], "that folder holds another sweep (it differs in its base)"),
+])
+def test_a_sweep_never_mixes_two_configs(lr_sweep, arguments, expect, capsys):
+    assert run.main([*MNIST, *arguments, "--out", str(lr_sweep), "--resume"]) == 2  # a later --steps wins
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expect in err, err
+
+
+@pytest.mark.parametrize("sweep, expect", [
+    ("learning_rate", "write FIELD=v1,v2,..."),
+    ("learning_rat=0.1", "no field 'learning_rat'"),
+    ("seeds=two,3", "invalid value for seeds: 'two' is not int"),
+    ("dataset=mnist1d,imagenet", "invalid value for dataset: 'imagenet'"),
+    ("learning_rate=0.1,0.1", "lists a value twice"),
+])
+def test_bad_sweeps_are_one_line(sweep, expect, tmp_path, capsys):
+    assert run.main(["mnist1d-baselines", "--sweep", sweep, "--out", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and expect in err, err
+    assert not (tmp_path / "s").exists()
+
+
+def test_tuple_fields_are_not_swept(tmp_path, capsys):
+    assert run.main(["ad-graph", "--sweep", "widths=2,3", "--out", str(tmp_path / "s")]) == 2
+    assert "'widths' is a tuple, not a number or a choice" in capsys.readouterr().err
+
+
+def test_the_api_sweeps_a_shape_field(tmp_path):
+    swept = experiments.run("ad-graph", out=tmp_path / "depth", sweep={"max_depth": [3, 4]}, **TINY_GRAPH)
+    assert isinstance(swept, experiments.Sweep) and swept.axes == {"max_depth": [3, 4]}
+    assert [r.config.max_depth for r in swept.runs] == [3, 4]
+    assert all(r.claims and r.folder.parent == tmp_path / "depth" / "points" for r in swept.runs)
+    with pytest.raises(UsageError, match="sweep= needs out="):
+        experiments.run("ad-graph", sweep={"max_depth": [3]}, **TINY_GRAPH)
+    with pytest.raises(UsageError, match="pass resume=True to continue the sweep there"):
+        experiments.run("ad-graph", out=tmp_path / "depth", sweep={"max_depth": [3, 4]}, **TINY_GRAPH)
+    again = experiments.run("ad-graph", out=tmp_path / "depth", sweep={"max_depth": [3, 4]}, resume=True,
+                            **TINY_GRAPH)
+    assert [r.claims for r in again.runs] == [r.claims for r in swept.runs]
