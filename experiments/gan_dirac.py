@@ -1,6 +1,6 @@
 """The Dirac-GAN: which training methods converge (Mescheder et al. 2018, Figures 1-3).
 
-    python run.py gan-dirac --preset quick     # ~30 s on 2 shared CPU cores
+    python run.py gan-dirac --preset quick     # ~10 s on 2 CPU cores (5 compiled programs)
     python run.py gan-dirac --preset paper     # the same game, 20 random starts
 
 Data delta_0, generator delta_theta, discriminator D(x) = psi x, f(t) =
@@ -13,7 +13,7 @@ being -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2).
 
 "Converges" is read as a rate, not a distance after a fixed number of steps:
 (a) the spectral radius of the linearized update at the equilibrium
-(`update_spectral_radius`, float64 jacfwd of one step), where the field has a
+(`update_jacobian`, float64 jacfwd of one step), where the field has a
 Jacobian there; (b) the slope of log |x_t| over the second half of each path
 (`log_distance_slope`), for every method, over the starts. WGAN-GP's field
 has |psi| in it, so it has no Jacobian at psi = 0: no eigenvalue or spectral
@@ -41,6 +41,7 @@ it, and the slopes' intervals are over these starts.
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -51,6 +52,7 @@ from common import plots, stats
 from common.config import require_at_least_one, require_distinct, require_numbers_representable, require_positive
 from common.experiment import (Claim, Control, NotRunAtPreset, Results, arrays, at_least, at_most, near, scalars,
                                within)
+from common.parallel import map_independent
 from experiments.api import main
 from research.gan_dirac import (
     dirac_batch,
@@ -60,7 +62,8 @@ from research.gan_dirac import (
     dirac_vector,
     log_distance_slope,
     r1_equilibrium_eigenvalues,
-    update_spectral_radius,
+    spectral_radius,
+    update_jacobian,
 )
 from research.gan_game import field_eigenvalues
 
@@ -140,69 +143,105 @@ class Config:
 PRESETS = {"quick": Config(), "paper": Config(seeds=20)}
 
 
-def starting_points(config: Config) -> jax.Array:
-    angles = jax.random.uniform(jax.random.key(config.seed), (config.seeds - 1,), maxval=2 * jnp.pi)
-    others = jnp.sqrt(2.0) * jnp.stack([jnp.cos(angles), jnp.sin(angles)], axis=-1)
-    return jnp.concatenate([jnp.ones((1, 2)), others])
+@partial(jax.jit, static_argnums=1)
+def starting_points(key: jax.Array, others: int) -> jax.Array:
+    """(1, 1), then `others` random points on the circle of radius sqrt(2) through it."""
+    angles = jax.random.uniform(key, (others,), maxval=2 * jnp.pi)
+    points = jnp.sqrt(2.0) * jnp.stack([jnp.cos(angles), jnp.sin(angles)], axis=-1)
+    return jnp.concatenate([jnp.ones((1, 2)), points])
 
 
-def equilibrium_eigenvalues(game: dict) -> np.ndarray:
-    """Eigenvalues of the field's Jacobian at (0, 0), float64, sorted by imaginary part."""
-    with jax.enable_x64(True):
-        field, _ = dirac_game(**game)
+def paths_and_fields(config: Config) -> dict[str, np.ndarray]:
+    """Every method's paths from every start in both orders ("<method>/<mode>/path", (starts, steps + 1, 2)),
+    their distances to (0, 0) ("<method>/<mode>/distance") and the method's field on the plot's grid
+    ("<method>/field"), float32, as one compiled program."""
+
+    def compute(starts):
+        span = jnp.linspace(-2.0, 2.0, config.grid)
+        theta, psi = jnp.meshgrid(span, span, indexing="xy")
+        out = {"grid_theta": theta, "grid_psi": psi}
+        for name in config.methods:
+            field, project = dirac_game(**METHODS[name].game)
+            for mode in MODES:
+                paths = jax.vmap(lambda x0: dirac_trajectory(
+                    field, project, mode, (x0[0], x0[1]), config.step_size, config.steps))(starts)
+                out[f"{name}/{mode}/path"] = paths
+                # in XLA, as its float32 rounding (subnormals flushed near the floor) is what the slopes read
+                out[f"{name}/{mode}/distance"] = jnp.linalg.norm(paths, axis=-1)
+            out[f"{name}/field"] = dirac_vector(field, theta, psi)
+        return out
+
+    starts = starting_points(jax.random.key(config.seed), config.seeds - 1)
+    return {k: np.asarray(v) for k, v in jax.jit(compute)(starts).items()}
+
+
+def by_imaginary_part(values: np.ndarray) -> np.ndarray:
+    """Eigenvalues (..., n) sorted along the last axis by imaginary part (eig's order is arbitrary)."""
+    return np.take_along_axis(values, np.argsort(values.imag, axis=-1, kind="stable"), axis=-1)
+
+
+def linearizations(config: Config) -> dict[str, np.ndarray]:
+    """float64, as one compiled program: for each method with a Jacobian at (0, 0), its linearized update
+    in both orders ("<method>/<mode>/update_jacobian") and its field's eigenvalues there ("<method>/eigen");
+    R1's closed form for R1 methods ("<method>/closed_form"); R1's eigenvalues along gamma in [0, 2]
+    ("locus/gamma", "locus/computed", "locus/expected")."""
+
+    def compute(gammas):
         g, d = dirac_params(0.0, 0.0)
-        values = np.asarray(field_eigenvalues(field, g, d, dirac_batch(jax.random.key(0))))
-    return values[np.argsort(values.imag, kind="stable")]
+        batch = dirac_batch(jax.random.key(0))
+        out = {}
+        for name in (n for n in config.methods if n not in NO_JACOBIAN):
+            game = METHODS[name].game
+            field, project = dirac_game(**game)
+            for mode in MODES:
+                out[f"{name}/{mode}/update_jacobian"] = update_jacobian(field, project, mode, config.step_size)
+            out[f"{name}/eigen"] = field_eigenvalues(field, g, d, batch)
+            if "r1_gamma" in game:
+                out[f"{name}/closed_form"] = r1_equilibrium_eigenvalues(game["r1_gamma"], FPRIME0)
+        out["locus/computed"] = jax.vmap(lambda gamma: field_eigenvalues(
+            dirac_game(loss="gan", r1_gamma=gamma)[0], g, d, batch))(gammas)
+        out["locus/expected"] = jax.vmap(lambda gamma: r1_equilibrium_eigenvalues(gamma, FPRIME0))(gammas)
+        return out
 
-
-def closed_form(name: str) -> np.ndarray | None:
-    method = METHODS[name]
-    if "r1_gamma" in method.game:
-        with jax.enable_x64(True):
-            values = np.asarray(r1_equilibrium_eigenvalues(method.game["r1_gamma"], FPRIME0))
-    elif method.eigenvalues is None:
-        return None
-    else:
-        values = np.asarray(method.eigenvalues, complex)
-    return values[np.argsort(values.imag, kind="stable")]
-
-
-def spectral_radius(game: dict, mode: str, step_size: float) -> float:
-    with jax.enable_x64(True):
-        return update_spectral_radius(*dirac_game(**game), mode, step_size)
-
-
-def r1_locus(config: Config, results: Results) -> None:
-    """R1's equilibrium eigenvalues (jacfwd, float64) against gamma, beside the closed form."""
     gammas = np.linspace(0.0, 2.0, config.locus_points)
-    computed = np.stack([equilibrium_eigenvalues(dict(loss="gan", r1_gamma=float(g))) for g in gammas])
     with jax.enable_x64(True):
-        expected = np.stack([np.asarray(r1_equilibrium_eigenvalues(float(g), FPRIME0)) for g in gammas])
+        out = {k: np.asarray(v) for k, v in jax.jit(compute)(gammas).items()}
+    return out | {"locus/gamma": gammas}
+
+
+def closed_form(name: str, linear: dict[str, np.ndarray]) -> np.ndarray | None:
+    """The method's eigenvalues at (0, 0) in closed form, sorted by imaginary part; None where not claimed."""
+    if f"{name}/closed_form" in linear:
+        return by_imaginary_part(linear[f"{name}/closed_form"])
+    if METHODS[name].eigenvalues is None:
+        return None
+    return by_imaginary_part(np.asarray(METHODS[name].eigenvalues, complex))
+
+
+def r1_locus(linear: dict[str, np.ndarray], results: Results) -> None:
+    """R1's equilibrium eigenvalues (jacfwd, float64) against gamma, beside the closed form."""
+    computed, expected = by_imaginary_part(linear["locus/computed"]), linear["locus/expected"]
     # Pair each computed value with the nearer closed-form one (the order of eig is arbitrary).
     error = np.minimum(np.abs(computed - expected).max(axis=1), np.abs(computed - expected[:, ::-1]).max(axis=1))
-    results.arrays["locus/gamma"] = gammas
+    results.arrays["locus/gamma"] = linear["locus/gamma"]
     results.arrays["locus/computed_real"], results.arrays["locus/computed_imag"] = computed.real, computed.imag
     results.scalars["r1/max_eigen_error"] = float(error.max())
 
 
 def run(config: Config, session) -> Results:
     results = Results()
-    starts = starting_points(config)
-    span = jnp.linspace(-2.0, 2.0, config.grid)
-    theta_grid, psi_grid = jnp.meshgrid(span, span, indexing="xy")
-    results.arrays["grid_theta"], results.arrays["grid_psi"] = np.asarray(theta_grid), np.asarray(psi_grid)
+    # two independent programs: one compiles while the other traces (threads)
+    measured, linear = map_independent(lambda compute: compute(config), (paths_and_fields, linearizations))
+    results.arrays["grid_theta"], results.arrays["grid_psi"] = measured["grid_theta"], measured["grid_psi"]
     s = results.scalars
     distance_rows, rate_rows, eigen_rows = [], [], []
     for name in config.methods:
         method = METHODS[name]
-        field, project = dirac_game(**method.game)
         distance_row, rate_row = {"method": name}, {"method": name}
         for mode, ref in zip(MODES, method.reference):
-            paths = jax.jit(jax.vmap(lambda x0, mode=mode: dirac_trajectory(
-                field, project, mode, (x0[0], x0[1]), config.step_size, config.steps)))(starts)
-            distance = np.asarray(jnp.linalg.norm(paths, axis=-1))  # (starts, steps + 1)
+            paths, distance = measured[f"{name}/{mode}/path"], measured[f"{name}/{mode}/distance"]  # (starts, ...)
             slopes = np.array([log_distance_slope(d) for d in distance])
-            results.arrays[f"{name}/{mode}/path"] = np.asarray(paths[0])
+            results.arrays[f"{name}/{mode}/path"] = paths[0]
             results.arrays[f"{name}/{mode}/distance"] = distance[0]
             results.arrays[f"slope/{name}/{mode}"] = slopes
             s[f"{name}/{mode}/distance"] = float(distance[0, -1])
@@ -212,22 +251,22 @@ def run(config: Config, session) -> Results:
             rate_row[f"{mode}: slope of log|x_t| (95%)"] = (
                 f"{slope.value:.3g} [{slope.interval[0]:.3g}, {slope.interval[1]:.3g}]")
             if name not in NO_JACOBIAN:
-                radius = spectral_radius(method.game, mode, config.step_size)
+                radius = spectral_radius(linear[f"{name}/{mode}/update_jacobian"])
                 s[f"{name}/{mode}/spectral_radius"] = radius
                 rate_row[f"{mode}: spectral radius, log"] = f"{radius:.6g}, {np.log(radius):.3g}"
             else:
                 rate_row[f"{mode}: spectral radius, log"] = "none: no Jacobian at psi = 0"
         distance_rows.append(distance_row)
         rate_rows.append(rate_row)
-        results.arrays[f"{name}/field"] = np.asarray(dirac_vector(field, theta_grid, psi_grid))
+        results.arrays[f"{name}/field"] = measured[f"{name}/field"]
 
-        expected = closed_form(name)
+        expected = closed_form(name, linear)
         if expected is None:
             eigen_rows.append({"method": name, "eigenvalues (jacfwd, float64)": "not claimed",
                                "closed form": "none: |psi| is not differentiable at the equilibrium",
                                "max |error|": float("nan")})
             continue
-        computed = equilibrium_eigenvalues(method.game)
+        computed = by_imaginary_part(linear[f"{name}/eigen"])
         error = float(np.max(np.abs(computed - expected)))
         s[f"{name}/eigen_error"] = error
         eigen_rows.append({
@@ -236,7 +275,7 @@ def run(config: Config, session) -> Results:
             "closed form": ", ".join(f"{v:.6g}" for v in expected),
             "max |error|": error,
         })
-    r1_locus(config, results)
+    r1_locus(linear, results)
 
     nan = float("nan")
     smooth_unregularized = [n for n in UNREGULARIZED if n in config.methods and n not in NO_JACOBIAN]

@@ -147,18 +147,26 @@ def dirac_trajectory(
     return jnp.concatenate([x0[None].astype(path.dtype), path])
 
 
-def update_spectral_radius(field: Field, project: Callable | None = None, mode: str = "simultaneous",
-                           step_size: float = 0.2) -> float:
-    """Spectral radius of the linearized update x -> x + h v(x) (or its alternating form) at (0, 0).
+def update_jacobian(field: Field, project: Callable | None = None, mode: str = "simultaneous",
+                    step_size: float = 0.2) -> jax.Array:
+    """The (2, 2) Jacobian at (0, 0) of the update x -> x + h v(x) (or its alternating form), by jacfwd.
 
-    Below 1: iterates near the equilibrium shrink geometrically by this factor
-    per step; 1 or more: no step size-h iteration converges geometrically there.
-    Run under `jax.enable_x64` for a float64 answer; meaningless where the
-    field has no Jacobian at (0, 0) (WGAN-GP's |psi|).
+    Jittable (and vmappable over a traced field parameter such as R1's gamma);
+    run under `jax.enable_x64` for float64. Meaningless where the field has no
+    Jacobian at (0, 0) (WGAN-GP's |psi|).
     """
     step = dirac_step(field, project, mode, step_size)
-    jac = jax.jacfwd(step)(jnp.zeros(2), jax.random.key(0))
-    return float(np.max(np.abs(np.linalg.eigvals(np.asarray(jac)))))
+    return jax.jacfwd(step)(jnp.zeros(2), jax.random.key(0))
+
+
+def spectral_radius(matrix) -> float:
+    """max |eigenvalue| of a square matrix (host, numpy).
+
+    Of the linearized update: below 1, iterates near the equilibrium shrink
+    geometrically by this factor per step; 1 or more, no step size-h iteration
+    converges geometrically there.
+    """
+    return float(np.max(np.abs(np.linalg.eigvals(np.asarray(matrix)))))
 
 
 def log_distance_slope(distance_T: np.ndarray, floor: float = 1e-20) -> float:

@@ -13,7 +13,8 @@ from research.gan_dirac import (
     dirac_vector,
     log_distance_slope,
     r1_equilibrium_eigenvalues,
-    update_spectral_radius,
+    spectral_radius,
+    update_jacobian,
 )
 from research.gan_game import field_eigenvalues
 
@@ -144,11 +145,11 @@ def test_spectral_radius_of_the_linearized_update_matches_the_closed_form():
     with jax.enable_x64(True):
         gan = dirac_game(loss="gan")
         # simultaneous: |1 + h (i/2)|; alternating: the step's matrix has determinant 1 (a rotation).
-        assert update_spectral_radius(*gan, "simultaneous", h) == pytest.approx(np.sqrt(1 + h**2 / 4), abs=1e-12)
-        assert update_spectral_radius(*gan, "alternating", h) == pytest.approx(1.0, abs=1e-12)
+        assert spectral_radius(update_jacobian(*gan, "simultaneous", h)) == pytest.approx(np.sqrt(1 + h**2 / 4), abs=1e-12)
+        assert spectral_radius(update_jacobian(*gan, "alternating", h)) == pytest.approx(1.0, abs=1e-12)
         # R1 with gamma = 1: double eigenvalue -1/2, so 1 - h / 2.
         r1 = dirac_game(loss="gan", r1_gamma=1.0)
-        assert update_spectral_radius(*r1, "simultaneous", h) == pytest.approx(1 - h / 2, abs=1e-9)
+        assert spectral_radius(update_jacobian(*r1, "simultaneous", h)) == pytest.approx(1 - h / 2, abs=1e-9)
 
 
 def test_log_distance_slope_reads_a_geometric_rate_and_skips_the_floor():
