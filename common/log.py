@@ -41,14 +41,17 @@ class MetricsLog:
     """Appends records; safe to share between the threads of one experiment.
 
     With `tensorboard` (a folder), each record's numbers also go to TensorBoard
-    event files there: tag `<run>/<metric>` for the mean over members and
-    `<run>/<metric>/<member>` for each member when there are several.
+    event files there, laid out so that TensorBoard draws one chart per metric
+    (tag `<fit>/<metric>`) with a line per member: the members (seeds, sweep
+    points) are TensorBoard runs, `member-<k>/`, beside `mean/` (the mean over
+    members). Metrics the trainer logs as `eval/...` are on the test split and
+    are tagged `test/...`. `hparams(config, metrics)` fills the HParams panel.
     """
 
     def __init__(self, path: Path | None, *, tensorboard: Path | None = None):
         self.path = path
         self.tensorboard = tensorboard
-        self._writer = None
+        self._writers: dict = {}
         self._lock = threading.Lock()
 
     def write(self, record: dict) -> None:
@@ -61,11 +64,14 @@ class MetricsLog:
             if self.tensorboard is not None:
                 self._write_events(record)
 
-    def _write_events(self, record: dict) -> None:
-        if self._writer is None:
+    def _writer(self, name: str):
+        if name not in self._writers:
             from tensorboardX import SummaryWriter  # the optional extra: checked when --tensorboard is parsed
 
-            self._writer = SummaryWriter(str(self.tensorboard))
+            self._writers[name] = SummaryWriter(str(self.tensorboard / name))
+        return self._writers[name]
+
+    def _write_events(self, record: dict) -> None:
         step, run = record.get("step", 0), record.get("run", "run")
         for key, value in record.items():
             if key in ("run", "step"):
@@ -76,17 +82,36 @@ class MetricsLog:
                 continue  # text: not a scalar series
             if values.size == 0 or not np.isfinite(values).any():
                 continue
-            self._writer.add_scalar(f"{run}/{key}", float(np.nanmean(values)), step)
+            tag = f"{run}/{tensorboard_name(key)}"
+            self._writer("mean").add_scalar(tag, float(np.nanmean(values)), step)
             if values.size > 1:
                 for member, v in enumerate(values):
-                    self._writer.add_scalar(f"{run}/{key}/{member}", float(v), step)
-        self._writer.flush()  # a killed run keeps what it logged
+                    self._writer(f"member-{member}").add_scalar(tag, float(v), step)
+        for writer in self._writers.values():
+            writer.flush()  # a killed run keeps what it logged
+
+    def hparams(self, config: dict, metrics: dict) -> None:
+        """The run's config (numbers, flags and words; tuples as text) and `metrics`
+        (numbers) in TensorBoard's HParams panel."""
+        if self.tensorboard is None or not is_writer():
+            return
+        shown = {k: v if isinstance(v, (int, float, bool, str)) else str(v) for k, v in config.items()
+                 if v is not None}
+        finite = {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
+        with self._lock:
+            self._writer("mean").add_hparams(shown, finite, name="hparams")
+            self._writers["mean"].flush()
 
     def close(self) -> None:
         with self._lock:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
+            for writer in self._writers.values():
+                writer.close()
+            self._writers = {}
+
+
+def tensorboard_name(key: str) -> str:
+    """The trainer's `eval/<metric>` is measured on the test split: TensorBoard says `test/<metric>`."""
+    return f"test/{key.removeprefix('eval/')}" if key.startswith("eval/") else key
 
     def drop_after(self, run: str, step: int) -> None:
         """On resume: forget the lines of `run` past the restored `step`."""

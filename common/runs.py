@@ -106,6 +106,10 @@ def execute(module, config, preset: str | None, session: Session, names: OptionN
         results = module.run(config, session)
         timing = Timing(time.perf_counter() - started, compile_seconds() - compiled)
         outcomes = evaluate_claims(module.CLAIMS, results)
+        session.metrics.hparams(config_dict(config), {
+            "claims/reproduced": sum(o.verdict == "reproduced" for o in outcomes),
+            "claims/not_reproduced": sum(o.verdict == "not reproduced" for o in outcomes),
+            "seconds": timing.seconds})
         if folder is not None:
             finish(folder, module, config, results, outcomes, timing, session.figure_formats)
     except (DataError, UsageError) as error:

@@ -92,8 +92,10 @@ def test_all_passes_seeds_out_and_tensorboard_on(tmp_path):
 
     from experiments import catalog
 
-    options = argparse.Namespace(preset="quick", seeds=2, out=tmp_path / "mine", tensorboard=True)
+    options = argparse.Namespace(preset="quick", seeds=2, out=tmp_path / "mine", tensorboard=True,
+                                 figure_formats=("png", "svg"))
     jobs = {job.name: job for job in run.all_jobs(catalog.entries(), options)}
-    assert jobs["ad-graph"].arguments == ("ad-graph", "--preset", "quick", "--seeds", "2", "--tensorboard")
+    assert jobs["ad-graph"].arguments == ("ad-graph", "--preset", "quick", "--seeds", "2", "--tensorboard",
+                                          "--figure-format", "png,svg")
     assert "--seeds" not in jobs["ad-cost"].arguments  # it has no seeds
     assert all(job.folder.parent.parent == tmp_path / "mine" for job in jobs.values())

@@ -61,17 +61,23 @@ def read_events(path):
 
 
 def test_tensorboard_events_of_the_metrics(tmp_path):
+    """One chart per metric: the members are TensorBoard runs (member-k/) beside mean/; eval is test."""
     pytest.importorskip("tensorboardX")
     log = MetricsLog(tmp_path / "metrics.jsonl", tensorboard=tmp_path / "tensorboard")
     log.write({"run": "cnn", "step": 50, "train/loss": [1.0, 3.0], "eval/accuracy": [0.5]})
     log.write({"run": "cnn", "step": 100, "train/loss": [0.5, float("nan")], "eval/accuracy": [0.75]})
+    log.hparams({"learning_rate": 0.01, "depths": (8, 16), "dataset": "mnist1d"}, {"claims/reproduced": 3})
     log.close()
-    (events,) = (tmp_path / "tensorboard").glob("events.out.tfevents.*")
-    scalars = read_events(events)
-    assert [(s, v) for t, s, v in scalars if t == "cnn/train/loss"] == [(50, 2.0), (100, 0.5)]  # nanmean
-    assert ("cnn/train/loss/0", 50, 1.0) in scalars and ("cnn/train/loss/1", 50, 3.0) in scalars
-    assert [(s, v) for t, s, v in scalars if t == "cnn/eval/accuracy"] == [(50, 0.5), (100, 0.75)]
-    assert not any(t == "cnn/eval/accuracy/0" for t, _, _ in scalars)  # one member: the tag alone
+    runs = {p.parent.relative_to(tmp_path / "tensorboard").as_posix(): read_events(p)
+            for p in (tmp_path / "tensorboard").rglob("events.out.tfevents.*")}
+    assert set(runs) == {"mean", "member-0", "member-1", "mean/hparams"}
+    mean = runs["mean"]
+    assert [(s, v) for t, s, v in mean if t == "cnn/train/loss"] == [(50, 2.0), (100, 0.5)]  # nanmean
+    assert ("cnn/train/loss", 50, 1.0) in runs["member-0"] and ("cnn/train/loss", 50, 3.0) in runs["member-1"]
+    assert [(s, v) for t, s, v in mean if t == "cnn/test/accuracy"] == [(50, 0.5), (100, 0.75)]
+    assert not any("eval" in t for t, _, _ in mean)  # the test split is named test
+    assert not any("accuracy" in t for t, _, _ in runs["member-0"])  # one member: the mean alone
+    assert ("claims/reproduced", 0, 3.0) in [(t, s or 0, v) for t, s, v in runs["mean/hparams"]]
 
 
 def test_tensorboard_option_puts_events_under_the_run_folder(tmp_path):
