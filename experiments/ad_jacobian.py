@@ -11,7 +11,7 @@ FLOP count: n * m fixed (the crossover), and n fixed with m growing; the
 Cookbook's statement is about work, so FLOPs decide it. Time is measured at
 the sweep's two ends on a vmapped batch of inputs (each program >= 1 ms), in
 interleaved rounds with an A/A calibration, and decides only when its
-interval clears 1. (The Python loops of jvps / vjps in
+interval clears a 10% margin around 1 (< 0.9, > 1.1). (The Python loops of jvps / vjps in
 research/autodiff_jacobian.py do the same passes one dispatch at a time; they
 are tested there, not timed here.)
 Reference timings on raw JAX (H200, float32, n * m = 2^20): jacfwd/jacrev time
@@ -38,7 +38,7 @@ PAPER = "JAX Autodiff Cookbook (jacfwd vs jacrev); Griewank & Walther, Evaluatin
 REPRODUCES = ("jacfwd needs fewer FLOPs for n << m, jacrev for n >> m, crossover near n = m; "
               "jacfwd's FLOPs per f grow as n, jacrev's as m (slope 1); time at both ends, with intervals")
 
-STRATEGIES = ("jacfwd", "jacrev")
+STRATEGIES = {"jacfwd": jax.jacfwd, "jacrev": jax.jacrev}  # name -> transform (a test swaps them)
 
 MAX_LOG2 = 26  # 2^26 float32 numbers: a 256 MiB Jacobian, and 2^log2 fits an int32
 
@@ -96,7 +96,7 @@ def measure_point(config: Config, n: int, m: int, seed: int) -> dict[str, float]
     x = jax.random.normal(key_x, (n,))
     point = {"f": compiled_costs(J.apply_map, params, x)["flops"]}
     for name in STRATEGIES:
-        point[name] = compiled_costs(getattr(jax, name)(J.apply_map, argnums=1), params, x)["flops"]
+        point[name] = compiled_costs(STRATEGIES[name](J.apply_map, argnums=1), params, x)["flops"]
     return point
 
 
@@ -116,7 +116,7 @@ def time_end(config: Config, n: int, m: int) -> bench.Rounds:
     xs = jax.random.normal(key_x, (config.time_batch, n))
     programs = {}
     for name in STRATEGIES:
-        program = jax.jit(jax.vmap(getattr(jax, name)(J.apply_map, argnums=1), in_axes=(None, 0)))
+        program = jax.jit(jax.vmap(STRATEGIES[name](J.apply_map, argnums=1), in_axes=(None, 0)))
         programs[name] = lambda program=program: program(params, xs)
     return bench.interleaved(programs, reference="jacfwd", rounds=config.rounds, seed=config.seed)
 
@@ -135,11 +135,15 @@ def slope(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
-def run(config: Config, session) -> Results:
-    results = Results()
+def sizes_of_product(config: Config) -> list[tuple[int, int]]:
+    """(n, m) of the n * m = 2^log2_product sweep, n rising."""
     product = 2**config.log2_product
-    ns = [2**k for k in range(config.log2_n_range[0], config.log2_n_range[1] + 1)]
-    fixed = sweep(config, [(n, product // n) for n in ns])
+    return [(2**k, product // 2**k) for k in range(config.log2_n_range[0], config.log2_n_range[1] + 1)]
+
+
+def flop_sweeps(config: Config, results: Results) -> None:
+    """Both sweeps' XLA FLOPs, their tables, and the scalars of the FLOP claims."""
+    fixed = sweep(config, sizes_of_product(config))
     tall = sweep(config, [(config.fixed_n, 2**k) for k in config.log2_m_values])
     for label, data in (("product", fixed), ("fixed_n", tall)):
         results.arrays.update({f"{label}/{k}": v for k, v in data.items()})
@@ -160,8 +164,14 @@ def run(config: Config, session) -> Results:
     results.scalars["jacrev/flops_slope"] = slope(fixed["m"], per_f["jacrev"])
     results.scalars["control/jacrev_slope_in_n"] = slope(fixed["n"], per_f["jacrev"])
     results.scalars["control/jacfwd_slope_in_m_fixed_n"] = slope(tall["m"], tall["jacfwd/flops"] / tall["f/flops"])
-    timing_rows(config, ns[0], product // ns[0], "smallest_n", results)
-    timing_rows(config, ns[-1], product // ns[-1], "largest_n", results)
+
+
+def run(config: Config, session) -> Results:
+    results = Results()
+    flop_sweeps(config, results)
+    sizes = sizes_of_product(config)
+    timing_rows(config, *sizes[0], "smallest_n", results)
+    timing_rows(config, *sizes[-1], "largest_n", results)
     results.notes.append(
         f"Timed on {AD.timing_context()}; float32, hidden width {config.hidden}. FLOPs are normalized by f's "
         "before fitting slopes: with n * m fixed, f itself costs h (n + m), so the raw cost of jacfwd is flat for "
@@ -255,7 +265,9 @@ FLOPS_TRANSPOSED = scalars({"flop_ratio_smallest_n": 100.0, "flop_ratio_largest_
 # Tolerances: FLOP counts are exact, so ratios decide by the side of 1 alone;
 # the slopes are 1 up to f's own cost inside each pass (0.2); the crossover
 # within a factor 8 of n = m (|log2| <= 3) is the Cookbook's "n vs m" read
-# loosely. Time claims decide only when the A/A-widened interval clears 1.
+# loosely. Time claims carry a stated 10% margin (jacfwd/jacrev < 0.9 and
+# > 1.1: a tie, within this CPU's noise of 1, must fail them) and decide only when
+# the A/A-widened interval of 15 interleaved rounds clears it.
 CLAIMS = [
     Claim("jacfwd needs fewer FLOPs than jacrev for n << m (jacfwd/jacrev FLOPs at the smallest n)", "< 1",
           _exact("flop_ratio_smallest_n"), below(1.0), Control("the transposed shape (the largest n)",
@@ -275,12 +287,12 @@ CLAIMS = [
     Claim("jacrev's FLOPs per f grow as m (fitted log-log slope)", "1", _exact("jacrev/flops_slope"),
           near(1.0, 0.2), Control("jacfwd's FLOPs per f against m at fixed n (slope 0)", FLOPS_TRANSPOSED),
           FLOPS_AS_COOKBOOK, baseline=_exact("control/jacfwd_slope_in_m_fixed_n"), fmt="{:.3f}"),
-    Claim("jacfwd is faster than jacrev for n << m (time ratio jacfwd/jacrev at the smallest n, interleaved "
-          "rounds, A/A-widened)", "< 1 (0.015)", time_ratio("smallest_n"), below(1.0),
+    Claim("jacfwd is faster than jacrev for n << m, by 10% or more (time ratio jacfwd/jacrev at the smallest n, "
+          "interleaved rounds, A/A-widened)", "< 1 (0.015)", time_ratio("smallest_n"), below(0.9),
           Control("jacfwd against itself (A/A)", lambda: _rounds(1.0, 1.0)), lambda: _rounds(0.1, 10.0),
           baseline=aa_ratio("smallest_n"), fmt="{:.3g}"),
-    Claim("jacrev is faster than jacfwd for n >> m (time ratio jacfwd/jacrev at the largest n, interleaved "
-          "rounds, A/A-widened)", "> 1 (108)", time_ratio("largest_n"), above(1.0),
+    Claim("jacrev is faster than jacfwd for n >> m, by 10% or more (time ratio jacfwd/jacrev at the largest n, "
+          "interleaved rounds, A/A-widened)", "> 1 (108)", time_ratio("largest_n"), above(1.1),
           Control("jacfwd against itself (A/A)", lambda: _rounds(1.0, 1.0)), lambda: _rounds(0.1, 10.0),
           baseline=aa_ratio("largest_n"), fmt="{:.3g}"),
 ]

@@ -36,6 +36,22 @@ def test_crossover_of_an_exact_power_law():
     assert E.crossover_ratio(n_over_m, n_over_m / 4) == pytest.approx(4.0, rel=1e-9)
 
 
+def test_jacfwd_and_jacrev_swapped_in_the_sweep_fail_every_flop_claim(monkeypatch):
+    """The measured sweep with the two transforms exchanged: the crossover claim says "not reproduced"
+    (the fitted line falls: no crossover), as do the two end-ratio claims and both slopes."""
+    import jax
+
+    from common.experiment import Results, evaluate
+
+    monkeypatch.setattr(E, "STRATEGIES", {"jacfwd": jax.jacrev, "jacrev": jax.jacfwd})
+    results = Results()
+    E.flop_sweeps(E.Config(log2_product=7, log2_n_range=(2, 5), fixed_n=8, log2_m_values=(1, 4), hidden=16),
+                  results)
+    assert results.scalars["crossover_n_over_m"] == np.inf
+    verdicts = {c.statement: evaluate(c, results).verdict for c in E.CLAIMS if "FLOP" in c.statement}
+    assert set(verdicts.values()) == {"not reproduced"}, verdicts
+
+
 def test_jacfwd_and_jacrev_swapped_is_not_reproduced_on_the_crossover():
     """The law reversed (jacfwd/jacrev falling as n/m grows: the two swapped) has no crossover:
     infinitely far from n = m, so the claim says "not reproduced", not "not measured"."""
