@@ -42,12 +42,34 @@ def summed(g: Callable) -> Callable:
 
 
 def random_like(key: jax.Array, tree: Any) -> Any:
-    """Random normal pytree shaped like `tree`. Random, not ones: XLA folds x * 1."""
+    """Random normal pytree shaped like `tree` (a jax.random key seeds numpy's generator).
+    Random, not ones: XLA folds x * 1."""
+    return normal_like(np.random.default_rng(np.asarray(jax.random.key_data(key))), tree)
+
+
+def normal_like(rng: np.random.Generator, tree: Any, scale: float = 1.0) -> Any:
+    """scale * N(0, 1) arrays shaped like `tree` (arrays or shape structs), drawn by numpy. Inputs whose
+    values do not matter to what is measured (costs, derivatives at any point) are drawn this way: an
+    eager jax.random draw compiles one program per shape (each ~0.1-1 s of XLA compilation on a CPU)."""
     leaves, treedef = jax.tree.flatten(tree)
-    keys = jax.random.split(key, len(leaves))
-    return treedef.unflatten(
-        [jax.random.normal(k, jnp.shape(x), jnp.result_type(x)) for k, x in zip(keys, leaves)]
-    )
+    return treedef.unflatten([_on_device(scale * rng.standard_normal(np.shape(x)), x) for x in leaves])
+
+
+def lecun_like(rng: np.random.Generator, tree: Any) -> Any:
+    """Parameters shaped like `tree`, drawn by numpy: every array of two or more axes ~ N(0, 1 / fan_in)
+    (fan_in: the product of all axes but the last, as `common.nn.lecun_normal`), vectors zero (biases)."""
+    def draw(x):
+        shape = np.shape(x)
+        return _on_device(rng.standard_normal(shape) / np.sqrt(np.prod(shape[:-1])) if len(shape) > 1
+                          else np.zeros(shape), x)
+
+    return jax.tree.map(draw, tree)
+
+
+def _on_device(values: np.ndarray, like: Any) -> jax.Array:
+    """values as a JAX array of like's dtype, cast by numpy and placed by device_put (a cast on the device,
+    or jnp.asarray, compiles a program per shape)."""
+    return jax.device_put(values.astype(jnp.result_type(like)))
 
 
 def tree_size(tree: Any) -> int:
