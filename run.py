@@ -208,7 +208,8 @@ def run_sweep(module, config, options) -> int:
     folder = options.out if options.out is not None else runs.new_folder(module.NAME)
     sweep.run_sweep(module, options.preset, axes, config, folder, resume=options.resume, names=CLI,
                     session_options={"data_dir": options.data_dir, "tensorboard": options.tensorboard,
-                                     "figure_formats": options.figure_formats})
+                                     "figure_formats": options.figure_formats},
+                    launcher=options.launcher)
     print("\n" + (folder / "sweep.md").read_text().strip())
     print(f"\n{module.NAME}: sweep folder {folder} (sweep.md, figures/, points/)")
     return 0

@@ -32,6 +32,7 @@ class RunOptions:
     tensorboard: bool
     figure_formats: tuple[str, ...] = ("png",)
     sweeps: tuple[str, ...] = ()  # each "field=v1,v2,..." (common.sweep)
+    launcher: typing.Any = None  # a common.sweep_launch.Launcher, or None: the points run here
 
 
 FIGURE_FORMATS = ("png", "pdf", "svg")  # PNG always (the reports embed it); PDF and SVG are vector, for a paper
@@ -62,6 +63,10 @@ def shared_options(presets: list[str]) -> _Parser:
     parser.add_argument("--tensorboard", action="store_true")
     parser.add_argument("--figure-format", type=figure_formats, default=("png",), dest="figure_formats")
     parser.add_argument("--sweep", action="append", default=[], dest="sweeps")
+    parser.add_argument("--launcher", choices=("slurm", "local"), default=None)
+    parser.add_argument("--points-per-job", type=int, default=1)
+    parser.add_argument("--partition", default=None)
+    parser.add_argument("--timeout-min", type=int, default=60)
     return parser
 
 
@@ -76,7 +81,10 @@ SHARED_HELP = """options shared by every experiment:
                         save each figure in these formats too (default png; the reports show the PNG)
   --sweep FIELD=v1,v2,...
                         run every value of a numeric or choice field (repeat for a grid), each point a run
-                        folder under one sweep folder with sweep.md and a figure per claim"""
+                        folder under one sweep folder with sweep.md and a figure per claim
+  --launcher {slurm,local} [--points-per-job N] [--partition P] [--timeout-min M]
+                        with --sweep: each group of N points (default 1) a job of its own, sent by
+                        submitit (pip install -e '.[cluster]'); default: the points run here"""
 
 
 def parse(module, argv: list[str]):
@@ -105,7 +113,21 @@ def parse(module, argv: list[str]):
         raise UsageError(f"invalid value: {error}") from None
     refuse_unused(config, default)
     return config, RunOptions(options.preset, options.out, options.data_dir, options.resume, options.tensorboard,
-                              options.figure_formats, tuple(options.sweeps))
+                              options.figure_formats, tuple(options.sweeps), _launcher(options))
+
+
+def _launcher(options):
+    """The --launcher options as a Launcher (None without --launcher); they need --sweep."""
+    launching = (options.points_per_job, options.partition, options.timeout_min) != (1, None, 60)
+    if options.launcher is None:
+        if launching:
+            raise UsageError("--points-per-job, --partition and --timeout-min go with --launcher")
+        return None
+    if not options.sweeps:
+        raise UsageError("--launcher sends the points of a sweep: add --sweep FIELD=v1,v2,...")
+    from common.sweep_launch import Launcher
+
+    return Launcher(options.launcher, options.points_per_job, options.partition, options.timeout_min)
 
 
 def require_tensorboard() -> None:

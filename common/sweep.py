@@ -171,11 +171,9 @@ def check_sweep_folder(folder: Path, identity: dict, *, resume: bool, names: Opt
 
 
 def run_sweep(module, preset: str, axes: list[Axis], base, folder: Path, *, resume: bool, names: OptionNames,
-              session_options: dict) -> list[PointResult]:
-    """Run (or skip, or resume) each point in order; then sweep.md and the figures."""
-    from common import runs
-    from common.run_records import read_finished
-
+              session_options: dict, launcher=None) -> list[PointResult]:
+    """Run (or skip, or resume) each point in order, here or through `launcher`
+    (common.sweep_launch: a job per group of points); then sweep.md and the figures."""
     identity = describe(module, preset, axes, base)
     check_sweep_folder(folder, identity, resume=resume, names=names)
     points = grid(axes, base, folder)
@@ -183,26 +181,58 @@ def run_sweep(module, preset: str, axes: list[Axis], base, folder: Path, *, resu
     record = {**identity, "points": [{"values": p.values, "folder": str(p.folder.relative_to(folder))}
                                      for p in points]}
     _write_whole(folder / "sweep.json", json.dumps(record, indent=2))
-    done = []
-    for index, point in enumerate(points, 1):
-        print(f"[point {index}/{len(points)}] {_label(point.values)}  ({point.folder})", flush=True)
-        if os.path.lexists(point.folder / "results.json"):
-            finished = read_finished(point.folder)
-            done.append(PointResult(point, finished.results.get("claims", []), finished.results.get("seconds")))
-            print("  finished before: skipped", flush=True)
-            continue
-        again = os.path.lexists(point.folder / "config.json")
-        if again:
-            runs.check_resumable(point.folder, point.config, names)
-        session = runs.Session(point.folder, resume=again, **session_options)
-        try:
-            executed = runs.execute(module, point.config, preset, session, names)
-        except Interrupted as interrupt:
-            raise Interrupted(interrupt.signal, f"{interrupt}\nthe sweep stopped at point {index} of {len(points)}; "
-                                                f"{names.resume_at(folder)} continues it") from None
-        done.append(PointResult(point, executed.claims, executed.seconds))
+    if launcher is not None:  # the jobs run the unfinished points; this process then reads them all back
+        launcher.run(folder, [i for i, p in enumerate(points) if not os.path.lexists(p.folder / "results.json")],
+                     session_options)
+    done = [run_point(module, preset, p, i, points, folder, names, session_options) for i, p in enumerate(points)]
     write_summary(folder, axes, done)
     return done
+
+
+def run_point(module, preset: str, point: Point, index: int, points: list[Point], folder: Path,
+              names: OptionNames, session_options: dict) -> PointResult:
+    """One point: read back where finished, resumed where a run was started there, else run."""
+    from common import runs
+    from common.run_records import read_finished
+
+    print(f"[point {index + 1}/{len(points)}] {_label(point.values)}  ({point.folder})", flush=True)
+    if os.path.lexists(point.folder / "results.json"):
+        finished = read_finished(point.folder)
+        print("  finished: read back", flush=True)
+        return PointResult(point, finished.results.get("claims", []), finished.results.get("seconds"))
+    again = os.path.lexists(point.folder / "config.json")
+    if again:
+        runs.check_resumable(point.folder, point.config, names)
+    session = runs.Session(point.folder, resume=again, **session_options)
+    try:
+        executed = runs.execute(module, point.config, preset, session, names)
+    except Interrupted as interrupt:
+        raise Interrupted(interrupt.signal, f"{interrupt}\nthe sweep stopped at point {index + 1} of {len(points)}; "
+                                            f"{names.resume_at(folder)} continues it") from None
+    return PointResult(point, executed.claims, executed.seconds)
+
+
+def run_points_of(folder: Path, indices: list[int], session_options: dict) -> list[int]:
+    """A launched job's work: the points `indices` of the sweep in `folder`, rebuilt from
+    its sweep.json (plain data: nothing but this function's name and arguments travels).
+    Finished points are skipped and unfinished ones resumed, so a resubmitted job
+    continues where the last one stopped. Returns the indices it ran."""
+    import experiments
+    from common.config import config_from_dict
+    from common.environment import enable_compilation_cache
+    from common.option_names import CLI
+    from common.xla_flags import set_compile_flags
+
+    set_compile_flags()  # a job is a fresh process: set JAX up as run.py does
+    enable_compilation_cache()
+    record = json.loads((folder / "sweep.json").read_text())
+    module = experiments.find(record["experiment"])
+    base = config_from_dict(module.Config, record["base"])
+    axes = [axis(field, values, module.Config) for field, values in record["axes"]]
+    points = grid(axes, base, folder)
+    for index in indices:
+        run_point(module, record["preset"], points[index], index, points, folder, CLI, session_options)
+    return indices
 
 
 def write_summary(folder: Path, axes: list[Axis], done: list[PointResult]) -> None:

@@ -101,3 +101,26 @@ def test_the_api_sweeps_a_shape_field(tmp_path):
     again = experiments.run("ad-graph", out=tmp_path / "depth", sweep={"max_depth": [3, 4]}, resume=True,
                             **TINY_GRAPH)
     assert [r.claims for r in again.runs] == [r.claims for r in swept.runs]
+
+
+def test_a_launched_sweep_runs_its_points_as_jobs_and_a_resubmission_runs_only_what_is_left(tmp_path, capsys):
+    """--launcher local: submitit's local executor, the code path of --launcher slurm."""
+    pytest.importorskip("submitit")
+    folder = tmp_path / "launched"
+    arguments = ["ad-graph", "--widths", "2", "--input-counts", "2", "3", "--sweep", "max_depth=3,4",
+                 "--launcher", "local", "--points-per-job", "2", "--out", str(folder)]
+    assert run.main(arguments) == 0
+    assert "submitted 1 local job(s) for 2 point(s)" in capsys.readouterr().out
+    record = json.loads((folder / "sweep.json").read_text())
+    second = folder / record["points"][1]["folder"]
+    claims = json.loads((second / "results.json").read_text())["claims"]
+    (second / "results.json").unlink()
+    assert run.main([*arguments, "--resume"]) == 0
+    assert "submitted 1 local job(s) for 1 point(s)" in capsys.readouterr().out
+    assert [c["verdict"] for c in json.loads((second / "results.json").read_text())["claims"]] == \
+        [c["verdict"] for c in claims]
+    assert run.main(["ad-graph", "--launcher", "local", "--out", str(tmp_path / "x")]) == 2
+    assert "--launcher sends the points of a sweep" in capsys.readouterr().err
+    assert run.main([*arguments[:-4], "--launcher", "slurm", "--out", str(tmp_path / "y")]) == 2
+    assert "no sbatch on this machine" in capsys.readouterr().err
+    assert not (tmp_path / "y").exists()  # refused before any folder was made
