@@ -9,6 +9,10 @@ output, consecutive layers fully connected) has width**depth input-to-output
 paths. The derivative is the sum over paths of the product of the edge
 derivatives (the chain rule summed over paths); forward and reverse
 accumulation factor that sum and visit every edge once.
+
+Forward and reverse mode take their jvp and vjp from an `Autodiff` record
+(JAX's by default), so that a wrong implementation can be put in their place
+and shown to fail the checks.
 """
 
 from __future__ import annotations
@@ -27,6 +31,19 @@ def notes_graph(a: jax.Array, b: jax.Array) -> jax.Array:
     c = a + b
     d = b + 1
     return c * d
+
+
+@dataclasses.dataclass(frozen=True)
+class Autodiff:
+    """The two primitives every derivative here is built from, with jax.jvp's and jax.vjp's signatures:
+    jvp(f, primals, tangents) -> (f(primals), tangent out); vjp(f, *primals) -> (f(primals), pullback)."""
+
+    name: str
+    jvp: Callable
+    vjp: Callable
+
+
+JAX_AUTODIFF = Autodiff("jax.jvp / jax.vjp", jax.jvp, jax.vjp)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,21 +69,21 @@ class _Counted:
         return self.f(*args)
 
 
-def forward_mode(f: Callable, primals: Sequence[jax.Array]) -> ModeResult:
+def forward_mode(f: Callable, primals: Sequence[jax.Array], autodiff: Autodiff = JAX_AUTODIFF) -> ModeResult:
     """Gradient of scalar f by one jvp per input, tangent = the i-th unit vector."""
     counted = _Counted(f)
     value, gradient = None, []
     for i in range(len(primals)):
         tangents = tuple(jnp.ones_like(p) if j == i else jnp.zeros_like(p) for j, p in enumerate(primals))
-        value, derivative = jax.jvp(counted, tuple(primals), tangents)
+        value, derivative = autodiff.jvp(counted, tuple(primals), tangents)
         gradient.append(derivative)
     return ModeResult(value, tuple(gradient), counted.calls, 0)
 
 
-def reverse_mode(f: Callable, primals: Sequence[jax.Array]) -> ModeResult:
+def reverse_mode(f: Callable, primals: Sequence[jax.Array], autodiff: Autodiff = JAX_AUTODIFF) -> ModeResult:
     """Gradient of scalar f by one vjp: one forward pass, one backward pass."""
     counted = _Counted(f)
-    value, pullback = jax.vjp(counted, *primals)
+    value, pullback = autodiff.vjp(counted, *primals)
     backward = _Counted(pullback)
     gradient = backward(jnp.ones_like(value))
     return ModeResult(value, tuple(gradient), counted.calls, backward.calls)
@@ -78,13 +95,36 @@ def many_input_function(x: jax.Array) -> jax.Array:
     return jnp.sum(jnp.tanh(x) ** 2) + jnp.sum(x) ** 2
 
 
-def layered_graph_weights(key: jax.Array, width: int, depth: int) -> list[jax.Array]:
-    """Edge derivatives of a layered graph: W_0 (width x 1), depth - 1 matrices
-    (width x width), W_depth (1 x width). Entry [i, j] labels the edge from node j
+def many_input_gradient(x: np.ndarray) -> np.ndarray:
+    """The closed form of grad `many_input_function`: 2 tanh(x) (1 - tanh(x)^2) + 2 sum(x), in float64."""
+    x = np.asarray(x, np.float64)
+    t = np.tanh(x)
+    return 2 * t * (1 - t**2) + 2 * np.sum(x)
+
+
+def full_gradient_by_jvps(f: Callable, autodiff: Autodiff = JAX_AUTODIFF) -> Callable:
+    """x -> grad f(x) of scalar f on a vector by n jvps, one per unit tangent, vmapped (what jax.jacfwd does)."""
+    def gradient(x):
+        return jax.vmap(lambda e: autodiff.jvp(f, (x,), (e,))[1])(jnp.eye(x.shape[0], dtype=x.dtype))
+
+    return gradient
+
+
+def full_gradient_by_vjp(f: Callable, autodiff: Autodiff = JAX_AUTODIFF) -> Callable:
+    """x -> grad f(x) of scalar f by one vjp with cotangent 1 (what jax.grad does)."""
+    def gradient(x):
+        value, pullback = autodiff.vjp(f, x)
+        return pullback(jnp.ones_like(value))[0]
+
+    return gradient
+
+
+def layered_graph_weights(rng: np.random.Generator, width: int, depth: int) -> list[np.ndarray]:
+    """Edge derivatives of a layered graph, float64 N(0, 1 / fan_in) drawn by numpy: W_0 (width x 1),
+    depth - 1 matrices (width x width), W_depth (1 x width). Entry [i, j] labels the edge from node j
     of one layer to node i of the next."""
     shapes = [(width, 1)] + [(width, width)] * (depth - 1) + [(1, width)]
-    keys = jax.random.split(key, len(shapes))
-    return [jax.random.normal(k, s) / np.sqrt(s[1]) for k, s in zip(keys, shapes)]
+    return [rng.standard_normal(s) / np.sqrt(s[1]) for s in shapes]
 
 
 def layered_graph(weights: Sequence[jax.Array], x: jax.Array) -> jax.Array:
@@ -115,25 +155,25 @@ class Accumulation:
     multiplications: int
 
 
-def path_sum(weights: Sequence[np.ndarray], leave_out_last: bool = False) -> Accumulation:
+def path_sum(weights: Sequence[np.ndarray], leave_out_largest: bool = False) -> Accumulation:
     """The chain rule summed over every path, one product of `depth + 1` edge
     labels per path: exponential work. Only for small graphs. Accumulation
     here and below is in float64 numpy: these are counts, not JAX programs.
-    `leave_out_last` drops the last path (a wrong sum: the negative control of
-    the agreement between path sum and accumulation)."""
+    `leave_out_largest` drops the path of largest |product| (a wrong sum: the
+    negative control of the agreement with the path sum; it is off by at least
+    1 / paths of the sum of |path products|)."""
     ws = [np.asarray(w, np.float64) for w in weights]
     width = ws[0].shape[0]
-    total, paths, products = 0.0, 0, 0
-    routes = list(itertools.product(range(width), repeat=len(ws) - 1))
-    for nodes in routes[:-1] if leave_out_last else routes:
+    terms = []
+    for nodes in itertools.product(range(width), repeat=len(ws) - 1):
         route = (0, *nodes, 0)  # node indices layer by layer, input and output are node 0
         term = 1.0
         for layer, w in enumerate(ws):
             term *= float(w[route[layer + 1], route[layer]])
-        total += term
-        paths += 1
-        products += len(ws)
-    return Accumulation(total, paths, products)
+        terms.append(term)
+    if leave_out_largest:
+        del terms[int(np.argmax(np.abs(terms)))]
+    return Accumulation(float(sum(terms)), len(terms), len(terms) * len(ws))
 
 
 def forward_accumulation(weights: Sequence[np.ndarray]) -> Accumulation:

@@ -48,13 +48,13 @@ def test_forward_mode_needs_one_pass_per_input_reverse_one():
 def test_path_and_edge_counts_closed_form():
     assert G.path_count(3, 2) == 9  # the notes' 3 x 3 paths
     assert G.edge_count(3, 2) == 3 + 9 + 3
-    weights = G.layered_graph_weights(jax.random.key(0), width=4, depth=5)
+    weights = G.layered_graph_weights(np.random.default_rng(0), width=4, depth=5)
     assert sum(int(w.size) for w in weights) == G.edge_count(4, 5)
 
 
 @pytest.mark.parametrize("width,depth", [(1, 1), (2, 3), (3, 2), (3, 4), (4, 3)])
 def test_path_sum_forward_and_reverse_agree_with_jax(width, depth):
-    weights = G.layered_graph_weights(jax.random.key(width * 10 + depth), width, depth)
+    weights = G.layered_graph_weights(np.random.default_rng(width * 10 + depth), width, depth)
     paths = G.path_sum(weights)
     forward = G.forward_accumulation(weights)
     reverse = G.reverse_accumulation(weights)
@@ -71,7 +71,7 @@ def test_jvp_flops_grow_with_edges_not_paths():
     multiply-add for the primal and one for the tangent), whatever the paths."""
     flops_per_edge = []
     for width, depth in [(8, 3), (8, 6)]:
-        weights = G.layered_graph_weights(jax.random.key(1), width, depth)
+        weights = G.layered_graph_weights(np.random.default_rng(1), width, depth)
         jvp = jax.jit(lambda ws, x, t: jax.jvp(lambda y: G.layered_graph(ws, y), (x,), (t,)))
         flops = compiled_costs(jvp, weights, jnp.array(1.0), jnp.array(0.5))["flops"]
         flops_per_edge.append(flops / G.edge_count(width, depth))
