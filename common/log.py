@@ -108,11 +108,6 @@ class MetricsLog:
                 writer.close()
             self._writers = {}
 
-
-def tensorboard_name(key: str) -> str:
-    """The trainer's `eval/<metric>` is measured on the test split: TensorBoard says `test/<metric>`."""
-    return f"test/{key.removeprefix('eval/')}" if key.startswith("eval/") else key
-
     def drop_after(self, run: str, step: int) -> None:
         """On resume: forget the lines of `run` past the restored `step`."""
         if self.path is None or not self.path.exists() or not is_writer():
@@ -123,6 +118,11 @@ def tensorboard_name(key: str) -> str:
                 if not (json.loads(line).get("run") == run and json.loads(line).get("step", 0) > step)
             ]
             self.path.write_text("".join(line + "\n" for line in kept))
+
+
+def tensorboard_name(key: str) -> str:
+    """The trainer's `eval/<metric>` is measured on the test split: TensorBoard says `test/<metric>`."""
+    return f"test/{key.removeprefix('eval/')}" if key.startswith("eval/") else key
 
 
 PLAIN_PROGRESS_SECONDS = 5.0
