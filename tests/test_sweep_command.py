@@ -3,6 +3,9 @@ sweep.md and a figure per claim, resume, refusals; the same from experiments.run
 
 import json
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +16,7 @@ from common.run_records import scan
 
 MNIST = ["mnist1d-baselines", "--seeds", "2", "--steps", "20", "--chunk", "10", "--eval-every", "10",
          "--checkpoint-every", "10", "--mlp-width", "16", "--cnn-channels", "4"]
+ROOT = Path(__file__).resolve().parents[1]
 TINY_GRAPH = {"max_depth": 3, "widths": (2,), "input_counts": (2, 3)}
 
 
@@ -50,7 +54,7 @@ def test_a_resumed_sweep_skips_finished_points_and_finishes_the_rest(lr_sweep, t
     (folder / "sweep.md").unlink()
     assert run.main([*MNIST, "--sweep", "learning_rate=0.003,0.01", "--out", str(folder), "--resume"]) == 0
     out = capsys.readouterr().out
-    assert "[point 1/2] learning_rate=0.003" in out and "finished before: skipped" in out
+    assert "[point 1/2] learning_rate=0.003" in out and "finished: read back" in out
     assert json.loads((second / "results.json").read_text())["claims"] == claims  # ends where it would have
     assert without_seconds(folder / "sweep.md") == without_seconds(lr_sweep / "sweep.md")
 
@@ -103,24 +107,33 @@ def test_the_api_sweeps_a_shape_field(tmp_path):
     assert [r.claims for r in again.runs] == [r.claims for r in swept.runs]
 
 
-def test_a_launched_sweep_runs_its_points_as_jobs_and_a_resubmission_runs_only_what_is_left(tmp_path, capsys):
-    """--launcher local: submitit's local executor, the code path of --launcher slurm."""
+def test_a_launched_sweep_runs_its_points_as_jobs_and_a_resubmission_runs_only_what_is_left(tmp_path):
+    """--launcher local: submitit's local executor, the code path of --launcher slurm (run as a user
+    would, in a process of its own: submitit's job processes outlive pytest's captured streams)."""
     pytest.importorskip("submitit")
     folder = tmp_path / "launched"
     arguments = ["ad-graph", "--widths", "2", "--input-counts", "2", "3", "--sweep", "max_depth=3,4",
                  "--launcher", "local", "--points-per-job", "2", "--out", str(folder)]
-    assert run.main(arguments) == 0
-    assert "submitted 1 local job(s) for 2 point(s)" in capsys.readouterr().out
+    first = command(arguments)
+    assert first.returncode == 0 and "submitted 1 local job(s) for 2 point(s)" in first.stdout, first.stderr
     record = json.loads((folder / "sweep.json").read_text())
     second = folder / record["points"][1]["folder"]
     claims = json.loads((second / "results.json").read_text())["claims"]
     (second / "results.json").unlink()
-    assert run.main([*arguments, "--resume"]) == 0
-    assert "submitted 1 local job(s) for 1 point(s)" in capsys.readouterr().out
+    again = command([*arguments, "--resume"])
+    assert again.returncode == 0 and "submitted 1 local job(s) for 1 point(s)" in again.stdout, again.stderr
     assert [c["verdict"] for c in json.loads((second / "results.json").read_text())["claims"]] == \
         [c["verdict"] for c in claims]
+
+
+def test_launcher_refusals_make_no_folder(tmp_path, capsys):
     assert run.main(["ad-graph", "--launcher", "local", "--out", str(tmp_path / "x")]) == 2
     assert "--launcher sends the points of a sweep" in capsys.readouterr().err
-    assert run.main([*arguments[:-4], "--launcher", "slurm", "--out", str(tmp_path / "y")]) == 2
+    assert run.main(["ad-graph", "--sweep", "max_depth=3,4", "--launcher", "slurm", "--out", str(tmp_path / "y")]) == 2
     assert "no sbatch on this machine" in capsys.readouterr().err
-    assert not (tmp_path / "y").exists()  # refused before any folder was made
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def command(arguments):
+    return subprocess.run([sys.executable, "run.py", *arguments], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
