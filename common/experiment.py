@@ -41,6 +41,12 @@ class NotRunAtPreset(Exception):
         self.needs = needs
 
 
+class Undecided(Exception):
+    """Raised by a measure when the run cannot decide the claim for a stated reason
+    (e.g. a tuned arm's choice on the edge of its grid, an arm that did not train):
+    the verdict is inconclusive, with the reason in `how`."""
+
+
 class MissingResult(Exception):
     """A measure read a key the results do not have: a bug in the claim (a typo'd
     key) or in the experiment, never a verdict."""
@@ -218,6 +224,9 @@ def evaluate(claim: Claim, results: Results) -> ClaimOutcome:
     except NotRunAtPreset as not_run:
         return ClaimOutcome(claim.statement, claim.paper, region, "not run", None, None, str(not_run), NOT_RUN,
                             ControlOutcome(claim.control.name))
+    except Undecided as undecided:
+        return ClaimOutcome(claim.statement, claim.paper, region, "undecided", None, None, str(undecided),
+                            "inconclusive", ControlOutcome(claim.control.name))
     verdict = NOT_MEASURED if math.isnan(m.value) else claim.region.verdict(m)
     control, note = ControlOutcome(claim.control.name), ""
     if claim.baseline is not None:

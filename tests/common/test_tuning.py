@@ -1,0 +1,78 @@
+"""common.tuning: the split, choose on validation (never test), edges widened then reported;
+common.records: named records through Results; Undecided claims are inconclusive with the reason."""
+
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+from common import records, tuning
+from common.experiment import Claim, Control, Results, Undecided, above, evaluate, scalars
+
+
+def peaked(values, peak, seeds=3, steps=(100, 200)):
+    """Validation accuracy peaked at log10(value) = log10(peak); test the opposite, to catch a test-set choice."""
+    v = np.log10(np.asarray(values, float))[:, None, None]
+    val = 1.0 - (v - np.log10(peak)) ** 2 + np.zeros((1, len(steps), seeds)) + np.arange(len(steps))[None, :, None] * 1e-3
+    return tuning.Scores(values, steps, validation=val, test=-val)
+
+
+def test_split_holds_out_a_seeded_fraction_and_keeps_the_test_set():
+    x, y = np.arange(100.0)[:, None], np.arange(100)
+    split = tuning.split_arrays(x, y, x[:7], y[:7], fraction=0.2, seed=3)
+    assert len(split.x_fit) == 80 and len(split.x_val) == 20 and len(split.x_test) == 7
+    assert sorted(np.concatenate([split.y_fit, split.y_val]).tolist()) == list(range(100))
+    assert tuning.split_arrays(x, y, x, y, 0.2, 3).y_val.tolist() == split.y_val.tolist()
+    with pytest.raises(ValueError, match="must be in"):
+        tuning.split_arrays(x, y, x, y, 1.0)
+
+
+def test_choose_reads_validation_never_test():
+    tuned = tuning.choose(peaked((1e-3, 1e-2, 1e-1), peak=1e-2))
+    assert (tuned.value, tuned.step, tuned.edge) == (1e-2, 200, None)
+    assert tuned.test_at_choice().shape == (3,) and tuned.budget == 3 * 200
+    assert [r["chosen"] for r in tuned.rows("adam")] == ["", "yes", ""]
+
+
+def test_an_edge_choice_widens_the_grid_until_interior():
+    asked = []
+
+    def scores_on(values):
+        asked.append(values)
+        return peaked(values, peak=1.0)
+
+    tuned = tuning.tune(scores_on, (1e-3, 1e-2, 1e-1))
+    assert asked == [(1e-3, 1e-2, 1e-1), (pytest.approx(1.0),), (pytest.approx(10.0),)]
+    assert tuned.value == pytest.approx(1.0) and tuned.edge is None and tuned.widenings == 2
+    tuned.require_interior("adam")  # no exception
+
+
+def test_a_choice_still_on_the_edge_makes_the_comparison_undecided():
+    tuned = tuning.tune(lambda values: peaked(values, peak=1e3), (1e-3, 1e-2), max_widenings=1)
+    assert tuned.edge == "highest" and tuned.widenings == 1 and tuned.value == pytest.approx(0.1)
+    with pytest.raises(Undecided, match="adam's learning_rate 0.1 is the highest of its grid"):
+        tuned.require_interior("adam")
+
+    def measure(results):
+        tuned.require_interior("adam")
+        return 1.0
+
+    claim = Claim("adam beats sgd", "paper", measure, above(0.0), Control("none", scalars({})), scalars({}))
+    outcome = evaluate(claim, Results())
+    assert outcome.verdict == "inconclusive" and "highest of its grid" in outcome.how and outcome.value is None
+
+
+def test_records_round_trip_and_name_missing_keys():
+    class Arm(NamedTuple):
+        accuracy: np.ndarray
+        learning_rate: float
+        steps: int
+
+    results = Results()
+    records.put(results, "finetune", Arm(np.array([0.5, 0.6]), 0.01, 300))
+    assert set(results.arrays) == {"finetune/accuracy"} and results.scalars["finetune/steps"] == 300.0
+    back = records.get(results, "finetune", Arm)
+    assert back.accuracy.tolist() == [0.5, 0.6] and back.learning_rate == 0.01 and back.steps == 300
+    assert isinstance(back.steps, int)
+    with pytest.raises(KeyError, match="scratch/accuracy"):
+        records.get(results, "scratch", Arm)
