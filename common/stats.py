@@ -35,6 +35,15 @@ class Measurement:
             if lo > hi:
                 raise ValueError(f"interval [{lo}, {hi}] is reversed")
 
+    def __format__(self, spec: str) -> str:
+        """The one interval format: `f"{m:.3g}"` -> "0.123 [0.1, 0.15]" (value alone when exact)."""
+        spec = spec or ".4g"
+        value = format(self.value, spec)
+        if self.interval is None:
+            return value
+        lo, hi = self.interval
+        return f"{value} [{format(lo, spec)}, {format(hi, spec)}]"
+
 
 WHOLE_LINE = (-np.inf, np.inf)
 
@@ -112,6 +121,25 @@ def timing_ratio(numerator_R, denominator_R, aa_R=None) -> Measurement:
     a, b = aa.interval
     return Measurement(ratio.value, (min(lo * a, lo), max(hi * b, hi)),
                        f"{ratio.how}, widened by A/A [{a:.3f}, {b:.3f}]", ratio.n)
+
+
+def hull(measurements: list[Measurement], target: float, what: str) -> Measurement:
+    """Several quantities that must all sit in one region (one per rate, per k, ...): the
+    value of the one farthest from `target`, and the hull of their intervals (inside
+    the region only if every one is)."""
+    worst = max(measurements, key=lambda m: abs(m.value - target))
+    ends = [m.interval or (m.value, m.value) for m in measurements]
+    return Measurement(worst.value, (min(lo for lo, _ in ends), max(hi for _, hi in ends)),
+                       f"hull of {len(measurements)} {what}' {measurements[0].how} intervals", worst.n)
+
+
+def beats(a, b, margin: float = 0.0, what: str = "seeds") -> Measurement:
+    """"A beats B by more than `margin`" as one measurement: the paired difference
+    mean(a - b) - margin over seeds (t interval), for a claim's region above(0)."""
+    difference = paired_difference(a, b, what)
+    lo, hi = difference.interval
+    how = difference.how + (f", less the margin {margin:g}" if margin else "")
+    return Measurement(difference.value - margin, (lo - margin, hi - margin), how, difference.n)
 
 
 def smallest(*measurements: Measurement) -> Measurement:

@@ -76,3 +76,17 @@ def test_records_round_trip_and_name_missing_keys():
     assert isinstance(back.steps, int)
     with pytest.raises(KeyError, match="scratch/accuracy"):
         records.get(results, "scratch", Arm)
+
+
+def test_one_interval_format_one_hull_one_beats():
+    from common import stats
+
+    assert f"{stats.Measurement(0.5, (0.25, 0.75)):.2f}" == "0.50 [0.25, 0.75]"
+    assert f"{stats.Measurement(2.0)}" == "2"
+    per_rate = [stats.mean([0.9, 1.0, 1.1], "repeats"), stats.mean([1.2, 1.3, 1.4], "repeats")]
+    hull = stats.hull(per_rate, target=1.0, what="rates")
+    assert hull.value == pytest.approx(1.3) and hull.interval[0] == per_rate[0].interval[0]
+    assert hull.interval[1] == per_rate[1].interval[1] and hull.how.startswith("hull of 2 rates'")
+    margin = stats.beats([0.9, 0.92, 0.91], [0.8, 0.83, 0.8], margin=0.05)
+    plain = stats.paired_difference([0.9, 0.92, 0.91], [0.8, 0.83, 0.8])
+    assert margin.value == pytest.approx(plain.value - 0.05) and margin.interval[0] == pytest.approx(plain.interval[0] - 0.05)
