@@ -10,7 +10,12 @@ Counted, per output element unless said otherwise:
 - matmul: 2 x multiply-accumulates of `dot_general` and `conv_general_dilated`;
 - elementwise: arithmetic (add, mul, max, ...) and reductions (per input element);
 - transcendental: exp, log, tanh, logistic, sin, ..., pow, sqrt (XLA reports
-  these apart as "transcendentals": each costs tens of FLOPs on a CPU).
+  these apart as "transcendentals": each costs tens of FLOPs on a CPU);
+- bytes: memory traffic before fusion, the bytes every operation reads (its
+  array operands) and writes (its results), whatever the operation: gathers,
+  scatters, sorts, slices and copies count here where they cost no arithmetic
+  (Griewank & Walther's MOVES). A fusing compiler moves less; XLA's "bytes
+  accessed" counts after fusion but, like its FLOPs, a loop body once.
 
 Sub-programs (jit, checkpoint, custom_jvp/vjp bodies, scan and while bodies)
 are walked; a `cond` counts its most expensive branch. A `while` loop's trip
@@ -46,6 +51,7 @@ class OpCount:
     matmul: int = 0
     elementwise: int = 0
     transcendental: int = 0
+    bytes: int = 0  # read and written by every operation, before fusion
     unbounded_loops: int = 0  # while loops whose body was counted once
 
     @property
@@ -55,11 +61,12 @@ class OpCount:
 
     def __add__(self, other: OpCount) -> OpCount:
         return OpCount(self.matmul + other.matmul, self.elementwise + other.elementwise,
-                       self.transcendental + other.transcendental, self.unbounded_loops + other.unbounded_loops)
+                       self.transcendental + other.transcendental, self.bytes + other.bytes,
+                       self.unbounded_loops + other.unbounded_loops)
 
     def times(self, repeat: int) -> OpCount:
         return OpCount(self.matmul * repeat, self.elementwise * repeat, self.transcendental * repeat,
-                       self.unbounded_loops)
+                       self.bytes * repeat, self.unbounded_loops)
 
 
 def _size(var) -> int:
@@ -79,15 +86,26 @@ def _matmul_flops(eqn) -> int:
     return 0
 
 
+def _bytes(var) -> int:
+    """Bytes of an array variable; 0 for a literal (a constant in the instruction) or a token."""
+    if isinstance(var, jex_core.Literal) or not hasattr(var.aval, "shape"):
+        return 0
+    return _size(var) * var.aval.dtype.itemsize
+
+
 def _own_count(eqn) -> OpCount:
+    """An operation's own arithmetic and traffic (none for one that only holds sub-programs)."""
+    if any(True for value in eqn.params.values() for _ in _sub_jaxprs(value)):
+        return OpCount()
     name = eqn.primitive.name
+    traffic = sum(map(_bytes, eqn.invars)) + sum(map(_bytes, eqn.outvars))
     if name in TRANSCENDENTAL:
-        return OpCount(transcendental=sum(_size(v) for v in eqn.outvars))
+        return OpCount(transcendental=sum(_size(v) for v in eqn.outvars), bytes=traffic)
     if name in ELEMENTWISE:
-        return OpCount(elementwise=sum(_size(v) for v in eqn.outvars))
+        return OpCount(elementwise=sum(_size(v) for v in eqn.outvars), bytes=traffic)
     if name in REDUCTIONS:
-        return OpCount(elementwise=_size(eqn.invars[0]))
-    return OpCount(matmul=_matmul_flops(eqn))
+        return OpCount(elementwise=_size(eqn.invars[0]), bytes=traffic)
+    return OpCount(matmul=_matmul_flops(eqn), bytes=traffic)
 
 
 def _sub_jaxprs(value):

@@ -34,13 +34,12 @@ import numpy as np
 REMAT_SCHEDULES = ("none", "per_layer", "sqrt")
 
 
-def init_scanned_mlp(key: jax.Array, depth: int, width: int, dtype=jnp.float32) -> dict:
-    """Stacked weights of `depth` square layers: w (depth, width, width), b (depth, width)."""
-    kw, kb = jax.random.split(key)
-    return {
-        "w": jax.random.normal(kw, (depth, width, width), dtype) / math.sqrt(width),
-        "b": 0.1 * jax.random.normal(kb, (depth, width), dtype),
-    }
+def init_scanned_mlp(rng: np.random.Generator, depth: int, width: int, dtype=jnp.float32) -> dict:
+    """Stacked weights of `depth` square layers: w (depth, width, width) ~ N(0, 1 / width), b (depth, width)
+    ~ N(0, 0.01), drawn by numpy (an eager jax.random draw compiles a program per shape)."""
+    w = rng.standard_normal((depth, width, width)) / math.sqrt(width)
+    b = 0.1 * rng.standard_normal((depth, width))
+    return {"w": jax.device_put(w.astype(dtype)), "b": jax.device_put(b.astype(dtype))}
 
 
 def _layer(h: jax.Array, layer_params: tuple[jax.Array, jax.Array]):

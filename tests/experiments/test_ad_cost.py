@@ -1,5 +1,5 @@
 """ad-cost on a shrunk config (the CNN left out, timing at the given batch, to keep it fast): every claim is decided on exact
-quantities (operation counts, XLA memory), so all must hold; times come in interleaved rounds."""
+quantities (operation and traffic counts, XLA memory), so all must hold; times come in interleaved rounds."""
 
 import warnings
 
@@ -20,10 +20,13 @@ def test_ad_cost_shrunk_run(tmp_path, monkeypatch):
         results = E.run(config, Session(None))
     outcomes = evaluate_claims(E.CLAIMS, results)
     assert all(o.verdict == "reproduced" for o in outcomes), [(o.statement, o.measured) for o in outcomes]
-    rows = next(iter(results.tables.values()))
+    rows = next(rows for name, rows in results.tables.items() if name.startswith("Operation counts"))
     assert {r["model"] for r in rows} == {"MLP 16", "RNN 8"}
     for family in ("MLP16", "RNN8"):
         assert 2.0 <= results.scalars[f"{family}/grad/flop_ratio"] <= 4.0
+        assert 2.0 <= results.scalars[f"{family}/grad/traffic_ratio"] <= 5.0
+    summary = next(rows for name, rows in results.tables.items() if name.startswith("Cheap gradient"))
+    assert [r["model"] for r in summary] == ["MLP 16", "RNN 8"] and all(r["time (median)"] > 0 for r in summary)
     # the RNN's loop-aware count is `length` scan steps where XLA counts the body once
     rnn_f = next(r for r in rows if r["model"] == "RNN 8" and r["transform"] == "f")
     assert rnn_f["MFLOP (loops counted)"] > 10 * rnn_f["XLA MFLOP (body once)"]

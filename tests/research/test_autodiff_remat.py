@@ -19,7 +19,7 @@ def test_sqrt_segment_length_divides_depth_near_sqrt(depth, segment):
 
 def test_schedules_give_identical_gradients_float64():
     with jax.enable_x64(True), jax.default_matmul_precision("highest"):
-        params = R.init_scanned_mlp(jax.random.key(0), depth=9, width=6, dtype=jnp.float64)
+        params = R.init_scanned_mlp(np.random.default_rng(0), depth=9, width=6, dtype=jnp.float64)
         x = jax.random.normal(jax.random.key(1), (4, 6))
         grads = {
             s: jax.jit(jax.grad(functools.partial(R.scanned_mlp_loss, schedule=s)))(params, x)
@@ -51,7 +51,7 @@ def test_reverse_memory_linear_sqrt_and_jvp_flat():
     x = jnp.ones((batch, width))
     temp = {}
     for depth in (16, 64):
-        params = R.init_scanned_mlp(jax.random.key(0), depth, width)
+        params = R.init_scanned_mlp(np.random.default_rng(0), depth, width)
         for s in R.REMAT_SCHEDULES:
             grad = jax.grad(functools.partial(R.scanned_mlp_loss, schedule=s))
             temp[s, depth] = _temp_bytes(grad, params, x)
