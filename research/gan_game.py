@@ -58,7 +58,7 @@ def gan_losses(
 
     `g_apply(g_params, z) -> x_fake`, `d_apply(d_params, x) -> (B,)`;
     `penalty(d_params, x_real, x_fake, key)` is added to the discriminator's
-    loss (it may depend on the generator through x_fake, as WGAN-GP and R2 do).
+    loss (it may depend on the generator through x_fake, as WGAN-GP does).
     """
 
     def g_loss(g_params, d_params, batch: GanBatch) -> jax.Array:
@@ -212,13 +212,6 @@ def critic_steps_update(
     return GanState(g_params, d_params, g_opt_state, d_opt_state)
 
 
-def diverged(params, bound: float) -> jax.Array:
-    """True when any parameter is non-finite or larger than `bound` in magnitude."""
-    leaves = jax.tree.leaves(params)
-    bad = [jnp.any(~jnp.isfinite(p) | (jnp.abs(p) > bound)) for p in leaves]
-    return jnp.any(jnp.stack(bad))
-
-
 # --- the Jacobian of the field and its eigenvalues ---
 
 
@@ -310,16 +303,3 @@ class FieldSpectrum:
 
         return rightmost_eigenvalues(matvec, point.shape[0], point.dtype, k, tol, maxiter)
 
-
-def leading_eigenvalues(
-    field: Field, g_params, d_params, batch, k: int = 6, tol: float = 0.0,
-    maxiter: int | None = None,
-) -> np.ndarray:
-    """The eigenvalues of largest real part, matrix-free (ARPACK on Jacobian-vector products).
-
-    For games too large for a dense Jacobian; runs on the host, not under jit.
-    Returns up to k values, largest real part first: if ARPACK stops before all
-    k converge, the converged ones (possibly none). For many points of one
-    game, `FieldSpectrum` compiles the products once.
-    """
-    return FieldSpectrum(lambda _: field).rightmost(g_params, d_params, None, batch, k, tol, maxiter)

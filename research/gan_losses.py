@@ -60,29 +60,6 @@ def wgan_g_loss(d_fake: jax.Array) -> jax.Array:
     return jnp.mean(d_fake)
 
 
-def hinge_d_loss(d_real: jax.Array, d_fake: jax.Array) -> jax.Array:
-    """Hinge discriminator: E relu(1 + D(x)) + E relu(1 - D(G(z))) (usual hinge, D -> -D)."""
-    return jnp.mean(jax.nn.relu(1.0 + d_real)) + jnp.mean(jax.nn.relu(1.0 - d_fake))
-
-
-def hinge_g_loss(d_fake: jax.Array) -> jax.Array:
-    """Hinge generator: descends E D(G(z)) (linear, as in the usual hinge GAN)."""
-    return jnp.mean(d_fake)
-
-
-def lsgan_d_loss(d_real: jax.Array, d_fake: jax.Array) -> jax.Array:
-    """Least squares (Mao et al. 2017, targets a=-1, b=1, c=0, with D -> -D).
-
-    1/2 E (D(x) + 1)^2 + 1/2 E (D(G(z)) - 1)^2: data pulled to -1, samples to +1.
-    """
-    return 0.5 * jnp.mean((d_real + 1.0) ** 2) + 0.5 * jnp.mean((d_fake - 1.0) ** 2)
-
-
-def lsgan_g_loss(d_fake: jax.Array) -> jax.Array:
-    """Least squares generator: 1/2 E D(G(z))^2 (target c = 0, between the two labels)."""
-    return 0.5 * jnp.mean(d_fake**2)
-
-
 class GanLoss(NamedTuple):
     """A pair of losses, each minimized by its player."""
 
@@ -94,8 +71,6 @@ LOSSES: dict[str, GanLoss] = {
     "gan": GanLoss(gan_d_loss, gan_g_loss_saturating),
     "nsgan": GanLoss(gan_d_loss, gan_g_loss_nonsaturating),
     "wgan": GanLoss(wgan_d_loss, wgan_g_loss),
-    "hinge": GanLoss(hinge_d_loss, hinge_g_loss),
-    "lsgan": GanLoss(lsgan_d_loss, lsgan_g_loss),
 }
 
 
@@ -133,11 +108,6 @@ def r1_penalty(d_apply: Callable, d_params, x_real: jax.Array, gamma: float) -> 
     return 0.5 * gamma * jnp.mean(input_grad_sq_norms(d_apply, d_params, x_real))
 
 
-def r2_penalty(d_apply: Callable, d_params, x_fake: jax.Array, gamma: float) -> jax.Array:
-    """R2 = gamma/2 E_generated ||grad_x D(x)||^2 (Mescheder 2018, section 4.1), as R1."""
-    return 0.5 * gamma * jnp.mean(input_grad_sq_norms(d_apply, d_params, x_fake))
-
-
 def wgan_gp_penalty(
     d_apply: Callable,
     d_params,
@@ -158,25 +128,3 @@ def wgan_gp_penalty(
     norms = _safe_sqrt(input_grad_sq_norms(d_apply, d_params, x_hat))
     return weight * jnp.mean((norms - target) ** 2)
 
-
-def dragan_penalty(
-    d_apply: Callable,
-    d_params,
-    x_real: jax.Array,
-    key: jax.Array,
-    weight: float = 10.0,
-    scale: float = 0.5,
-    target: float = 1.0,
-) -> jax.Array:
-    """DRAGAN = weight * E (||grad D(x_hat)|| - target)^2 around the data (Kodali et al. 2017).
-
-    As in the reference code: x_p = x + scale * std(x) * u with u ~ U[0, 1]
-    elementwise, and x_hat = x + alpha (x_p - x) with alpha ~ U[0, 1] per sample.
-    """
-    key_u, key_alpha = jax.random.split(key)
-    x_p = x_real + scale * jnp.std(x_real) * jax.random.uniform(key_u, x_real.shape, x_real.dtype)
-    alpha_shape = (x_real.shape[0],) + (1,) * (x_real.ndim - 1)
-    alpha = jax.random.uniform(key_alpha, alpha_shape, x_real.dtype)
-    x_hat = x_real + alpha * (x_p - x_real)
-    norms = _safe_sqrt(input_grad_sq_norms(d_apply, d_params, x_hat))
-    return weight * jnp.mean((norms - target) ** 2)

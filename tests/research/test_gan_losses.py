@@ -10,11 +10,9 @@ import pytest
 from research.gan_losses import (
     LOSSES,
     clip_weights,
-    dragan_penalty,
     f_gan,
     input_grad_sq_norms,
     r1_penalty,
-    r2_penalty,
     wgan_gp_penalty,
 )
 
@@ -41,10 +39,6 @@ HAND = {
         -mean([log_sigmoid(-t) for t in D_FAKE]),
     ),
     "wgan": (mean(D_REAL) - mean(D_FAKE), mean(D_FAKE)),
-    # relu(1 + 0.5) = 1.5, relu(1 - 1) = 0 ; relu(1 - 2) = 0, relu(1 - 0) = 1
-    "hinge": ((1.5 + 0.0) / 2 + (0.0 + 1.0) / 2, 1.0),
-    # (0.5 + 1)^2 = 2.25, 0 ; (2 - 1)^2 = 1, (0 - 1)^2 = 1 ; g: (4 + 0) / 2
-    "lsgan": (0.5 * 2.25 / 2 + 0.5 * 2.0 / 2, 0.5 * 4.0 / 2),
 }
 
 
@@ -102,19 +96,15 @@ def test_penalties_of_a_linear_discriminator():
         key = jax.random.key(1)
         np.testing.assert_allclose(input_grad_sq_norms(linear_d, params, x_real), [25.0] * 3)
         assert float(r1_penalty(linear_d, params, x_real, gamma=0.3)) == pytest.approx(0.15 * 25)
-        assert float(r2_penalty(linear_d, params, x_fake, gamma=2.0)) == pytest.approx(25.0)
         gp = wgan_gp_penalty(linear_d, params, x_real, x_fake, key, weight=10.0, target=1.0)
         assert float(gp) == pytest.approx(10.0 * 16.0)
-        assert float(dragan_penalty(linear_d, params, x_real, key, weight=2.0)) == pytest.approx(32.0)
 
 
-def test_r1_and_r2_see_the_gradient_at_their_own_samples():
+def test_r1_sees_the_gradient_at_the_data():
     with jax.enable_x64(True):
         params = {"a": jnp.asarray(2.0)}
         x_real = jnp.asarray([[1.0, 0.0], [0.0, 3.0]])  # ||2x||^2 = 4, 36
-        x_fake = jnp.asarray([[0.5, 0.5], [1.0, 1.0]])  # ||2x||^2 = 2, 8
         assert float(r1_penalty(quadratic_d, params, x_real, gamma=1.0)) == pytest.approx(0.5 * 20)
-        assert float(r2_penalty(quadratic_d, params, x_fake, gamma=1.0)) == pytest.approx(0.5 * 5)
 
 
 def test_wgan_gp_interpolates_uniformly_between_data_and_samples():
@@ -130,22 +120,6 @@ def test_wgan_gp_interpolates_uniformly_between_data_and_samples():
         expected = ((r + f) / 2 - 1) ** 2 + (r - f) ** 2 / 12
         # (x_hat - 1)^2 ranges over [0, 4] with std ~1.1: standard error ~0.0025; allow 5.
         assert float(gp) == pytest.approx(expected, abs=0.0125)
-
-
-def test_dragan_perturbs_by_half_a_std_times_two_uniforms():
-    # 1-D data alternating 2 and 4 (std 1), D(x) = x^2/2: x_hat = x + c alpha u with
-    # c = 0.5, E[alpha u] = 1/4, E[(alpha u)^2] = 1/9:
-    # E(x_hat - 1)^2 = (x - 1)^2 + 2 (x - 1) c / 4 + c^2 / 9, averaged over x.
-    with jax.enable_x64(True):
-        n = 200_000
-        x = jnp.tile(jnp.asarray([[2.0], [4.0]]), (n // 2, 1))
-        params = {"a": jnp.asarray(1.0)}
-        pen = dragan_penalty(quadratic_d, params, x, jax.random.key(3), weight=1.0)
-        c = 0.5
-        expected = mean([(v - 1) ** 2 + 2 * (v - 1) * c / 4 + c**2 / 9 for v in (2.0, 4.0)])
-        assert float(pen) == pytest.approx(expected, rel=3e-3)  # ~5 standard errors
-        no_noise = dragan_penalty(quadratic_d, params, x, jax.random.key(3), weight=1.0, scale=0.0)
-        assert float(no_noise) == pytest.approx(mean([1.0, 9.0]))
 
 
 def test_gradient_penalty_is_finite_when_the_input_gradient_is_zero():
