@@ -46,21 +46,20 @@ from common.config import (require_at_least_one, require_in_range, require_non_n
 from common.experiment import Claim, Control, DataUse, Results, above, at_most, below
 from common.models import CNN, MLP
 from common.nn import accuracy as accuracy_of
+from common.parallel import map_independent
 from common.train import (Loop, classifier_evaluation, epoch_batches, fit, fold_in_each, seed_keys,
                           supervised_step)
 from experiments.api import main
-from research.pruning import dense_masks
 from research.pruning_connectivity import STABLE, barrier, path_values
 from research.pruning_lottery import (
     imp_sparsities,
     imp_step,
-    imp_step_layerwise,
     layer_rates,
     layer_sparsities_after,
     random_pruning,
     random_reinit,
 )
-from research.pruning_masks import is_prunable, sparsity
+from research.pruning_masks import is_prunable, pruned_counts, sparsity
 from research.pruning_protocol import (continue_init, continued_members, initial_states, protocol_optimizer,
                                       run_init, run_members)
 
@@ -177,6 +176,12 @@ def batched(fn):
     return jax.jit(jax.vmap(fn))
 
 
+def host(tree):
+    """Host (numpy) copies: the inputs of a jitted function keep one sharding whatever
+    produced them, so it compiles once (device arrays and numpy arrays compile apart)."""
+    return jax.tree.map(np.asarray, tree)
+
+
 def make_model(config: Config, num_classes: int):
     if config.model == "mlp":
         return MLP(config.mlp_widths, num_classes)
@@ -220,10 +225,14 @@ class Runner:
                                            for i in range(n_lr)])
         self.lrs = np.repeat(config.learning_rates, config.seeds)
 
-    def variant_keys(self, count: int):
-        """Keys of `count` variants, each over every (lr, seed) run."""
-        return jnp.concatenate([fold_in_each(self.chain_keys, t)
-                                for t in range(count)])
+    def rows(self, lr_index: int) -> slice:
+        """The runs of one learning rate in an lr-major axis."""
+        return slice(lr_index * self.config.seeds, (lr_index + 1) * self.config.seeds)
+
+    def variant_keys(self, count: int, lr_index: int | None = None):
+        """Keys of `count` variants, each over every (lr, seed) run (or the runs of one lr)."""
+        base = self.chain_keys if lr_index is None else self.chain_keys[self.rows(lr_index)]
+        return jnp.concatenate([fold_in_each(base, t) for t in range(count)])
 
     def fit(self, name, init_fn, members, keys, steps):
         """Every run (a member with its own key) in one program."""
@@ -233,20 +242,22 @@ class Runner:
                    keys=keys[:, None], members=members, evaluate=self.evaluate,
                    eval_data=(self.data.x_test, self.data.y_test), session=self.session)
 
-    def fresh_members(self, keys, variants):
-        """Run i of variant t starts from variants[t]'s (params, masks) with a fresh schedule."""
-        runs = keys.shape[0]
-        cat = lambda *xs: jnp.concatenate(xs)  # noqa: E731
+    def fresh_members(self, variants, lrs):
+        """Run i of variant t starts from variants[t]'s (params, masks) with a fresh schedule at lrs[i]."""
+        cat = lambda *xs: np.concatenate([np.asarray(x) for x in xs])  # noqa: E731 (host: no compile)
+        runs = len(lrs) * len(variants)
         return run_members(jax.tree.map(cat, *[p for p, _ in variants]), jax.tree.map(cat, *[m for _, m in variants]),
-                           np.tile(self.lrs, len(variants)), np.full(runs, self.config.steps), np.ones(runs, bool))
+                           np.tile(lrs, len(variants)), np.full(runs, self.config.steps), np.ones(runs, bool))
 
-    def train(self, name, variants):
-        """Final test accuracy (variant, lr, seed) and the first variant's final params."""
-        keys = self.variant_keys(len(variants))
-        out = self.fit(name, run_init(self.optimizer), self.fresh_members(keys, variants), keys, self.config.steps)
-        n_lr, n = len(self.config.learning_rates), self.config.seeds
-        acc = out.curve("eval/accuracy")[-1].reshape(len(variants), n_lr, n)
-        return acc, jax.tree.map(lambda a: a[: n_lr * n], out.state.params)
+    def train(self, name, variants, lr_index: int):
+        """The variants at one learning rate: final test accuracy (variant, seed) and the first
+        variant's final params."""
+        keys = self.variant_keys(len(variants), lr_index)
+        members = self.fresh_members(variants, self.lrs[self.rows(lr_index)])
+        out = self.fit(name, run_init(self.optimizer), members, keys, self.config.steps)
+        n = self.config.seeds
+        acc = out.curve("eval/accuracy")[-1].reshape(len(variants), n)
+        return acc, jax.tree.map(lambda a: np.asarray(a)[:n], out.state.params)
 
 
 # ---------------------------------------------------------------- stage 1: the dense run
@@ -255,7 +266,7 @@ def train_dense(runner: Runner, init) -> Dense:
     """The dense run, split at every rewind step (the split changes no number)."""
     c = runner.config
     keys = runner.variant_keys(1)
-    fresh = runner.fresh_members(keys, [(init, batched(dense_masks)(init))])
+    fresh = runner.fresh_members([(init, jax.tree.map(lambda a: np.ones(a.shape, bool), init))], runner.lrs)
     states = {0: initial_states(run_init(runner.optimizer), keys, fresh)}
     ends = sorted({c.rewind_step, *c.lmc_rewind_steps} - {0}) + [c.steps]
     start = 0
@@ -272,51 +283,79 @@ def train_dense(runner: Runner, init) -> Dense:
 
 # ---------------------------------------------------------------- stage 2: IMP and its controls
 
-def next_masks(config: Config, trained, rewind, masks, round_: int):
+class RoundStart(NamedTuple):
+    """What one IMP round trains (seeds leading): the ticket and its two controls."""
+
+    masks: dict
+    ticket: dict
+    reinit: dict
+    random_masks: dict
+    random_params: dict
+    sparsity: jax.Array  # overall sparsity of the new masks, per seed
+
+
+def round_counts(config: Config, example, round_: int) -> np.ndarray:
+    """Weights pruned after `round_` rounds: per layer (layer scope) or in all (global)."""
     if config.output_rate is None:
-        s = imp_sparsities(config.rate, round_)[-1]
-        return batched(lambda t, i, m: imp_step(t, i, m, s, config.scope))(trained, rewind, masks)
-    n_layers = sum(is_prunable(w) for w in jax.tree.leaves(jax.tree.map(lambda a: a[0], trained)))
-    targets = layer_sparsities_after(layer_rates(config.rate, config.output_rate, n_layers), round_)
-    return batched(lambda t, i, m: imp_step_layerwise(t, i, m, targets))(trained, rewind, masks)
+        return np.array(pruned_counts(example, imp_sparsities(config.rate, round_)[-1], config.scope))
+    n_layers = sum(is_prunable(w) for w in jax.tree.leaves(example))
+    return np.array(pruned_counts(example, layer_sparsities_after(
+        layer_rates(config.rate, config.output_rate, n_layers), round_), "layer"))
 
 
-def iterative_pruning(runner: Runner, dense: Dense, init) -> Lottery:
-    c, model, x1 = runner.config, runner.model, runner.data.x_train[:1]
-    n_lr = len(c.learning_rates)
-    rewind = dense.states[c.rewind_step].params
-    masks, trained = batched(dense_masks)(init), dense.final
+@functools.lru_cache(maxsize=None)
+def round_program(model, scope):
+    """jit(vmap over seeds) of a round's start: next masks, ticket, random reinit and random
+    mask. The counts, keys and example input are traced, so every round and chain shares
+    one program."""
+
+    def start(trained, rewind, masks, counts, init_key, shuffle_key, x1):
+        new_masks, ticket = imp_step(trained, rewind, masks, counts, scope)
+        reinit = random_reinit(model.init_variables(init_key, x1)[0], new_masks)
+        random_m, random_p = random_pruning(shuffle_key, rewind, new_masks)
+        return RoundStart(new_masks, ticket, reinit, random_m, random_p, sparsity(new_masks))
+
+    return jax.jit(jax.vmap(start, in_axes=(0, 0, 0, None, 0, 0, None)))
+
+
+def imp_chain(runner: Runner, dense: Dense, lr_index: int) -> Lottery:
+    """Every round of the IMP chain of one learning rate: accuracy (variant, round, seed)."""
+    c, rows = runner.config, runner.rows(lr_index)
+    one_lr = lambda tree: jax.tree.map(lambda a: np.asarray(a)[rows], tree)  # noqa: E731 (host: no compile)
+    rewind, trained = one_lr(dense.states[c.rewind_step].params), one_lr(dense.final)
+    masks = jax.tree.map(lambda a: np.ones(a.shape, bool), trained)
+    example = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype), trained)
+    start = round_program(runner.model, c.scope)
+    chain_keys = runner.chain_keys[rows]
     sparsities = [0.0]
-    accuracy = np.zeros((n_lr, len(VARIANTS), c.rounds + 1, c.seeds))
-    accuracy[:, :, 0] = dense.accuracy[:, None, :]
-    init_at = batched(lambda k: model.init_variables(k, x1)[0])  # one program for every round's keys
+    accuracy = np.zeros((len(VARIANTS), c.rounds + 1, c.seeds))
+    accuracy[:, 0] = dense.accuracy[lr_index]
     for r in range(1, c.rounds + 1):
-        masks, ticket = next_masks(c, trained, rewind, masks, r)
-        fresh = init_at(fold_in_each(runner.seeds, 1000 + r))
-        reinit = random_reinit(jax.tree.map(lambda a: jnp.concatenate([a] * n_lr), fresh), masks)
-        shuffle_keys = fold_in_each(runner.chain_keys, 2000 + r)
-        random_m, random_p = batched(random_pruning)(shuffle_keys, rewind, masks)
-        acc, trained = runner.train(f"round{r}", [(ticket, masks), (reinit, masks), (random_p, random_m)])
-        accuracy[:, :, r] = acc.transpose(1, 0, 2)
-        sparsities.append(float(sparsity(jax.tree.map(lambda a: a[0], masks))))
-    return Lottery(np.array(sparsities), accuracy)
+        new = start(trained, rewind, masks, round_counts(c, example, r), fold_in_each(runner.seeds, 1000 + r),
+                    fold_in_each(chain_keys, 2000 + r), runner.data.x_train[:1])
+        masks = host(new.masks)  # host arrays every round: one input sharding, one compile
+        acc, trained = runner.train(f"{LRS[lr_index]}/round{r}", [(new.ticket, masks), (new.reinit, masks),
+                                                                  (new.random_params, new.random_masks)], lr_index)
+        accuracy[:, r] = acc
+        sparsities.append(float(np.asarray(new.sparsity)[0]))
+    return Lottery(np.array(sparsities), accuracy[None])
 
 
 # ---------------------------------------------------------------- stage 3: linear mode connectivity
 
-def mode_connectivity(runner: Runner, dense: Dense) -> Connectivity:
-    """Copy B of every rewind step k: the dense state at k with another data order, trained to the
-    end of the schedule; copy A is the dense run itself. Test error along the line A -> B."""
+def train_copy(runner: Runner, dense: Dense, index: int, k: int):
+    """Copy B of rewind step k: the dense state at k with another data order, trained to the end
+    of the schedule (copy A is the dense run itself). Final params, runs leading."""
+    keys = fold_in_each(dense.keys, 7000 + index)
+    start = dense.states[k].replace(key=keys)
+    return runner.fit(f"lmc-copy-{k}", continue_init, continued_members(start), keys,
+                      runner.config.steps - k).state.params
+
+
+def mode_connectivity(runner: Runner, dense: Dense, copies_b: list) -> Connectivity:
+    """Test error along the line A -> B for every rewind step."""
     c = runner.config
     ks = sorted(set(c.lmc_rewind_steps))
-    copy_keys = [fold_in_each(dense.keys, 7000 + i) for i in range(len(ks))]
-    starts = [dense.states[k].replace(key=kk) for k, kk in zip(ks, copy_keys)]
-    keys = jnp.concatenate(copy_keys)
-    stacked = jax.tree.map(lambda *xs: jnp.concatenate(xs), *starts)
-    # Every copy runs to the end of its own schedule (lr 0 after it), so one fit covers all k.
-    out = runner.fit("lmc-copies", continue_init, continued_members(stacked), keys, c.steps - ks[0])
-    runs = dense.keys.shape[0]
-    copies_b = jax.tree.map(lambda a: a.reshape(len(ks), runs, *a.shape[1:]), out.state.params)
     x, y = jnp.asarray(runner.data.x_test), jnp.asarray(runner.data.y_test)
     alphas = jnp.linspace(0.0, 1.0, c.lmc_points)
 
@@ -328,15 +367,15 @@ def mode_connectivity(runner: Runner, dense: Dense) -> Connectivity:
         return jax.lax.map(lambda ab: path_values(error, ab[0], ab[1], alphas), (a, b))
 
     n_lr, n = len(c.learning_rates), c.seeds
-    errors = np.stack([np.asarray(line_errors(dense.final, jax.tree.map(lambda a, i=i: a[i], copies_b)))
-                       for i in range(len(ks))])  # (K, runs, P)
+    final = host(dense.final)
+    errors = np.stack([np.asarray(line_errors(final, host(b))) for b in copies_b])  # (K, runs, P)
     errors = errors.reshape(len(ks), n_lr, n, -1).transpose(0, 1, 3, 2)  # (K, L, P, S)
-    other_seed = jax.tree.map(lambda a: jnp.roll(a.reshape(n_lr, n, *a.shape[1:]), 1, axis=1).reshape(a.shape),
-                              dense.final)
-    independent = np.asarray(line_errors(dense.final, other_seed)).reshape(n_lr, n, -1)
+    other_seed = jax.tree.map(lambda a: np.roll(np.asarray(a).reshape(n_lr, n, *a.shape[1:]), 1, axis=1)
+                              .reshape(a.shape), final)
+    independent = np.asarray(line_errors(final, other_seed)).reshape(n_lr, n, -1)
     return Connectivity(np.array(ks), np.asarray(alphas), errors,
-                        np.asarray(barrier(errors.transpose(1, 0, 3, 2))),  # (L, K, S)
-                        np.asarray(barrier(independent)))
+                        barrier(errors.transpose(1, 0, 3, 2)),  # (L, K, S)
+                        barrier(independent))
 
 
 # ---------------------------------------------------------------- the experiment
@@ -346,11 +385,17 @@ def run(config: Config, session) -> Results:
     model = make_model(config, data.num_classes)
     runner = Runner(config, data, model, protocol_optimizer(config.optimizer, config.weight_decay), session)
     init_one = batched(lambda k: model.init_variables(k, data.x_train[:1])[0])(runner.seeds)
-    init = jax.tree.map(lambda a: jnp.concatenate([a] * len(config.learning_rates)), init_one)  # same inits per lr
+    n_lr = len(config.learning_rates)
+    init = jax.tree.map(lambda a: np.concatenate([np.asarray(a)] * n_lr), init_one)  # same inits per lr
     dense = train_dense(runner, init)
-    lottery = iterative_pruning(runner, dense, init)
-    connectivity = mode_connectivity(runner, dense)
-    return _results(config, lottery, connectivity)
+    # The two IMP chains and the mode-connectivity copies are independent: side by side.
+    jobs = ([functools.partial(imp_chain, runner, dense, i) for i in range(n_lr)]
+            + [functools.partial(train_copy, runner, dense, i, k)
+               for i, k in enumerate(sorted(set(config.lmc_rewind_steps)))])
+    done = map_independent(lambda job: job(), jobs)
+    chains = done[:n_lr]
+    lottery = Lottery(chains[0].sparsities, np.concatenate([chain.accuracy for chain in chains]))
+    return _results(config, lottery, mode_connectivity(runner, dense, done[n_lr:]))
 
 
 def _results(config: Config, lottery: Lottery, lmc: Connectivity) -> Results:

@@ -21,7 +21,7 @@ Because of (2) a parameter that was not zeroed when its mask was set is zeroed
 by the first step; `apply_masks` zeroes it at once.
 
 The wrapper must be the outermost transformation, so that `update` sees the
-final updates and `set_masks` / `masks_of` find the state at the top.
+final updates and `set_masks` finds the state at the top.
 """
 
 from typing import NamedTuple
@@ -76,7 +76,3 @@ def set_masks(state: MaskedState, masks: optax.Params) -> MaskedState:
     """The same optimizer state with new masks (inner moments are kept as they are)."""
     masks = jax.tree.map(lambda m: jnp.asarray(m, dtype=bool), masks)
     return state._replace(masks=masks)
-
-
-def masks_of(state: MaskedState) -> optax.Params:
-    return state.masks

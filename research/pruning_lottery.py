@@ -9,7 +9,7 @@ layer-wise sparsities on the original init (random pruning).
 """
 
 from research.pruning import apply_masks
-from research.pruning_masks import Scope, layerwise_magnitude_masks, magnitude_masks, random_masks_like
+from research.pruning_masks import Scope, magnitude_masks_of_counts, random_masks_like
 
 
 def imp_sparsities(rate: float, rounds: int) -> list[float]:
@@ -20,13 +20,16 @@ def imp_sparsities(rate: float, rounds: int) -> list[float]:
     return [1.0 - (1.0 - rate) ** r for r in range(1, rounds + 1)]
 
 
-def imp_step(trained, rewind_params, masks, sparsity: float, scope: Scope = "layer"):
+def imp_step(trained, rewind_params, masks, counts, scope: Scope = "layer"):
     """Next IMP mask from the trained weights, and the rewound ticket (masked rewind point).
 
-    The new mask only removes weights (pruned ones are ranked first), so masks
-    are nested across rounds. Returns (masks, ticket_params).
+    `counts`: entries to prune in each pool of `scope` (`pruning_masks.pruned_counts` of the
+    round's sparsity, or of each layer's own sparsity with the `layer` scope); they may be
+    traced, so every round is one compiled program. The new mask only removes weights
+    (pruned ones are ranked first), so masks are nested across rounds.
+    Returns (masks, ticket_params).
     """
-    new_masks = magnitude_masks(trained, sparsity, scope, masks=masks)
+    new_masks = magnitude_masks_of_counts(trained, counts, scope, masks=masks)
     return new_masks, apply_masks(rewind_params, new_masks)
 
 
@@ -50,9 +53,3 @@ def layer_rates(rate: float, output_rate: float, n_layers: int) -> list[float]:
 def layer_sparsities_after(rates: list[float], rounds: int) -> list[float]:
     """Each layer's sparsity after `rounds` rounds of pruning its own `rate` of the survivors."""
     return [1.0 - (1.0 - r) ** rounds for r in rates]
-
-
-def imp_step_layerwise(trained, rewind_params, masks, sparsities):
-    """`imp_step` with each weight matrix pruned to its own sparsity (layer scope)."""
-    new_masks = layerwise_magnitude_masks(trained, sparsities, masks=masks)
-    return new_masks, apply_masks(rewind_params, new_masks)

@@ -13,7 +13,8 @@ magnitude threshold over all weight matrices) and `global-dense-classifier`
 weight matrix but the classifier, which stays dense; the classifier is the
 last prunable leaf in tree order, the output layer of a sequential model).
 
-All functions are pure and traceable (they vmap over seeds).
+All functions are pure and traceable (they vmap over seeds); `pruned_counts` reads only
+shapes, so the counts can be worked out on the host and passed in traced.
 """
 
 import math
@@ -21,6 +22,7 @@ from typing import Literal
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 Scope = Literal["layer", "global", "global-dense-classifier"]
 SCOPES = ("global-dense-classifier", "global", "layer")
@@ -38,11 +40,12 @@ def n_pruned(sparsity: float, n: int) -> int:
     return int(math.floor(sparsity * n + 0.5))
 
 
-def _keep_top(scores_flat: jax.Array, k_pruned: int) -> jax.Array:
-    """Boolean mask keeping all but the `k_pruned` lowest scores (stable ranking)."""
+def _keep_top(scores_flat: jax.Array, k_pruned) -> jax.Array:
+    """Boolean mask keeping all but the `k_pruned` lowest scores (stable ranking); `k_pruned`
+    may be traced: entry order[i] is kept when i >= k_pruned."""
     order = jnp.argsort(scores_flat, stable=True)
     n = scores_flat.shape[0]
-    return jnp.zeros(n, dtype=bool).at[order[k_pruned:]].set(True)
+    return jnp.zeros(n, dtype=bool).at[order].set(jnp.arange(n) >= k_pruned)
 
 
 def _scores(params, masks):
@@ -57,57 +60,66 @@ def _scores(params, masks):
     return jax.tree.map(score, params, masks)
 
 
-def masks_from_scores(scores, sparsity: float, scope: Scope = "layer"):
-    """Keep the highest scores of each prunable leaf (`layer`), of all of them (`global`),
-    or of all but the last (`global-dense-classifier`: sparsity is then the fraction pruned
-    of the other weight matrices)."""
-    leaves, treedef = jax.tree.flatten(scores)
+def _pools(leaves, scope: Scope) -> list[list[int]]:
+    """Indices of the prunable leaves ranked together: one pool per leaf (`layer`), all of them
+    (`global`) or all but the classifier, the last (`global-dense-classifier`)."""
     prunable = [i for i, s in enumerate(leaves) if is_prunable(s)]
-    out = [jnp.ones(jnp.shape(s), dtype=bool) for s in leaves]
+    if scope == "layer":
+        return [[i] for i in prunable]
     if scope == "global-dense-classifier":
         if len(prunable) < 2:
             raise ValueError("global-dense-classifier needs a weight matrix besides the classifier")
-        prunable, scope = prunable[:-1], "global"
-    if scope == "layer":
-        for i in prunable:
-            s = leaves[i]
-            out[i] = _keep_top(s.ravel(), n_pruned(sparsity, s.size)).reshape(s.shape)
-    elif scope == "global":
-        flat = jnp.concatenate([leaves[i].ravel() for i in prunable])
-        keep = _keep_top(flat, n_pruned(sparsity, flat.shape[0]))
+        return [prunable[:-1]]
+    if scope == "global":
+        return [prunable]
+    raise ValueError(f"unknown scope {scope!r}")
+
+
+def pruned_counts(params, sparsity, scope: Scope = "layer") -> tuple[int, ...]:
+    """Entries to prune in each pool of `scope` (see `masks_from_counts`): round(sparsity x the
+    pool's size). `sparsity` is one fraction, or with the `layer` scope one per prunable leaf
+    (Frankle & Carbin prune the output layer at half the others' rate). Only shapes are read."""
+    leaves = jax.tree.leaves(params)
+    pools = _pools(leaves, scope)
+    targets = [float(sparsity)] * len(pools) if np.ndim(sparsity) == 0 else [float(s) for s in sparsity]
+    if len(targets) != len(pools):
+        raise ValueError(f"{len(targets)} sparsities for {len(pools)} weight matrices")
+    return tuple(n_pruned(s, sum(math.prod(jnp.shape(leaves[i])) for i in pool)) for s, pool in zip(targets, pools))
+
+
+def masks_from_counts(scores, counts, scope: Scope = "layer"):
+    """Prune the `counts[j]` lowest scores of pool j and keep the rest: a pool is each prunable
+    leaf (`layer`), all of them (`global`) or all but the last (`global-dense-classifier`, whose
+    classifier stays dense). The counts may be traced, so one compiled program serves every
+    sparsity (the rounds of iterative pruning)."""
+    leaves, treedef = jax.tree.flatten(scores)
+    out = [jnp.ones(jnp.shape(s), dtype=bool) for s in leaves]
+    pools = _pools(leaves, scope)
+    if len(counts) != len(pools):
+        raise ValueError(f"{len(counts)} counts for {len(pools)} pools of scope {scope!r}")
+    for pool, count in zip(pools, counts):
+        keep = _keep_top(jnp.concatenate([leaves[i].ravel() for i in pool]), count)
         start = 0
-        for i in prunable:
+        for i in pool:
             size = leaves[i].size
             out[i] = keep[start : start + size].reshape(leaves[i].shape)
             start += size
-    else:
-        raise ValueError(f"unknown scope {scope!r}")
     return jax.tree.unflatten(treedef, out)
 
 
-def magnitude_masks(params, sparsity: float, scope: Scope = "layer", masks=None):
-    """Prune the smallest |w| to the given total sparsity (Han et al. 2015).
+def magnitude_masks(params, sparsity, scope: Scope = "layer", masks=None):
+    """Prune the smallest |w| to the given total sparsity (Han et al. 2015); with the `layer`
+    scope `sparsity` may also be one fraction per prunable leaf.
 
     With `masks` (iterative pruning) the entries already pruned are pruned first,
     so the new mask is a subset of the old one whenever `sparsity` does not drop.
     """
-    return masks_from_scores(_scores(params, masks), sparsity, scope)
+    return masks_from_counts(_scores(params, masks), pruned_counts(params, sparsity, scope), scope)
 
 
-def layerwise_magnitude_masks(params, sparsities, masks=None):
-    """Prune each prunable leaf i (tree order) to its own sparsity `sparsities[i]`, smallest |w|
-    first, entries already in `masks` pruned first (Frankle & Carbin 2019 prune the output
-    layer at half the rate of the others)."""
-    scores = _scores(params, masks)
-    leaves, treedef = jax.tree.flatten(scores)
-    prunable = [i for i, s in enumerate(leaves) if is_prunable(s)]
-    if len(sparsities) != len(prunable):
-        raise ValueError(f"{len(sparsities)} sparsities for {len(prunable)} weight matrices")
-    out = [jnp.ones(jnp.shape(s), dtype=bool) for s in leaves]
-    for i, target in zip(prunable, sparsities):
-        s = leaves[i]
-        out[i] = _keep_top(s.ravel(), n_pruned(target, s.size)).reshape(s.shape)
-    return jax.tree.unflatten(treedef, out)
+def magnitude_masks_of_counts(params, counts, scope: Scope = "layer", masks=None):
+    """`magnitude_masks` with the counts to prune (`pruned_counts`) given, maybe traced."""
+    return masks_from_counts(_scores(params, masks), counts, scope)
 
 
 def _uniform_like(key, leaves):
@@ -119,13 +131,6 @@ def _uniform_like(key, leaves):
         out.append(flat[start : start + size].reshape(jnp.shape(x)))
         start += size
     return out
-
-
-def random_masks(key, params, sparsity: float, scope: Scope = "layer"):
-    """Masks pruning uniformly random entries, with the same exact counts as magnitude masks."""
-    leaves, treedef = jax.tree.flatten(params)
-    scores = _uniform_like(key, leaves)
-    return masks_from_scores(jax.tree.unflatten(treedef, scores), sparsity, scope)
 
 
 def random_masks_like(key, masks):
@@ -154,8 +159,3 @@ def sparsity(masks) -> jax.Array:
     total = sum(m.size for m in leaves)
     kept = sum(jnp.sum(m) for m in leaves)
     return 1.0 - kept / total
-
-
-def layer_sparsities(masks) -> list[jax.Array]:
-    """Fraction pruned of each prunable leaf, in tree order."""
-    return [1.0 - jnp.mean(m) for m in jax.tree.leaves(masks) if is_prunable(m)]

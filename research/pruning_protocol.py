@@ -17,6 +17,7 @@ continues another's state (late rewinding, mode connectivity) is a member
 whose input is that state (`continued_members`, `continue_init`).
 """
 
+import functools
 from typing import Literal, NamedTuple
 
 import jax
@@ -102,14 +103,16 @@ def run_members(params, masks, peak_lr, total_steps, decays) -> Members:
     own schedule (`peak_lr[i]`, `total_steps[i]`, `decays[i]`). Fit them with keys of
     shape (runs, 1): one seed each, the run's own key."""
     peak_lr = np.asarray(peak_lr, np.float32)
-    inputs = {"params": params, "masks": masks, "peak_lr": jnp.asarray(peak_lr),
-              "total_steps": jnp.asarray(total_steps, jnp.int32), "decays": jnp.asarray(decays, bool)}
+    inputs = {"params": params, "masks": masks, "peak_lr": peak_lr,  # host arrays: no compile
+              "total_steps": np.asarray(total_steps, np.int32), "decays": np.asarray(decays, bool)}
     return Members(inputs, tuple({"run": i, "peak_lr": float(lr)} for i, lr in enumerate(peak_lr)))
 
 
+@functools.lru_cache(maxsize=None)
 def run_init(optimizer):
     """`init(key, member)` for `run_members`: masked starting params, masks in the
-    optimizer state, the run's own schedule."""
+    optimizer state, the run's own schedule. One function per optimizer, so a trainer
+    that caches its init program by function reuses it."""
 
     def init(key, member):
         p = apply_masks(member["params"], member["masks"])

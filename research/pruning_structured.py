@@ -15,9 +15,8 @@ a flattened NHWC feature map (conv -> flatten -> dense) its input axis has
 at every position are removed together.
 
 `prune_units` returns a genuinely smaller parameter pytree (smaller arrays, the
-architecture to fine-tune or train from scratch); `unit_masks` returns the masks
-that zero the same units inside the large network, so that the two compute the
-same function before any retraining.
+architecture to fine-tune or train from scratch) that computes the same function
+as the large network with those units zeroed (the tests check it against masks).
 """
 
 import jax
@@ -90,31 +89,3 @@ def prune_units(layers, keep) -> list[dict]:
         }
         out[i + 1] = dict(out[i + 1], **{WEIGHT: _take_inputs(out[i + 1][WEIGHT], idx, n_out)})
     return out
-
-
-def unit_masks(layers, keep) -> list[dict]:
-    """Boolean masks zeroing, inside the large network, every unit `prune_units` removes.
-
-    A removed unit loses its incoming weights and unit arrays (bias, ...) and its
-    outgoing rows, so the masked network equals the small one for any activation
-    (also those with f(0) != 0).
-    """
-    masks = [jax.tree.map(lambda p: jnp.ones(jnp.shape(p), dtype=bool), dict(layer))
-             for layer in layers]
-    for i, idx in enumerate(keep):
-        n_out = _n_out(layers[i])
-        alive = jnp.zeros(n_out, dtype=bool).at[idx].set(True)
-        masks[i] = {
-            name: m & alive if name == WEIGHT or _is_unit_leaf(name, m, n_out) else m
-            for name, m in masks[i].items()
-        }
-        w_next = masks[i + 1][WEIGHT]
-        positions = w_next.shape[-2] // n_out
-        rows = jnp.tile(alive, positions)  # flattened NHWC: channel fastest
-        masks[i + 1] = dict(masks[i + 1], **{WEIGHT: w_next & rows[:, None]})
-    return masks
-
-
-def widths(layers) -> list[int]:
-    """Output width of every layer (the architecture a pruned network defines)."""
-    return [_n_out(layer) for layer in layers]

@@ -49,11 +49,19 @@ def test_frankle_carbin_schedule_prunes_the_output_layer_at_half_the_rate():
 
     config = exp.PRESETS["frankle"]
     assert (config.rate, config.output_rate) == (0.2, 0.1)
-    params = exp.make_model(config, 10).init_variables(jax.random.key(0), np.zeros((1, 40), np.float32))[0]
-    stack = jax.tree.map(lambda a: a[None], params)
-    masks, _ = exp.next_masks(config, stack, stack, jax.tree.map(lambda a: np.ones_like(a, bool), stack), 2)
-    pruned = [1 - float(np.mean(m)) for m in jax.tree.leaves(masks) if m.ndim >= 3]
+    x1 = np.zeros((1, 40), np.float32)
+    model = exp.make_model(config, 10)
+    params = model.init_variables(jax.random.key(0), x1)[0]
+    stack = jax.tree.map(lambda a: np.asarray(a)[None], params)
+    keys = jax.random.split(jax.random.key(1), 1)
+    start = exp.round_program(model, config.scope)(
+        stack, stack, jax.tree.map(lambda a: np.ones_like(a, bool), stack), exp.round_counts(config, params, 2),
+        keys, keys, x1)
+    pruned = [1 - float(np.mean(m)) for m in jax.tree.leaves(start.masks) if m.ndim >= 3]
     np.testing.assert_allclose(pruned, [0.36, 0.36, 0.19], atol=0.002)  # 1 - 0.8^2, 1 - 0.9^2
+    overall = 1 - sum(float(np.sum(m)) for m in jax.tree.leaves(start.masks) if m.ndim >= 3) / sum(
+        m.size for m in jax.tree.leaves(start.masks) if m.ndim >= 3)
+    np.testing.assert_allclose(float(start.sparsity[0]), overall, rtol=1e-6)
 
 
 @pytest.mark.parametrize("change", [{"rewind_step": -50}, {"rewind_step": 25}, {"rewind_step": 100},

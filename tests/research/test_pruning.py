@@ -6,7 +6,7 @@ import numpy as np
 import optax
 import pytest
 
-from research.pruning import apply_masks, masked, masks_of, set_masks
+from research.pruning import apply_masks, masked, set_masks
 from research.pruning_masks import magnitude_masks
 
 
@@ -64,7 +64,7 @@ def test_pruned_weights_exactly_zero_and_kept_weights_train(inner):
     for p, m, p0 in zip(jax.tree.leaves(trained), jax.tree.leaves(masks), jax.tree.leaves(params)):
         assert np.all(np.asarray(p)[~np.asarray(m)] == 0.0)
         assert np.all(np.asarray(p)[np.asarray(m)] != np.asarray(p0)[np.asarray(m)])
-    assert jax.tree.all(jax.tree.map(jnp.array_equal, masks_of(state), masks))
+    assert jax.tree.all(jax.tree.map(jnp.array_equal, state.masks, masks))
 
 
 def test_gradient_mask_alone_lets_adamw_and_momentum_move_pruned_weights():

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from research.pruning_lottery import imp_sparsities, imp_step, random_pruning, random_reinit
-from research.pruning_masks import layer_sparsities, n_pruned
+from research.pruning_masks import n_pruned, pruned_counts
 
 
 def _params(seed, sizes=(40, 64, 32, 10)):
@@ -23,23 +23,23 @@ def test_schedule_closed_form():
 
 def test_imp_rounds_nested_exact_and_rewound():
     init, sizes = _params(0), [40 * 64, 64 * 32, 32 * 10]
-    step = jax.jit(imp_step, static_argnums=(3, 4))
+    step = jax.jit(lambda *args: imp_step(*args, "layer"))  # counts traced: one program for every round
     masks = jax.tree.map(lambda p: jnp.ones(p.shape, bool), init)
     trained = init
     for r, s in enumerate(imp_sparsities(0.5, 4)):
         # A stand-in for training: a different weight draw each round.
         trained = [dict(layer, w=w) for layer, w in
                    zip(trained, [fresh["w"] for fresh in _params(r + 1)])]
-        new_masks, ticket = step(trained, init, masks, s, "layer")
+        new_masks, ticket = step(trained, init, masks, np.array(pruned_counts(init, s)))
         for old, new in zip(masks, new_masks):
             assert not np.any(np.asarray(new["w"]) & ~np.asarray(old["w"]))  # nested
-        np.testing.assert_allclose([float(x) for x in layer_sparsities(new_masks)],
-                                   [n_pruned(s, n) / n for n in sizes], atol=1e-7)
+        assert [int((~np.asarray(m["w"])).sum()) for m in new_masks] == [n_pruned(s, n) for n in sizes]
         for t, i, m in zip(ticket, init, new_masks):
             w_t, w_i, m_w = (np.asarray(a) for a in (t["w"], i["w"], m["w"]))
             np.testing.assert_array_equal(w_t[m_w], w_i[m_w])  # survivors rewound to init
             assert np.all(w_t[~m_w] == 0.0)
         masks = new_masks
+    assert step._cache_size() == 1
 
 
 def test_controls_share_the_ticket_sparsity_but_not_its_weights_or_positions():
@@ -47,7 +47,7 @@ def test_controls_share_the_ticket_sparsity_but_not_its_weights_or_positions():
 
     @jax.jit
     def tickets(init, trained, fresh):
-        masks, ticket = imp_step(trained, init, None, 0.8, "global")
+        masks, ticket = imp_step(trained, init, None, pruned_counts(init, 0.8, "global"), "global")
         shuffled, rand_ticket = random_pruning(jax.random.key(0), init, masks)
         return masks, ticket, random_reinit(fresh, masks), shuffled, rand_ticket
 

@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 
 from research.pruning_masks import magnitude_masks as _magnitude_masks
-from research.pruning_masks import random_masks as _random_masks
 from research.pruning_masks import (
-    layer_sparsities,
-    layerwise_magnitude_masks,
+    magnitude_masks_of_counts,
     n_pruned,
+    pruned_counts,
     random_masks_like,
     sparsity,
 )
@@ -29,7 +28,11 @@ def _params(seed):
 
 
 magnitude_masks = jax.jit(_magnitude_masks, static_argnums=(1, 2))
-random_masks = jax.jit(_random_masks, static_argnums=(2, 3))
+
+
+def layer_sparsities(masks) -> list[float]:
+    """Fraction pruned of each weight matrix, in tree order."""
+    return [1.0 - float(np.mean(np.asarray(m))) for m in jax.tree.leaves(masks) if np.ndim(m) >= 2]
 
 
 @pytest.mark.parametrize("s", [0.0, 0.37, 0.95, 1.0])
@@ -78,18 +81,6 @@ def test_iterative_masks_are_nested_even_when_pruned_weights_are_large():
                                [n_pruned(0.8, int(np.prod(s))) / np.prod(s) for s in SHAPES])
 
 
-def test_random_masks_exact_and_key_dependent():
-    params = _params(3)
-    a = random_masks(jax.random.key(0), params, 0.7)
-    b = random_masks(jax.random.key(1), params, 0.7)
-    for s, ma, mb in zip(SHAPES, a, b):
-        assert (~np.asarray(ma["w"])).sum() == n_pruned(0.7, int(np.prod(s)))
-        assert not np.array_equal(np.asarray(ma["w"]), np.asarray(mb["w"]))
-    # A random mask is not the magnitude mask.
-    mag = magnitude_masks(params, 0.7)
-    assert not np.array_equal(np.asarray(a[1]["w"]), np.asarray(mag[1]["w"]))
-
-
 def test_random_masks_like_keeps_layer_counts():
     params = _params(4)
     masks = magnitude_masks(params, 0.8, "global")
@@ -131,10 +122,27 @@ def test_layerwise_masks_prune_each_layer_to_its_own_rate():
     """Frankle & Carbin: the output layer at half the others' rate."""
     params = _params(4)
     rates = [0.2, 0.2, 0.1]
-    masks = jax.jit(layerwise_magnitude_masks, static_argnums=1)(params, tuple(rates))
+    masks = magnitude_masks(params, tuple(rates), "layer")
     for layer, m, rate in zip(params, masks, rates):
         w, mw = np.asarray(layer["w"]), np.asarray(m["w"])
         assert (~mw).sum() == n_pruned(rate, w.size)
         assert np.abs(w[mw]).min() >= np.abs(w[~mw]).max()
     with pytest.raises(ValueError, match="sparsities"):
-        layerwise_magnitude_masks(params, [0.2, 0.2])
+        _magnitude_masks(params, [0.2, 0.2])
+    with pytest.raises(ValueError, match="sparsities"):
+        _magnitude_masks(params, [0.2, 0.2, 0.1], "global")
+
+
+@pytest.mark.parametrize("scope", ["layer", "global", "global-dense-classifier"])
+def test_traced_counts_give_the_static_masks_from_one_program(scope):
+    """Iterative pruning's rounds: the counts are inputs of one compiled program."""
+    params = _params(5)
+    of_counts = jax.jit(lambda p, counts: magnitude_masks_of_counts(p, counts, scope))
+    for s in (0.3, 0.75):
+        counts = np.array(pruned_counts(params, s, scope))
+        assert len(counts) == (3 if scope == "layer" else 1)
+        want = magnitude_masks(params, s, scope)
+        got = of_counts(params, counts)
+        for a, b in zip(jax.tree.leaves(want), jax.tree.leaves(got)):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert of_counts._cache_size() == 1

@@ -6,13 +6,27 @@ import numpy as np
 import pytest
 
 from research.pruning import apply_masks
-from research.pruning_structured import (
-    l1_keep_indices,
-    prune_units,
-    unit_l1_norms,
-    unit_masks,
-    widths,
-)
+from research.pruning_structured import l1_keep_indices, prune_units, unit_l1_norms
+
+
+def unit_masks(layers, keep) -> list[dict]:
+    """The reference: masks zeroing, inside the large network, every unit `prune_units` removes
+    (its incoming weights, its unit arrays such as the bias, and its outgoing rows), so the
+    masked network must equal the small one for any activation (also f(0) != 0)."""
+    masks = [jax.tree.map(lambda p: jnp.ones(jnp.shape(p), dtype=bool), dict(layer)) for layer in layers]
+    for i, idx in enumerate(keep):
+        n_out = layers[i]["w"].shape[-1]
+        alive = jnp.zeros(n_out, dtype=bool).at[idx].set(True)
+        masks[i] = {name: m & alive if jnp.ndim(m) >= 1 and jnp.shape(m)[-1] == n_out else m
+                    for name, m in masks[i].items()}
+        w_next = masks[i + 1]["w"]
+        rows = jnp.tile(alive, w_next.shape[-2] // n_out)  # flattened NHWC: channel fastest
+        masks[i + 1] = dict(masks[i + 1], w=w_next & rows[:, None])
+    return masks
+
+
+def widths(layers) -> list[int]:
+    return [layer["w"].shape[-1] for layer in layers]
 
 
 def _mlp(rng, sizes):
