@@ -55,12 +55,13 @@ def normal_like(rng: np.random.Generator, tree: Any, scale: float = 1.0) -> Any:
     return treedef.unflatten([_on_device(scale * rng.standard_normal(np.shape(x)), x) for x in leaves])
 
 
-def lecun_like(rng: np.random.Generator, tree: Any) -> Any:
-    """Parameters shaped like `tree`, drawn by numpy: every array of two or more axes ~ N(0, 1 / fan_in)
-    (fan_in: the product of all axes but the last, as `common.nn.lecun_normal`), vectors zero (biases)."""
+def lecun_like(rng: np.random.Generator, tree: Any, gain: float = 1.0) -> Any:
+    """Parameters shaped like `tree`, drawn by numpy: every array of two or more axes ~ gain N(0, 1 / fan_in)
+    (fan_in: the product of all axes but the last, as `common.nn.lecun_normal`; gain sqrt(2) is
+    `he_normal`), vectors zero (biases)."""
     def draw(x):
         shape = np.shape(x)
-        return _on_device(rng.standard_normal(shape) / np.sqrt(np.prod(shape[:-1])) if len(shape) > 1
+        return _on_device(gain * rng.standard_normal(shape) / np.sqrt(np.prod(shape[:-1])) if len(shape) > 1
                           else np.zeros(shape), x)
 
     return jax.tree.map(draw, tree)

@@ -96,3 +96,45 @@ def test_estimate_from_given_tangents_is_the_sampled_one():
     given = FG.forward_gradient_from_tangents(loss, params, tangents)[1]
     for a, b in zip(jax.tree.leaves(sampled), jax.tree.leaves(given)):
         np.testing.assert_allclose(a, b, rtol=1e-14)
+
+
+def _mean_estimates(rng, g, samples, reps):
+    """`reps` means of `samples` one-tangent estimates (g . v) v, v ~ N(0, I), in numpy."""
+    for _ in range(reps):
+        v = rng.standard_normal((samples, g.size))
+        yield ((v @ g)[:, None] * v).mean(axis=0)
+
+
+def _gradient_and_orthogonal_bias(rng, n, norm):
+    g = rng.standard_normal(n) * np.linspace(0.2, 2.0, n)
+    g[0] = 4 * np.linalg.norm(g[1:]) / np.sqrt(n)  # one coordinate well above the rest
+    b = rng.standard_normal(n)
+    b -= (b @ g) / (g @ g) * g
+    return g, b * norm * np.linalg.norm(g) / np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("bias", [0.0, 0.3])
+def test_squared_bias_interval_covers_95_percent_by_simulation(bias):
+    """n = 100 coordinates, N = 400 estimates (the shared factor (g . v_i)^2 adds n / N, a quarter, to the
+    variance a z-test over independent coordinates assumes; a bias adds more): over 1000 simulated means,
+    without bias and with a bias of 0.3 |g| orthogonal to g, B's interval covers the true |b|^2 / |g|^2
+    about 95% of the time, B is unbiased, and without bias its spread is 2 (n + 3)(N + n + 5) / N^3."""
+    rng = np.random.default_rng(20260)
+    n, samples = 100, 400
+    g, b = _gradient_and_orthogonal_bias(rng, n, bias)
+    truth = (b @ b) / (g @ g)
+    outcomes = [FG.squared_bias(mean + b, g, samples) for mean in _mean_estimates(rng, g, samples, 1000)]
+    covered = np.mean([m.interval[0] <= truth <= m.interval[1] for m in outcomes])
+    assert 0.93 <= covered <= 0.985, covered
+    values = np.array([m.value for m in outcomes])
+    assert abs(values.mean() - truth) < 3 * values.std() / np.sqrt(values.size)
+    if bias == 0:
+        np.testing.assert_allclose(values.var(), 2 * (n + 3) * (samples + n + 5) / samples**3, rtol=0.15)
+
+
+def test_one_tangent_estimates_average_to_the_forward_gradient():
+    loss, params = _problem()
+    key = jax.random.key(7)
+    estimates = FG.one_tangent_estimates(loss, params, key, 5)
+    np.testing.assert_allclose(estimates.mean(axis=0), _flat(FG.forward_gradient(loss, params, key, 5)[1]),
+                               rtol=1e-12)
