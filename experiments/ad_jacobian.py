@@ -91,9 +91,9 @@ PRESETS = {
 def measure_point(config: Config, n: int, m: int, seed: int) -> dict[str, float]:
     """XLA FLOPs of f, jacfwd and jacrev at one (n, m), as functions of (params, x):
     no weights folded into the program."""
-    key_params, key_x = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), seed))
-    params = J.init_map(key_params, n, m, config.hidden)
-    x = jax.random.normal(key_x, (n,))
+    rng = np.random.default_rng([config.seed, seed, n, m])
+    params = J.init_map(rng, n, m, config.hidden)
+    x = jax.device_put(rng.standard_normal(n).astype(np.float32))
     point = {"f": compiled_costs(J.apply_map, params, x)["flops"]}
     for name in STRATEGIES:
         point[name] = compiled_costs(STRATEGIES[name](J.apply_map, argnums=1), params, x)["flops"]
@@ -111,9 +111,9 @@ def sweep(config: Config, sizes: list[tuple[int, int]]) -> dict[str, np.ndarray]
 
 def time_end(config: Config, n: int, m: int) -> bench.Rounds:
     """jacfwd and jacrev of `time_batch` inputs (vmapped) at one (n, m), interleaved, A/A on jacfwd."""
-    key_params, key_x = jax.random.split(jax.random.key(config.seed))
-    params = J.init_map(key_params, n, m, config.hidden)
-    xs = jax.random.normal(key_x, (config.time_batch, n))
+    rng = np.random.default_rng(config.seed)
+    params = J.init_map(rng, n, m, config.hidden)
+    xs = jax.device_put(rng.standard_normal((config.time_batch, n)).astype(np.float32))
     programs = {}
     for name in STRATEGIES:
         program = jax.jit(jax.vmap(STRATEGIES[name](J.apply_map, argnums=1), in_axes=(None, 0)))

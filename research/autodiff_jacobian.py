@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 JacobianFn = Callable[[jax.Array], jax.Array]  # x (n,) -> J (m, n)
 
@@ -55,14 +56,12 @@ JACOBIAN_STRATEGIES: dict[str, Callable[[Callable], JacobianFn]] = {
 }
 
 
-def init_map(key: jax.Array, n: int, m: int, hidden: int, dtype=jnp.float32) -> dict:
-    """Weights of the test map f(x) = W2 tanh(W1 x + b1): R^n -> R^m (LeCun scale)."""
-    k1, k2, k3 = jax.random.split(key, 3)
-    return {
-        "w1": jax.random.normal(k1, (hidden, n), dtype) / jnp.sqrt(n),
-        "b1": 0.1 * jax.random.normal(k3, (hidden,), dtype),
-        "w2": jax.random.normal(k2, (m, hidden), dtype) / jnp.sqrt(hidden),
-    }
+def init_map(rng: np.random.Generator, n: int, m: int, hidden: int, dtype=jnp.float32) -> dict:
+    """Weights of the test map f(x) = W2 tanh(W1 x + b1): R^n -> R^m (LeCun scale), drawn by numpy (an eager
+    jax.random draw compiles a program per shape)."""
+    draws = {"w1": rng.standard_normal((hidden, n)) / np.sqrt(n), "b1": 0.1 * rng.standard_normal(hidden),
+             "w2": rng.standard_normal((m, hidden)) / np.sqrt(hidden)}
+    return {name: jax.device_put(a.astype(dtype)) for name, a in draws.items()}
 
 
 def apply_map(params: dict, x: jax.Array) -> jax.Array:
