@@ -48,6 +48,19 @@ TRANSFORM_ORDER = ("f", "jvp", "vjp", "grad", "jacfwd", "jacrev")
 JACOBIANS = ("jacfwd", "jacrev")
 
 
+MIN_CLAIM_ROUNDS = 7  # a median's bootstrap interval from fewer rounds covers well under 95% (3 rounds: ~76%)
+
+
+def claimed_time_ratio(rounds: bench.Rounds, numerator: str, denominator: str | None = None) -> stats.Measurement:
+    """time(numerator) / time(denominator) as a claim reads it (`bench.Rounds.ratio`: median of per-round
+    ratios, A/A-widened), not measured from fewer than MIN_CLAIM_ROUNDS interleaved rounds."""
+    count = len(rounds.seconds[rounds.reference])
+    if count < MIN_CLAIM_ROUNDS:
+        return stats.Measurement(math.nan, None, f"{count} interleaved rounds: a timing claim needs "
+                                                 f"{MIN_CLAIM_ROUNDS} or more")
+    return rounds.ratio(numerator, denominator)
+
+
 def timing_context() -> str:
     """Where times were taken: backend, device, and on CPU the load average,
     since other processes on a shared machine inflate wall-clock times."""

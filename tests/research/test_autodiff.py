@@ -236,3 +236,16 @@ def test_compile_program_reads_the_figures_common_bench_reads():
     assert compiled.peak.bytes >= compiled.figures.temp_bytes and compiled.peak.source in (
         PEAK_REPORTED, PEAK_SUMMED)
     assert compiled.loop.matmul == 2 * 8 * 16 * 32 + 2 * 8 * 32 * 3
+
+
+def test_a_timing_claim_needs_seven_rounds():
+    """Rounds of two programs, one twice as long: from 7 rounds the claimed ratio is 2 with an interval,
+    from 3 it is not measured (a median's bootstrap interval from 3 rounds covers ~76%)."""
+    def rounds(count):
+        wobble = 1 + 0.01 * np.arange(count)
+        return bench.Rounds({"a": 2e-3 * wobble, "b": 4e-3 * wobble, "a" + bench.AA_SUFFIX: 2e-3 * wobble[::-1]},
+                            "a", ())
+
+    assert AD.claimed_time_ratio(rounds(7), "b").value == pytest.approx(2.0)
+    few = AD.claimed_time_ratio(rounds(3), "b")
+    assert np.isnan(few.value) and "7 or more" in few.how
