@@ -169,7 +169,7 @@ def test_a_weakly_typed_init_compiles_the_chunk_once():
     step, sampler = supervised_step(model, optimizer), EpochBatches(32)
     out = fit("weak", init=init, step=step, sample_batch=sampler, data=(x, y),
               loop=Loop(steps=60, chunk=20), keys=seed_keys(0, 2))
-    assert compile_chunk(step, sampler, 20, None)._cache_size() == 1
+    assert compile_chunk(step, sampler, 20, None).scan._cache_size() == 1
 
     from common.train import init_states
     states = init_states(init, seed_keys(0, 2), "seeds")
@@ -180,7 +180,7 @@ def test_a_weakly_typed_init_compiles_the_chunk_once():
     unsettled = init_states(init, seed_keys(0, 2), "seeds")
     for _ in range(3):
         unsettled, _ = unsettled_chunk(unsettled, (x, y))
-    assert unsettled_chunk._cache_size() >= 2  # what settling saves
+    assert unsettled_chunk.scan._cache_size() >= 2  # what settling saves
     for a, b in zip(jax.tree.leaves(unsettled.params), jax.tree.leaves(out.state.params)):
         np.testing.assert_array_equal(a, b)
 
