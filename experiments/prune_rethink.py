@@ -28,10 +28,13 @@ includes 1.0, the peak) and its length (every chunk up to `steps`), Scratch-E/B'
 peak lr from `scratch_lr_factors`, each chosen by the mean validation accuracy
 over seeds on `validation_fraction` of the training data (never the test set).
 Every run of a grid carries its own lr in its optimizer state (set in `init`),
-so a whole grid x seeds x pruning settings is one vmapped program.
+so runs of any lr and pruning setting share one vmapped program; the grids are cut
+into fits (one per lr, or one per group for fine-tuning) that run two at a time,
+and the pruning programs compile while the large model trains.
 """
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -49,11 +52,11 @@ from common.parallel import map_independent
 from common.train import (Loop, classifier_evaluation, epoch_batches, fit, fold_in_each, seed_keys,
                           supervised_step)
 from experiments.api import main
-from research.pruning import apply_masks, dense_masks
+from research.pruning import apply_masks
 from research.pruning_flops import network_flops, weight_positions
-from research.pruning_masks import SCOPES, magnitude_masks
+from research.pruning_masks import SCOPES, magnitude_masks_of_counts, pruned_counts
 from research.pruning_protocol import protocol_optimizer, run_init, run_members
-from research.pruning_structured import l1_keep_indices, prune_units
+from research.pruning_structured import l1_keep_indices, n_kept, prune_units
 from research.pruning_tuning import Grid, carve_validation
 
 NAME = "prune-rethink"
@@ -162,13 +165,6 @@ VARIANTS = ("fine-tuned", "scratch-E", "scratch-B")
 TABLE = "Test accuracy (mean +- std over seeds), each method at its chosen lr and length"
 
 
-@functools.lru_cache(maxsize=None)
-def batched(fn):
-    """jit(vmap(fn)): one compile, where an eager vmap compiles every primitive on its own; one
-    jitted function per `fn`, so calling it again with same-shaped inputs compiles nothing."""
-    return jax.jit(jax.vmap(fn))
-
-
 def make_model(config: Config, kind: str, num_classes: int, widths=None):
     if kind == "mlp":
         return MLP(tuple(widths or config.mlp_widths), num_classes)
@@ -201,7 +197,8 @@ class Large:
 
     kind: str
     model: object
-    trained: dict  # params, seeds leading
+    trainer: "Trainer"  # its fits' shared step and evaluation (the unstructured retraining's too)
+    trained: dict  # params, seeds leading (host arrays)
     accuracy: np.ndarray  # test accuracy (seeds,)
     example: dict  # seed 0's initial params: shapes for FLOP counts
     positions: list  # weight_positions of the large model
@@ -215,10 +212,11 @@ class Pruned:
 
     setting: Setting
     architecture: tuple[int, ...]  # layer widths of the network retrained
-    model: object
+    trainer: "Trainer"  # of the network retrained
     survivors: dict
     fresh: dict
     masks: dict
+    not_retrained: np.ndarray  # test accuracy of the survivors (seeds,)
     flops: float
     large_flops: float
     scratch_b_factor: float  # Scratch-B's steps / steps
@@ -300,14 +298,17 @@ def make_trainer(model, optimizer, config, split, session) -> Trainer:
                    config, split, session)
 
 
-def train_runs(trainer: Trainer, name: str, runs: list[Run], eval_every: int | None) -> Trained:
+def train_runs(trainer: Trainer, name: str, runs: list[Run], eval_every: int | None,
+               key_index: list[int] | None = None) -> Trained:
     """Validation and test accuracy (runs, points, seeds) of every run, evaluated every
     `eval_every` steps (None: at the end); all runs x seeds one vmapped program, run for the
-    longest budget (a run whose budget is spent has lr 0 and stays as it ended)."""
+    longest budget (a run whose budget is spent has lr 0 and stays as it ended). Run i's seeds
+    draw their batches from keys `key_index[i]` (default i), so a run's numbers do not depend
+    on which others share its fit."""
     config, split, n = trainer.config, trainer.split, trainer.config.seeds
     base = seed_keys(config.seed, n)
-    keys = jnp.concatenate([fold_in_each(base, t) for t in range(len(runs))])
-    stack = lambda *xs: jnp.concatenate(xs)  # noqa: E731
+    keys = jnp.concatenate([fold_in_each(base, t) for t in (key_index or range(len(runs)))])
+    stack = lambda *xs: np.concatenate([np.asarray(x) for x in xs])  # noqa: E731 (host: no compile)
     members = run_members(jax.tree.map(stack, *[r.params for r in runs]), jax.tree.map(stack, *[r.masks for r in runs]),
                           np.repeat([r.lr for r in runs], n), np.repeat([r.steps for r in runs], n),
                           np.repeat([r.decays for r in runs], n))
@@ -319,7 +320,19 @@ def train_runs(trainer: Trainer, name: str, runs: list[Run], eval_every: int | N
               eval_data=((split.x_val, split.y_val), (split.x_test, split.y_test)), session=trainer.session)
     shape = lambda a: a.reshape(a.shape[0], len(runs), n).transpose(1, 0, 2)  # noqa: E731
     return Trained(shape(out.curve("eval/val_accuracy")), shape(out.curve("eval/accuracy")),
-                   np.array(out.history["eval_step"]), out.state.params)
+                   np.array(out.history["eval_step"]), jax.tree.map(np.asarray, out.state.params))
+
+
+@functools.lru_cache(maxsize=None)
+def initializer(model):
+    """jit(vmap over seed keys) of the model's initial params; one program per model, the
+    example input traced."""
+    return jax.jit(jax.vmap(lambda k, x1: model.init_variables(k, x1)[0], in_axes=(0, None)))
+
+
+def host(tree):
+    """Host (numpy) copies: later programs see one kind of input, and slicing costs no compile."""
+    return jax.tree.map(np.asarray, tree)
 
 
 # ---------------------------------------------------------------- stage 1: the large models
@@ -327,13 +340,15 @@ def train_runs(trainer: Trainer, name: str, runs: list[Run], eval_every: int | N
 def train_large(config: Config, kind: str, split, num_classes: int, optimizer, session) -> Large:
     seeds, x1 = seed_keys(config.seed, config.seeds), split.x_train[:1]
     model = make_model(config, kind, num_classes)
-    init_params = batched(lambda k: model.init_variables(k, x1)[0])(seeds)
+    init_params = host(initializer(model)(seeds, x1))
     one = jax.tree.map(lambda a: a[0], init_params)
     positions = weight_positions(lambda p, x: model.apply(p, {}, x)[0], one, x1)
     trainer = make_trainer(model, optimizer, config, split, session)
-    run = Run(init_params, batched(dense_masks)(init_params), config.learning_rate, config.steps, True)
+    run = Run(init_params, jax.tree.map(lambda a: np.ones(a.shape, bool), init_params), config.learning_rate,
+              config.steps, True)
     trained = train_runs(trainer, f"{kind}/large", [run], None)
-    return Large(kind, model, trained.params, trained.test[0, -1], one, positions, network_flops(one, positions))
+    return Large(kind, model, trainer, trained.params, trained.test[0, -1], one, positions,
+                 network_flops(one, positions))
 
 
 # ---------------------------------------------------------------- stage 2: prune
@@ -343,38 +358,104 @@ def scratch_b_factor(config: Config, large_flops: float, flops: float) -> float:
     return ratio if config.scratch_b_max_factor is None else min(ratio, config.scratch_b_max_factor)
 
 
-def prune_structured(config: Config, large: Large, ratio: float, num_classes: int, x1) -> Pruned:
+@functools.lru_cache(maxsize=None)
+def structured_program(large_model, small_model, ratio: float):
+    """jit(vmap over seeds) of L1-norm pruning at `ratio` (it sets the small shapes): the
+    survivors, the small network's fresh init and the survivors' test accuracy, one program."""
+
+    def prune(trained, key, x1, x, y):
+        survivors = {"layers": prune_units(trained["layers"], l1_keep_indices(trained["layers"], ratio))}
+        fresh = small_model.init_variables(jax.random.fold_in(key, 1), x1)[0]
+        return survivors, fresh, accuracy_of(small_model.apply(survivors, {}, x)[0], y)
+
+    return jax.jit(jax.vmap(prune, in_axes=(0, 0, None, None, None)))
+
+
+@functools.lru_cache(maxsize=None)
+def unstructured_program(model, scope):
+    """jit(vmap over seeds) of magnitude pruning to traced counts: masks, survivors and the
+    survivors' test accuracy; one program for every sparsity."""
+
+    def prune(trained, counts, x, y):
+        masks = magnitude_masks_of_counts(trained, counts, scope)
+        survivors = apply_masks(trained, masks)
+        return masks, survivors, accuracy_of(model.apply(survivors, {}, x)[0], y)
+
+    return jax.jit(jax.vmap(prune, in_axes=(0, None, None, None)))
+
+
+def pruned_widths(example, ratio: float) -> tuple[int, ...]:
+    """Hidden widths left by L1-norm pruning of `ratio` of every hidden layer's units."""
+    return tuple(n_kept(ratio, layer["w"].shape[-1]) for layer in example["layers"][:-1])
+
+
+def compile_pruning(config: Config, kind: str, split, num_classes: int) -> None:
+    """Compile one large model's pruning programs while it trains: they need only shapes."""
+    model = make_model(config, kind, num_classes)
+    seeds, x1 = seed_keys(config.seed, config.seeds), split.x_train[:1]
+    trained = jax.eval_shape(initializer(model), seeds, x1)
+    example = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype), trained)
+    counts = np.array(pruned_counts(example, config.sparsities[0], config.scope))  # one shape for every sparsity
+    unstructured_program(model, config.scope).lower(trained, counts, split.x_test, split.y_test).compile()
+    for ratio in config.structured_ratios:
+        small = make_model(config, kind, num_classes, pruned_widths(example, ratio))
+        structured_program(model, small, ratio).lower(trained, seeds, x1, split.x_test, split.y_test).compile()
+
+
+def prune_structured(config: Config, large: Large, ratio: float, num_classes: int, split) -> Pruned:
     """L1-norm pruning of every hidden layer: a smaller network."""
-    keep = batched(lambda p: l1_keep_indices(p["layers"], ratio))(large.trained)
-    survivors = batched(lambda p, k: {"layers": prune_units(p["layers"], k)})(large.trained, keep)
-    widths = tuple(k.shape[-1] for k in keep)
+    widths = pruned_widths(large.example, ratio)
     small = make_model(config, large.kind, num_classes, widths)
-    seeds = seed_keys(config.seed, config.seeds)
-    fresh = batched(lambda k: small.init_variables(jax.random.fold_in(k, 1), x1)[0])(seeds)
+    survivors, fresh, untrained = host(structured_program(large.model, small, ratio)(
+        large.trained, seed_keys(config.seed, config.seeds), split.x_train[:1], split.x_test, split.y_test))
     flops = network_flops(jax.tree.map(lambda a: a[0], fresh), large.positions)
-    return Pruned(Setting(large.kind, "structured", ratio), (*widths, num_classes), small, survivors, fresh,
-                  batched(dense_masks)(fresh), flops, large.flops, scratch_b_factor(config, large.flops, flops))
+    return Pruned(Setting(large.kind, "structured", ratio), (*widths, num_classes),
+                  make_trainer(small, large.trainer.optimizer, config, split, large.trainer.session), survivors,
+                  fresh, jax.tree.map(lambda a: np.ones(a.shape, bool), fresh), untrained, flops, large.flops,
+                  scratch_b_factor(config, large.flops, flops))
 
 
-def prune_unstructured(config: Config, large: Large, sparsity: float, x1) -> Pruned:
-    """Magnitude masks on the large architecture."""
-    masks = batched(lambda p: magnitude_masks(p, sparsity, config.scope))(large.trained)
-    seeds = seed_keys(config.seed, config.seeds)
-    fresh = batched(lambda k: large.model.init_variables(jax.random.fold_in(k, 2), x1)[0])(seeds)
+def prune(config: Config, large: Large, num_classes: int, split) -> list[list[Pruned]]:
+    """The groups of pruned networks of one large model, one architecture retrained each: every
+    unstructured sparsity (one fresh init serves them all), then each structured ratio alone."""
+    fresh = host(initializer(large.model)(fold_in_each(seed_keys(config.seed, config.seeds), 2), split.x_train[:1]))
+    return ([[prune_unstructured(config, large, s, fresh, split) for s in config.sparsities]]
+            + [[prune_structured(config, large, r, num_classes, split)] for r in config.structured_ratios])
+
+
+def prune_unstructured(config: Config, large: Large, sparsity: float, fresh, split) -> Pruned:
+    """Magnitude masks on the large architecture; `fresh` is its Scratch init (seeds leading)."""
+    counts = np.array(pruned_counts(large.example, sparsity, config.scope))
+    masks, survivors, untrained = host(unstructured_program(large.model, config.scope)(
+        large.trained, counts, split.x_test, split.y_test))
     flops = network_flops(large.example, large.positions, jax.tree.map(lambda a: a[0], masks))
     widths = tuple(layer["w"].shape[-1] for layer in large.example["layers"])
-    return Pruned(Setting(large.kind, "unstructured", sparsity), widths, large.model,
-                  apply_masks(large.trained, masks), fresh, masks, flops, large.flops,
-                  scratch_b_factor(config, large.flops, flops))
+    return Pruned(Setting(large.kind, "unstructured", sparsity), widths, large.trainer, survivors, fresh, masks,
+                  untrained, flops, large.flops, scratch_b_factor(config, large.flops, flops))
 
 
 # ---------------------------------------------------------------- stage 3: retrain on the grids
 
-def retrain(config: Config, group: list[Pruned], split, optimizer, session) -> list[Retrained]:
+class Job(NamedTuple):
+    """One fit of a retraining grid: runs `index` of one method's grid (pruned network major,
+    lr minor) for a group of pruned networks of one architecture."""
+
+    group: int
+    variant: str
+    index: list[int]
+    program: tuple  # (trainer, members): jobs with the same one share a compiled program
+    cost: float  # members x steps x parameters
+    train: Callable[[], Trained]
+
+
+def retrain_jobs(config: Config, g: int, group: list[Pruned]) -> tuple[list[Job], dict]:
     """Fine-tuning, Scratch-E and Scratch-B over their lr grids for pruned networks of one
-    architecture: one vmapped fit per method."""
-    model = group[0].model
-    trainer = make_trainer(model, optimizer, config, split, session)
+    architecture, and the grids' lr values by method. Every run keeps its key (its batches),
+    so a grid can be cut into several fits: one per lr. Fine-tuning a group of several pruned
+    networks stays one fit of all its runs: XLA:CPU rounds a run differently in a fit of 45
+    runs than in one of 15 (it rounds 30, 15 or 10 runs as in 5), and one fit keeps the
+    numbers this experiment has always given."""
+    trainer = group[0].trainer
     name = f"{group[0].setting.model}/{group[0].setting.kind}" + (
         f"{group[0].setting.amount}" if group[0].setting.kind == "structured" else "")
     ft_lrs = [config.learning_rate * f for f in config.finetune_grid()]
@@ -387,17 +468,57 @@ def retrain(config: Config, group: list[Pruned], split, optimizer, session) -> l
         "scratch-B": ([Run(p.fresh, p.masks, lr, budget(config, p.scratch_b_factor), True)
                        for p in group for lr in scratch_lrs], scratch_lrs, None),
     }
-    grids = {p.setting: {} for p in group}
+    size = sum(a.size for a in jax.tree.leaves(group[0].fresh)) // config.seeds
+    jobs = []
     for variant, (runs, lrs, eval_every) in plans.items():
-        trained = train_runs(trainer, f"{name}/{variant}", runs, eval_every)
-        for i, p in enumerate(group):
-            rows = slice(i * len(lrs), (i + 1) * len(lrs))
-            grids[p.setting][variant] = Grid(np.array(lrs), trained.eval_steps, trained.val[rows], trained.test[rows])
-    x, y = jnp.asarray(split.x_test), jnp.asarray(split.y_test)
-    untrained = batched(lambda params: accuracy_of(model.apply(params, {}, x)[0], y))
-    return [Retrained(p, np.asarray(untrained(p.survivors)), grids[p.setting],
-                      budget(config, config.paper_finetune_fraction),
-                      config.learning_rate * PAPER_FINETUNE_LR_FACTOR) for p in group]
+        per_lr = variant != "fine-tuned" or len(group) == 1
+        parts = ([(f"/lr{lr:g}", list(range(j, len(runs), len(lrs)))) for j, lr in enumerate(lrs)] if per_lr
+                 else [("", list(range(len(runs))))])
+        for suffix, index in parts:
+            chosen = [runs[i] for i in index]
+            jobs.append(Job(g, variant, index, (id(trainer), len(index)),
+                            len(index) * max(r.steps for r in chosen) * size,
+                            functools.partial(train_runs, trainer, f"{name}/{variant}{suffix}", chosen,
+                                              eval_every, index)))
+    return jobs, {variant: lrs for variant, (_, lrs, _) in plans.items()}
+
+
+def schedule(jobs: list[Job]) -> list[Job]:
+    """Longest first, except that each program's longest job comes before any program's second:
+    the first jobs compile different programs side by side instead of waiting on one."""
+    jobs = sorted(jobs, key=lambda job: -job.cost)
+    seen, first, rest = set(), [], []
+    for job in jobs:
+        (rest if job.program in seen else first).append(job)
+        seen.add(job.program)
+    return first + rest
+
+
+def retrain(config: Config, groups: list[list[Pruned]]) -> list[Retrained]:
+    """Every group's grids, their fits side by side."""
+    jobs, values = [], []
+    for g, group in enumerate(groups):
+        group_jobs, lrs = retrain_jobs(config, g, group)
+        jobs += group_jobs
+        values.append(lrs)
+    jobs = schedule(jobs)
+    done = map_independent(lambda job: job.train(), jobs)
+    out = []
+    for g, group in enumerate(groups):
+        grids = {p.setting: {} for p in group}
+        for variant, lrs in values[g].items():
+            parts = [(job, trained) for job, trained in zip(jobs, done) if (job.group, job.variant) == (g, variant)]
+            steps = parts[0][1].eval_steps
+            val = np.empty((len(group) * len(lrs), len(steps), config.seeds))
+            test = np.empty_like(val)
+            for job, trained in parts:
+                val[job.index], test[job.index] = trained.val, trained.test
+            for i, p in enumerate(group):
+                rows = slice(i * len(lrs), (i + 1) * len(lrs))
+                grids[p.setting][variant] = Grid(np.array(lrs), steps, val[rows], test[rows])
+        out += [Retrained(p, p.not_retrained, grids[p.setting], budget(config, config.paper_finetune_fraction),
+                          config.learning_rate * PAPER_FINETUNE_LR_FACTOR) for p in group]
+    return out
 
 
 # ---------------------------------------------------------------- the experiment
@@ -406,16 +527,13 @@ def run(config: Config, session) -> Results:
     data = session.dataset(config.dataset)
     split = carve_validation(data, config.validation_fraction, config.seed)
     optimizer = protocol_optimizer(config.optimizer, config.weight_decay)
-    x1 = split.x_train[:1]
-    larges = map_independent(
-        lambda kind: train_large(config, kind, split, data.num_classes, optimizer, session), config.models)
-    groups = []
-    for large in larges:
-        groups.append([prune_unstructured(config, large, s, x1) for s in config.sparsities])
-        groups += [[prune_structured(config, large, r, data.num_classes, x1)] for r in config.structured_ratios]
-    retrained = [r for rs in map_independent(lambda g: retrain(config, g, split, optimizer, session), groups)
-                 for r in rs]
-    return _results(config, larges, retrained)
+    # Each large model trains beside the compilation of its pruning programs.
+    jobs = [job for kind in config.models for job in (
+        functools.partial(train_large, config, kind, split, data.num_classes, optimizer, session),
+        functools.partial(compile_pruning, config, kind, split, data.num_classes))]
+    larges = map_independent(lambda job: job(), jobs)[::2]
+    groups = [group for large in larges for group in prune(config, large, data.num_classes, split)]
+    return _results(config, larges, retrain(config, groups))
 
 
 def _results(config: Config, larges: list[Large], retrained: list[Retrained]) -> Results:

@@ -20,7 +20,7 @@ compiled program (XLA also counts elementwise ops).
 import math
 
 import jax
-import jax.numpy as jnp
+import numpy as np
 from jax.extend import core as jex_core
 
 from research.pruning_masks import is_prunable
@@ -47,7 +47,7 @@ def network_flops(weights, positions, masks=None) -> int:
     if len(positions) != len(ws):
         raise ValueError(f"{len(positions)} position counts for {len(ws)} weight layers")
     return sum(
-        layer_flops(w.shape, pos, None if m is None else int(jnp.sum(m)))
+        layer_flops(w.shape, pos, None if m is None else int(np.count_nonzero(np.asarray(m))))
         for w, m, pos in zip(ws, ms, positions)
     )
 
