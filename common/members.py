@@ -81,8 +81,13 @@ class Members:
                 if _shape(leaf)[1] != seeds:
                     raise ValueError(f"per-seed member input of shape {_shape(leaf)} does not have "
                                      f"{seeds} seeds on its second axis")
-            return jax.tree.map(lambda a: jnp.reshape(a, (-1, *_shape(a)[2:])), self.inputs)
-        return jax.tree.map(lambda a: jnp.repeat(jnp.asarray(a), seeds, axis=0), self.inputs)
+            return jax.tree.map(lambda a: _xp(a).reshape(a, (-1, *_shape(a)[2:])), self.inputs)
+        return jax.tree.map(lambda a: _xp(a).repeat(_xp(a).asarray(a), seeds, axis=0), self.inputs)
+
+
+def _xp(leaf):
+    """numpy for a numpy input (host work: no program to compile), jax.numpy otherwise."""
+    return np if isinstance(leaf, np.ndarray) else jnp
 
 
 def _shape(leaf) -> tuple:

@@ -435,6 +435,21 @@ class DeepMLP:
         params["bn"] = jax.tree.map(stack, bn_params)
         return params, {"bn": jax.tree.map(stack, bn_state)}
 
+    def truncated(self, params, state, depth: int):
+        """These variables (one network's, from ``init_variables``) cut to ``depth`` layers: the
+        input and output layers, the first ``depth - 1`` hidden layers (and BatchNorm's first
+        ``depth``). The same numbers as ``replace(self, depth=depth).init_variables`` from the
+        same key, since ``jax.random.split(key, n)`` is the first n keys of a longer split (the
+        partitionable threefry, JAX's default); so one draw at the largest depth serves every
+        depth (tests/research/test_selu.py checks it)."""
+        if not 2 <= depth <= self.depth:
+            raise ValueError(f"depth must be in [2, {self.depth}] (got {depth})")
+        params = {**params, "hidden": jax.tree.map(lambda a: a[: depth - 1], params["hidden"])}
+        if not self.batchnorm:
+            return params, state
+        params["bn"] = jax.tree.map(lambda a: a[:depth], params["bn"])
+        return params, {"bn": jax.tree.map(lambda a: a[:depth], state["bn"])}
+
     def apply(self, params, state, x, *, train: bool = False, key=None):
         activation = ACTIVATIONS[self.activation]
         dropping = train and self.dropout_rate > 0.0

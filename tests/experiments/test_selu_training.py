@@ -17,7 +17,8 @@ def test_selu_training_shrunk_run(tmp_path):
     # One depth, narrow layers, one fit per network whose members are the lrs; lr 50 diverges for SELU, so its
     # choice must be 0.05.
     config = dataclasses.replace(E.PRESETS["quick"], seeds=3, depths=(4,), width=16, steps=40, chunk=20,
-                                 eval_every=20, learning_rates=(0.05, 50.0), dropout_rate=0.1, dropout_depth=4)
+                                 eval_every=20, learning_rates=(0.05, 50.0), baselines=("ReLU", "tanh"),
+                                 dropout_rate=0.1, dropout_depth=4)
     results = E.run(config, Session(None))
     names = [E.SNN, E.BATCHNORM, "ReLU", "tanh", E.ALPHA_DROPOUT, E.PLAIN_DROPOUT]
     assert results.arrays["depth4/step"].tolist() == [20, 40]
@@ -43,7 +44,15 @@ def test_validation_split_holds_out_training_examples_only():
 
 
 @pytest.mark.parametrize("field, value", [("learning_rates", ()), ("learning_rates", (0.1, -0.1)),
-                                          ("dropout_depth", 7), ("validation_fraction", 0.0)])
+                                          ("dropout_depth", 7), ("validation_fraction", 0.0),
+                                          ("baselines", ("ReLU", "ReLU")), ("baselines", ("sigmoid",))])
 def test_impossible_grid_or_split_is_rejected(field, value):
     with pytest.raises(ValueError):
-        dataclasses.replace(E.PRESETS["quick"], **{field: value})
+        dataclasses.replace(E.PRESETS["paper"], **{field: value})
+
+
+def test_quick_trains_figure_1s_pair_and_the_paper_presets_every_network():
+    quick, paper = E.PRESETS["quick"], E.PRESETS["paper"]
+    assert list(E.networks(quick, 16, 40, 10)) == [E.SNN, E.BATCHNORM]
+    assert list(E.networks(paper, 16, 784, 10)) == [E.SNN, E.BATCHNORM, "ReLU", "tanh", E.ALPHA_DROPOUT,
+                                                    E.PLAIN_DROPOUT]

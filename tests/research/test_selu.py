@@ -320,3 +320,21 @@ def test_deep_mlp_selu_network_stays_normalized_and_alpha_dropout_is_train_only(
     plain = S.DeepMLP(24, 128, 128, "selu", "lecun", dropout="plain", dropout_rate=0.1)
     h_plain, _ = plain.apply(params, state, x, train=True, key=jax.random.key(13))
     assert abs(float(h_plain.std()) - 1.0) > abs(float(h_train.std()) - 1.0)
+
+
+@pytest.mark.parametrize("init, batchnorm", [("lecun", False), ("he", True)])
+def test_deep_mlp_truncated_equals_the_shallower_networks_own_draw(init, batchnorm):
+    """One draw at the largest depth serves every depth (selu-training draws once): bit for bit,
+    in a jitted program as the trainer's init is."""
+    deep = S.DeepMLP(9, 8, 3, "relu", init, batchnorm)
+    x = jnp.zeros((1, 5))
+    draw = jax.jit(jax.vmap(lambda k, m: m.init_variables(k, x), in_axes=(0, None)), static_argnums=1)
+    keys = jax.random.split(jax.random.key(4), 3)
+    for depth in (2, 4, 9):
+        cut = jax.vmap(lambda p, s, d=depth: deep.truncated(p, s, d))(*draw(keys, deep))
+        own = draw(keys, S.DeepMLP(depth, 8, 3, "relu", init, batchnorm))
+        assert jax.tree.structure(cut) == jax.tree.structure(own)
+        for a, b in zip(jax.tree.leaves(cut), jax.tree.leaves(own)):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError):
+        deep.truncated(*deep.init_variables(keys[0], x), 10)
