@@ -78,10 +78,14 @@ PRESETS = {
 }
 
 
+# One compiled Newton solve per dtype: the targets are traced arguments, so every fixed point reuses it.
+solve = jax.jit(selu.solve_selu_params, static_argnames="num_steps")
+
+
 def solve_in_float32(results: Results) -> None:
     """The same Newton solve in float32: the perturbed-constant control, ~1e-7 off the paper's digits."""
     with jax.enable_x64(False):
-        solution = selu.solve_selu_params(0.0, 1.0)
+        solution = solve(0.0, 1.0)
         results.scalars["float32/lambda"] = float(solution.params.lam)
         results.scalars["float32/alpha"] = float(solution.params.alpha)
 
@@ -97,7 +101,7 @@ def solve_constants(results: Results) -> None:
          (np.nan, np.nan)),
     ]
     for tag, label, mean, var, omega, (lam_ref, alpha_ref) in cases:
-        solution = selu.solve_selu_params(mean, var, omega, 1.0)
+        solution = solve(mean, var, omega, 1.0)
         lam, alpha = float(solution.params.lam), float(solution.params.alpha)
         rows.append({
             "fixed point (mu, nu), weights": label, "lambda": f"{lam:.16f}", "alpha": f"{alpha:.16f}",
@@ -108,55 +112,73 @@ def solve_constants(results: Results) -> None:
     results.tables["Fixed-point solutions (Newton, float64)"] = rows
 
 
-def moment_field(config: Config, results: Results) -> None:
-    """g over Theorem 1's (mu, nu) box, its Jacobian's spectral norm, trajectories."""
-    means = jnp.linspace(*MEAN_RANGE, config.grid_points)
-    variances = jnp.linspace(*VAR_RANGE, config.grid_points)
+@partial(jax.jit, static_argnums=(0, 1))
+def field_arrays(grid_points: int, trajectory_steps: int) -> dict:
+    """g over Theorem 1's (mu, nu) box, its Jacobian's spectral norm there and on the 4-D box, the
+    linear layer's (the control), and g's iterates from the box's corners: one compiled program."""
+    means = jnp.linspace(*MEAN_RANGE, grid_points)
+    variances = jnp.linspace(*VAR_RANGE, grid_points)
     mean_MxV, var_MxV = jnp.meshgrid(means, variances, indexing="ij")
     moments = jax.vmap(jax.vmap(selu.moment_map))(mean_MxV, var_MxV)
-    norm_of = jax.vmap(lambda m, v, o, t: selu.spectral_norm(selu.moment_map_jacobian(m, v, o, t)))
-    norm_MxV = norm_of(mean_MxV.ravel(), var_MxV.ravel(), 0 * mean_MxV.ravel(), 1 + 0 * mean_MxV.ravel())
-    norm_MxV = norm_MxV.reshape(mean_MxV.shape)
 
     # Theorem 1's whole 4-D box (mu, nu, omega, tau).
-    side = max(3, config.grid_points // 2)
+    side = max(3, grid_points // 2)
     axes = [jnp.linspace(*r, n) for r, n in
-            [(MEAN_RANGE, config.grid_points), (VAR_RANGE, config.grid_points), (OMEGA_RANGE, side), (TAU_RANGE, side)]]
+            [(MEAN_RANGE, grid_points), (VAR_RANGE, grid_points), (OMEGA_RANGE, side), (TAU_RANGE, side)]]
     points = [a.ravel() for a in jnp.meshgrid(*axes, indexing="ij")]
-    norm_4d = norm_of(*points).reshape(config.grid_points, config.grid_points, side, side)
+    # g's Jacobian at the fixed point, on the (mu, nu) grid (omega=0, tau=1) and on the 4-D box: one
+    # batch, so the program holds one copy of the Jacobian (erfc-heavy, slow to compile), not three.
+    on_grid = (mean_MxV.ravel(), var_MxV.ravel(), 0 * mean_MxV.ravel(), 1 + 0 * mean_MxV.ravel())
+    batch = [jnp.concatenate([jnp.array([at]), grid, box]) for at, grid, box in zip((0.0, 1.0, 0.0, 1.0), on_grid,
+                                                                                    points)]
+    jacobians = jax.vmap(selu.moment_map_jacobian)(*batch)
+    norms = selu.spectral_norm(jacobians)
+    jacobian, norm_MxV, norm_4d = jacobians[0], norms[1 : 1 + mean_MxV.size], norms[1 + mean_MxV.size :]
+    norm_MxV = norm_MxV.reshape(mean_MxV.shape)
+    norm_4d = norm_4d.reshape(grid_points, grid_points, side, side)
 
     linear_norm_of = jax.vmap(
         lambda m, v, o, t: selu.spectral_norm(selu.moment_map_jacobian(m, v, o, t, linear=True)))
-    jacobian = selu.moment_map_jacobian(0.0, 1.0)
     corners = jnp.array([[m, v] for m in MEAN_RANGE for v in VAR_RANGE])
 
     def iterate(start):
         def one(point, _):
             new = jnp.stack(selu.moment_map(point[0], point[1]))
             return new, new
-        return jnp.concatenate([start[None], jax.lax.scan(one, start, None, config.trajectory_steps)[1]])
+        return jnp.concatenate([start[None], jax.lax.scan(one, start, None, trajectory_steps)[1]])
 
     trajectories = jax.vmap(iterate)(corners)  # (corners, steps + 1, 2)
+    return {
+        "means": means, "variances": variances, "moments": moments, "norm_MxV": norm_MxV,
+        "jacobian": jacobian, "trajectories": trajectories, "norm_at_fixed_point": norms[0],
+        "worst_omega_tau": jnp.max(norm_4d, axis=(2, 3)), "max_mu_nu_box": jnp.max(norm_MxV),
+        "max_theorem1_box": jnp.max(norm_4d),
+        "final_distance": jnp.max(jnp.linalg.norm(trajectories[:, -1] - jnp.array([0.0, 1.0]), axis=-1)),
+        "linear_at_fixed_point": selu.spectral_norm(selu.moment_map_jacobian(0.0, 1.0, linear=True)),
+        "linear_mu_nu_box": jnp.max(linear_norm_of(*on_grid)),
+        "linear_theorem1_box": jnp.max(linear_norm_of(*points)),
+    }
 
+
+def moment_field(config: Config, results: Results) -> None:
+    """g over Theorem 1's (mu, nu) box, its Jacobian's spectral norm, trajectories."""
+    f = field_arrays(config.grid_points, config.trajectory_steps)
     results.arrays.update({
-        "field/mean": np.asarray(means), "field/var": np.asarray(variances),
-        "field/new_mean": np.asarray(moments.mean), "field/new_var": np.asarray(moments.var),
-        "field/spectral_norm": np.asarray(norm_MxV), "field/trajectories": np.asarray(trajectories),
-        "field/spectral_norm_worst_omega_tau": np.asarray(jnp.max(norm_4d, axis=(2, 3))),
-        "jacobian_at_fixed_point": np.asarray(jacobian),
+        "field/mean": np.asarray(f["means"]), "field/var": np.asarray(f["variances"]),
+        "field/new_mean": np.asarray(f["moments"].mean), "field/new_var": np.asarray(f["moments"].var),
+        "field/spectral_norm": np.asarray(f["norm_MxV"]), "field/trajectories": np.asarray(f["trajectories"]),
+        "field/spectral_norm_worst_omega_tau": np.asarray(f["worst_omega_tau"]),
+        "jacobian_at_fixed_point": np.asarray(f["jacobian"]),
     })
-    results.scalars["jacobian_norm_at_fixed_point"] = float(selu.spectral_norm(jacobian))
-    results.scalars["max_norm_mu_nu_box"] = float(jnp.max(norm_MxV))
-    results.scalars["max_norm_theorem1_box"] = float(jnp.max(norm_4d))
+    results.scalars["jacobian_norm_at_fixed_point"] = float(f["norm_at_fixed_point"])
+    results.scalars["max_norm_mu_nu_box"] = float(f["max_mu_nu_box"])
+    results.scalars["max_norm_theorem1_box"] = float(f["max_theorem1_box"])
     # The linear-layer control over the same boxes: Jacobian diag(omega, tau).
-    results.scalars["linear/jacobian_norm_at_fixed_point"] = float(
-        selu.spectral_norm(selu.moment_map_jacobian(0.0, 1.0, linear=True)))
-    results.scalars["linear/max_norm_mu_nu_box"] = float(jnp.max(linear_norm_of(
-        mean_MxV.ravel(), var_MxV.ravel(), 0 * mean_MxV.ravel(), 1 + 0 * mean_MxV.ravel())))
-    results.scalars["linear/max_norm_theorem1_box"] = float(jnp.max(linear_norm_of(*points)))
-    results.scalars["trajectory_final_distance"] = float(
-        jnp.max(jnp.linalg.norm(trajectories[:, -1] - jnp.array([0.0, 1.0]), axis=-1)))
-    j = np.asarray(jacobian)
+    results.scalars["linear/jacobian_norm_at_fixed_point"] = float(f["linear_at_fixed_point"])
+    results.scalars["linear/max_norm_mu_nu_box"] = float(f["linear_mu_nu_box"])
+    results.scalars["linear/max_norm_theorem1_box"] = float(f["linear_theorem1_box"])
+    results.scalars["trajectory_final_distance"] = float(f["final_distance"])
+    j = np.asarray(f["jacobian"])
     results.tables["Moment map g near (0, 1), omega=0, tau=1"] = [
         {"quantity": "Jacobian at (0, 1)",
          "measured": f"[[{j[0, 0]:.4f}, {j[0, 1]:.4f}], [{j[1, 0]:.4f}, {j[1, 1]:.4f}]]",
@@ -165,7 +187,7 @@ def moment_field(config: Config, results: Results) -> None:
          "reference": "0.7877"},
         {"quantity": f"max spectral norm, {config.grid_points}^2 grid of mu x nu",
          "measured": f"{results.scalars['max_norm_mu_nu_box']:.4f}", "reference": "< 1"},
-        {"quantity": f"max spectral norm, Theorem 1's mu x nu x omega x tau box ({norm_4d.size} points)",
+        {"quantity": f"max spectral norm, Theorem 1's mu x nu x omega x tau box ({config.grid_points ** 2 * max(3, config.grid_points // 2) ** 2} points)",
          "measured": f"{results.scalars['max_norm_theorem1_box']:.4f}", "reference": "< 1"},
         {"quantity": f"max distance to (0, 1) after {config.trajectory_steps} iterations from the corners",
          "measured": f"{results.scalars['trajectory_final_distance']:.2e}", "reference": "-> 0"},
@@ -182,36 +204,47 @@ def uncorrected_affine(rate: float) -> selu.AlphaDropoutAffine:
     return selu.AlphaDropoutAffine(jnp.ones_like(dropped), jnp.zeros_like(dropped), dropped)
 
 
+@partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def dropout_samples(seed: int, rates: tuple[float, ...], seeds: int, mc_samples: int):
+    """Every dropout's Monte-Carlo (mean, variance) of x ~ N(0, 1), (rates, seeds, methods, 2), one key
+    per repeat, the repeats one after another (lax.map: memory of one); and each one's closed form,
+    (rates, methods, 2). One compiled program for every rate."""
+
+    def repeat(key, rate):
+        key_x, key_drop = jax.random.split(key)
+        x = jax.random.normal(key_x, (mc_samples,))
+        outs = (selu.alpha_dropout(key_drop, x, rate), nn.dropout(key_drop, x, rate),
+                selu.affine_dropout(key_drop, x, rate, uncorrected_affine(rate)))
+        return jnp.stack([jnp.stack([jnp.mean(out), jnp.var(out)]) for out in outs])  # (methods, 2)
+
+    samples, exact = [], []
+    for i, rate in enumerate(rates):
+        keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), i), seeds)
+        samples.append(jax.lax.map(lambda k, rate=rate: repeat(k, rate), keys))  # (seeds, methods, 2)
+        closed = (selu.alpha_dropout_moments(rate, selu.alpha_dropout_affine(rate)),
+                  selu.Moments(0.0, 1.0 / (1.0 - rate)),
+                  selu.alpha_dropout_moments(rate, uncorrected_affine(rate)))
+        exact.append(jnp.array([[m.mean, m.var] for m in closed]))
+    return jnp.stack(samples), jnp.stack(exact)
+
+
 def dropout_moments(config: Config, results: Results) -> None:
     """Monte-Carlo mean and variance of x ~ N(0, 1) after each dropout, one key per repeat.
 
     The repeats are the claims' samples: a t interval over them; the closed
     form (``selu.alpha_dropout_moments``, law of total variance) is shown beside them.
     """
-
-    @partial(jax.jit, static_argnames="rate")
-    def repeat(key, rate):
-        key_x, key_drop = jax.random.split(key)
-        x = jax.random.normal(key_x, (config.mc_samples,))
-        outs = (selu.alpha_dropout(key_drop, x, rate), nn.dropout(key_drop, x, rate),
-                selu.affine_dropout(key_drop, x, rate, uncorrected_affine(rate)))
-        return jnp.stack([jnp.stack([jnp.mean(out), jnp.var(out)]) for out in outs])  # (methods, 2)
-
-    rows, per_rate = [], []
+    samples, exact = dropout_samples(config.seed, config.dropout_rates, config.seeds, config.mc_samples)
+    samples, exact = np.asarray(samples), np.asarray(exact)  # (rates, seeds, methods, 2), (rates, methods, 2)
+    rows = []
     for i, rate in enumerate(config.dropout_rates):
-        keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), i), config.seeds)
-        per_rate.append(np.asarray(jax.lax.map(lambda k, rate=rate: repeat(k, rate), keys)))  # (seeds, methods, 2)
-        exact = {"alpha": selu.alpha_dropout_moments(rate, selu.alpha_dropout_affine(rate)),
-                 "plain": selu.Moments(0.0, 1.0 / (1.0 - rate)),
-                 "uncorrected": selu.alpha_dropout_moments(rate, uncorrected_affine(rate))}
         for j, method in enumerate(DROPOUTS):
-            mean, var = per_rate[-1][:, j, 0], per_rate[-1][:, j, 1]
+            mean, var = samples[i, :, j, 0], samples[i, :, j, 1]
             rows.append({
                 "dropout": method, "rate": rate, "mean (t 95%)": _interval_text(stats.mean(mean, "repeats")),
                 "variance (t 95%)": _interval_text(stats.mean(var, "repeats")),
-                "closed-form mean": float(exact[method].mean), "closed-form variance": float(exact[method].var),
+                "closed-form mean": float(exact[i, j, 0]), "closed-form variance": float(exact[i, j, 1]),
             })
-    samples = np.stack(per_rate)  # (rates, seeds, methods, 2)
     results.arrays["dropout/rates"] = np.array(config.dropout_rates)
     for j, method in enumerate(DROPOUTS):
         results.arrays[f"dropout/{method}_mean_var"] = np.transpose(samples[:, :, j], (0, 2, 1))  # (rates, 2, seeds)
