@@ -3,7 +3,7 @@ its figures, as `python run.py` does.
 
     import experiments
     run = experiments.run("ad-graph", max_depth=4, out="runs/mine")
-    run.claims[0]["verdict"], run.results.scalars["layered/max_relative_gap"]
+    run.claims[0]["verdict"], run.results.scalars["layered/jvp_max_gap"]
     again = experiments.load("runs/mine")   # the same Run, read from the folder
 
 `experiments.run` and `python run.py <name>` share `common.runs.execute`.

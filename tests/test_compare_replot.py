@@ -42,9 +42,9 @@ def test_compare_two_runs_side_by_side(two_runs, capsys):
     assert "preset quick, overrides input_counts=[2, 3], widths=[2], max_depth=3," in out
     assert "overrides input_counts=[2, 3], widths=[2], max_depth=4," in out
     assert "| claim | A | B | B - A |" in out
-    exact = next(line for line in out.splitlines() if line.startswith("| e = 6 at a = 2"))
-    assert exact.endswith("| reproduced: 6 | reproduced: 6 | +0 |")  # exact on both sides: no interval
-    gap = next(line for line in out.splitlines() if line.startswith("| layered/max_relative_gap |"))
+    exact = next(line for line in out.splitlines() if line.startswith("| the notes' graph: e = 6"))
+    assert exact.endswith("| reproduced: 0.00e+00 | reproduced: 0.00e+00 | +0 |")  # exact on both sides: no interval
+    gap = next(line for line in out.splitlines() if line.startswith("| layered/jvp_max_gap |"))
     assert gap.count("|") == 5  # one value per run, and B - A
     assert "Verdicts that differ" not in out
 
@@ -79,10 +79,11 @@ def test_compare_three_runs_differences_and_changed_verdicts(two_runs, tmp_path,
     assert "| claim | A | B | C | B - A | C - A |" in out
     first = data["claims"][0]
     row = next(line for line in out.splitlines() if line.startswith(f"| {first['statement']} |"))
-    assert row.endswith("| reproduced: 6 | reproduced: 6 | not reproduced: 7 [6.5, 7.5] | +0 | +1 [0.5, 1.5] |")
+    assert row.endswith("| reproduced: 0.00e+00 | reproduced: 0.00e+00 | not reproduced: 7 [6.5, 7.5] | +0 | "
+                        "+7 [6.5, 7.5] |")
     assert "diff +- sqrt(h1^2 + h2^2)" in out
-    assert (f"- {first['statement']} (needs {first['region']}): A reproduced: 6; C not reproduced: 7 [6.5, 7.5]"
-            in out)
+    assert (f"- {first['statement']} (needs {first['region']}): A reproduced: 0.00e+00; C not reproduced: 7 "
+            "[6.5, 7.5]" in out)
     assert out.count("\n- ") == 1  # only the claim whose verdict changed
     scalars = [line.split(" | ") for line in out.split("## Scalars")[1].splitlines() if line.startswith("| ")][1:]
     assert scalars and all(cells[-1] in ("+0 |", "n/a |") for cells in scalars)  # C has A's scalars
