@@ -77,6 +77,7 @@ inflates ||v_0|| ~10x.)
 
 import dataclasses
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Literal, NamedTuple
 
 import jax
@@ -89,8 +90,10 @@ from common.config import (require_at_least_one, require_distinct, require_in_ra
                            require_numbers_representable, require_positive)
 from common.data.synthetic import grid_centers, ring_centers, sample_mixture
 from common.experiment import Claim, Control, NotRunAtPreset, Results, above, at_least, below
+from common.members import Members, with_hyperparams
 from common.models import MLP
-from common.train import Loop, fit, init_states, new_state, seed_keys
+from common.parallel import map_independent
+from common.train import FitResult, Loop, fit, init_states, new_state, seed_keys
 from experiments.api import main
 from research.gan_game import (
     FieldSpectrum,
@@ -114,7 +117,6 @@ PAPER = ("Metz et al. 2016, Unrolled GANs; Srivastava et al. 2017, VEEGAN (Table
 REPRODUCES = ("modes covered and % high-quality samples on the 8-mode ring and 5x5 grid (std 0.02) against an "
               "untrained noise generator; VEEGAN: ring GAN 1 / 99.3, unrolled 7.6 / 35.6; grid GAN 3.3 / 0.5, "
               "unrolled 23.6 / 16")
-# eigenvalue trajectories; on one loaded machine the two took 103 s and 109 s)
 
 METHODS = ("gan", "nsgan", "wgan-gp", "r1", "unrolled", "consensus")
 DATASETS = ("ring", "grid")
@@ -248,27 +250,44 @@ def centers_of(dataset: str) -> jax.Array:
 
 
 class Recipe(NamedTuple):
-    """How a method trains: its optimizers, critic steps per generator step, update order."""
+    """How a method trains: its optimizers (each with its learning rate in its state), critic steps per generator
+    step, update order, and its rates and strength, which `Players.initializer` puts in the state: fits that
+    differ only in these (the lr_D / lr_G and gamma grids) share one compiled program."""
 
     g_opt: optax.GradientTransformation
     d_opt: optax.GradientTransformation
     critic_steps: int
     update: str  # "simultaneous", "alternating" or "critic" (critic_steps critic steps, then the generator)
+    lr_g: float
+    lr_d: float
+    strength: float  # the method's penalty or regularizer weight (WGAN-GP lambda, R1 or consensus gamma), else 0
+    betas: tuple[float, float]  # both players' Adam betas
     describe: str
 
 
+def adam(betas: tuple[float, float]) -> optax.GradientTransformation:
+    """Adam whose learning rate is a traced value in its state (its betas are constants); its state's
+    `inner_state` is the state of `optax.adam` at those betas."""
+    return optax.inject_hyperparams(optax.adam, static_args=("b1", "b2", "eps", "eps_root"))(
+        learning_rate=0.0, b1=betas[0], b2=betas[1])
+
+
+STRENGTH = {"wgan-gp": "gp_weight", "r1": "r1_gamma", "consensus": "consensus_gamma"}  # the Config field of each
+
+
 def recipe(method: str, config: Config) -> Recipe:
+    strength = getattr(config, STRENGTH[method]) if method in STRENGTH else 0.0
     if method == "wgan-gp":
-        b1, b2 = config.wgan_betas
-        opt = optax.adam(config.wgan_lr, b1=b1, b2=b2)
-        return Recipe(opt, opt, config.critic_steps, "critic",
-                      f"{config.critic_steps} critic steps / generator step, Adam({config.wgan_lr:g}, betas "
-                      f"({b1:g}, {b2:g})) both, lambda {config.gp_weight:g} (Gulrajani et al.)")
+        b1, b2 = betas = config.wgan_betas
+        return Recipe(adam(betas), adam(betas), config.critic_steps, "critic", config.wgan_lr, config.wgan_lr,
+                      strength, betas, f"{config.critic_steps} critic steps / generator step, Adam("
+                      f"{config.wgan_lr:g}, betas ({b1:g}, {b2:g})) both, lambda {config.gp_weight:g} (Gulrajani et al.)")
     extra = {"unrolled": f", {config.unroll_steps} unrolling steps", "r1": f", gamma {config.r1_gamma:g}",
              "consensus": f", gamma {config.consensus_gamma:g}"}.get(method, "")
-    return Recipe(optax.adam(config.lr_g, b1=config.beta1), optax.adam(config.lr_d, b1=config.beta1), 1,
-                  config.update, f"{config.update}, Adam lr_G {config.lr_g:g} / lr_D {config.lr_d:g}, beta1 "
-                  f"{config.beta1:g} (Metz et al.){extra}")
+    betas = (config.beta1, 0.999)
+    return Recipe(adam(betas), adam(betas), 1, config.update, config.lr_g, config.lr_d, strength, betas,
+                  f"{config.update}, Adam lr_G {config.lr_g:g} / lr_D {config.lr_d:g}, beta1 {config.beta1:g} "
+                  f"(Metz et al.){extra}")
 
 
 class Players:
@@ -287,37 +306,50 @@ class Players:
         return self.discriminator.apply(params, {}, x)[0][:, 0]
 
     def initializer(self, recipe: Recipe):
-        def init(key):
+        """init(key, member) of one seed: fresh networks, the member's rates (`rates_of`) in the optimizer
+        states and its strength in `state.member` (where the step reads it)."""
+
+        def init(key, member):
             key_g, key_d = jax.random.split(key)
             g = self.generator.init_variables(key_g, jnp.zeros((1, self.z_dim)))[0]
             d = self.discriminator.init_variables(key_d, jnp.zeros((1, 2)))[0]
-            return new_state({"g": g, "d": d}, {"g": recipe.g_opt.init(g), "d": recipe.d_opt.init(d)}, key)
+            opt_state = {"g": with_hyperparams(recipe.g_opt.init(g), {"learning_rate": member["lr_g"]}),
+                         "d": with_hyperparams(recipe.d_opt.init(d), {"learning_rate": member["lr_d"]})}
+            return new_state({"g": g, "d": d}, opt_state, key, member={"strength": member["strength"]})
 
         return init
 
 
-def method_game(method: str, config: Config, players: Players, d_opt):
-    """(g_loss, d_loss, make_field) of a method; make_field(d_opt_state) -> the field it steps along."""
+def rates_of(recipe: Recipe) -> Members:
+    """The recipe's rates and strength as the trainer's one sweep member: traced inputs of `init`, so that
+    every fit starts from one compiled program whatever its rates."""
+    values = {"lr_g": recipe.lr_g, "lr_d": recipe.lr_d, "strength": recipe.strength}
+    return Members({k: jnp.asarray([v], jnp.float32) for k, v in values.items()}, (values,))
+
+
+def method_game(method: str, players: Players, d_opt, strength, unroll_steps: int):
+    """(g_loss, d_loss, make_field) of a method at penalty or regularizer weight `strength` (traced);
+    make_field(d_opt_state) -> the field it steps along."""
     d_apply = players.d_apply
     penalty, loss = None, LOSSES["nsgan" if method in ("nsgan", "r1") else "gan"]
     if method == "wgan-gp":
         loss = LOSSES["wgan"]
 
         def penalty(d, x_real, x_fake, key):
-            return wgan_gp_penalty(d_apply, d, x_real, x_fake, key, weight=config.gp_weight)
+            return wgan_gp_penalty(d_apply, d, x_real, x_fake, key, weight=strength)
     elif method == "r1":
 
         def penalty(d, x_real, x_fake, key):
-            return r1_penalty(d_apply, d, x_real, config.r1_gamma)
+            return r1_penalty(d_apply, d, x_real, strength)
 
     g_loss, d_loss = gan_losses(loss, players.g_apply, d_apply, penalty)
 
     def make_field(d_opt_state):
         if method == "unrolled":
-            unrolled = unrolled_g_loss(g_loss, d_loss, d_opt, d_opt_state, config.unroll_steps)
+            unrolled = unrolled_g_loss(g_loss, d_loss, d_opt, d_opt_state, unroll_steps)
             return game_field(unrolled, d_loss)
         if method == "consensus":
-            return consensus_field(game_field(g_loss, d_loss), config.consensus_gamma)
+            return consensus_field(game_field(g_loss, d_loss), strength)
         return game_field(g_loss, d_loss)
 
     return g_loss, d_loss, make_field
@@ -329,9 +361,10 @@ def first(batch: GanBatch) -> GanBatch:
 
 def gan_step(method: str, config: Config, players: Players, recipe: Recipe):
     """The trainer's step(state, batch): one generator update (after its critic steps)."""
-    g_loss, d_loss, make_field = method_game(method, config, players, recipe.d_opt)
 
     def step(state, batches: GanBatch):
+        g_loss, d_loss, make_field = method_game(method, players, recipe.d_opt, state.member["strength"],
+                                                 config.unroll_steps)
         gan = GanState(state.params["g"], state.params["d"], state.opt_state["g"], state.opt_state["d"])
         field, batch = make_field(gan.d_opt_state), first(batches)
         if recipe.update == "critic":
@@ -398,35 +431,51 @@ def evaluation(config: Config, players: Players):
     return evaluate
 
 
-def reference_samples(config: Config, centers, kind: str) -> dict:
-    """The controls measured at run time, one set of samples per seed: an untrained N(0, I)
-    generator ("noise") and the data itself ("data"), scored like the methods."""
-
-    def one(key):
-        if kind == "noise":
-            samples = jax.random.normal(key, (config.eval_samples, 2))
-        else:
-            samples = sample_mixture(key, centers, config.eval_samples, config.std)
-        return sample_metrics(samples, centers, config)
-
+@partial(jax.jit, static_argnums=0)
+def references(config: Config, centers) -> dict[str, dict]:
+    """The controls measured at run time, one set of samples per seed, scored like the methods (one program):
+    an untrained N(0, I) generator ("noise") and the data itself ("data")."""
+    draw = {"noise": lambda key: jax.random.normal(key, (config.eval_samples, 2)),
+            "data": lambda key: sample_mixture(key, centers, config.eval_samples, config.std)}
     keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), NOISE_TAG), config.seeds)
-    return {k: np.asarray(v) for k, v in jax.jit(jax.vmap(one))(keys).items()}
+    return {kind: jax.vmap(lambda key: sample_metrics(sample(key), centers, config))(keys)
+            for kind, sample in draw.items()}
+
+
+def reference_samples(config: Config, centers, kind: str) -> dict:
+    """One control's metrics (see `references`), per seed, on the host."""
+    return {k: np.asarray(v) for k, v in references(config, centers)[kind].items()}
+
+
+class Shared(NamedTuple):
+    """What every fit of one method shares: its step and batch sampler (so that its fits, main run and grid
+    points, compile one chunk program), and, the same for all methods, the evaluation, the final samples
+    and the batch the spectra are computed on."""
+
+    step: Callable
+    sample_batch: Callable
+    evaluate: Callable
+    samples: Callable  # jitted: states (runs leading) -> (runs, eval_samples, 2)
+    spectrum_batch: GanBatch | None  # None without tracked seeds
 
 
 class SpectrumProbe:
     """Max Re(lambda) of the Jacobian of a method's own field and ||v||, at one seed's state, on one
     fixed batch (compiled once per method: the points of a trajectory differ only in value)."""
 
-    def __init__(self, method: str, config: Config, players: Players, recipe: Recipe, centers):
-        _, _, make_field = method_game(method, config, players, recipe.d_opt)
-        self.spectrum = FieldSpectrum(make_field)  # aux: the discriminator's optimizer state (unrolling reads it)
-        self.batch = first(batch_sampler(dataclasses.replace(config, batch_size=config.eigen_batch))(
-            centers, jax.random.fold_in(jax.random.key(config.seed), EVAL_TAG), 0))
+    def __init__(self, method: str, config: Config, players: Players, recipe: Recipe, batch: GanBatch):
+        # The recipe's discriminator rate and strength enter as constants, as in the program the numbers in
+        # the docstring came from (traced, the unrolled field compiles differently: its eigenvalues move in
+        # the 6th digit); aux: the discriminator's plain Adam state, which unrolling reads.
+        d_opt = optax.adam(recipe.lr_d, b1=recipe.betas[0], b2=recipe.betas[1])
+        _, _, make_field = method_game(method, players, d_opt, recipe.strength, config.unroll_steps)
+        self.spectrum = FieldSpectrum(make_field)
+        self.batch = batch
         self.config = config
 
     def point(self, state) -> tuple[float, float]:
         """(max Re lambda, ||v||) at one seed's state; max Re lambda NaN where ARPACK has not converged."""
-        args = (state.params["g"], state.params["d"], state.opt_state["d"], self.batch)
+        args = (state.params["g"], state.params["d"], state.opt_state["d"].inner_state, self.batch)
         values = self.spectrum.rightmost(*args, k=1, tol=1e-2, maxiter=self.config.eigen_iterations)
         return (float(values.real.max()) if values.size else float("nan")), self.spectrum.norm(*args)
 
@@ -438,6 +487,13 @@ class SpectrumProbe:
         for i in range(min(self.config.eigen_seeds, runs)):
             eigen[i], norm[i] = self.point(jax.tree.map(lambda a: a[i], states))
         return {"max_real_eigen": eigen, "field_norm": norm}
+
+
+def spectrum_batch(config: Config, centers) -> GanBatch:
+    """The one batch (of `eigen_batch`) on which every method's spectrum is computed. Drawn op by op, as
+    when the numbers in the docstrings were measured: under jit its normal draws differ in the last bit."""
+    config = dataclasses.replace(config, batch_size=config.eigen_batch)
+    return first(batch_sampler(config)(centers, jax.random.fold_in(jax.random.key(config.seed), EVAL_TAG), 0))
 
 
 def stationary(field_norm_TxS: np.ndarray, ratio: float) -> np.ndarray:
@@ -464,34 +520,110 @@ METRICS = ("modes", "high_quality", "covered", "kl", "hits")
 EIGEN_COLUMN = "end: max Re eig, norm(v) / norm(v_0)"  # no pipes: a table cell
 
 
-def train(method: str, config: Config, players: Players, centers, name: str, session,
-          probe: SpectrumProbe | None = None):
-    """Every seed of one method under `config`, its recipe's optimizers and critic steps; with `probe`,
-    its eigenvalue and ||v|| at every evaluation too (eval/max_real_eigen, eval/field_norm)."""
-    method_recipe = recipe(method, config)
+class Fit(NamedTuple):
+    """One training: its name (checkpoints, log lines), method, recipe, and whether its spectrum is tracked."""
+
+    name: str
+    method: str
+    recipe: Recipe
+    tracked: bool
+
+
+class GridPoint(NamedTuple):
+    """A point of the lr_D / lr_G or gamma grid: the method, the axis, its tag in array keys, the value, the recipe."""
+
+    method: str
+    axis: str
+    tag: str
+    value: float
+    recipe: Recipe
+
+
+class Trained(NamedTuple):
+    """What a fit gives the report: the trainer's result, the final samples (runs, eval_samples, 2) and,
+    when tracked, the spectrum at step 0 of the tracked seeds."""
+
+    out: FitResult
+    samples: np.ndarray
+    at_start: dict | None
+
+
+SLOWEST_FIRST = ("unrolled", "wgan-gp", "consensus", "r1", "gan", "nsgan")  # the order threads take methods in
+
+
+def train(job: Fit, config: Config, players: Players, shared: Shared, centers, session) -> Trained:
+    """Every seed of one fit, its recipe's rates and strength; when tracked, its eigenvalue and ||v|| at
+    step 0 and at every evaluation too (eval/max_real_eigen, eval/field_norm)."""
+    probe = SpectrumProbe(job.method, config, players, job.recipe, shared.spectrum_batch) if job.tracked else None
     loop = Loop(steps=config.steps, chunk=config.chunk, eval_every=config.eval_every, checkpoint_every=None)
-    return fit(
-        name, init=players.initializer(method_recipe), step=gan_step(method, config, players, method_recipe),
-        sample_batch=batch_sampler(config, method_recipe.critic_steps), data=centers, loop=loop,
-        keys=seed_keys(config.seed, config.seeds), evaluate=evaluation(config, players),
-        eval_data=centers, session=session,
+    out = fit(
+        job.name, init=players.initializer(job.recipe), step=shared.step, sample_batch=shared.sample_batch,
+        data=centers, loop=loop, keys=seed_keys(config.seed, config.seeds), members=rates_of(job.recipe),
+        evaluate=shared.evaluate, eval_data=centers, session=session,
         observe=None if probe is None else (lambda states, _: probe.seeds(states)),
     )
+    at_start = None
+    if probe is not None:
+        # the trainer's own initial states (same program, same numbers) of the tracked seeds
+        keys, inputs = seed_keys(config.seed, config.eigen_seeds), rates_of(job.recipe).for_runs(config.eigen_seeds)
+        at_start = probe.seeds(init_states(players.initializer(job.recipe), keys, "seeds", inputs))
+    return Trained(out, np.asarray(shared.samples(out.state)), at_start)
 
 
-def sweeps(config: Config, players: Players, dataset: str, centers, session, results: Results) -> None:
-    """The plain GAN against lr_D / lr_G and R1 against gamma: final covered modes, HQ share, KL."""
-    grids = [("gan", "lr_D / lr_G", ratio, dataclasses.replace(config, lr_d=config.lr_g * ratio))
+def grid_points(config: Config) -> list[GridPoint]:
+    """The plain GAN against lr_D / lr_G and R1 against gamma, each at the config's other values."""
+    gan, r1 = recipe("gan", config), recipe("r1", config)
+    return ([GridPoint("gan", "lr_D / lr_G", "ratio", ratio, gan._replace(lr_d=config.lr_g * ratio))
              for ratio in config.lr_ratios]
-    grids += [("r1", "R1 gamma", gamma, dataclasses.replace(config, r1_gamma=gamma)) for gamma in config.r1_gammas]
+            + [GridPoint("r1", "R1 gamma", "gamma", gamma, r1._replace(strength=gamma)) for gamma in config.r1_gammas])
+
+
+def same_run(a: Recipe, b: Recipe) -> bool:
+    """Same rates and strength: with the same step and keys, the same numbers."""
+    return (a.lr_g, a.lr_d, a.strength) == (b.lr_g, b.lr_d, b.strength)
+
+
+def fits_of(config: Config, dataset: str) -> dict[str, list[Fit]]:
+    """Each method's fits on `dataset`, its main run (tracked when eigen_seeds > 0) first, then its grid points
+    (a grid point equal to the main run is that run, not trained twice)."""
+    jobs = {method: [Fit(f"{dataset}-{method}", method, recipe(method, config), config.eigen_seeds > 0)]
+            for method in config.methods}
+    for point in grid_points(config):
+        if point.method in config.methods and same_run(point.recipe, recipe(point.method, config)):
+            continue
+        name = f"{dataset}-{point.method}-{point.tag}{point.value:g}"
+        jobs.setdefault(point.method, []).append(Fit(name, point.method, point.recipe, False))
+    return jobs
+
+
+def train_all(config: Config, players: Players, dataset: str, centers, session) -> dict[str, Trained]:
+    """Every fit on `dataset` by name: one thread per method at a time, slowest method first (each method's
+    fits compile one chunk program; two threads compile side by side)."""
+    evaluate, samples = evaluation(config, players), jax.jit(jax.vmap(partial(generated, config, players)))
+    batch = spectrum_batch(config, centers) if config.eigen_seeds else None
+    jobs = fits_of(config, dataset)
+    order = sorted(jobs, key=SLOWEST_FIRST.index)
+
+    def train_method(method: str) -> list[Trained]:
+        method_recipe = recipe(method, config)
+        shared = Shared(gan_step(method, config, players, method_recipe),
+                        batch_sampler(config, method_recipe.critic_steps), evaluate, samples, batch)
+        return [train(job, config, players, shared, centers, session) for job in jobs[method]]
+
+    done = map_independent(train_method, order)
+    return {job.name: trained for method, outs in zip(order, done) for job, trained in zip(jobs[method], outs)}
+
+
+def sweeps(config: Config, dataset: str, trained: dict[str, Trained], results: Results) -> None:
+    """The grids' final covered modes, HQ share and KL."""
     rows = []
-    for method, axis, value, swept in grids:
-        tag = "ratio" if method == "gan" else "gamma"
-        out = train(method, swept, players, centers, f"{dataset}-{method}-{tag}{value:g}", session)
-        key = f"{dataset}/sweep/{tag}/{value:g}"
+    for point in grid_points(config):
+        name = f"{dataset}-{point.method}-{point.tag}{point.value:g}"
+        out = trained[name if name in trained else f"{dataset}-{point.method}"].out
+        key = f"{dataset}/sweep/{point.tag}/{point.value:g}"
         for metric in ("covered", "high_quality", "kl"):
             results.arrays[f"{key}/{metric}"] = out.curve(f"eval/{metric}")[-1:]  # (1, seeds)
-        rows.append({"method": method, "swept": axis, "value": value,
+        rows.append({"method": point.method, "swept": point.axis, "value": point.value,
                      "covered modes (95%)": interval_text(results.arrays[f"{key}/covered"][-1]),
                      "% HQ": interval_text(results.arrays[f"{key}/high_quality"][-1], 100),
                      "KL to uniform": interval_text(results.arrays[f"{key}/kl"][-1])})
@@ -565,24 +697,18 @@ def run(config: Config, session) -> Results:
                          "KL to uniform": interval_text(results.arrays[f"{dataset}/{kind}/kl"][-1]),
                          "collapsed seeds": "", "VEEGAN modes / %HQ": "", "diverged (step)": "",
                          EIGEN_COLUMN: "", "steps/s": ""})
+        trained = train_all(config, players, dataset, centers, session)
         for method in config.methods:
-            method_recipe = recipe(method, config)
             key = f"{dataset}/{method}"
-            probe = SpectrumProbe(method, config, players, method_recipe, centers) if config.eigen_seeds else None
-            out = train(method, config, players, centers, f"{dataset}-{method}", session, probe)
+            out, samples, at_start = trained[f"{dataset}-{method}"]
             for metric in METRICS:
                 results.arrays[f"{key}/{metric}"] = out.curve(f"eval/{metric}")  # (evaluations, seeds[, modes])
-            samples = np.asarray(jax.vmap(lambda s: generated(config, players, s))(out.state))
             results.arrays[f"{key}/eval_step"] = np.asarray(out.history["eval_step"])
             results.arrays[f"{key}/samples"] = samples[0]
             results.arrays[f"{key}/diverged_at"] = out.diverged_at
             a = results.arrays
             readings = ""
-            if probe is not None:
-                # the trainer's own initial states (same program, same numbers) of the tracked seeds
-                start = init_states(players.initializer(method_recipe), seed_keys(config.seed, config.eigen_seeds),
-                                    "seeds")
-                at_start = probe.seeds(start)
+            if at_start is not None:
                 a[f"{key}/eigen_step"] = np.concatenate([[0], a[f"{key}/eval_step"]])
                 for name in ("max_real_eigen", "field_norm"):  # (1 + evaluations, eigen_seeds)
                     a[f"{key}/{name}"] = np.concatenate(
@@ -613,7 +739,7 @@ def run(config: Config, session) -> Results:
                 f"{100 * np.nanmean(a[f'{key}/high_quality'][-1]):.1f}%.")
         results.arrays[f"{dataset}/centers"] = np.asarray(centers)
         results.arrays["stationary_ratio"] = np.asarray(config.stationary_ratio)
-        sweeps(config, players, dataset, centers, session, results)
+        sweeps(config, dataset, trained, results)
         results.notes += verdict_notes(config, dataset, results.arrays)
         results.notes += eigen_notes(config, dataset, config.methods, results.arrays)
     results.tables["Each method's recipe"] = recipe_rows
