@@ -262,23 +262,35 @@ class Runner:
 
 # ---------------------------------------------------------------- stage 1: the dense run
 
-def train_dense(runner: Runner, init) -> Dense:
+class DenseStart(NamedTuple):
+    """Where the dense run starts: its keys (runs,), member inputs and initial states."""
+
+    keys: jax.Array
+    members: object
+    state: object
+
+
+def dense_start(runner: Runner, init) -> DenseStart:
+    keys = runner.variant_keys(1)
+    members = runner.fresh_members([(init, jax.tree.map(lambda a: np.ones(a.shape, bool), init))], runner.lrs)
+    return DenseStart(keys, members, initial_states(run_init(runner.optimizer), keys, members))
+
+
+def train_dense(runner: Runner, start: DenseStart) -> Dense:
     """The dense run, split at every rewind step (the split changes no number)."""
     c = runner.config
-    keys = runner.variant_keys(1)
-    fresh = runner.fresh_members([(init, jax.tree.map(lambda a: np.ones(a.shape, bool), init))], runner.lrs)
-    states = {0: initial_states(run_init(runner.optimizer), keys, fresh)}
+    states = {0: start.state}
     ends = sorted({c.rewind_step, *c.lmc_rewind_steps} - {0}) + [c.steps]
-    start = 0
+    begin = 0
     for end in ends:
         name = "dense" if end == c.steps else f"dense-to-{end}"
-        if start == 0:
-            out = runner.fit(name, run_init(runner.optimizer), fresh, keys, end - start)
+        if begin == 0:
+            out = runner.fit(name, run_init(runner.optimizer), start.members, start.keys, end)
         else:
-            out = runner.fit(name, continue_init, continued_members(states[start]), keys, end - start)
-        states[end], start = out.state, end
+            out = runner.fit(name, continue_init, continued_members(states[begin]), start.keys, end - begin)
+        states[end], begin = out.state, end
     accuracy = out.curve("eval/accuracy")[-1].reshape(len(c.learning_rates), c.seeds)
-    return Dense(keys, states, out.state.params, accuracy)
+    return Dense(start.keys, states, out.state.params, accuracy)
 
 
 # ---------------------------------------------------------------- stage 2: IMP and its controls
@@ -318,6 +330,16 @@ def round_program(model, scope):
     return jax.jit(jax.vmap(start, in_axes=(0, 0, 0, None, 0, 0, None)))
 
 
+def compile_round(runner: Runner, example) -> None:
+    """Compile the rounds' program while the dense run trains: it needs only shapes
+    (`example`: params with one seed axis, as host arrays)."""
+    masks = jax.tree.map(lambda a: np.ones(a.shape, bool), example)
+    counts = round_counts(runner.config, jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype), example), 1)
+    keys = fold_in_each(runner.seeds, 0)
+    round_program(runner.model, runner.config.scope).lower(example, example, masks, counts, keys, keys,
+                                                          runner.data.x_train[:1]).compile()
+
+
 def imp_chain(runner: Runner, dense: Dense, lr_index: int) -> Lottery:
     """Every round of the IMP chain of one learning rate: accuracy (variant, round, seed)."""
     c, rows = runner.config, runner.rows(lr_index)
@@ -343,12 +365,12 @@ def imp_chain(runner: Runner, dense: Dense, lr_index: int) -> Lottery:
 
 # ---------------------------------------------------------------- stage 3: linear mode connectivity
 
-def train_copy(runner: Runner, dense: Dense, index: int, k: int):
-    """Copy B of rewind step k: the dense state at k with another data order, trained to the end
-    of the schedule (copy A is the dense run itself). Final params, runs leading."""
-    keys = fold_in_each(dense.keys, 7000 + index)
-    start = dense.states[k].replace(key=keys)
-    return runner.fit(f"lmc-copy-{k}", continue_init, continued_members(start), keys,
+def train_copy(runner: Runner, keys, state, index: int, k: int):
+    """Copy B of rewind step k (the index-th): `state`, the dense run's at k (its keys `keys`),
+    with another data order, trained to the end of the schedule (copy A is the dense run
+    itself). Final params, runs leading."""
+    copy_keys = fold_in_each(keys, 7000 + index)
+    return runner.fit(f"lmc-copy-{k}", continue_init, continued_members(state.replace(key=copy_keys)), copy_keys,
                       runner.config.steps - k).state.params
 
 
@@ -384,18 +406,30 @@ def run(config: Config, session) -> Results:
     data = session.dataset(config.dataset)
     model = make_model(config, data.num_classes)
     runner = Runner(config, data, model, protocol_optimizer(config.optimizer, config.weight_decay), session)
-    init_one = batched(lambda k: model.init_variables(k, data.x_train[:1])[0])(runner.seeds)
+    init_one = host(batched(lambda k: model.init_variables(k, data.x_train[:1])[0])(runner.seeds))
     n_lr = len(config.learning_rates)
-    init = jax.tree.map(lambda a: np.concatenate([np.asarray(a)] * n_lr), init_one)  # same inits per lr
-    dense = train_dense(runner, init)
-    # The two IMP chains and the mode-connectivity copies are independent: side by side.
-    jobs = ([functools.partial(imp_chain, runner, dense, i) for i in range(n_lr)]
-            + [functools.partial(train_copy, runner, dense, i, k)
-               for i, k in enumerate(sorted(set(config.lmc_rewind_steps)))])
-    done = map_independent(lambda job: job(), jobs)
-    chains = done[:n_lr]
-    lottery = Lottery(chains[0].sparsities, np.concatenate([chain.accuracy for chain in chains]))
-    return _results(config, lottery, mode_connectivity(runner, dense, done[n_lr:]))
+    init = jax.tree.map(lambda a: np.concatenate([a] * n_lr), init_one)  # same inits per lr
+    start = dense_start(runner, init)
+    ks = sorted(set(config.lmc_rewind_steps))
+
+    def beside_dense():  # on the other core while the dense run trains
+        compile_round(runner, init_one)
+        return train_copy(runner, start.keys, start.state, 0, 0) if ks[0] == 0 else None
+
+    dense, first_copy = map_independent(lambda job: job(), [functools.partial(train_dense, runner, start),
+                                                            beside_dense])
+    # The IMP chains and the other copies are independent: side by side, in this order (a copy
+    # runs beside the first chain while that one compiles the chain's programs).
+    chain_jobs = {("chain", i): functools.partial(imp_chain, runner, dense, i) for i in range(n_lr)}
+    copy_jobs = {("copy", i): functools.partial(train_copy, runner, start.keys, dense.states[k], i, k)
+                 for i, k in enumerate(ks) if k > 0}
+    jobs = chain_jobs | copy_jobs
+    order = [*chain_jobs][:1] + [*copy_jobs][:1] + [*chain_jobs][1:] + [*copy_jobs][1:]
+    done = dict(zip(order, map_independent(lambda job: jobs[job](), order)))
+    chains = [done["chain", i] for i in range(n_lr)]
+    copies = [first_copy if k == 0 else done["copy", i] for i, k in enumerate(ks)]
+    return _results(config, Lottery(chains[0].sparsities, np.concatenate([c.accuracy for c in chains])),
+                    mode_connectivity(runner, dense, copies))
 
 
 def _results(config: Config, lottery: Lottery, lmc: Connectivity) -> Results:
