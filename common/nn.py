@@ -25,19 +25,34 @@ def fans(shape: tuple[int, ...]) -> tuple[int, int]:
     return shape[-2] * receptive, shape[-1] * receptive
 
 
-def lecun_normal(key, shape, dtype=jnp.float32):
+def lecun_std(shape: tuple[int, ...]) -> jax.Array:
+    """sqrt(1 / fan_in), LeCun normal's standard deviation."""
     fan_in, _ = fans(shape)
-    return jax.random.normal(key, shape, dtype) * jnp.sqrt(1.0 / fan_in).astype(dtype)
+    return jnp.sqrt(1.0 / fan_in)
+
+
+def xavier_std(shape: tuple[int, ...]) -> jax.Array:
+    """sqrt(2 / (fan_in + fan_out)), Xavier normal's standard deviation."""
+    fan_in, fan_out = fans(shape)
+    return jnp.sqrt(2.0 / (fan_in + fan_out))
+
+
+def he_std(shape: tuple[int, ...]) -> jax.Array:
+    """sqrt(2 / fan_in), He normal's standard deviation."""
+    fan_in, _ = fans(shape)
+    return jnp.sqrt(2.0 / fan_in)
+
+
+def lecun_normal(key, shape, dtype=jnp.float32):
+    return jax.random.normal(key, shape, dtype) * lecun_std(shape).astype(dtype)
 
 
 def xavier_normal(key, shape, dtype=jnp.float32):
-    fan_in, fan_out = fans(shape)
-    return jax.random.normal(key, shape, dtype) * jnp.sqrt(2.0 / (fan_in + fan_out)).astype(dtype)
+    return jax.random.normal(key, shape, dtype) * xavier_std(shape).astype(dtype)
 
 
 def he_normal(key, shape, dtype=jnp.float32):
-    fan_in, _ = fans(shape)
-    return jax.random.normal(key, shape, dtype) * jnp.sqrt(2.0 / fan_in).astype(dtype)
+    return jax.random.normal(key, shape, dtype) * he_std(shape).astype(dtype)
 
 
 def scaled_normal(scale: float) -> Callable:

@@ -30,3 +30,22 @@ def test_selu_depth_shrunk_run(tmp_path):
         assert np.all(np.abs(results.arrays[f"{name}/histogram"].sum(1) - 1.0) < 0.02)
     E.figures(results, tmp_path)
     assert (tmp_path / "std_per_layer.png").exists() and (tmp_path / "histograms.png").exists()
+
+
+def test_variant_weights_are_the_named_initializers_bit_for_bit():
+    """The settings run as values in one program: W = std * N(0, 1) must be common.nn's initializer."""
+    import jax
+    import jax.numpy as jnp
+
+    from common import nn
+
+    named = {E.COLLAPSE: nn.scaled_normal(0.01), E.SATURATE: nn.scaled_normal(1.0), E.XAVIER: nn.xavier_normal,
+             "ReLU, He": nn.he_normal, E.SNN: nn.lecun_normal, E.LINEAR_SMALL: nn.scaled_normal(0.01),
+             "linear, LeCun normal": nn.lecun_normal}
+    shape, key = (500, 500), jax.random.key(7)
+    variants = E.Variants.of([(s.activation, s.std) for s in E.SETTINGS.values()], shape)
+    for index, name in enumerate(E.SETTINGS):
+        row = jax.tree.map(lambda a, i=index: a[i], variants.rows)
+        ours = jax.jit(lambda r, k: E.Variants.init(r)(k, shape, jnp.float32))(row, key)
+        theirs = jax.jit(lambda k, init=named[name]: init(k, shape, jnp.float32))(key)
+        np.testing.assert_array_equal(ours, theirs, err_msg=name)
