@@ -23,13 +23,15 @@ Small nets (LeNet on MNIST) are stable at k = 0.
 
 Here each round prunes `rate` of the surviving weights (`output_rate` for the
 output layer); one IMP chain per learning rate; every round trains, for every
-learning rate and seed, the ticket (mask on the rewind point), the random
-reinit (same mask, fresh init) and a random mask with the ticket's layer-wise
-sparsities on the rewind point, all in one vmapped program with the masks in
-the optimizer state. The lr schedule is the dense model's (x0.1 at 50% and 75%
-of the round). The dense run is split at every rewind step (`rewind_step`,
-`lmc_rewind_steps`); each later fit continues the previous one's optimizer
-state and batch order exactly, so the split changes no number.
+seed, the ticket (mask on the rewind point), the random reinit (same mask, fresh
+init) and a random mask with the ticket's layer-wise sparsities on the rewind
+point, all in one vmapped program with the masks in the optimizer state. The lr
+schedule is the dense model's (x0.1 at 50% and 75% of the round). The dense run
+is split at every rewind step (`rewind_step`, `lmc_rewind_steps`); each later
+fit continues the previous one's optimizer state and batch order exactly, so
+the split changes no number. The chains and the copies are independent and
+run two at a time (threads); every round of every chain shares one compiled
+program for its start (masks from traced prune counts) and one for training.
 """
 
 import functools
@@ -69,8 +71,8 @@ PAPER = ("Frankle & Carbin 2019 (lottery tickets); Liu et al. 2019, Sec. 6; "
          "Frankle et al. 2020 (linear mode connectivity)")
 REPRODUCES = ("test accuracy vs sparsity of IMP winning tickets, random reinit and random masks, "
               "at a small and a large learning rate; the error barrier between two copies vs the rewind step")
-# Measured (quick, /usr/bin/time, 2026-12-01, warm cache): 122 s wall / 45 s user CPU on the 2-core
-# CPU at load 11 (other sessions running).
+# Measured (quick, cold cache, /usr/bin/time): 73 s wall / 48 s user CPU on the 2-core CPU at load 8
+# (other sessions running); 99 compiled programs.
 
 VARIANTS = ("ticket", "random reinit", "random mask")
 LRS = ("small_lr", "large_lr")

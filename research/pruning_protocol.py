@@ -124,9 +124,12 @@ def run_init(optimizer):
 
 
 def continued_members(states) -> Members:
-    """Runs that continue the given states (runs leading): params, moments, schedule, step."""
+    """Runs that continue the given states (runs leading): params, moments, schedule, step.
+    The arrays go in as host copies (keys stay as they are), which `fit` spreads over the
+    seeds without compiling a program per array shape."""
     runs = jax.tree.leaves(states)[0].shape[0]
-    return Members({"state": states}, tuple({"run": i} for i in range(runs)))
+    host = jax.tree.map(lambda a: a if jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key) else np.asarray(a), states)
+    return Members({"state": host}, tuple({"run": i} for i in range(runs)))
 
 
 def continue_init(key, member):
