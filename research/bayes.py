@@ -30,6 +30,9 @@ from typing import Callable, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
+
+from research.bayes_noise import in_one_loop, standard_normals
 
 Mode = Literal["mean", "plain", "local", "flipout"]
 KLEstimator = Literal["closed_form", "monte_carlo"]
@@ -104,57 +107,102 @@ class BayesDense(NamedTuple):
 
 def dense_init(key, d_in: int, d_out: int, sigma_init: float = DEFAULT_SIGMA_INIT) -> BayesDense:
     """mu ~ N(0, 1/d_in) (LeCun normal), zero bias means, sigma = sigma_init."""
+    return _dense_from_normal(jax.random.normal(key, (d_in, d_out)), sigma_init)
+
+
+def _dense_from_normal(eps_IxO, sigma_init: float) -> BayesDense:
+    """The layer `dense_init` makes from its standard-normal draw eps: mu = eps / sqrt(d_in)."""
     rho = rho_from_sigma(sigma_init)
-    return BayesDense(
-        w_mu=jax.random.normal(key, (d_in, d_out)) / math.sqrt(d_in),
-        w_rho=jnp.full((d_in, d_out), rho),
-        b_mu=jnp.zeros((d_out,)),
-        b_rho=jnp.full((d_out,), rho),
+    (d_in, d_out), dtype = eps_IxO.shape, eps_IxO.dtype
+    return BayesDense(  # every leaf strongly typed: a trainer's chunk keeps the types it is given
+        w_mu=eps_IxO / math.sqrt(d_in),
+        w_rho=jnp.full((d_in, d_out), rho, dtype),
+        b_mu=jnp.zeros((d_out,), dtype),
+        b_rho=jnp.full((d_out,), rho, dtype),
     )
 
 
-def weight_noise(layer: BayesDense, key) -> tuple[jax.Array, jax.Array]:
-    """One draw of (sigma_W * eps_W, sigma_b * eps_b), eps ~ N(0, I) (eq. 3),
-    drawn as one (d_in + 1, d_out) array: the bias is the last row."""
+def weight_shape(layer: BayesDense) -> tuple[int, int]:
+    """The shape (d_in + 1, d_out) of a layer's weight noise: the bias is the last row."""
     d_in, d_out = layer.w_mu.shape
-    eps = jax.random.normal(key, (d_in + 1, d_out), layer.w_mu.dtype)
+    return d_in + 1, d_out
+
+
+def weight_noise(layer: BayesDense, eps) -> tuple[jax.Array, jax.Array]:
+    """(sigma_W * eps_W, sigma_b * eps_b) for eps ~ N(0, I) of `weight_shape` (eq. 3)."""
+    d_in = layer.w_mu.shape[0]
     return sigma_from_rho(layer.w_rho) * eps[:d_in], sigma_from_rho(layer.b_rho) * eps[d_in]
 
 
-def sample_weights(layer: BayesDense, key) -> tuple[jax.Array, jax.Array]:
-    """w = mu + sigma * eps, the weight sample that `dense_apply` uses with the
-    same key in the "plain" mode (and as the base sample in "flipout")."""
-    dw, db = weight_noise(layer, key)
+def sample_weights(layer: BayesDense, eps) -> tuple[jax.Array, jax.Array]:
+    """w = mu + sigma * eps, the weight sample of `dense_apply` in the "plain" mode
+    (and the base sample in "flipout") with the same eps."""
+    dw, db = weight_noise(layer, eps)
     return layer.w_mu + dw, layer.b_mu + db
+
+
+class Noise(NamedTuple):
+    """One dense layer's noise for one forward pass of a minibatch of B: `eps` ~ N(0, I) of
+    `weight_shape` (plain and flipout), `zeta` ~ N(0, I) of (B, d_out) (local), `signs` of
+    (B, d_in + d_out) uniform on {-1, 1} (flipout); None where the mode draws none."""
+
+    eps: jax.Array | None = None
+    zeta: jax.Array | None = None
+    signs: jax.Array | None = None
+
+
+def draw_noise(params: tuple[BayesDense, ...], batch: int, weight_keys, aux_keys, mode: Mode,
+               dtype) -> list[Noise]:
+    """Every layer's `Noise`: layer l's weight noise from weight_keys[l], its other noise from
+    aux_keys[l]; the normals of all layers drawn together (`bayes_noise.standard_normals`: the
+    same numbers as a draw per layer, computed once)."""
+    if mode == "plain":
+        eps = standard_normals(weight_keys, [weight_shape(layer) for layer in params], dtype)
+        return [Noise(eps=e) for e in eps]
+    if mode == "local":
+        zeta = standard_normals(aux_keys, [(batch, layer.w_mu.shape[1]) for layer in params], dtype)
+        return [Noise(zeta=z) for z in zeta]
+    if mode == "flipout":
+        eps = standard_normals(weight_keys, [weight_shape(layer) for layer in params], dtype)
+        signs = in_one_loop(jax.random.rademacher, aux_keys, [(batch, sum(layer.w_mu.shape)) for layer in params],
+                            dtype)
+        return [Noise(eps=e, signs=r) for e, r in zip(eps, signs)]
+    raise ValueError(f"unknown sampling mode {mode!r}")
 
 
 def dense_apply(layer: BayesDense, x_BxI: jax.Array, key, mode: Mode) -> jax.Array:
     """y = x W + b for a minibatch under one of the sampling modes.
 
-    The key is split into (weight key, auxiliary key); the weight key gives the
-    same draw as `sample_weights(layer, weight key)`, so a Monte-Carlo KL can
-    reuse the forward pass's sample (`kl_monte_carlo`)."""
+    The key is split into (weight key, auxiliary key); eps drawn from the weight key
+    is the weight sample `sample_weights(layer, eps)`, so a Monte-Carlo KL can reuse
+    the forward pass's sample (`kl_monte_carlo`)."""
+    if mode == "mean":
+        return dense_with_noise(layer, x_BxI, Noise(), mode)
+    keys = jax.random.split(key)
+    (noise,) = draw_noise((layer,), x_BxI.shape[0], keys[:1], keys[1:], mode, x_BxI.dtype)
+    return dense_with_noise(layer, x_BxI, noise, mode)
+
+
+def dense_with_noise(layer: BayesDense, x_BxI: jax.Array, noise: Noise, mode: Mode) -> jax.Array:
+    """y = x W + b for a minibatch with the layer's noise already drawn (`draw_noise`)."""
     mean_BxO = x_BxI @ layer.w_mu + layer.b_mu
     if mode == "mean":
         return mean_BxO
-    k_w, k_aux = jax.random.split(key)
     if mode == "plain":
-        w, b = sample_weights(layer, k_w)
+        w, b = sample_weights(layer, noise.eps)
         return x_BxI @ w + b
     if mode == "local":
         # Kingma et al. 2015 eq. 6: gamma = x mu, delta = x^2 sigma^2.
         var_BxO = jnp.square(x_BxI) @ jnp.square(sigma_from_rho(layer.w_rho)) + jnp.square(
             sigma_from_rho(layer.b_rho)
         )
-        zeta_BxO = jax.random.normal(k_aux, mean_BxO.shape, mean_BxO.dtype)
-        return mean_BxO + jnp.sqrt(var_BxO) * zeta_BxO
+        return mean_BxO + jnp.sqrt(var_BxO) * noise.zeta
     if mode == "flipout":
         # Wen et al. 2018 eq. 3: x W_n = x mu + ((x o s_n) Delta) o r_n. The bias
         # perturbation is flipped by r_n too; its marginal stays N(b_mu, sigma_b^2).
-        dw, db = weight_noise(layer, k_w)
+        dw, db = weight_noise(layer, noise.eps)
         d_in = x_BxI.shape[1]
-        signs = jax.random.rademacher(k_aux, (x_BxI.shape[0], d_in + dw.shape[1]), x_BxI.dtype)
-        s_BxI, r_BxO = signs[:, :d_in], signs[:, d_in:]
+        s_BxI, r_BxO = noise.signs[:, :d_in], noise.signs[:, d_in:]
         return mean_BxO + ((x_BxI * s_BxI) @ dw + db) * r_BxO
     raise ValueError(f"unknown sampling mode {mode!r}")
 
@@ -165,11 +213,11 @@ BayesMLP = tuple[BayesDense, ...]
 
 
 def mlp_init(key, sizes: tuple[int, ...], sigma_init: float = DEFAULT_SIGMA_INIT) -> BayesMLP:
-    """Layers sizes[0] -> sizes[1] -> ... -> sizes[-1]."""
+    """Layers sizes[0] -> sizes[1] -> ... -> sizes[-1], layer l as `dense_init` makes it from key
+    split(key, L)[l] (the draws of all layers made together: `standard_normals`)."""
     keys = jax.random.split(key, len(sizes) - 1)
-    return tuple(
-        dense_init(k, d_in, d_out, sigma_init) for k, d_in, d_out in zip(keys, sizes[:-1], sizes[1:])
-    )
+    eps = standard_normals(keys, list(zip(sizes[:-1], sizes[1:])))
+    return tuple(_dense_from_normal(e, sigma_init) for e in eps)
 
 
 def mlp_apply(
@@ -179,20 +227,26 @@ def mlp_apply(
     mode: Mode,
     activation: Callable[[jax.Array], jax.Array] = jax.nn.relu,
 ) -> jax.Array:
-    """Forward pass; layer l uses key split(key, L)[l] (the key is unused, and
-    may be None, in the "mean" mode), with no activation after the last layer."""
-    layer_keys = [None] * len(params) if mode == "mean" else jax.random.split(key, len(params))
+    """Forward pass; layer l uses key split(key, L)[l] as `dense_apply` would (the key is
+    unused, and may be None, in the "mean" mode), with no activation after the last layer.
+    The noise of every layer is drawn before the pass (the same numbers, `draw_noise`)."""
+    if mode == "mean":
+        noise = [Noise()] * len(params)
+    else:
+        keys = _layer_keys(key, len(params))
+        noise = draw_noise(params, x_BxI.shape[0], keys[:, 0], keys[:, 1], mode, x_BxI.dtype)
     h = x_BxI
-    for index, (layer, layer_key) in enumerate(zip(params, layer_keys)):
-        h = dense_apply(layer, h, layer_key, mode)
+    for index, (layer, layer_noise) in enumerate(zip(params, noise)):
+        h = dense_with_noise(layer, h, layer_noise, mode)
         if index < len(params) - 1:
             h = activation(h)
     return h
 
 
-def _weight_keys(key, num_layers):
-    """The weight keys `dense_apply` uses in each layer of `mlp_apply`."""
-    return [jax.random.split(k)[0] for k in jax.random.split(key, num_layers)]
+def _layer_keys(key, num_layers):
+    """(L, 2) keys: row l is what `dense_apply` splits layer l's key split(key, L)[l] into,
+    (weight key, auxiliary key)."""
+    return jax.vmap(jax.random.split)(jax.random.split(key, num_layers))
 
 
 def predictive_samples(params: BayesMLP, x_BxI, key, num_samples: int, mode: Mode = "local", **kw):
@@ -228,9 +282,11 @@ def kl_monte_carlo(params: BayesMLP, prior: Prior, key) -> jax.Array:
     def log_ratio(w, mu, rho):
         return jnp.sum(gaussian_log_density(w, mu, sigma_from_rho(rho)) - prior_log_density(prior, w))
 
+    weight_keys = _layer_keys(key, len(params))[:, 0]
+    eps = standard_normals(weight_keys, [weight_shape(layer) for layer in params], params[0].w_mu.dtype)
     total = 0.0
-    for layer, weight_key in zip(params, _weight_keys(key, len(params))):
-        w, b = sample_weights(layer, weight_key)
+    for layer, layer_eps in zip(params, eps):
+        w, b = sample_weights(layer, layer_eps)
         total = total + log_ratio(w, layer.w_mu, layer.w_rho) + log_ratio(b, layer.b_mu, layer.b_rho)
     return total
 
@@ -339,7 +395,7 @@ def prune(params: BayesMLP, masks: tuple[jax.Array, ...]) -> BayesMLP:
 
 def gradient_variance(grad_fn: Callable, keys) -> jax.Array:
     """Total variance over noise draws, sum over parameters of Var_k[g_k],
-    of a stochastic gradient `grad_fn(key) -> pytree` (unbiased sample variance)."""
-    grads = jax.vmap(grad_fn)(keys)
-    per_leaf = jax.tree.map(lambda g: jnp.sum(jnp.var(g, axis=0, ddof=1)), grads)
-    return sum(jax.tree.leaves(per_leaf))
+    of a stochastic gradient `grad_fn(key) -> pytree` (unbiased sample variance).
+    The gradient is flattened to one vector first: one variance to compile, not one a leaf."""
+    grads = jax.vmap(lambda key: ravel_pytree(grad_fn(key))[0])(keys)
+    return jnp.sum(jnp.var(grads, axis=0, ddof=1))

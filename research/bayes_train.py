@@ -18,6 +18,7 @@ from common.train import TrainState, apply_gradients, new_state, step_key
 from research import bayes
 
 KLSchedule = Literal["uniform", "blundell"]
+KL_SCHEDULES: tuple[KLSchedule, ...] = ("uniform", "blundell")  # a sweep member names one by its index
 
 
 def init_fn(sizes: tuple[int, ...], optimizer: optax.GradientTransformation, sigma_init: float) -> Callable:
@@ -31,8 +32,12 @@ def init_fn(sizes: tuple[int, ...], optimizer: optax.GradientTransformation, sig
     return init
 
 
-def kl_weight(schedule: KLSchedule, step, num_batches: int):
-    """pi_i of minibatch i = step mod M + 1 (1-based) of its epoch."""
+def kl_weight(schedule: KLSchedule | jax.Array, step, num_batches: int):
+    """pi_i of minibatch i = step mod M + 1 (1-based) of its epoch; `schedule` a name, or a
+    traced index into KL_SCHEDULES (a sweep member's: one compiled program for both)."""
+    if not isinstance(schedule, str):
+        return jnp.where(schedule == KL_SCHEDULES.index("blundell"), kl_weight("blundell", step, num_batches),
+                         kl_weight("uniform", step, num_batches))
     if schedule == "uniform":
         return bayes.kl_weight_uniform(None, num_batches)
     return bayes.kl_weight_blundell(step % num_batches + 1, num_batches)
@@ -45,7 +50,7 @@ def elbo_step(
     prior: bayes.Prior,
     mode: bayes.Mode,
     kl_estimator: bayes.KLEstimator,
-    kl_schedule: KLSchedule = "uniform",
+    kl_schedule: KLSchedule | str = "uniform",
     likelihood: bayes.Likelihood = "categorical",
     noise_std: float = 1.0,
     kl_scale: float | str = 1.0,
@@ -56,12 +61,15 @@ def elbo_step(
     tempered posterior (a diagnostic for the prior overwhelming a small data set).
     A string names a sweep member's input instead: the step reads the scale from
     `state.member[kl_scale]` (a traced value, so a grid of scales x seeds is one
-    compiled program; put it there with `init_fn(..., member inputs)`)."""
+    compiled program; put it there with `init_fn(..., member inputs)`). Likewise a
+    `kl_schedule` other than the names in KL_SCHEDULES names the member input holding
+    the index of the member's schedule."""
 
     def step(state: TrainState, batch):
         x, y = batch
         scale = state.member[kl_scale] if isinstance(kl_scale, str) else kl_scale
-        weight = scale * kl_weight(kl_schedule, state.step, num_batches)
+        schedule = kl_schedule if kl_schedule in KL_SCHEDULES else state.member[kl_schedule]
+        weight = scale * kl_weight(schedule, state.step, num_batches)
 
         def objective(params):
             return bayes.negative_elbo(
