@@ -32,12 +32,14 @@ the extrapolated mean is off the curve by more than the spread grows
 """
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax import lax
 
 from common import plots, stats
 from common.config import require_at_least_one, require_numbers_representable, require_positive
@@ -47,6 +49,7 @@ from common.models import MLP
 from common.train import Loop, epoch_batches, fit, new_state, seed_keys, supervised_step
 from experiments.api import main
 from research import bayes, bayes_train
+from research.bayes_noise import he_init
 
 NAME = "bbb-regression"
 STUDY = "bayes"
@@ -135,51 +138,30 @@ def _interval_mask(grid):
 
 
 def run(config: Config, session) -> Results:
-    x, y = toy_regression(jax.random.key(config.seed), config.num_train, TRAIN_LOW, TRAIN_HIGH, config.noise_std)
+    make_data = jax.jit(toy_regression, static_argnums=1)  # one program for the training and held-out draws
+    x, y = make_data(jax.random.key(config.seed), config.num_train, TRAIN_LOW, TRAIN_HIGH, config.noise_std)
     y = y[:, 0]
-    grid = jnp.linspace(GRID_LOW, GRID_HIGH, config.grid_points)[:, None]
+    grid = np.linspace(GRID_LOW, GRID_HIGH, config.grid_points, dtype=np.float32)[:, None]
     optimizer = optax.adam(config.learning_rate)
     loop = Loop(steps=config.steps, chunk=config.chunk)
     keys = seed_keys(config.seed + 1, config.seeds)
     sizes = (1, config.width, config.width, 1)
+    init_bayes = bayes_train.init_fn(sizes, optimizer, config.sigma_init)
 
     bayes_out = fit(
         "bayes-by-backprop",
-        init=bayes_train.init_fn(sizes, optimizer, config.sigma_init),
+        init=init_bayes,
         step=bayes_train.elbo_step(
             optimizer, num_batches=config.num_train // config.batch_size, prior=make_prior(config),
             mode=config.mode, kl_estimator="monte_carlo", likelihood="gaussian", noise_std=config.noise_std,
         ),
         sample_batch=epoch_batches(config.batch_size), data=(x, y), loop=loop, keys=keys, session=session,
     )
-    # Predictive draws (seeds, samples, points) with the plain sampler: whole functions per draw.
-    draw_key, noise_key = jax.random.split(jax.random.key(config.seed + 2))
-
-    def functions(params_S, x_Px1):  # (seeds, draws, points): weight uncertainty only
-        return np.asarray(jax.jit(jax.vmap(lambda p: bayes.predictive_samples(
-            p, x_Px1, draw_key, config.num_samples, "plain")))(params_S))[..., 0]
-
-    def noise_scales(params_S) -> dict[str, np.ndarray]:
-        """Per seed, the predictive noise std of each noise model (`observation_noise`)."""
-        residual_SxN = functions(params_S, x).mean(axis=1) - np.asarray(y)
-        return {"fitted": np.sqrt(np.mean(np.square(residual_SxN), axis=1)),
-                "likelihood": np.full(config.seeds, config.noise_std), "none": np.zeros(config.seeds)}
-
-    def with_noise(draws_SxDxP, scale_S):
-        return draws_SxDxP + scale_S[:, None, None] * np.asarray(jax.random.normal(noise_key, draws_SxDxP.shape))
-
-    scales = noise_scales(bayes_out.state.params)
-    bayes_draws = with_noise(functions(bayes_out.state.params, grid), scales[config.observation_noise])
-    # The run-time control: the untrained posterior (init: mu random, sigma = sigma_init everywhere). A ReLU
-    # net's output spread grows with |x| by itself, so "wider outside" must beat this baseline.
-    init_params = jax.vmap(bayes_train.init_fn(sizes, optimizer, config.sigma_init))(keys).params
-    init_draws = with_noise(functions(init_params, grid), noise_scales(init_params)[config.observation_noise])
-
     model = MLP((config.width, config.width), 1, activation="relu", init="he")
 
     def plain_init(key):
-        params, model_state = model.init_variables(key, x[:1])
-        return new_state(params, optimizer.init(params), key, model_state)
+        params = he_init(key, sizes)  # what model.init_variables makes, drawn in one compiled loop
+        return new_state(params, optimizer.init(params), key, {})
 
     def squared_error(pred, target):
         return jnp.mean(jnp.square(pred[:, 0] - target))
@@ -188,12 +170,60 @@ def run(config: Config, session) -> Results:
         "plain", init=plain_init, step=supervised_step(model, optimizer, loss=squared_error),
         sample_batch=epoch_batches(config.batch_size), data=(x, y), loop=loop, keys=keys, session=session,
     )
-    plain_pred = np.asarray(jax.vmap(lambda p, s: model.apply(p, s, grid)[0])(
-        plain_out.state.params, plain_out.state.model_state))[..., 0]
+
+    # Every prediction in one program: predictive draws (runs, draws, points) with the plain sampler (whole
+    # functions per draw) of the trained posterior and of the run-time control, the untrained posterior (init:
+    # mu random, sigma = sigma_init everywhere; a ReLU net's output spread grows with |x| by itself, so "wider
+    # outside" must beat it), at the training points, the grid and the held-out points of `coverage_rows`;
+    # standard-normal observation noise; the plain network.
+    draw_key, noise_key = jax.random.split(jax.random.key(config.seed + 2))
+    key_in, key_out = jax.random.split(jax.random.key(config.seed + 3))
+    heldout = {
+        "inside [0, 0.5]": make_data(key_in, config.num_heldout, TRAIN_LOW, TRAIN_HIGH, config.noise_std),
+        "outside (0.5, 1.2]": make_data(key_out, config.num_heldout, TRAIN_HIGH, GRID_HIGH, config.noise_std),
+    }
+    points = {"train": x, "grid": grid, **{region: x_h for region, (x_h, _) in heldout.items()}}
+
+    @jax.jit
+    def predict(bayes_params, plain_params, plain_state, x_Px1):
+        params_R = jax.tree.map(lambda *leaves: jnp.concatenate(leaves),  # trained, then untrained
+                                bayes_params, jax.vmap(init_bayes)(keys).params)
+        functions = lax.map(  # a run at a time: (draws, points, width) activations per run
+            lambda p: bayes.predictive_samples(p, x_Px1, draw_key, config.num_samples, "plain")[..., 0], params_R)
+        # Observation noise (seeds, draws, points) of the grid's and of a held-out region's shape (both
+        # regions take the same): the key's draw for that shape.
+        noise = {shape: jax.random.normal(noise_key, (config.seeds, config.num_samples, shape))
+                 for shape in {config.grid_points, config.num_heldout}}
+        plain = jax.vmap(lambda p, s: model.apply(p, s, x_Px1)[0])(plain_params, plain_state)
+        return functions, noise, plain[..., 0]
+
+    all_points = np.concatenate([np.asarray(p) for p in points.values()])
+    functions_RxDxP, unit_noise, plain_all = predict(
+        bayes_out.state.params, plain_out.state.params, plain_out.state.model_state, all_points)
+    functions_RxDxP, plain_all = np.asarray(functions_RxDxP), np.asarray(plain_all)
+    bounds = np.cumsum([0] + [len(p) for p in points.values()])
+    at = {name: slice(lo, hi) for name, lo, hi in zip(points, bounds[:-1], bounds[1:])}
+    trained, untrained = functions_RxDxP[:config.seeds], functions_RxDxP[config.seeds:]
+
+    def noise_scales(functions_SxDxN) -> dict[str, np.ndarray]:
+        """Per seed, the predictive noise std of each noise model (`observation_noise`), from the draws at
+        the training points."""
+        residual_SxN = functions_SxDxN.mean(axis=1) - np.asarray(y)
+        return {"fitted": np.sqrt(np.mean(np.square(residual_SxN), axis=1)),
+                "likelihood": np.full(config.seeds, config.noise_std), "none": np.zeros(config.seeds)}
+
+    def with_noise(draws_SxDxP, scale_S):
+        return draws_SxDxP + scale_S[:, None, None] * np.asarray(unit_noise[draws_SxDxP.shape[-1]])
+
+    scales = noise_scales(trained[..., at["train"]])
+    bayes_draws = with_noise(trained[..., at["grid"]], scales[config.observation_noise])
+    init_scales = noise_scales(untrained[..., at["train"]])
+    init_draws = with_noise(untrained[..., at["grid"]], init_scales[config.observation_noise])
+    plain_pred = plain_all[:, at["grid"]]
 
     grid_np = np.asarray(grid[:, 0])
     inside = _interval_mask(grid_np)
-    truth = np.asarray(toy_regression_mean(grid[:, 0]))
+    truth = np.asarray(jax.jit(toy_regression_mean)(grid[:, 0]))
     results = Results()
     std = bayes_draws.std(axis=1)  # (seeds, grid)
     for name, draws in (("bayes", bayes_draws), ("init", init_draws)):
@@ -230,13 +260,14 @@ def run(config: Config, session) -> Results:
         {"network": "plain", "std inside [0, 0.5]": 0.0, "std outside": 0.0, "outside / inside": float("nan"),
          "ratio per seed": "", "RMSE of median vs curve inside": results.scalars["plain/rmse_inside"]},
     ]
-    coverage = coverage_rows(config, bayes_out.state.params, functions, with_noise, scales)
+    coverage = coverage_rows({region: (trained[..., at[region]], np.asarray(y_h[:, 0]))
+                              for region, (_, y_h) in heldout.items()}, with_noise, scales)
     results.tables["Coverage of held-out points by the predictive bands (mean over seeds)"] = [
         {k: v for k, v in row.items() if k != "per seed"} for row in coverage]
     for row in coverage:
         results.arrays[f"coverage/{row['noise model']}/{row['region']}"] = row["per seed"]
     results.scalars["fitted_noise_std"] = float(np.mean(scales["fitted"]))
-    results.scalars["data_noise_std_inside"] = data_noise_std(config)
+    results.scalars["data_noise_std_inside"] = float(data_noise_std(config))
     results.notes.append(
         f"Bayesian MLP 1-{config.width}-{config.width}-1, {config.prior} prior, {config.mode} sampling, "
         f"sigma_init {config.sigma_init} (rho = softplus^-1 of it), KL weight 1/M per minibatch (uniform over the "
@@ -263,28 +294,23 @@ NOISE_NOTES = {
 }
 
 
-def data_noise_std(config: Config, points: int = 101, draws: int = 4000) -> float:
+@partial(jax.jit, static_argnums=(0, 1, 2))
+def data_noise_std(config: Config, points: int = 101, draws: int = 4000) -> jax.Array:
     """RMS over x in [0, 0.5] of std(y | x) of the generating process (Monte Carlo over eps at fixed x):
     what a calibrated predictive's noise has to match inside the data."""
     x_P = jnp.linspace(TRAIN_LOW, TRAIN_HIGH, points)
     eps_DxP = config.noise_std * jax.random.normal(jax.random.key(config.seed + 4), (draws, points))
     y_DxP = toy_regression_mean(x_P + eps_DxP)  # y = f(x + eps): eps enters the sines and beside them
-    return float(jnp.sqrt(jnp.mean(jnp.var(y_DxP, axis=0))))
+    return jnp.sqrt(jnp.mean(jnp.var(y_DxP, axis=0)))
 
 
-def coverage_rows(config: Config, params_S, functions, with_noise, scales: dict) -> list[dict]:
+def coverage_rows(regions: dict, with_noise, scales: dict) -> list[dict]:
     """How often held-out points (fresh noise) fall inside the central 50% and 95% predictive
     bands, inside the training interval and outside it (where the curve is extrapolated), for
-    every noise model (`scales`: per-seed noise std of each)."""
-    key_in, key_out = jax.random.split(jax.random.key(config.seed + 3))
-    regions = {
-        "inside [0, 0.5]": toy_regression(key_in, config.num_heldout, TRAIN_LOW, TRAIN_HIGH, config.noise_std),
-        "outside (0.5, 1.2]": toy_regression(key_out, config.num_heldout, TRAIN_HIGH, GRID_HIGH, config.noise_std),
-    }
+    every noise model (`scales`: per-seed noise std of each). `regions`: per region, the draws
+    of weight uncertainty alone at its points (seeds, draws, points) and the points' y."""
     rows = []
-    for region, (x_h, y_h) in regions.items():
-        weights_only = functions(params_S, x_h)  # (seeds, draws, points)
-        y_h = np.asarray(y_h[:, 0])
+    for region, (weights_only, y_h) in regions.items():
         for model, scale_S in scales.items():
             draws = with_noise(weights_only, scale_S)
             row = {"noise model": model, "region": region, "noise std": float(np.mean(scale_S))}
