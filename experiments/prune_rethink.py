@@ -64,8 +64,8 @@ STUDY = "pruning"
 PAPER = "Liu et al. 2019, Rethinking the Value of Network Pruning (ICLR)"
 REPRODUCES = ("Tables 1-4 protocol: fine-tuned vs Scratch-E vs Scratch-B after structured "
               "(L1-norm) and unstructured (magnitude) pruning; CIFAR-10 VGG-16-A 93.41/93.62/93.78")
-# Measured (quick, /usr/bin/time, 2026-12-01): 101 s wall / 53 s user CPU on the 2-core CPU at load 5-11
-# (other sessions running); 60 is the budget on the idle machine.
+# Measured (quick, cold cache, /usr/bin/time): 96 s wall / 59 s user CPU on the 2-core CPU at load 8
+# (other sessions running); 51 compiled programs.
 
 PAPER_FINETUNE_LR_FACTOR = 0.01  # the schedule's final lr: x0.1 at each of its two milestones
 MATCH_MARGIN = 0.02  # "matches": within 2 accuracy points (the interval's low end above -0.02)
