@@ -67,7 +67,10 @@ Along training (at step 0 and at every evaluation, through the trainer's
 `observe` hook) the largest real part of the eigenvalues of the Jacobian of
 each method's own vector field (Mescheder et al. 2017) is computed matrix-free
 (ARPACK on Jacobian-vector products, compiled once per method) for the first
-`eigen_seeds` seeds, on one fixed batch, beside the field's norm ||v||. The
+`eigen_seeds` seeds of the methods in `eigen_methods` (all in `paper`; R1 and
+consensus, whose claims read them, in the quick presets: each tracked method
+costs a compiled Jacobian-vector product, the unrolled one the largest, and
+~100 products per point), on one fixed batch, beside the field's norm ||v||. The
 sign says "locally attracting" or "not" only at a stationary point, taken as
 ||v|| <= `stationary_ratio` (0.05) x its value at step 0 for that seed;
 elsewhere the reading is "not stationary" and the R1 / consensus claims are
@@ -107,7 +110,8 @@ from research.gan_game import (
     simultaneous_update,
     unrolled_g_loss,
 )
-from research.gan_losses import LOSSES, r1_penalty, wgan_gp_penalty
+from research.gan_losses import (LOSSES, GanLoss, gan_d_loss, gan_g_loss_nonsaturating, gan_g_loss_saturating,
+                                r1_penalty, wgan_gp_penalty)
 from research.gan_metrics import covered_modes, mode_coverage, mode_kl
 
 NAME = "gan-mixture"
@@ -187,6 +191,9 @@ class Config:
     """A seed whose parameter norm exceeds this counts as diverged (stopped, step recorded)."""
     eigen_seeds: int = 1
     """Seeds whose Jacobian's rightmost eigenvalue and ||v|| are tracked (at step 0 and each evaluation)."""
+    eigen_methods: tuple[str, ...] = METHODS
+    """Methods whose spectrum is tracked, of: gan nsgan wgan-gp r1 unrolled consensus (the R1 and consensus
+    claims read theirs; a method that `methods` leaves out is not trained, so not tracked)."""
     eigen_batch: int = 512
     eigen_iterations: int = 100
     """ARPACK restarts at most (each ~20 Jacobian-vector products); NaN if it has not converged."""
@@ -198,7 +205,7 @@ class Config:
 
     def __post_init__(self):
         require_numbers_representable(self)
-        require_distinct(self, ('datasets', 'methods'))
+        require_distinct(self, ('datasets', 'methods', 'eigen_methods'))
         positive = ("seeds", "steps", "batch_size", "z_dim", "hidden", "eval_samples", "eval_every", "chunk",
                     "eigen_batch", "eigen_iterations", "unroll_steps", "critic_steps", "min_count")
         require_at_least_one(self, positive)
@@ -216,7 +223,7 @@ class Config:
             raise ValueError(f"lr_ratios and r1_gammas must be positive (got {self.lr_ratios}, {self.r1_gammas})")
         if not 0 <= self.hq_floor <= 1:
             raise ValueError(f"hq_floor must be in [0, 1] (got {self.hq_floor})")
-        for field, allowed in (("datasets", DATASETS), ("methods", METHODS)):
+        for field, allowed in (("datasets", DATASETS), ("methods", METHODS), ("eigen_methods", METHODS)):
             values = getattr(self, field)
             if not values or any(v not in allowed for v in values):
                 raise ValueError(f"{field} must be a non-empty subset of {' '.join(allowed)} (got {values})")
@@ -229,14 +236,15 @@ class Config:
                   for field, method in by_method.items() if method not in self.methods}
         if self.eigen_seeds == 0:
             unused |= {field: "no eigenvalues are computed with --eigen-seeds 0"
-                       for field in ("eigen_batch", "eigen_iterations", "stationary_ratio")}
+                       for field in ("eigen_methods", "eigen_batch", "eigen_iterations", "stationary_ratio")}
         if self.init != "orthogonal":
             unused["init_gain"] = "only the orthogonal init has a gain"
         return unused
 
 
 SMALL = dict(steps=3000, batch_size=128, z_dim=16, hidden=32, init="xavier", lr_g=2e-3, lr_d=2e-3, update="alternating",
-             eval_every=500, chunk=500, seeds=4, eigen_seeds=4, lr_ratios=(0.1, 1.0), r1_gammas=(0.1, 10.0))
+             eval_every=500, chunk=500, seeds=4, eigen_seeds=4, eigen_methods=("r1", "consensus"), lr_ratios=(0.1, 1.0),
+             r1_gammas=(0.1, 10.0))
 PRESETS = {
     "quick": Config(datasets=("ring",), **SMALL),
     "quick-grid": Config(datasets=("grid",), **SMALL),
@@ -261,6 +269,7 @@ class Recipe(NamedTuple):
     lr_g: float
     lr_d: float
     strength: float  # the method's penalty or regularizer weight (WGAN-GP lambda, R1 or consensus gamma), else 0
+    saturating: float  # 1: the minimax generator loss, 0: the non-saturating one (read by the "gan" program)
     betas: tuple[float, float]  # both players' Adam betas
     describe: str
 
@@ -273,19 +282,25 @@ def adam(betas: tuple[float, float]) -> optax.GradientTransformation:
 
 
 STRENGTH = {"wgan-gp": "gp_weight", "r1": "r1_gamma", "consensus": "consensus_gamma"}  # the Config field of each
+NON_SATURATING = ("nsgan", "r1")  # generator losses: these the non-saturating one, WGAN-GP its own, the rest minimax
+# The compiled program each method trains with, named by one of its methods: the GAN, the non-saturating GAN
+# and R1 are one game with traced weights (the generator loss's mix, R1's gamma), so their fits share it.
+PROGRAM = {"gan": "gan", "nsgan": "gan", "r1": "gan", "wgan-gp": "wgan-gp", "unrolled": "unrolled",
+           "consensus": "consensus"}
 
 
 def recipe(method: str, config: Config) -> Recipe:
     strength = getattr(config, STRENGTH[method]) if method in STRENGTH else 0.0
+    saturating = 0.0 if method in NON_SATURATING else 1.0
     if method == "wgan-gp":
         b1, b2 = betas = config.wgan_betas
         return Recipe(adam(betas), adam(betas), config.critic_steps, "critic", config.wgan_lr, config.wgan_lr,
-                      strength, betas, f"{config.critic_steps} critic steps / generator step, Adam("
+                      strength, saturating, betas, f"{config.critic_steps} critic steps / generator step, Adam("
                       f"{config.wgan_lr:g}, betas ({b1:g}, {b2:g})) both, lambda {config.gp_weight:g} (Gulrajani et al.)")
     extra = {"unrolled": f", {config.unroll_steps} unrolling steps", "r1": f", gamma {config.r1_gamma:g}",
              "consensus": f", gamma {config.consensus_gamma:g}"}.get(method, "")
     betas = (config.beta1, 0.999)
-    return Recipe(adam(betas), adam(betas), 1, config.update, config.lr_g, config.lr_d, strength, betas,
+    return Recipe(adam(betas), adam(betas), 1, config.update, config.lr_g, config.lr_d, strength, saturating, betas,
                   f"{config.update}, Adam lr_G {config.lr_g:g} / lr_D {config.lr_d:g}, beta1 {config.beta1:g} "
                   f"(Metz et al.){extra}")
 
@@ -307,7 +322,7 @@ class Players:
 
     def initializer(self, recipe: Recipe):
         """init(key, member) of one seed: fresh networks, the member's rates (`rates_of`) in the optimizer
-        states and its strength in `state.member` (where the step reads it)."""
+        states and its game's weights in `state.member` (where the step reads them)."""
 
         def init(key, member):
             key_g, key_d = jax.random.split(key)
@@ -315,29 +330,50 @@ class Players:
             d = self.discriminator.init_variables(key_d, jnp.zeros((1, 2)))[0]
             opt_state = {"g": with_hyperparams(recipe.g_opt.init(g), {"learning_rate": member["lr_g"]}),
                          "d": with_hyperparams(recipe.d_opt.init(d), {"learning_rate": member["lr_d"]})}
-            return new_state({"g": g, "d": d}, opt_state, key, member={"strength": member["strength"]})
+            weights = {name: member[name] for name in WEIGHTS}
+            return new_state({"g": g, "d": d}, opt_state, key, member=weights)
 
         return init
 
 
+WEIGHTS = ("strength", "saturating")  # a game's weights (see `method_game`)
+
+
+def weights_of(recipe: Recipe) -> dict[str, float]:
+    return {name: getattr(recipe, name) for name in WEIGHTS}
+
+
 def rates_of(recipe: Recipe) -> Members:
-    """The recipe's rates and strength as the trainer's one sweep member: traced inputs of `init`, so that
+    """The recipe's rates and weights as the trainer's one sweep member: traced inputs of `init`, so that
     every fit starts from one compiled program whatever its rates."""
-    values = {"lr_g": recipe.lr_g, "lr_d": recipe.lr_d, "strength": recipe.strength}
+    values = {"lr_g": recipe.lr_g, "lr_d": recipe.lr_d, **weights_of(recipe)}
     return Members({k: jnp.asarray([v], jnp.float32) for k, v in values.items()}, (values,))
 
 
-def method_game(method: str, players: Players, d_opt, strength, unroll_steps: int):
-    """(g_loss, d_loss, make_field) of a method at penalty or regularizer weight `strength` (traced);
-    make_field(d_opt_state) -> the field it steps along."""
-    d_apply = players.d_apply
-    penalty, loss = None, LOSSES["nsgan" if method in ("nsgan", "r1") else "gan"]
+def generator_mix(saturating) -> GanLoss:
+    """The GAN's losses, the generator's being `saturating` x the minimax loss + (1 - saturating) x the
+    non-saturating one: at 1 or 0 exactly the one or the other (the other term is a product with zero)."""
+
+    def g_loss(d_fake):
+        return saturating * gan_g_loss_saturating(d_fake) + (1 - saturating) * gan_g_loss_nonsaturating(d_fake)
+
+    return GanLoss(gan_d_loss, g_loss)
+
+
+def method_game(method: str, players: Players, d_opt, weights: dict, unroll_steps: int):
+    """(g_loss, d_loss, make_field) of a method; make_field(d_opt_state) -> the field it steps along.
+    `weights` (traced in training, see `WEIGHTS`): "strength", the method's penalty or regularizer weight,
+    and "saturating", the generator loss's mix in the "gan" program (the GAN, NSGAN and R1: R1 with
+    strength 0 adds nothing)."""
+    d_apply, strength = players.d_apply, weights["strength"]
+    penalty, loss = None, LOSSES["gan"]
     if method == "wgan-gp":
         loss = LOSSES["wgan"]
 
         def penalty(d, x_real, x_fake, key):
             return wgan_gp_penalty(d_apply, d, x_real, x_fake, key, weight=strength)
-    elif method == "r1":
+    elif PROGRAM[method] == "gan":
+        loss = generator_mix(weights["saturating"])
 
         def penalty(d, x_real, x_fake, key):
             return r1_penalty(d_apply, d, x_real, strength)
@@ -363,8 +399,7 @@ def gan_step(method: str, config: Config, players: Players, recipe: Recipe):
     """The trainer's step(state, batch): one generator update (after its critic steps)."""
 
     def step(state, batches: GanBatch):
-        g_loss, d_loss, make_field = method_game(method, players, recipe.d_opt, state.member["strength"],
-                                                 config.unroll_steps)
+        g_loss, d_loss, make_field = method_game(method, players, recipe.d_opt, state.member, config.unroll_steps)
         gan = GanState(state.params["g"], state.params["d"], state.opt_state["g"], state.opt_state["d"])
         field, batch = make_field(gan.d_opt_state), first(batches)
         if recipe.update == "critic":
@@ -448,9 +483,9 @@ def reference_samples(config: Config, centers, kind: str) -> dict:
 
 
 class Shared(NamedTuple):
-    """What every fit of one method shares: its step and batch sampler (so that its fits, main run and grid
-    points, compile one chunk program), and, the same for all methods, the evaluation, the final samples
-    and the batch the spectra are computed on."""
+    """What every fit of one program (`PROGRAM`) shares: its step and batch sampler (so that its fits, main
+    runs and grid points, compile one chunk program), and, the same for all, the evaluation, the final
+    samples and the batch the spectra are computed on."""
 
     step: Callable
     sample_batch: Callable
@@ -464,11 +499,11 @@ class SpectrumProbe:
     fixed batch (compiled once per method: the points of a trajectory differ only in value)."""
 
     def __init__(self, method: str, config: Config, players: Players, recipe: Recipe, batch: GanBatch):
-        # The recipe's discriminator rate and strength enter as constants, as in the program the numbers in
+        # The recipe's discriminator rate and weights enter as constants, as in the program the numbers in
         # the docstring came from (traced, the unrolled field compiles differently: its eigenvalues move in
         # the 6th digit); aux: the discriminator's plain Adam state, which unrolling reads.
         d_opt = optax.adam(recipe.lr_d, b1=recipe.betas[0], b2=recipe.betas[1])
-        _, _, make_field = method_game(method, players, d_opt, recipe.strength, config.unroll_steps)
+        _, _, make_field = method_game(method, players, d_opt, weights_of(recipe), config.unroll_steps)
         self.spectrum = FieldSpectrum(make_field)
         self.batch = batch
         self.config = config
@@ -548,7 +583,7 @@ class Trained(NamedTuple):
     at_start: dict | None
 
 
-SLOWEST_FIRST = ("unrolled", "wgan-gp", "consensus", "r1", "gan", "nsgan")  # the order threads take methods in
+SLOWEST_FIRST = ("unrolled", "wgan-gp", "consensus", "gan")  # the order threads take programs in
 
 
 def train(job: Fit, config: Config, players: Players, shared: Shared, centers, session) -> Trained:
@@ -584,34 +619,41 @@ def same_run(a: Recipe, b: Recipe) -> bool:
 
 
 def fits_of(config: Config, dataset: str) -> dict[str, list[Fit]]:
-    """Each method's fits on `dataset`, its main run (tracked when eigen_seeds > 0) first, then its grid points
-    (a grid point equal to the main run is that run, not trained twice)."""
-    jobs = {method: [Fit(f"{dataset}-{method}", method, recipe(method, config), config.eigen_seeds > 0)]
-            for method in config.methods}
+    """The fits on `dataset` of each program (`PROGRAM`): each method's main run (tracked when eigen_seeds > 0
+    and the method is in eigen_methods), then the grid points (one equal to its main run is that run, not
+    trained twice)."""
+    fits = [Fit(f"{dataset}-{method}", method, recipe(method, config),
+                config.eigen_seeds > 0 and method in config.eigen_methods) for method in config.methods]
     for point in grid_points(config):
-        if point.method in config.methods and same_run(point.recipe, recipe(point.method, config)):
-            continue
-        name = f"{dataset}-{point.method}-{point.tag}{point.value:g}"
-        jobs.setdefault(point.method, []).append(Fit(name, point.method, point.recipe, False))
+        if point.method not in config.methods or not same_run(point.recipe, recipe(point.method, config)):
+            fits.append(Fit(f"{dataset}-{point.method}-{point.tag}{point.value:g}", point.method, point.recipe, False))
+    jobs = {}
+    for job in fits:
+        jobs.setdefault(PROGRAM[job.method], []).append(job)
     return jobs
 
 
 def train_all(config: Config, players: Players, dataset: str, centers, session) -> dict[str, Trained]:
-    """Every fit on `dataset` by name: one thread per method at a time, slowest method first (each method's
-    fits compile one chunk program; two threads compile side by side)."""
+    """Every fit on `dataset` by name: one thread per program at a time, slowest first (each program's fits
+    compile one chunk program; two threads compile side by side)."""
     evaluate, samples = evaluation(config, players), jax.jit(jax.vmap(partial(generated, config, players)))
-    batch = spectrum_batch(config, centers) if config.eigen_seeds else None
     jobs = fits_of(config, dataset)
+    batch = spectrum_batch(config, centers) if any(job.tracked for fits in jobs.values() for job in fits) else None
     order = sorted(jobs, key=SLOWEST_FIRST.index)
+    # Every fit's initial states come from one program (the rates are its inputs): compiled here, the threads
+    # find it in the compilation cache instead of both compiling it at once.
+    first_fit = jobs[order[0]][0]
+    init_states(players.initializer(first_fit.recipe), seed_keys(config.seed, config.seeds), "seeds",
+                rates_of(first_fit.recipe).for_runs(config.seeds))
 
-    def train_method(method: str) -> list[Trained]:
-        method_recipe = recipe(method, config)
-        shared = Shared(gan_step(method, config, players, method_recipe),
-                        batch_sampler(config, method_recipe.critic_steps), evaluate, samples, batch)
-        return [train(job, config, players, shared, centers, session) for job in jobs[method]]
+    def train_program(program: str) -> list[Trained]:
+        program_recipe = recipe(program, config)
+        shared = Shared(gan_step(program, config, players, program_recipe),
+                        batch_sampler(config, program_recipe.critic_steps), evaluate, samples, batch)
+        return [train(job, config, players, shared, centers, session) for job in jobs[program]]
 
-    done = map_independent(train_method, order)
-    return {job.name: trained for method, outs in zip(order, done) for job, trained in zip(jobs[method], outs)}
+    done = map_independent(train_program, order)
+    return {job.name: trained for program, outs in zip(order, done) for job, trained in zip(jobs[program], outs)}
 
 
 def sweeps(config: Config, dataset: str, trained: dict[str, Trained], results: Results) -> None:
@@ -707,7 +749,7 @@ def run(config: Config, session) -> Results:
             results.arrays[f"{key}/samples"] = samples[0]
             results.arrays[f"{key}/diverged_at"] = out.diverged_at
             a = results.arrays
-            readings = ""
+            readings = "not tracked" if config.eigen_seeds else ""
             if at_start is not None:
                 a[f"{key}/eigen_step"] = np.concatenate([[0], a[f"{key}/eval_step"]])
                 for name in ("max_real_eigen", "field_norm"):  # (1 + evaluations, eigen_seeds)
