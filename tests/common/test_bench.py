@@ -2,6 +2,7 @@
 round, a Staged program's set-up left out of its time, 'too small' decided on the
 fastest round."""
 
+import itertools
 import time
 import warnings
 
@@ -29,15 +30,23 @@ def test_a_staged_programs_setup_is_not_timed():
     assert np.all(rounds.seconds["staged"] < 0.03)
 
 
-def test_too_small_is_decided_on_the_fastest_round():
-    calls = iter([5e-3, 1e-5, 5e-3])  # one fast round among slow ones (a loaded machine)
-    with pytest.warns(bench.TooSmallToTime):
-        rounds = bench.interleaved({"r": sleeper(2e-3), "p": lambda: time.sleep(next(calls))}, "r", rounds=3,
+def test_too_small_is_decided_on_the_fastest_round(monkeypatch):
+    """A fake clock (each program advances it by its duration): the decision is on the fastest
+    round whatever the machine's load."""
+    now = [0.0]
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: now[0])
+
+    def takes(*seconds):  # one duration per call, in turn (the reference runs twice a round: its A/A)
+        durations = itertools.cycle(seconds)
+        return lambda: now.__setitem__(0, now[0] + next(durations))
+
+    with pytest.warns(bench.TooSmallToTime):  # one fast round among slow ones (a loaded machine)
+        rounds = bench.interleaved({"r": takes(2e-3), "p": takes(5e-3, 1e-5, 5e-3)}, "r", rounds=3,
                                    warmup=0)
     assert rounds.too_small == ("p",)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert bench.interleaved({"q": sleeper(2e-3)}, "q", rounds=2, warmup=0).too_small == ()
+        assert bench.interleaved({"q": takes(2e-3)}, "q", rounds=2, warmup=0).too_small == ()
 
 
 @pytest.mark.parametrize("reference, rounds, message", [("x", 3, "not one of"), ("p", 1, "at least 2")])
