@@ -1,7 +1,7 @@
 """Bayes by Backprop classification against a plain and a dropout network, the KL
 scale and the prior as a swept grid, and pruning by signal-to-noise ratio.
 
-    python run.py bbb-classify --preset quick      # MNIST-1D, 2 x 100 units, 33 s (run.py list: measured seconds)
+    python run.py bbb-classify --preset quick      # MNIST-1D, 2 x 64 units, 33 s (run.py list: measured seconds)
     python run.py bbb-classify --preset quick --kl-scales 0.03 0.3    # another grid (1 is always added)
     python run.py bbb-classify --preset subset     # the 5,000-digit MNIST subset, 2 x 1200 units
     python run.py bbb-classify --preset paper --data-dir DIR   # MNIST (IDX files), 2 x 1200 units
@@ -16,27 +16,33 @@ Adam (the paper used SGD) for the same number of steps.
 
 The sweep: for each prior (a prior is its own loss, so its own fit) every KL scale
 of `kl_scales` x every seed is one compiled program, the step reading the scale
-from `state.member["kl_scale"]`; 1 (the paper's ELBO) is always in the grid. The
-plain and dropout networks, which have no KL term, sweep their Adam lr over
-`learning_rates` the same way. Each method takes the setting of lowest mean
+(and the minibatch KL weights) from `state.member`; 1 (the paper's ELBO) is always
+in the grid, and the mixture's program also trains KL scale 1 with the other KL
+weights (the schedule claim). The plain and dropout networks, which have no KL
+term, sweep their Adam lr over `learning_rates` the same way, both in one program
+(the dropout rate a member input, 0 for the plain network). After training, every
+run of a model family is scored in one program. Each method takes the setting of lowest mean
 validation error (held-out training examples, never the test set; ties by
 validation NLL); the report lists every grid point, the choice and what
 validation NLL would have chosen. Every comparison is claimed twice: tuned
 (each side at its choice) and at the paper's protocol (KL scale 1, the shared lr).
 
-Measured on the shared 2-core machine (load average ~6 from other jobs), quick
-preset, 3 seeds, test error % (mean) at the protocol: plain (lr 3e-3) 38.7,
-dropout 40.0, BBB Gaussian 55.2, BBB scale mixture 48.6. The full KL dominates
-the loss (KL / N ~ 10 nats per example against an NLL near 1: 15k weights for
-3,600 examples), so BBB underfits. Tuned: plain lr 0.01 34.2, dropout lr 3e-3
-40.0, Gaussian KL 0.1 32.6, scale mixture KL 0.1 35.1 (both priors choose 0.1 of
-0.01 / 0.1 / 1). Against the tuned plain network the tempered mixture no longer
-wins (plain - BBB -0.9 points, [-5.0, 3.2]); it beats the plain network at the
-shared lr (38.7, overfit) by 3.6, the gap an untuned baseline hands it. The
-trade-off (tradeoff.png): at 0.01 the posterior is overconfident (ECE 0.16,
-against 0.06-0.08 at 0.1); tempering raises the cost of removing 95% by SNR
-from +30.0 points (KL 1) to +53.0 (0.1) and +53.0 (0.01) for the mixture,
-+15.6 -> +54.6 / +53.1 for the Gaussian: the tempered posterior uses more weights.
+Measured on the shared 2-core machine, quick preset (2 x 64 units, 1,000 steps, lr
+3e-3 / 0.01 for the plain and dropout networks; 2 x 100 units, 1,500 steps and lr
+1e-3 / 3e-3 / 0.01 until the cold run was made cheaper), 3 seeds, test error %
+(mean) at the protocol: plain (lr 3e-3) 41.5, dropout 57.1, BBB Gaussian 49.4, BBB
+scale mixture 52.1. The full KL dominates the loss (KL / N ~ 5 nats per example
+against an NLL near 1: 7k weights for 3,600 examples), so BBB underfits. Tuned:
+plain lr 0.01 39.6, dropout lr 3e-3 57.1, Gaussian KL 0.01 39.3, scale mixture KL
+0.01 37.5 (both priors choose 0.01 of 0.01 / 0.1 / 1; validation NLL would choose
+0.1). Against the tuned plain network the tempered mixture ties (plain - BBB +2.1
+points, [-2.4, 6.6]); at the shared lr it loses by 10.6. The trade-off
+(tradeoff.png): at 0.01 the posterior is less calibrated (ECE 0.08-0.09, against
+0.05 at 0.1); tempering raises the cost of removing 95% by SNR from +31.7 points
+(KL 1) to +50.3 (0.1) and +51.4 (0.01) for the mixture, +31.0 -> +52.3 / +48.5 for
+the Gaussian: the tempered posterior uses more weights. At 2 x 100 units and 1,500
+steps: protocol plain 38.7, dropout 40.0, Gaussian 55.2, mixture 48.6; tuned plain
+34.2, dropout 40.0, Gaussian (KL 0.1) 32.6, mixture (KL 0.1) 35.1.
 The sweep trains 21 BBB runs (3 KL scales x 3 seeds a prior, and the other KL
 weights at scale 1) where 9 were trained before: the subset and paper presets
 take about 2.3 times their former BBB time (not timed here).
@@ -57,12 +63,14 @@ costs 5.7 points, the issue's bound is 0.5). KL / N at the end: 79 (Gaussian) an
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax import lax
 
 from common import plots, stats
 from common.config import (require_at_least_one, require_distinct, require_in_range, require_numbers_representable,
@@ -72,9 +80,12 @@ from common.experiment import Claim, Control, DataUse, Results, above, at_most
 from common.members import Members, learning_rate_sweep, with_hyperparams
 from common.models import MLP
 from common.parallel import map_independent
-from common.train import Loop, classifier_evaluation, epoch_batches, fit, new_state, seed_keys, supervised_step
+from common.nn import ACTIVATIONS, accuracy, softmax_cross_entropy
+from common.train import (FitResult, Loop, apply_gradients, classifier_evaluation, epoch_batches, fit, new_state,
+                          seed_keys, step_key)
 from experiments.api import main
 from research import bayes, bayes_calibration as C, bayes_train
+from research.bayes_noise import he_init
 
 NAME = "bbb-classify"
 STUDY = "bayes"
@@ -114,9 +125,9 @@ class Config:
     """Independent seeds, trained together in one vmapped program."""
     dataset: Literal["mnist1d", "mnist-subset", "mnist"] = "mnist1d"
     """The data set: MNIST-1D comes with the install, the MNIST subset with the mnist-subset extra; MNIST, Fashion-MNIST and CIFAR-10 are read from --data-dir."""
-    width: int = 100
+    width: int = 64
     """Units in each hidden layer (the paper: 400, 800, 1200)."""
-    steps: int = 1500
+    steps: int = 1000
     """Training steps."""
     batch_size: int = 100
     """Examples per minibatch."""
@@ -165,7 +176,7 @@ class Config:
 
 
 PRESETS = {
-    "quick": Config(),
+    "quick": Config(learning_rates=(3e-3, 1e-2)),  # 1e-3 never the choice on validation error here
     # Table 2's width; on an H100 the 95% SNR pruning cost +0.07 points here, +1.67 at 400 units (docs/gpu.md).
     "subset": Config(dataset="mnist-subset", width=1200, steps=12000, chunk=2000),
     "paper": Config(dataset="mnist", width=1200, steps=60000, batch_size=128, learning_rate=1e-3,
@@ -197,32 +208,93 @@ def sweeps(config: Config) -> dict[str, Sweep]:
             SCHEDULE_RUN: Sweep.of("kl_scale", (), ELBO_SCALE)}
 
 
-def _fit_plain(name, config, split, model, sweep: Sweep, loop, keys, session):
+def dropout_step(model: MLP, optimizer: optax.GradientTransformation) -> Callable:
+    """`supervised_step` of `model` (an MLP without dropout) with inverted dropout after every hidden
+    layer at the rate in `state.member["dropout"]` (`common.nn.dropout`; at rate 0 every unit is kept
+    and unscaled: the plain network), so the plain and dropout networks train in one program."""
+
+    def apply(params, x, rate, key):
+        act = ACTIVATIONS[model.activation]
+        h = x.reshape(x.shape[0], -1)
+        hidden, out = params["layers"][:-1], params["layers"][-1]
+        for layer, layer_key in zip(hidden, jax.random.split(key, len(hidden))):
+            h = act(h @ layer["w"] + layer["b"])
+            keep = jax.random.bernoulli(layer_key, 1.0 - rate, h.shape)
+            h = jnp.where(keep, h / (1.0 - rate), 0.0)
+        return h @ out["w"] + out["b"]
+
+    def step(state, batch):
+        x, y = batch
+
+        def objective(params):
+            logits = apply(params, x, state.member["dropout"], step_key(state))
+            return softmax_cross_entropy(logits, y), accuracy(logits, y)
+
+        (loss, acc), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
+        state, norms = apply_gradients(state, grads, optimizer)
+        return state, {"loss": loss, "accuracy": acc, **norms}
+
+    return step
+
+
+def _fit_plain(config, split, model: MLP, sweep: Sweep, loop, keys, session):
+    """The plain network (dropout 0) and the dropout network, every lr of `sweep` x every seed,
+    in one compiled program; members: the plain network's rates, then the dropout network's."""
     rates = learning_rate_sweep(optax.adam, sweep.values)
+    members = Members.grid(dropout=(0.0, config.dropout), learning_rate=sweep.values)
+
+    sizes = (split.x_fit.shape[1], *model.widths, model.num_outputs)
 
     def init(key, member):
-        params, model_state = model.init_variables(key, split.x_fit[:1])
-        return new_state(params, with_hyperparams(rates.optimizer.init(params), member), key, model_state)
+        params = he_init(key, sizes)
+        return new_state(params, with_hyperparams(rates.optimizer.init(params), member), key, {},
+                         member={"dropout": member["dropout"]})
 
-    return fit(name, init=init, step=supervised_step(model, rates.optimizer),
+    return fit("plain-and-dropout", init=init, step=dropout_step(model, rates.optimizer),
                sample_batch=epoch_batches(config.batch_size), data=(split.x_fit, split.y_fit), loop=loop, keys=keys,
-               members=rates.members, evaluate=classifier_evaluation(model),
+               members=members, evaluate=classifier_evaluation(model),
                eval_data=(split.x_validation, split.y_validation), session=session)
 
 
-def _fit_bayes(name, config, split, prior, estimator, schedule, sweep: Sweep, loop, keys, session):
-    """Every KL scale of `sweep` x every seed in one compiled program: the step reads the
-    scale from `state.member["kl_scale"]`."""
+def _bayes_members(config: Config, sweep: Sweep, extra: tuple[tuple[float, str], ...] = ()) -> Members:
+    """Every KL scale of `sweep` with the configured minibatch KL weights, then the (KL scale,
+    schedule) pairs of `extra`: the members of one compiled program."""
+    settings = [(scale, config.kl_schedule) for scale in sweep.values] + list(extra)
+    inputs = {"kl_scale": jnp.array([scale for scale, _ in settings], jnp.float32),
+              "kl_schedule": jnp.array([bayes_train.KL_SCHEDULES.index(name) for _, name in settings], jnp.int32)}
+    return Members(inputs, tuple({"kl_scale": scale, "kl_schedule": name} for scale, name in settings))
+
+
+def _fit_bayes(name, config, split, prior, estimator, members: Members, loop, keys, session):
+    """Every member (KL scale and minibatch KL weights) x every seed in one compiled program: the
+    step reads them from `state.member`."""
     optimizer = optax.adam(config.learning_rate)
     sizes = (split.x_fit.shape[1], config.width, config.width, NUM_CLASSES)
     step = bayes_train.elbo_step(
         optimizer, num_batches=split.x_fit.shape[0] // config.batch_size, prior=prior, mode=config.mode,
-        kl_estimator=estimator, kl_schedule=schedule, kl_scale="kl_scale",
+        kl_estimator=estimator, kl_schedule="kl_schedule", kl_scale="kl_scale",
     )
     return fit(name, init=bayes_train.init_fn(sizes, optimizer, config.sigma_init), step=step,
                sample_batch=epoch_batches(config.batch_size), data=(split.x_fit, split.y_fit), loop=loop,
-               keys=keys, members=Members.grid(kl_scale=sweep.values), evaluate=bayes_train.classifier_evaluation(),
+               keys=keys, members=members, evaluate=bayes_train.classifier_evaluation(),
                eval_data=(split.x_validation, split.y_validation), session=session)
+
+
+class Trained(NamedTuple):
+    """One method's runs, members x seeds (member-major): the logged curves (points, members, seeds)
+    and the steps they were logged at."""
+
+    shape: tuple[int, int]
+    curves: dict[str, np.ndarray]
+    step: np.ndarray
+    eval_step: np.ndarray
+
+
+def members_of(out: FitResult, first: int, count: int) -> Trained:
+    """Members first .. first + count - 1 of a fit (a fit may train several methods' members)."""
+    curves = {name: out.grid(name)[:, first:first + count] for name in out.history
+              if name.startswith(("train/", "eval/"))}
+    return Trained((count, out.shape[1]), curves, np.array(out.history["step"]), np.array(out.history["eval_step"]))
 
 
 def choose(validation_error_MxS: np.ndarray, validation_nll_MxS: np.ndarray, fallback: int) -> int:
@@ -266,16 +338,93 @@ def plain_probabilities(model):
 
 def random_masks_like(params, key, fraction: float):
     """Keep-masks removing the same share of weights as `bayes.snr_masks`, chosen at random
-    (the SNR ranking of uniform noise)."""
-    keys = jax.random.split(key, len(params))
-    noise = tuple(layer._replace(w_mu=jax.random.uniform(k, layer.w_mu.shape), w_rho=jnp.zeros_like(layer.w_rho))
-                  for layer, k in zip(params, keys))
-    return bayes.snr_masks(noise, fraction)
+    (the SNR ranking of uniform noise, one draw over all weights)."""
+    sizes = [layer.w_mu.size for layer in params]
+    noise = jnp.split(jax.random.uniform(key, (sum(sizes),)), np.cumsum(sizes)[:-1])
+    return bayes.snr_masks(tuple(layer._replace(w_mu=u.reshape(layer.w_mu.shape), w_rho=jnp.zeros_like(layer.w_rho))
+                                 for layer, u in zip(params, noise)), fraction)
 
 
-def snr_db(params) -> np.ndarray:
-    """Signal-to-noise ratios of all weights in decibels, 10 log10(|mu| / sigma)."""
-    return 10 * np.log10(np.concatenate([np.ravel(s) for s in bayes.signal_to_noise(params)]))
+class Inputs(NamedTuple):
+    """What every trained network is scored on: the validation split (the choice), the test set
+    and noise inputs (out of distribution)."""
+
+    x_validation: jax.Array
+    y_validation: jax.Array
+    x_test: jax.Array
+    y_test: jax.Array
+    x_noise: jax.Array
+
+    def points(self) -> jax.Array:
+        """The three inputs one after the other: a network is applied to them in one pass."""
+        return jnp.concatenate([self.x_validation, self.x_test, self.x_noise])
+
+    def split(self, values_RxN) -> dict:
+        """Per-run values at `points` (runs, points, ...) split back into the three inputs."""
+        first, second = len(self.x_validation), len(self.x_validation) + len(self.x_test)
+        return {"validation": values_RxN[:, :first], "test": values_RxN[:, first:second],
+                "noise": values_RxN[:, second:]}
+
+
+def prediction_scores(probs_R: dict, predicted_R: dict, inputs: Inputs) -> dict:
+    """Per run: test and validation error (%) of its predicted classes; from its probabilities the NLL
+    on both, the test set's ECE, reliability bins and entropy, and the entropy on noise inputs."""
+    error = lambda labels, y: 100 * jnp.mean(labels != y, axis=1)  # noqa: E731
+    nll = jax.vmap(C.negative_log_likelihood, in_axes=(0, None))
+    mean_entropy = jax.vmap(lambda p: C.entropy(p).mean())
+    bins = jax.vmap(C.reliability, in_axes=(0, None))(probs_R["test"], inputs.y_test)
+    return {"validation_error": error(predicted_R["validation"], inputs.y_validation),
+            "test_error": error(predicted_R["test"], inputs.y_test),
+            "validation_nll": nll(probs_R["validation"], inputs.y_validation),
+            "test_nll": nll(probs_R["test"], inputs.y_test),
+            "test_ece": jax.vmap(C.expected_calibration_error, in_axes=(0, None))(probs_R["test"], inputs.y_test),
+            "test_entropy": mean_entropy(probs_R["test"]), "ood_entropy": mean_entropy(probs_R["noise"]),
+            "reliability_count": bins.count_K, "reliability_confidence": bins.confidence_K,
+            "reliability_accuracy": bins.accuracy_K}
+
+
+def plain_scores(model, params_R, model_state_R, inputs: Inputs) -> dict:
+    """Every plain or dropout network (runs leading) scored in one program: `prediction_scores` of its
+    softmax (dropout off)."""
+    probs = inputs.split(jax.vmap(plain_probabilities(model), in_axes=(0, 0, None))(
+        params_R, model_state_R, inputs.points()))
+    return prediction_scores(probs, {k: jnp.argmax(p, -1) for k, p in probs.items()}, inputs)
+
+
+def bayes_scores(params: tuple, control_keys_S, inputs: Inputs, draw_key, num_samples: int) -> dict:
+    """Every Bayesian network of the fits' `params` (runs leading, members x seeds; concatenated in
+    order) scored in one program: `prediction_scores` with the classes of the posterior mean (as the
+    pruning table) and the predictive's probabilities, the test error after removing each of FRACTIONS
+    of the weights by SNR (F, runs) and CONTROL_FRACTION at random (with seed s's key of
+    `control_keys_S` for every member's seed s), and every weight's SNR |mu| / sigma."""
+    params_R = jax.tree.map(lambda *leaves: jnp.concatenate(leaves), *params)
+    control_keys_R = jnp.tile(control_keys_S, jax.tree.leaves(params_R)[0].shape[0] // control_keys_S.shape[0])
+    points = inputs.points()
+    probs = inputs.split(lax.map(lambda p: bayes_probabilities(p, points, draw_key, num_samples), params_R))
+    mean_logits = inputs.split(jax.vmap(lambda p: bayes.mlp_apply(p, points, None, "mean"))(params_R))
+    on_test = lambda p, masks: 100 * (1 - bayes_train.mean_accuracy(  # noqa: E731
+        bayes.prune(p, masks), inputs.x_test, inputs.y_test))
+    by_snr = jax.vmap(jax.vmap(lambda p, f: on_test(p, bayes.snr_masks(p, f)), in_axes=(0, None)),
+                      in_axes=(None, 0))(params_R, jnp.array(FRACTIONS))
+    at_random = jax.vmap(lambda p, k: on_test(p, random_masks_like(p, k, CONTROL_FRACTION)))(params_R, control_keys_R)
+    snr = jax.vmap(lambda p: jnp.concatenate([s.ravel() for s in bayes.signal_to_noise(p)]))(params_R)
+    return {**prediction_scores(probs, {k: jnp.argmax(v, -1) for k, v in mean_logits.items()}, inputs),
+            "prune_error": by_snr, "random_95_error": at_random, "snr": snr}
+
+
+def _per_method(scores: dict, trained: dict[str, Trained], names: tuple[str, ...], axis_of: dict) -> dict:
+    """Scores of runs concatenated in the order of `names` split back per method, each reshaped to its
+    (members, seeds) on the run axis (`axis_of[key]`, 0 unless given)."""
+    out, first = {}, 0
+    for name in names:
+        members, seeds = trained[name].shape
+        out[name] = {}
+        for key, value in scores.items():
+            axis = axis_of.get(key, 0)
+            value = np.take(np.asarray(value), np.arange(first, first + members * seeds), axis=axis)
+            out[name][key] = value.reshape(*value.shape[:axis], members, seeds, *value.shape[axis + 1:])
+        first += members * seeds
+    return out
 
 
 def run(config: Config, session) -> Results:
@@ -286,62 +435,51 @@ def run(config: Config, session) -> Results:
     grids = sweeps(config)
     other_schedule = OTHER_SCHEDULE[config.kl_schedule]
 
-    hidden = (config.width, config.width)
-    models = {"plain": MLP(hidden, NUM_CLASSES, init="he"),
-              "dropout": MLP(hidden, NUM_CLASSES, init="he", dropout=config.dropout)}
+    model = MLP((config.width, config.width), NUM_CLASSES, init="he")  # dropout: a member input
     gaussian, mixture = bayes.GaussianPrior(config.prior_sigma), bayes.ScaleMixturePrior()
+    # The mixture's fit also trains SCHEDULE_RUN (KL scale 1, the other minibatch KL weights) as its last member.
+    mixture_members = _bayes_members(config, grids["bbb-mixture"], ((ELBO_SCALE, other_schedule),))
     trainings = {
-        "plain": lambda: _fit_plain("plain", config, split, models["plain"], grids["plain"], loop, keys, session),
-        "dropout": lambda: _fit_plain("dropout", config, split, models["dropout"], grids["dropout"], loop, keys,
-                                      session),
-        "bbb-gaussian": lambda: _fit_bayes("bbb-gaussian", config, split, gaussian, "closed_form", config.kl_schedule,
-                                           grids["bbb-gaussian"], loop, keys, session),
-        "bbb-mixture": lambda: _fit_bayes("bbb-mixture", config, split, mixture, "monte_carlo", config.kl_schedule,
-                                          grids["bbb-mixture"], loop, keys, session),
-        SCHEDULE_RUN: lambda: _fit_bayes(SCHEDULE_RUN, config, split, mixture, "monte_carlo", other_schedule,
-                                         grids[SCHEDULE_RUN], loop, keys, session),
+        "plain-and-dropout": lambda: _fit_plain(config, split, model, grids["plain"], loop, keys, session),
+        "bbb-gaussian": lambda: _fit_bayes("bbb-gaussian", config, split, gaussian, "closed_form",
+                                           _bayes_members(config, grids["bbb-gaussian"]), loop, keys, session),
+        "bbb-mixture": lambda: _fit_bayes("bbb-mixture", config, split, mixture, "monte_carlo", mixture_members,
+                                          loop, keys, session),
     }
     # The costliest first (the mixture's Monte-Carlo KL), so that the two threads end together.
-    order = ("bbb-mixture", "bbb-gaussian", SCHEDULE_RUN, "dropout", "plain")
+    order = ("bbb-mixture", "bbb-gaussian", "plain-and-dropout")
     outs = dict(zip(order, map_independent(lambda name: trainings[name](), order)))
+    rates, scales = len(grids["plain"].values), len(grids["bbb-mixture"].values)
+    trained = {"plain": members_of(outs["plain-and-dropout"], 0, rates),
+               "dropout": members_of(outs["plain-and-dropout"], rates, rates),
+               "bbb-gaussian": members_of(outs["bbb-gaussian"], 0, scales),
+               "bbb-mixture": members_of(outs["bbb-mixture"], 0, scales),
+               SCHEDULE_RUN: members_of(outs["bbb-mixture"], scales, 1)}
 
-    # After training, for every member x seed: error of the posterior mean (as the pruning table) and the
-    # predictive probabilities' NLL, calibration and entropy, on the validation split (the choice), the test
-    # set and noise inputs (out of distribution: standard normal features, the standardized scale of the data).
-    x_noise = jax.random.normal(jax.random.key(config.seed + 13), (OOD_EXAMPLES, data.x_test.shape[1]))
-    draw_key = jax.random.key(config.seed + 7)
-    labelled = {"validation": (jnp.asarray(split.x_validation), jnp.asarray(split.y_validation)),
-                "test": (jnp.asarray(data.x_test), jnp.asarray(data.y_test))}
-    inputs = {name: x for name, (x, _) in labelled.items()} | {"noise": x_noise}
-    bayes_probs = jax.jit(jax.vmap(lambda p, x: bayes_probabilities(p, x, draw_key, config.predictive_samples),
-                                   in_axes=(0, None)))
-    mean_error = jax.jit(jax.vmap(lambda p, x, y: 100 * (1 - bayes_train.mean_accuracy(p, x, y)),
-                                  in_axes=(0, None, None)))
-    nll = jax.jit(jax.vmap(C.negative_log_likelihood, in_axes=(0, None)))
-    ece = jax.jit(jax.vmap(C.expected_calibration_error, in_axes=(0, None)))
-    mean_entropy = jax.jit(jax.vmap(lambda p: C.entropy(p).mean()))
+    # After training, every member x seed is scored in one program a model family: error of the posterior
+    # mean (BBB, as the pruning table) or of the softmax, and the predictive probabilities' NLL, calibration
+    # and entropy, on the validation split (the choice), the test set and noise inputs (out of distribution:
+    # standard normal features, the standardized scale of the data).
+    x_noise = np.random.default_rng(config.seed + 13).standard_normal((OOD_EXAMPLES, data.x_test.shape[1]))
+    inputs = Inputs(jnp.asarray(split.x_validation), jnp.asarray(split.y_validation), jnp.asarray(data.x_test),
+                    jnp.asarray(data.y_test), jnp.asarray(x_noise, jnp.float32))
+    plain = outs["plain-and-dropout"].state
+    scores = _per_method(jax.jit(partial(plain_scores, model))(plain.params, plain.model_state, inputs),
+                         trained, ("plain", "dropout"), {})
+    # The control of "SNR pruning is nearly free": the same fraction removed at random.
+    score_bayes = jax.jit(bayes_scores, static_argnames="num_samples")
+    scores |= _per_method(score_bayes((outs["bbb-gaussian"].state.params, outs["bbb-mixture"].state.params),
+                                      seed_keys(config.seed + 11, config.seeds), inputs,
+                                      jax.random.key(config.seed + 7), num_samples=config.predictive_samples),
+                          trained, ("bbb-gaussian", "bbb-mixture", SCHEDULE_RUN), {"prune_error": 1})
 
     results = Results()
     a = results.arrays
     for name in RUNS:
-        out, sweep = outs[name], grids[name]
-        by_member = lambda values_R, shape=out.shape: np.asarray(values_R, float).reshape(shape)  # noqa: E731
-        state = out.state
-        if name in models:
-            probs_of = jax.jit(jax.vmap(plain_probabilities(models[name]), in_axes=(0, 0, None)))
-            probs = {k: probs_of(state.params, state.model_state, x) for k, x in inputs.items()}
-        else:
-            probs = {k: bayes_probs(state.params, x) for k, x in inputs.items()}
-        for split_name, (x, y) in labelled.items():
-            if name in models:
-                error = 100 * np.mean(np.argmax(np.asarray(probs[split_name]), -1) != np.asarray(y), axis=1)
-            else:
-                error = mean_error(state.params, x, y)
-            a[f"{name}/{split_name}_error_MxS"] = by_member(error)
-            a[f"{name}/{split_name}_nll_MxS"] = by_member(nll(probs[split_name], y))
-        a[f"{name}/test_ece_MxS"] = by_member(ece(probs["test"], labelled["test"][1]))
-        a[f"{name}/test_entropy_MxS"] = by_member(mean_entropy(probs["test"]))
-        a[f"{name}/ood_entropy_MxS"] = by_member(mean_entropy(probs["noise"]))
+        run_scores, sweep, runs = scores[name], grids[name], trained[name]
+        for quantity in ("validation_error", "test_error", "validation_nll", "test_nll", "test_ece", "test_entropy",
+                         "ood_entropy"):
+            a[f"{name}/{quantity}_MxS"] = run_scores[quantity].astype(float)
         if name == SCHEDULE_RUN:
             chosen = by_nll = sweep.protocol
         else:
@@ -350,41 +488,28 @@ def run(config: Config, session) -> Results:
         a[f"{name}/grid"] = np.array(sweep.values)
         a[f"{name}/chosen"], a[f"{name}/protocol"] = np.array(chosen), np.array(sweep.protocol)
         a[f"{name}/chosen_by_nll"] = np.array(by_nll)
-        bins = C.reliability(probs["test"][chosen * config.seeds], labelled["test"][1])  # the chosen, seed 0
-        for key, value in (("confidence", bins.confidence_K), ("accuracy", bins.accuracy_K), ("count", bins.count_K)):
-            a[f"{name}/reliability_{key}"] = np.asarray(value)
-        a[f"{name}/train_loss"], a[f"{name}/validation_loss"] = out.grid("train/loss"), out.grid("eval/loss")
-        a[f"{name}/step"], a[f"{name}/eval_step"] = np.array(out.history["step"]), np.array(out.history["eval_step"])
-        a[f"{name}/final_train_loss_MxS"] = out.grid("train/loss")[-1]
-        if name not in models:  # the KL's share of the loss: KL / N per example
-            a[f"{name}/kl_per_example_MxS"] = out.grid("train/kl")[-1] / split.x_fit.shape[0]
+        for key in ("confidence", "accuracy", "count"):  # the chosen member, seed 0
+            a[f"{name}/reliability_{key}"] = run_scores[f"reliability_{key}"][chosen, 0]
+        a[f"{name}/train_loss"], a[f"{name}/validation_loss"] = runs.curves["train/loss"], runs.curves["eval/loss"]
+        a[f"{name}/step"], a[f"{name}/eval_step"] = runs.step, runs.eval_step
+        a[f"{name}/final_train_loss_MxS"] = runs.curves["train/loss"][-1]
+        if name in BAYES or name == SCHEDULE_RUN:  # the KL's share of the loss: KL / N per example
+            a[f"{name}/kl_per_example_MxS"] = runs.curves["train/kl"][-1] / split.x_fit.shape[0]
         results.scalars[f"{name}/test_error"] = float(np.mean(a[f"{name}/test_error_MxS"][chosen]))
         results.scalars[f"{name}/test_error_protocol"] = float(np.mean(a[f"{name}/test_error_MxS"][sweep.protocol]))
         results.scalars[f"{name}/chosen_{sweep.hyperparameter}"] = sweep.values[chosen]
 
-    # Table 2: prune every member of both priors by |mu| / sigma and evaluate the posterior mean.
-    x_test, y_test = labelled["test"]
-    prune_and_score = jax.jit(jax.vmap(jax.vmap(  # (fractions, runs)
-        lambda p, f: 100 * (1 - bayes_train.mean_accuracy(bayes.prune(p, bayes.snr_masks(p, f)), x_test, y_test)),
-        in_axes=(0, None)), in_axes=(None, 0)))
+    # Table 2: every member of both priors pruned by |mu| / sigma, the posterior mean evaluated.
     at95 = FRACTIONS.index(CONTROL_FRACTION)
     for name in BAYES:
-        params = outs[name].state.params
-        errors = np.asarray(prune_and_score(params, jnp.array(FRACTIONS))).reshape(len(FRACTIONS), *outs[name].shape)
+        errors = scores[name]["prune_error"].astype(float)
         a[f"{name}/prune_error_FxMxS"] = errors
         a[f"{name}/prune_drop_95_MxS"] = errors[at95] - errors[0]
-        a[f"{name}/snr_counts_MxB"] = np.stack([  # of seed 0 of every member
-            np.histogram(snr_db(jax.tree.map(lambda leaf, r=m * config.seeds: leaf[r], params)), SNR_BINS_DB)[0]
-            for m in range(outs[name].shape[0])])
-    # The control of "SNR pruning is nearly free": the same fraction of the ELBO network removed at random.
+        a[f"{name}/snr_counts_MxB"] = np.stack([  # of seed 0 of every member, in decibels
+            np.histogram(10 * np.log10(snr), SNR_BINS_DB)[0] for snr in scores[name]["snr"][:, 0]])
     protocol = grids["bbb-mixture"].protocol
-    elbo = jax.tree.map(lambda leaf: leaf[protocol * config.seeds:(protocol + 1) * config.seeds],
-                        outs["bbb-mixture"].state.params)
-    random_masks = jax.vmap(lambda p, k: random_masks_like(p, k, CONTROL_FRACTION))(
-        elbo, seed_keys(config.seed + 11, config.seeds))
-    random_error = np.asarray(jax.jit(jax.vmap(lambda p, m: 100 * (1 - bayes_train.mean_accuracy(
-        bayes.prune(p, m), x_test, y_test))))(elbo, random_masks))
-    a["prune/random_95_drop_per_seed"] = random_error - a["bbb-mixture/prune_error_FxMxS"][0, protocol]
+    a["prune/random_95_drop_per_seed"] = (scores["bbb-mixture"]["random_95_error"][protocol].astype(float)
+                                          - a["bbb-mixture/prune_error_FxMxS"][0, protocol])
     a["prune/fractions"] = np.array(FRACTIONS)
     a["snr/bin_edges_db"] = SNR_BINS_DB
     results.scalars["prune/drop_95"] = float(np.mean(a["bbb-mixture/prune_drop_95_MxS"][protocol]))
@@ -477,8 +602,9 @@ def _notes(results: Results, config: Config, grids: dict[str, Sweep], n_fit: int
     chosen = {name: grids[name].values[int(a[f"{name}/chosen"])] for name in METHODS}
     results.notes.append(
         f"Grids: KL scale {', '.join(f'{s:g}' for s in scales)} for each prior (one compiled program of "
-        f"{len(scales)} x {config.seeds} runs a prior; 1 is the paper's ELBO, the protocol); Adam lr "
-        f"{', '.join(f'{r:g}' for r in rates)} for the plain and dropout networks (the protocol: lr "
+        f"{len(scales)} x {config.seeds} runs a prior, the mixture's with '{SCHEDULE_RUN}' as one more member; "
+        f"1 is the paper's ELBO, the protocol); Adam lr {', '.join(f'{r:g}' for r in rates)} for the plain and "
+        f"dropout networks (one program of {2 * len(rates)} x {config.seeds} runs; the protocol: lr "
         f"{config.learning_rate:g}, the one every BBB fit uses). Chosen on validation: "
         + ", ".join(f"{name} {grids[name].label(int(a[f'{name}/chosen']))}" for name in METHODS) + ".")
     def alternative(name: str) -> str:
