@@ -63,15 +63,16 @@ The notebook's 25k steps at its size take ~5-8 min a run here; the `paper`
 preset (orthogonal x 1.4 by default) carries the collapse claim to a GPU. The
 quick presets keep Xavier init, on which their numbers were measured.
 
-Along training (at step 0 and at every evaluation, through the trainer's
-`observe` hook) the largest real part of the eigenvalues of the Jacobian of
-each method's own vector field (Mescheder et al. 2017) is computed matrix-free
-(ARPACK on Jacobian-vector products, compiled once per method) for the first
-`eigen_seeds` seeds of the methods in `eigen_methods` (all in `paper`; R1 and
-consensus, whose claims read them, in the quick presets: each tracked method
-costs a compiled Jacobian-vector product, the unrolled one the largest, and
-~100 products per point), on one fixed batch, beside the field's norm ||v||. The
-sign says "locally attracting" or "not" only at a stationary point, taken as
+Along training (at step 0 and every `eigen_every` steps, through the trainer's
+`observe` hook: every evaluation in `paper`, only the end, which the claims
+read, in the quick presets) the largest real part of the eigenvalues of the
+Jacobian of each method's own vector field (Mescheder et al. 2017) is computed
+matrix-free (ARPACK on Jacobian-vector products, compiled once per method) for
+the first `eigen_seeds` seeds of the methods in `eigen_methods` (all in
+`paper`; in the quick presets R1 and consensus, whose claims read them: each
+tracked method costs a compiled Jacobian-vector product, the unrolled one the
+largest, and ~100 products per point), on one fixed batch, beside the field's
+norm ||v||. The sign says "locally attracting" or "not" only at a stationary point, taken as
 ||v|| <= `stationary_ratio` (0.05) x its value at step 0 for that seed;
 elsewhere the reading is "not stationary" and the R1 / consensus claims are
 inconclusive. (At 0.1, WGAN-GP would pass at ||v|| ~ 2: its gradient penalty
@@ -190,7 +191,10 @@ class Config:
     blowup: float = 1e4
     """A seed whose parameter norm exceeds this counts as diverged (stopped, step recorded)."""
     eigen_seeds: int = 1
-    """Seeds whose Jacobian's rightmost eigenvalue and ||v|| are tracked (at step 0 and each evaluation)."""
+    """Seeds whose Jacobian's rightmost eigenvalue and ||v|| are tracked (at step 0 and every eigen_every steps)."""
+    eigen_every: int = 0
+    """Generator steps between the spectrum's points after step 0, a multiple of eval_every (the last step is
+    always one); 0: at every evaluation."""
     eigen_methods: tuple[str, ...] = METHODS
     """Methods whose spectrum is tracked, of: gan nsgan wgan-gp r1 unrolled consensus (the R1 and consensus
     claims read theirs; a method that `methods` leaves out is not trained, so not tracked)."""
@@ -217,6 +221,8 @@ class Config:
         require_non_negative(self, ("gp_weight", "r1_gamma", "consensus_gamma"))
         if self.eval_every % self.chunk:
             raise ValueError(f"eval_every ({self.eval_every}) must be a multiple of chunk ({self.chunk})")
+        if self.eigen_every < 0 or self.eigen_every % self.eval_every:
+            raise ValueError(f"eigen_every ({self.eigen_every}) must be 0 or a multiple of eval_every ({self.eval_every})")
         if not 0 <= self.eigen_seeds <= self.seeds:
             raise ValueError(f"eigen_seeds must be in [0, seeds] (got {self.eigen_seeds})")
         if any(not v > 0 for v in self.lr_ratios + self.r1_gammas):
@@ -236,15 +242,16 @@ class Config:
                   for field, method in by_method.items() if method not in self.methods}
         if self.eigen_seeds == 0:
             unused |= {field: "no eigenvalues are computed with --eigen-seeds 0"
-                       for field in ("eigen_methods", "eigen_batch", "eigen_iterations", "stationary_ratio")}
+                       for field in ("eigen_every", "eigen_methods", "eigen_batch", "eigen_iterations",
+                                     "stationary_ratio")}
         if self.init != "orthogonal":
             unused["init_gain"] = "only the orthogonal init has a gain"
         return unused
 
 
 SMALL = dict(steps=3000, batch_size=128, z_dim=16, hidden=32, init="xavier", lr_g=2e-3, lr_d=2e-3, update="alternating",
-             eval_every=500, chunk=500, seeds=4, eigen_seeds=4, eigen_methods=("r1", "consensus"), lr_ratios=(0.1, 1.0),
-             r1_gammas=(0.1, 10.0))
+             eval_every=500, chunk=500, seeds=4, eigen_seeds=4, eigen_every=3000, eigen_methods=("r1", "consensus"),
+             lr_ratios=(0.1, 1.0), r1_gammas=(0.1, 10.0))
 PRESETS = {
     "quick": Config(datasets=("ring",), **SMALL),
     "quick-grid": Config(datasets=("grid",), **SMALL),
@@ -508,20 +515,30 @@ class SpectrumProbe:
         self.batch = batch
         self.config = config
 
-    def point(self, state) -> tuple[float, float]:
-        """(max Re lambda, ||v||) at one seed's state; max Re lambda NaN where ARPACK has not converged."""
-        args = (state.params["g"], state.params["d"], state.opt_state["d"].inner_state, self.batch)
+    def point(self, g_params, d_params, d_adam_state) -> tuple[float, float]:
+        """(max Re lambda, ||v||) at one seed's point; max Re lambda NaN where ARPACK has not converged."""
+        args = (g_params, d_params, d_adam_state, self.batch)
         values = self.spectrum.rightmost(*args, k=1, tol=1e-2, maxiter=self.config.eigen_iterations)
         return (float(values.real.max()) if values.size else float("nan")), self.spectrum.norm(*args)
 
     def seeds(self, states) -> dict[str, np.ndarray]:
-        """Both at the first `eigen_seeds` runs of `states` (leading runs axis), NaN for the others:
-        the trainer's `observe` hook at every evaluation."""
-        runs = jax.tree.leaves(states.step)[0].shape[0]
-        eigen, norm = np.full(runs, np.nan), np.full(runs, np.nan)
-        for i in range(min(self.config.eigen_seeds, runs)):
-            eigen[i], norm[i] = self.point(jax.tree.map(lambda a: a[i], states))
+        """Both at the first `eigen_seeds` runs of `states` (leading runs axis), NaN for the others and
+        off the schedule (`on_schedule`): the trainer's `observe` hook at every evaluation."""
+        steps = np.asarray(states.step)
+        eigen, norm = np.full(steps.shape[0], np.nan), np.full(steps.shape[0], np.nan)
+        if on_schedule(self.config, int(steps[0])):
+            # one seed's point sliced on the host (slicing device arrays compiles a program per leaf shape)
+            points = jax.tree.map(np.asarray, (states.params["g"], states.params["d"],
+                                               states.opt_state["d"].inner_state))
+            for i in range(min(self.config.eigen_seeds, steps.shape[0])):
+                eigen[i], norm[i] = self.point(*jax.tree.map(lambda a: a[i], points))
         return {"max_real_eigen": eigen, "field_norm": norm}
+
+
+def on_schedule(config: Config, step: int) -> bool:
+    """Whether the spectrum is computed at `step`: step 0, the last step and every `eigen_every` steps
+    (every evaluation at 0)."""
+    return step in (0, config.steps) or config.eigen_every == 0 or step % config.eigen_every == 0
 
 
 def spectrum_batch(config: Config, centers) -> GanBatch:
@@ -583,7 +600,7 @@ class Trained(NamedTuple):
     at_start: dict | None
 
 
-SLOWEST_FIRST = ("unrolled", "wgan-gp", "consensus", "gan")  # the order threads take programs in
+SLOWEST_FIRST = ("unrolled", "consensus", "gan", "wgan-gp")  # the order threads take programs in (quick: ~balanced)
 
 
 def train(job: Fit, config: Config, players: Players, shared: Shared, centers, session) -> Trained:
@@ -751,10 +768,11 @@ def run(config: Config, session) -> Results:
             a = results.arrays
             readings = "not tracked" if config.eigen_seeds else ""
             if at_start is not None:
-                a[f"{key}/eigen_step"] = np.concatenate([[0], a[f"{key}/eval_step"]])
-                for name in ("max_real_eigen", "field_norm"):  # (1 + evaluations, eigen_seeds)
+                scheduled = np.array([on_schedule(config, int(step)) for step in a[f"{key}/eval_step"]])
+                a[f"{key}/eigen_step"] = np.concatenate([[0], a[f"{key}/eval_step"][scheduled]])
+                for name in ("max_real_eigen", "field_norm"):  # (1 + scheduled evaluations, eigen_seeds)
                     a[f"{key}/{name}"] = np.concatenate(
-                        [at_start[name][None], out.curve(f"eval/{name}")[:, :config.eigen_seeds]])
+                        [at_start[name][None], out.curve(f"eval/{name}")[scheduled, :config.eigen_seeds]])
                 at_rest = stationary(a[f"{key}/field_norm"], config.stationary_ratio)
                 readings = "; ".join(
                     f"{e:.3g}, {n / n0:.2g}: {reading(e, rest)}" for e, n, n0, rest in zip(
@@ -795,8 +813,8 @@ def run(config: Config, session) -> Results:
         f"method's own update field (ARPACK to tol 1e-2, one fixed batch of {config.eigen_batch}) and the field's "
         "norm ||v|| over its value at step 0. The sign is read only at a stationary point, "
         f"||v|| <= {config.stationary_ratio:g} x its value at step 0: elsewhere a positive real part says where "
-        "the field turns, not that the point repels (figure eigen_trajectories: both at step 0 and at each "
-        "evaluation).",
+        "the field turns, not that the point repels (figure eigen_trajectories: both at step 0 and every "
+        f"{config.eigen_every or config.eval_every} steps).",
         f"Setting: hidden {config.hidden}, z {config.z_dim}, batch {config.batch_size}, std {config.std}, "
         f"{config.steps} generator steps.",
     ]
