@@ -77,7 +77,10 @@ def run_py(args, cwd, **kwargs):
 
 
 def comparable(folder: Path):
-    lines = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    """metrics.jsonl's lines by fit and step (fits run side by side: their lines interleave in any
+    order), the scalars, and the tables without their speeds."""
+    lines = sorted((json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()),
+                   key=lambda line: (line["run"], line["step"]))
     results = json.loads((folder / "results.json").read_text())
     tables = [{k: v for k, v in row.items() if not k.startswith("steps/s")}
               for rows in results["tables"].values() for row in rows]
@@ -101,8 +104,6 @@ def test_sigkill_then_resume_ends_where_an_uninterrupted_run_ends(tmp_path):
     assert plain.wait(timeout=300) == 0, plain.stderr.read()
     a_lines, a_scalars, a_tables = comparable(tmp_path / "plain")
     b_lines, b_scalars, b_tables = comparable(tmp_path / "killed")
-    by_fit_and_step = lambda lines: sorted(lines, key=lambda line: (line["run"], line["step"]))  # noqa: E731
-    # every logged metric, bit for bit (JSON floats); the fits run side by side, so lines interleave in any order
-    assert by_fit_and_step(a_lines) == by_fit_and_step(b_lines)
+    assert a_lines == b_lines  # every logged metric, bit for bit (JSON floats)
     assert a_scalars == b_scalars and a_tables == b_tables
     assert len(a_lines) == 3 * 6
