@@ -104,7 +104,7 @@ class Config:
     def __post_init__(self):
         require_numbers_representable(self)
         require_distinct(self, ('depths', 'learning_rates', 'baselines'))
-        require_at_least_one(self, ("seeds", "steps", "batch_size", "chunk", "eval_every"))
+        require_at_least_one(self, ("seeds", "steps", "batch_size", "chunk", "eval_every", "dropout_depth"))
         if not self.depths or min(self.depths) < 2:
             raise ValueError(f"depths must be at least 2 (got {self.depths})")
         require_non_negative(self, ("width",))

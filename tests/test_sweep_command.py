@@ -126,11 +126,11 @@ def test_a_launched_sweep_runs_its_points_as_jobs_and_a_resubmission_runs_only_w
         [c["verdict"] for c in claims]
 
 
-def test_launcher_refusals_make_no_folder(tmp_path, capsys):
-    assert run.main(["ad-graph", "--launcher", "local", "--out", str(tmp_path / "x")]) == 2
-    assert "--launcher sends the points of a sweep" in capsys.readouterr().err
-    assert run.main(["ad-graph", "--sweep", "max_depth=3,4", "--launcher", "slurm", "--out", str(tmp_path / "y")]) == 2
-    assert "no sbatch on this machine" in capsys.readouterr().err
+def test_launcher_refusals_make_no_folder(tmp_path):
+    refused = command(["ad-graph", "--launcher", "local", "--out", str(tmp_path / "x")])
+    assert refused.returncode == 2 and "--launcher sends the points of a sweep" in refused.stderr
+    refused = command(["ad-graph", "--sweep", "max_depth=3,4", "--launcher", "slurm", "--out", str(tmp_path / "y")])
+    assert refused.returncode == 2 and "no sbatch on this machine" in refused.stderr
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
 
 
