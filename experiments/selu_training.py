@@ -33,7 +33,7 @@ is reported as diverged. The (network, depth) fits are independent and run
 side by side (`common.parallel.map_independent`); their initial parameters are
 drawn once for every depth and network in one program (`initial_variables`).
 The quick preset trains Figure 1's pair only (`baselines=()`, no dropout
-networks): the claims' networks, in about a third of the time.
+networks), the claims' networks, on a four-lr grid.
 The `subset` and `paper` presets are sized for a GPU.
 """
 
