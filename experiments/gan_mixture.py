@@ -228,7 +228,8 @@ class Config:
         if self.eval_every % self.chunk:
             raise ValueError(f"eval_every ({self.eval_every}) must be a multiple of chunk ({self.chunk})")
         if self.eigen_every < 0 or self.eigen_every % self.eval_every:
-            raise ValueError(f"eigen_every ({self.eigen_every}) must be 0 or a multiple of eval_every ({self.eval_every})")
+            raise ValueError(f"eigen_every ({self.eigen_every}) must be 0 or a multiple of eval_every "
+                             f"({self.eval_every})")
         if not 0 <= self.eigen_seeds <= self.seeds:
             raise ValueError(f"eigen_seeds must be in [0, seeds] (got {self.eigen_seeds})")
         if any(not v > 0 for v in self.lr_ratios + self.r1_gammas):
@@ -272,8 +273,8 @@ def centers_of(dataset: str) -> jax.Array:
 
 class Recipe(NamedTuple):
     """How a method trains: its optimizers (each with its learning rate in its state), critic steps per generator
-    step, update order, and its rates and strength, which `Players.initializer` puts in the state: fits that
-    differ only in these (the lr_D / lr_G and gamma grids) share one compiled program."""
+    step, update order, and its rates and game weights, which `Players.initializer` puts in the state: fits
+    that differ only in these (the lr_D / lr_G and gamma grids; the GAN, NSGAN and R1) share one program."""
 
     g_opt: optax.GradientTransformation
     d_opt: optax.GradientTransformation
@@ -309,7 +310,8 @@ def recipe(method: str, config: Config) -> Recipe:
         b1, b2 = betas = config.wgan_betas
         return Recipe(adam(betas), adam(betas), config.critic_steps, "critic", config.wgan_lr, config.wgan_lr,
                       strength, saturating, betas, f"{config.critic_steps} critic steps / generator step, Adam("
-                      f"{config.wgan_lr:g}, betas ({b1:g}, {b2:g})) both, lambda {config.gp_weight:g} (Gulrajani et al.)")
+                      f"{config.wgan_lr:g}, betas ({b1:g}, {b2:g})) both, lambda {config.gp_weight:g} "
+                      "(Gulrajani et al.)")
     extra = {"unrolled": f", {config.unroll_steps} unrolling steps", "r1": f", gamma {config.r1_gamma:g}",
              "consensus": f", gamma {config.consensus_gamma:g}"}.get(method, "")
     betas = (config.beta1, 0.999)
@@ -356,10 +358,14 @@ def weights_of(recipe: Recipe) -> dict[str, float]:
     return {name: getattr(recipe, name) for name in WEIGHTS}
 
 
+def rate_values(recipe: Recipe) -> dict[str, float]:
+    return {"lr_g": recipe.lr_g, "lr_d": recipe.lr_d, **weights_of(recipe)}
+
+
 def rates_of(recipe: Recipe) -> Members:
     """The recipe's rates and weights as the trainer's one sweep member: traced inputs of `init`, so that
     every fit starts from one compiled program whatever its rates."""
-    values = {"lr_g": recipe.lr_g, "lr_d": recipe.lr_d, **weights_of(recipe)}
+    values = rate_values(recipe)
     return Members({k: jnp.asarray([v], jnp.float32) for k, v in values.items()}, (values,))
 
 
@@ -376,8 +382,8 @@ def generator_mix(saturating) -> GanLoss:
 def method_game(method: str, players: Players, d_opt, weights: dict, unroll_steps: int):
     """(g_loss, d_loss, make_field) of a method; make_field(d_opt_state) -> the field it steps along.
     `weights` (traced in training, see `WEIGHTS`): "strength", the method's penalty or regularizer weight,
-    and "saturating", the generator loss's mix in the "gan" program (the GAN, NSGAN and R1: R1 with
-    strength 0 adds nothing)."""
+    and "saturating", the generator loss's mix in the "gan" program (there the GAN and NSGAN are R1 at
+    strength 0)."""
     d_apply, strength = players.d_apply, weights["strength"]
     penalty, loss = None, LOSSES["gan"]
     if method == "wgan-gp":
@@ -610,8 +616,8 @@ SLOWEST_FIRST = ("unrolled", "consensus", "gan", "wgan-gp")  # the order threads
 
 
 def train(job: Fit, config: Config, players: Players, shared: Shared, centers, session) -> Trained:
-    """Every seed of one fit, its recipe's rates and strength; when tracked, its eigenvalue and ||v|| at
-    step 0 and at every evaluation too (eval/max_real_eigen, eval/field_norm)."""
+    """Every seed of one fit, its recipe's rates and weights; when tracked, its eigenvalue and ||v|| at
+    step 0 and on the schedule too (eval/max_real_eigen, eval/field_norm, NaN off the schedule)."""
     probe = SpectrumProbe(job.method, config, players, job.recipe, shared.spectrum_batch) if job.tracked else None
     loop = Loop(steps=config.steps, chunk=config.chunk, eval_every=config.eval_every, checkpoint_every=None)
     out = fit(
@@ -637,8 +643,8 @@ def grid_points(config: Config) -> list[GridPoint]:
 
 
 def same_run(a: Recipe, b: Recipe) -> bool:
-    """Same rates and strength: with the same step and keys, the same numbers."""
-    return (a.lr_g, a.lr_d, a.strength) == (b.lr_g, b.lr_d, b.strength)
+    """Same rates and weights: with the same step and keys, the same numbers."""
+    return rate_values(a) == rate_values(b)
 
 
 def fits_of(config: Config, dataset: str) -> dict[str, list[Fit]]:
@@ -663,11 +669,12 @@ def train_all(config: Config, players: Players, dataset: str, centers, session) 
     jobs = fits_of(config, dataset)
     batch = spectrum_batch(config, centers) if any(job.tracked for fits in jobs.values() for job in fits) else None
     order = sorted(jobs, key=SLOWEST_FIRST.index)
-    # Every fit's initial states come from one program (the rates are its inputs): compiled here, the threads
-    # find it in the compilation cache instead of both compiling it at once.
-    first_fit = jobs[order[0]][0]
-    init_states(players.initializer(first_fit.recipe), seed_keys(config.seed, config.seeds), "seeds",
-                rates_of(first_fit.recipe).for_runs(config.seeds))
+    if jax.config.jax_enable_compilation_cache and jax.config.jax_compilation_cache_dir:
+        # Every fit's initial states come from one program (the rates are its inputs): compiled here, the
+        # threads find it in the persistent cache instead of both compiling it at once.
+        first_fit = jobs[order[0]][0]
+        init_states(players.initializer(first_fit.recipe), seed_keys(config.seed, config.seeds), "seeds",
+                    rates_of(first_fit.recipe).for_runs(config.seeds))
 
     def train_program(program: str) -> list[Trained]:
         program_recipe = recipe(program, config)

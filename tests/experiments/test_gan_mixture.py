@@ -55,3 +55,16 @@ def test_blow_up_is_recorded_with_its_step_and_the_run_goes_on():
     (sweep,) = [rows for title, rows in results.tables.items() if "sweeps" in title]
     assert [(r["method"], r["value"]) for r in sweep] == [("gan", 1.0)]
     assert results.arrays["ring/sweep/ratio/1/covered"].shape == (1, 2)
+
+
+def test_spectrum_only_of_eigen_methods_and_only_on_its_schedule():
+    config = dataclasses.replace(TINY, methods=("gan", "r1"), steps=20, eigen_seeds=1, eigen_every=20,
+                                 eigen_methods=("r1",), lr_ratios=(), r1_gammas=())
+    results = gan_mixture.run(config, Session(None))
+    a = results.arrays
+    np.testing.assert_array_equal(a["ring/r1/eval_step"], [10, 20])
+    np.testing.assert_array_equal(a["ring/r1/eigen_step"], [0, 20])  # step 10 is off the schedule
+    assert a["ring/r1/field_norm"].shape == (2, 1) and np.isfinite(a["ring/r1/field_norm"]).all()
+    assert "ring/gan/field_norm" not in a
+    rows = {row["method"]: row for row in results.tables[next(t for t in results.tables if t.startswith("Modes"))]}
+    assert rows["gan"][gan_mixture.EIGEN_COLUMN] == "not tracked"
