@@ -158,7 +158,7 @@ def list_experiments(entries, presets: bool = False) -> int:
     width = max(len(name) for name in entries)
     for name, e in entries.items():
         timing = timings[name].describe() if name in timings else "not timed yet"
-        print(f"{name:<{width}}  [{e.study}] quick {timing}\n{'':<{width}}  {e.paper}\n"
+        print(f"{name:<{width}}  [{e.study}] quick {timing}, python -m {e.module}\n{'':<{width}}  {e.paper}\n"
               f"{'':<{width}}  reproduces: {e.reproduces}")
         for line in preset_lines(e) if presets else []:
             print(f"{'':<{width}}  {line}")
@@ -283,10 +283,11 @@ def all_jobs(entries: dict, options) -> list:
 
 
 def default_jobs() -> int:
-    """One experiment per four cores: each already keeps two cores busy (XLA compiles and runs on
-    every core it sees), so on the 2-core development CPU two at a time were no faster than one
-    (cold `all`, 10.3 min either way: docs/first_run.md)."""
-    return max(1, (os.cpu_count() or 1) // 4)
+    """Two experiments at a time where there are two cores: most of a quick experiment's time is XLA
+    compiling, which keeps about one core busy, so on the 2-core development CPU a cold `all` took 303 s
+    at --jobs 2 against 362 s at --jobs 1 (scripts/first_run_bench.py --cold-only, 2026-12-07). More
+    at once is not measured, so not the default."""
+    return min(2, os.cpu_count() or 1)
 
 
 def _positive_int(text: str) -> int:

@@ -140,7 +140,7 @@ def near(target: float, tolerance: float) -> Region:
     return Region(target - tolerance, target + tolerance)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Control:
     """A claim's negative control: a named degenerate case (zero estimator,
     linear network, untrained noise generator, a method against itself) and
@@ -151,7 +151,7 @@ class Control:
     results: Callable[[], Results]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Claim:
     """A paper's statement as a check on the results.
 

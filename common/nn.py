@@ -12,7 +12,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-# SELU constants (Klambauer et al. 2017, eq. (14)); research/selu.py derives them.
+# SELU constants (Klambauer et al. 2017, eq. (14)); research/selu/snn.py derives them.
 SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
 

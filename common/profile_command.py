@@ -1,5 +1,5 @@
 """`python run.py profile module:function --args SPEC [SPEC ...]`: what the
-derivatives of a function you bring cost (`research.autodiff_profile`: f, jvp,
+derivatives of a function you bring cost (`research.autodiff.profile`: f, jvp,
 vjp, grad, jacfwd and jacrev where the Jacobian fits the budget, the HVP where
 f is scalar, under each remat policy), on inputs built from their shapes.
 
@@ -155,8 +155,8 @@ def check_call(f: Callable, target: str, specs: list[ArraySpec], inputs: list) -
 
 
 def parse_policies(text: str) -> dict:
-    """`none,dots_saveable` -> those entries of `research.autodiff_profile.POLICIES`; none is required."""
-    from research.autodiff_profile import POLICIES
+    """`none,dots_saveable` -> those entries of `research.autodiff.profile.POLICIES`; none is required."""
+    from research.autodiff.profile import POLICIES
 
     names = [name.strip() for name in text.split(",")]
     unknown = [name for name in names if name not in POLICIES]
@@ -174,9 +174,9 @@ def _positive_rounds(text: str) -> int:
 
 
 def parser() -> _Parser:
-    from research.autodiff_memory import DEFAULT_MEMORY_BUDGET
-    from research.autodiff_profile import POLICIES
-    from research.autodiff_profile_format import FORMATS
+    from research.autodiff.memory import DEFAULT_MEMORY_BUDGET
+    from research.autodiff.profile import POLICIES
+    from research.autodiff.profile_format import FORMATS
 
     p = _Parser(prog="run.py profile", description=(
         "What the derivatives of your function cost (time in interleaved rounds with an A/A interval, XLA and "
@@ -213,8 +213,8 @@ def profile_command(argv: list[str]) -> int:
     import jax
 
     from common.whole_file import print_or_write
-    from research.autodiff_profile import profile
-    from research.autodiff_profile_format import render
+    from research.autodiff.profile import profile
+    from research.autodiff.profile_format import render
 
     with jax.enable_x64(True) if any(s.dtype == "f64" for s in specs) else contextlib.nullcontext():
         inputs = build_inputs(specs)

@@ -150,3 +150,68 @@ def smallest(*measurements: Measurement) -> Measurement:
     exact = all(m.interval is None for m in measurements)
     return Measurement(min(m.value for m in measurements), None if exact else (min(lows), min(highs)),
                        "min of " + "; ".join(dict.fromkeys(m.how for m in measurements if m.how)), None)
+
+
+def proportion(successes: int, trials: int, what: str = "seeds") -> Measurement:
+    """A rate k/n with Wilson's 95% score interval: inside [0, 1] and never of zero width
+    (4 of 4 seeds gives [0.51, 1]), for counts of successes such as "seeds that cover 8 modes"."""
+    if trials < 1:
+        return Measurement(float("nan"), WHOLE_LINE, f"no {what}", 0)
+    if not 0 <= successes <= trials:
+        raise ValueError(f"{successes} successes out of {trials} {what}")
+    z = float(stats.norm.ppf(0.5 + LEVEL / 2))
+    p, n = successes / trials, trials
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return Measurement(p, (max(0.0, centre - half), min(1.0, centre + half)), f"Wilson, {successes}/{n} {what}", n)
+
+
+def bootstrap_mean(samples, what: str = "seeds", seed: int = 0) -> Measurement:
+    """Mean with a percentile-bootstrap 95% interval: it stays inside the samples' range, so a
+    bounded quantity (a fraction, a count of modes) gets an interval inside its bounds."""
+    a = _finite(samples)
+    if a.size < 2:
+        value = float(a[0]) if a.size else float("nan")
+        return Measurement(value, WHOLE_LINE, f"fewer than 2 {what}", int(a.size))
+    draws = np.random.default_rng(seed).choice(a, size=(BOOTSTRAP_DRAWS, a.size), replace=True).mean(axis=1)
+    lo, hi = np.quantile(draws, [0.5 - LEVEL / 2, 0.5 + LEVEL / 2])
+    return Measurement(float(a.mean()), (float(lo), float(hi)), f"bootstrap mean, {a.size} {what}", int(a.size))
+
+
+def geometric_mean(samples, what: str = "seeds") -> Measurement:
+    """exp(mean(log x)) with the t interval taken on the log scale: for ratios and KL
+    divergences, positive quantities whose interval must stay above 0."""
+    a = _finite(samples)
+    if (a <= 0).any():
+        raise ValueError(f"geometric mean of a non-positive sample ({a.min():g})")
+    logs = mean(np.log(a), what)
+    lo, hi = logs.interval
+    return Measurement(float(np.exp(logs.value)), (float(np.exp(lo)), float(np.exp(hi))),
+                       f"t on log scale, {logs.n} {what}", logs.n)
+
+
+EQUIVALENCE_LEVEL = 0.90  # two one-sided tests at 5% each = the 90% interval inside the margin (Schuirmann 1987)
+
+
+def equivalence(a, b, margin: float, what: str = "seeds") -> Measurement:
+    """"A matches B within +-margin" by two one-sided tests: the paired difference mean(a - b) with
+    its 90% t interval; A is equivalent to B at the 5% level when that interval lies inside
+    (-margin, margin), so a claim states it with region `near(0, margin)`."""
+    d = _finite(np.asarray(a, float).ravel() - np.asarray(b, float).ravel())
+    if d.size < 2:
+        value = float(d.mean()) if d.size else float("nan")
+        return Measurement(value, WHOLE_LINE, f"fewer than 2 {what}", int(d.size))
+    m = float(d.mean())
+    half = float(stats.t.ppf(0.5 + EQUIVALENCE_LEVEL / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
+    return Measurement(m, (m - half, m + half), f"TOST, 90% t over {d.size} {what}, margin {margin:g}",
+                       int(d.size))
+
+
+def seeds_for_equivalence(spread: float, margin: float, power: float = 0.8) -> int:
+    """Seeds that give two one-sided tests at 5% the stated power to show equivalence when the true
+    paired difference is 0 and its per-seed standard deviation is `spread` (normal approximation:
+    n = ((z_0.95 + z_(1+power)/2) * spread / margin)^2, Chow, Shao & Wang 2008, eq. 3.2.4), at least 2."""
+    if not margin > 0:
+        raise ValueError(f"margin must be > 0 (got {margin})")
+    z = stats.norm.ppf(0.5 + EQUIVALENCE_LEVEL / 2) + stats.norm.ppf(0.5 + power / 2)
+    return max(2, int(np.ceil((z * spread / margin) ** 2)))

@@ -58,8 +58,8 @@ def loss(params, x, y):  # the Python example: any JAX function of a parameter p
 
 def main() -> None:
     from research.autodiff import cost_table, format_cost_table
-    from research.autodiff_profile import profile
-    from research.autodiff_profile_format import format_profile
+    from research.autodiff.profile import profile
+    from research.autodiff.profile_format import format_profile
 
     k1, k2 = jax.random.split(jax.random.key(0))
     params = {"w1": jax.random.normal(k1, (64, 256)) / 8, "w2": jax.random.normal(k2, (256, 8)) / 16}

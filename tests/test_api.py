@@ -93,7 +93,7 @@ def test_load_of_a_folder_that_is_not_a_run(tmp_path):
 
 
 def test_python_m_module_is_run_py(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "experiments.ad_graph", "--max-depth", "1"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "experiments.autodiff.graph", "--max-depth", "1"], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2, out.stderr
     assert out.stderr.strip().splitlines() == ["error: invalid value: max_depth must be at least 2 to fit FLOPs "

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import experiments.mnist1d_baselines as baselines
-import experiments.prune_lottery as lottery
+import experiments.foundation.mnist1d_baselines as baselines
+import experiments.pruning.lottery as lottery
 import run
 from common import runs
 from common.config import UsageError

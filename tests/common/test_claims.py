@@ -71,9 +71,15 @@ def test_smallest_takes_the_weaker_of_two_comparisons():
 
 
 def test_a_control_that_passes_at_run_time_demotes_the_claim():
-    claim = Claim("x is big", "1", lambda r: r.scalars["x"], at_least(1.0),
-                  Control("noise", scalars({"x": 0.0})), scalars({"x": 2.0}),
-                  baseline=lambda r: r.scalars["noise_x"])
+    claim = Claim(
+        statement="x is big",
+        paper="1",
+        measure=lambda r: r.scalars["x"],
+        region=at_least(1.0),
+        control=Control(name="noise", results=scalars({"x": 0.0})),
+        passing=scalars({"x": 2.0}),
+        baseline=lambda r: r.scalars["noise_x"],
+    )
     good = evaluate(claim, Results(scalars={"x": 2.0, "noise_x": 0.1}))
     assert good.verdict == "reproduced" and good.control.verdict == "not reproduced"
     fooled = evaluate(claim, Results(scalars={"x": 2.0, "noise_x": 1.5}))
@@ -84,8 +90,14 @@ def test_a_control_that_passes_at_run_time_demotes_the_claim():
 
 
 def test_a_measure_reading_an_absent_key_is_an_error_that_names_it():
-    claim = Claim("x is big", "1", lambda r: r.scalars["x_typo"], at_least(1.0),
-                  Control("noise", scalars({"x": 0.0})), scalars({"x": 2.0}))
+    claim = Claim(
+        statement="x is big",
+        paper="1",
+        measure=lambda r: r.scalars["x_typo"],
+        region=at_least(1.0),
+        control=Control(name="noise", results=scalars({"x": 0.0})),
+        passing=scalars({"x": 2.0}),
+    )
     with pytest.raises(MissingResult, match="x_typo"):
         evaluate(claim, Results(scalars={"x": 2.0}))
 
@@ -94,7 +106,14 @@ def test_a_claim_its_preset_does_not_run_is_no_verdict():
     def measure(r):
         raise NotRunAtPreset("paper")
 
-    claim = Claim("at 64 seeds", "1", measure, at_least(1.0), Control("noise", scalars({})), scalars({}))
+    claim = Claim(
+        statement="at 64 seeds",
+        paper="1",
+        measure=measure,
+        region=at_least(1.0),
+        control=Control(name="noise", results=scalars({})),
+        passing=scalars({}),
+    )
     outcome = evaluate(claim, Results())
     assert outcome.verdict == "not run at this preset" and outcome.how == "needs --preset paper"
     assert outcome.interval is None and outcome.value is None

@@ -123,7 +123,7 @@ def test_a_valid_tiny_set_is_checked_against_the_batch_size(capsys, tmp_path, mo
 
 def test_check_data_loads_once_and_the_run_reuses_it(tmp_path):
     """The session keeps what check_data loaded: the run gets the same arrays, flattened or not."""
-    import experiments.mnist1d_baselines as baselines
+    import experiments.foundation.mnist1d_baselines as baselines
 
     write_idx(tmp_path)
     config = dataclasses.replace(baselines.PRESETS["quick"], dataset="mnist", batch_size=6)

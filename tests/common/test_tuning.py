@@ -57,7 +57,14 @@ def test_a_choice_still_on_the_edge_makes_the_comparison_undecided():
         tuned.require_interior("adam")
         return 1.0
 
-    claim = Claim("adam beats sgd", "paper", measure, above(0.0), Control("none", scalars({})), scalars({}))
+    claim = Claim(
+        statement="adam beats sgd",
+        paper="paper",
+        measure=measure,
+        region=above(0.0),
+        control=Control(name="none", results=scalars({})),
+        passing=scalars({}),
+    )
     outcome = evaluate(claim, Results())
     assert outcome.verdict == "inconclusive" and "highest of its grid" in outcome.how and outcome.value is None
 
@@ -89,4 +96,6 @@ def test_one_interval_format_one_hull_one_beats():
     assert hull.interval[1] == per_rate[1].interval[1] and hull.how.startswith("hull of 2 rates'")
     margin = stats.beats([0.9, 0.92, 0.91], [0.8, 0.83, 0.8], margin=0.05)
     plain = stats.paired_difference([0.9, 0.92, 0.91], [0.8, 0.83, 0.8])
-    assert margin.value == pytest.approx(plain.value - 0.05) and margin.interval[0] == pytest.approx(plain.interval[0] - 0.05)
+    assert margin.value == pytest.approx(plain.value - 0.05) and margin.interval[0] == pytest.approx(
+        plain.interval[0] - 0.05
+    )

@@ -8,7 +8,7 @@ import numpy as np
 from common import bench
 from common.experiment import evaluate_claims
 from common.runs import Session
-from experiments import ad_cost as E
+from experiments.autodiff import cost as E
 
 
 def test_ad_cost_shrunk_run(tmp_path, monkeypatch):

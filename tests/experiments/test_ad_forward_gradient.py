@@ -9,7 +9,7 @@ import numpy as np
 from common import bench
 from common.experiment import evaluate, evaluate_claims
 from common.runs import Session
-from experiments import ad_forward_gradient as E
+from experiments.autodiff import forward_gradient as E
 
 
 def test_ad_forward_gradient_shrunk_run(tmp_path, monkeypatch):

@@ -10,8 +10,8 @@ import pytest
 
 from common.experiment import evaluate_claims
 from common.runs import Session
-from experiments import ad_graph as E
-from research import autodiff_graph as G
+from experiments.autodiff import graph as E
+from research.autodiff import graph as G
 
 SHRUNK = E.Config(seeds=1, harness_inputs=(2, 5), input_counts=(8, 64), widths=(2, 3), max_depth=4,
                   max_enumerated_paths=100)

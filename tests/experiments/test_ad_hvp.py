@@ -12,7 +12,7 @@ import numpy as np
 from common import bench
 from common.experiment import Results, evaluate, evaluate_claims
 from common.runs import Session
-from experiments import ad_hvp as E
+from experiments.autodiff import hvp as E
 
 
 def test_ad_hvp_shrunk_run(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from common import bench
 from common.experiment import evaluate_claims
 from common.runs import Session
-from experiments import ad_jacobian as E
+from experiments.autodiff import jacobian as E
 
 
 def test_ad_jacobian_shrunk_run(tmp_path):
@@ -56,7 +56,7 @@ def test_jacfwd_and_jacrev_swapped_is_not_reproduced_on_the_crossover():
     """The law reversed (jacfwd/jacrev falling as n/m grows: the two swapped) has no crossover:
     infinitely far from n = m, so the claim says "not reproduced", not "not measured"."""
     from common.experiment import Results, evaluate
-    from experiments import ad_jacobian
+    from experiments.autodiff import jacobian as ad_jacobian
 
     n_over_m = np.array([1 / 16, 1 / 4, 1.0, 4.0, 16.0])
     swapped = ad_jacobian.crossover_ratio(n_over_m, 1 / n_over_m)  # jacrev/jacfwd of the true law

@@ -7,7 +7,7 @@ import numpy as np
 
 from common.experiment import evaluate_claims
 from common.runs import Session
-from experiments import bbb_classify as E
+from experiments.bayes import classify as E
 
 
 def test_bbb_classify_shrunk_run(tmp_path):

@@ -7,7 +7,7 @@ import numpy as np
 from common.experiment import evaluate_claims
 from common.models import MLP
 from common.runs import Session
-from experiments import bbb_regression as E
+from experiments.bayes import regression as E
 
 
 def test_bbb_regression_shrunk_run(tmp_path):

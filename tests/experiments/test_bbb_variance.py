@@ -4,7 +4,7 @@ import numpy as np
 
 from common.experiment import evaluate_claims
 from common.runs import Session
-from experiments import bbb_variance as E
+from experiments.bayes import variance as E
 
 
 def test_bbb_variance_shrunk_run(tmp_path):

@@ -1,23 +1,26 @@
 """The registry-wide contract of claims (optax's `_common_test.py` habit: one
 parametrized test over everything registered): every claim of every
 experiment says `reproduced` on its passing case and never on its negative
-control. Parametrized by module name (imported inside the test), so
+control. Parametrized by module path (imported inside the test), so
 `-k <module>` checks one experiment."""
 
 import importlib
-import pkgutil
 
 import pytest
 
 import experiments
 from common.experiment import Claim, evaluate
 
-MODULES = [m.name for m in pkgutil.iter_modules(experiments.__path__)]
+MODULES = experiments.module_paths()
 
 
-@pytest.mark.parametrize("module_name", MODULES)
-def test_every_claim_rejects_its_control_and_accepts_its_passing_case(module_name):
-    module = importlib.import_module(f"experiments.{module_name}")
+def test_every_study_package_holds_experiments():
+    assert len(MODULES) >= 17 and {path.split(".")[1] for path in MODULES} == set(experiments.STUDY_ORDER)
+
+
+@pytest.mark.parametrize("module_path", MODULES)
+def test_every_claim_rejects_its_control_and_accepts_its_passing_case(module_path):
+    module = importlib.import_module(module_path)
     if not hasattr(module, "NAME"):
         pytest.skip("not an experiment")
     assert module.CLAIMS, f"{module.NAME} has no claims"

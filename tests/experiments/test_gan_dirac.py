@@ -4,7 +4,7 @@ import numpy as np
 
 from common.experiment import evaluate_claims
 from common.runs import Session
-from experiments import gan_dirac
+from experiments.gan import dirac as gan_dirac
 
 
 def test_gan_dirac_shrunk():

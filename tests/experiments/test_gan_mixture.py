@@ -6,7 +6,7 @@ import numpy as np
 
 from common.experiment import evaluate_claims
 from common.runs import Session
-from experiments import gan_mixture
+from experiments.gan import mixture as gan_mixture
 
 TINY = gan_mixture.Config(
     seeds=2, datasets=("ring",), methods=("gan", "wgan-gp"), steps=10, chunk=10, eval_every=10,

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-import experiments.prune_lottery as exp
+import experiments.pruning.lottery as exp
 from common.experiment import evaluate_claims
 from common.runs import Session
 

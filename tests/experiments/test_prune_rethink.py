@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-import experiments.prune_rethink as exp
+import experiments.pruning.rethink as exp
 from common.experiment import evaluate_claims
 from common.runs import Session
 

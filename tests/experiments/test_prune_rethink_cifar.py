@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-import experiments.prune_rethink as exp
+import experiments.pruning.rethink as exp
 from common.runs import Session
 from tests.common.test_data import make_cifar_batch, write_cifar_set
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from common.experiment import evaluate_claims
 from common.runs import Session
-from experiments import selu_constants as E
+from experiments.selu import constants as E
 
 
 def test_selu_constants_shrunk_run_reproduces_every_claim_and_rejects_every_baseline(tmp_path):

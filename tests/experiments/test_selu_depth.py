@@ -5,7 +5,7 @@ import numpy as np
 
 from common.experiment import evaluate_claims
 from common.runs import Session
-from experiments import selu_depth as E
+from experiments.selu import depth as E
 
 
 def test_selu_depth_shrunk_run(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from common.experiment import evaluate_claims
 from common.runs import Session
-from experiments import selu_training as E
+from experiments.selu import training as E
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # an all-diverged lr is NaN, not "Mean of empty slice"

@@ -12,7 +12,7 @@ import pytest
 
 from common.experiment import evaluate_claims
 from common.runs import Session
-from experiments import trainer_bench as tb
+from experiments.foundation import trainer_bench as tb
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = dataclasses.replace(tb.PRESETS["quick"], seed_counts=(1, 2), steps=20, chunk=10, rounds=2,

@@ -1,4 +1,4 @@
-"""Tests of the cost-table tool (research/autodiff.py): the derivatives it
+"""Tests of the cost-table tool (research/autodiff/costs.py): the derivatives it
 times are the right ones (finite differences in float64), and XLA's FLOP and
 memory figures show the costs the theory predicts."""
 
@@ -12,8 +12,8 @@ import pytest
 
 from common import bench
 from common.bench import Timing, TooSmallToTime, compiled_costs
-from research import autodiff as AD
-from research.autodiff_memory import PEAK_REPORTED, PEAK_SUMMED
+from research.autodiff import costs as AD
+from research.autodiff.memory import PEAK_REPORTED, PEAK_SUMMED
 
 
 @pytest.fixture(autouse=True)

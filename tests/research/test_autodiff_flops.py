@@ -1,11 +1,11 @@
-"""Tests of research/autodiff_flops.py: counts (operations and traffic) match hand counts, and a scan body counts
+"""Tests of research/autodiff/flops.py: counts (operations and traffic) match hand counts, and a scan body counts
 once per iteration."""
 
 import jax
 import jax.numpy as jnp
 import pytest
 
-from research import autodiff_flops as F
+from research.autodiff import flops as F
 
 
 def test_matmul_and_tanh_counted_per_element():

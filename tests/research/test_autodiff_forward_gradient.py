@@ -1,4 +1,4 @@
-"""Tests of research/autodiff_forward_gradient.py: the forward gradient is
+"""Tests of research/autodiff/forward_gradient.py: the forward gradient is
 unbiased (Monte Carlo with the closed-form variance as error bar), and its
 cosine with k tangents follows the exact Beta law (Monte Carlo, float64)."""
 
@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from research import autodiff_forward_gradient as FG
+from research.autodiff import forward_gradient as FG
 
 
 @pytest.fixture(autouse=True)

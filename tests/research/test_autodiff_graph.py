@@ -1,4 +1,4 @@
-"""Tests of research/autodiff_graph.py: the notes' graph values, the pass
+"""Tests of research/autodiff/graph.py: the notes' graph values, the pass
 counts of forward and reverse mode, and path counting on layered graphs."""
 
 import jax
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from common.bench import compiled_costs
-from research import autodiff_graph as G
+from research.autodiff import graph as G
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Tests of research/autodiff_hvp.py: the four Hessian-vector products agree
+"""Tests of research/autodiff/hvp.py: the four Hessian-vector products agree
 to 1e-10 in float64 and match a closed form and finite differences of grad."""
 
 import jax
@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from research import autodiff_hvp as H
+from research.autodiff import hvp as H
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Tests of research/autodiff_jacobian.py: the four strategies give the same
+"""Tests of research/autodiff/jacobian.py: the four strategies give the same
 Jacobian, and it is the finite-difference Jacobian."""
 
 import jax
@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from research import autodiff_jacobian as J
+from research.autodiff import jacobian as J
 
 
 @pytest.fixture(autouse=True)

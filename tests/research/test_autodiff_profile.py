@@ -1,4 +1,4 @@
-"""Tests of research/autodiff_profile.py against independent computations: FLOPs
+"""Tests of research/autodiff/profile.py against independent computations: FLOPs
 of a matmul chain against the hand count, residual bytes of a known MLP under
 each policy against the bytes of the arrays each policy saves, and the advice
 rule (speed only when a time interval clears 1, else memory)."""
@@ -14,9 +14,9 @@ import pytest
 from jax.flatten_util import ravel_pytree
 
 from common import bench, stats
-from research import autodiff_profile as P
-from research.autodiff_memory import residual_bytes
-from research.autodiff_profile_format import format_profile, profile_csv, profile_json
+from research.autodiff import profile as P
+from research.autodiff.memory import residual_bytes
+from research.autodiff.profile_format import format_profile, profile_csv, profile_json
 
 B, A, H, C = 16, 8, 32, 4  # batch, inputs, hidden, outputs
 

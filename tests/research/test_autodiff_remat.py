@@ -1,4 +1,4 @@
-"""Tests of research/autodiff_remat.py: the remat schedules compute the same
+"""Tests of research/autodiff/remat.py: the remat schedules compute the same
 gradient, and XLA's memory analysis shows the memory each one is meant to save."""
 
 import functools
@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from research import autodiff_remat as R
+from research.autodiff import remat as R
 from common.bench import compiled_costs
 
 

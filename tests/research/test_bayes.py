@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from research import bayes
+from research.bayes import bbb as bayes
 
 Z = 5.0  # standard errors allowed in Monte-Carlo comparisons
 NUM = 20_000  # Monte-Carlo draws

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from research import bayes_calibration as C
+from research.bayes import calibration as C
 
 
 def test_ece_by_hand():

@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from common.models import MLP
-from research import bayes, bayes_noise
+from research.bayes import bbb as bayes
+from research.bayes import noise as bayes_noise
 
 
 def test_draws_in_one_loop_are_the_draws_of_each_key_and_shape():

@@ -8,7 +8,8 @@ import optax
 
 from common.members import Members
 from common.train import Loop, epoch_batches, fit, seed_keys
-from research import bayes, bayes_train
+from research.bayes import bbb as bayes
+from research.bayes import train as bayes_train
 
 SIZES = (5, 8, 3)
 BATCH, EXAMPLES = 16, 64

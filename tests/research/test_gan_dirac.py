@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from research.gan_dirac import (
+from research.gan.dirac import (
     dirac_batch,
     dirac_game,
     dirac_params,
@@ -16,7 +16,7 @@ from research.gan_dirac import (
     spectral_radius,
     update_jacobian,
 )
-from research.gan_game import field_eigenvalues
+from research.gan.game import field_eigenvalues
 
 
 def fp(t):

@@ -6,7 +6,7 @@ import numpy as np
 import optax
 import pytest
 
-from research.gan_game import (
+from research.gan.game import (
     FieldSpectrum,
     alternating_update,
     consensus_field,

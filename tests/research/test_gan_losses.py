@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from research.gan_losses import (
+from research.gan.losses import (
     LOSSES,
     clip_weights,
     f_gan,

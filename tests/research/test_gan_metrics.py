@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from common.data.synthetic import grid_centers, ring_centers, sample_mixture
-from research.gan_metrics import covered_modes, mode_coverage, mode_kl, nearest_mode
+from research.gan.metrics import covered_modes, mode_coverage, mode_kl, nearest_mode
 
 STD = 0.02
 

@@ -6,8 +6,8 @@ import numpy as np
 import optax
 import pytest
 
-from research.pruning import apply_masks, masked, set_masks
-from research.pruning_masks import magnitude_masks
+from research.pruning.masked import apply_masks, masked, set_masks
+from research.pruning.masks import magnitude_masks
 
 
 def _params(seed):

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from research.pruning_connectivity import barrier, interpolate, path_values
+from research.pruning.connectivity import barrier, interpolate, path_values
 
 ALPHAS = jnp.linspace(0.0, 1.0, 21)
 

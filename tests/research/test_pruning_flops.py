@@ -4,15 +4,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from research.pruning_flops import (
+from research.pruning.flops import (
     jaxpr_flops,
     layer_flops,
     network_flops,
     weight_positions,
     xla_flops,
 )
-from research.pruning_masks import magnitude_masks
-from research.pruning_structured import l1_keep_indices, prune_units
+from research.pruning.masks import magnitude_masks
+from research.pruning.structured import l1_keep_indices, prune_units
 
 
 def _mlp(sizes, seed=0):

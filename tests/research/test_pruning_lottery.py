@@ -4,8 +4,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from research.pruning_lottery import imp_sparsities, imp_step, random_pruning, random_reinit
-from research.pruning_masks import n_pruned, pruned_counts
+from research.pruning.lottery import imp_sparsities, imp_step, random_pruning, random_reinit
+from research.pruning.masks import n_pruned, pruned_counts
 
 
 def _params(seed, sizes=(40, 64, 32, 10)):

@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from research.pruning_masks import magnitude_masks as _magnitude_masks
-from research.pruning_masks import (
+from research.pruning.masks import magnitude_masks as _magnitude_masks
+from research.pruning.masks import (
     magnitude_masks_of_counts,
     n_pruned,
     pruned_counts,

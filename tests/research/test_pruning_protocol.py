@@ -5,10 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from research.pruning import masked, set_masks
+from research.pruning.masked import masked, set_masks
 from common.models import MLP
 from common.train import EpochBatches, Loop, fit, supervised_step
-from research.pruning_protocol import (continue_init, continued_members, initial_states, protocol_optimizer, run_init,
+from research.pruning.protocol import (continue_init, continued_members, initial_states, protocol_optimizer, run_init,
                                       run_members, scale_by_step_decay, set_schedule, step_decay_lr)
 
 

@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from research.pruning import apply_masks
-from research.pruning_structured import l1_keep_indices, prune_units, unit_l1_norms
+from research.pruning.masked import apply_masks
+from research.pruning.structured import l1_keep_indices, prune_units, unit_l1_norms
 
 
 def unit_masks(layers, keep) -> list[dict]:

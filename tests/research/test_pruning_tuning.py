@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from common.data.dataset import Dataset
-from research.pruning_tuning import Grid, carve_validation
+from research.pruning.tuning import Grid, carve_validation
 
 
 def _dataset(n=100):

@@ -1,4 +1,4 @@
-"""Tests of research/selu.py against closed forms, quadrature and Monte Carlo, in float64."""
+"""Tests of research/selu/snn.py against closed forms, quadrature and Monte Carlo, in float64."""
 
 import jax
 import jax.numpy as jnp
@@ -8,7 +8,7 @@ from scipy import integrate
 from scipy.special import erfc
 
 from common import nn
-from research import selu as S
+from research.selu import snn as S
 
 # The paper's constants, 32 significant digits as printed.
 LAMBDA = 1.0507009873554804934193349852946

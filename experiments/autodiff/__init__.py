@@ -1,0 +1,1 @@
+"""Study: Forward vs reverse mode: jvp/vjp, jacfwd/jacrev, HVPs, remat, forward gradients."""

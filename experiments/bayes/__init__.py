@@ -1,0 +1,1 @@
+"""Study: Bayes by Backprop (Blundell et al. 2015)."""

@@ -1,0 +1,1 @@
+"""Study: The baselines and the trainer benchmark every study stands on."""

@@ -1,0 +1,1 @@
+"""Study: GAN convergence: Dirac-GAN, mixtures, regularizers, the game's eigenvalues."""

@@ -1,0 +1,1 @@
+"""Study: Self-normalizing networks (Klambauer et al. 2017)."""
