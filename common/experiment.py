@@ -98,7 +98,9 @@ class Region:
             return f"{gt} {self.low:.4g}"
         if self.low == -math.inf:
             return f"{lt} {self.high:.4g}"
-        return f"in {'(' if self.strict else '['}{self.low:.4g}, {self.high:.4g}{')' if self.strict else ']'}"
+        digits = 4 if f"{self.low:.4g}" != f"{self.high:.4g}" else 17  # a tight region shows its width
+        low, high = f"{self.low:.{digits}g}", f"{self.high:.{digits}g}"
+        return f"in {'(' if self.strict else '['}{low}, {high}{')' if self.strict else ']'}"
 
     def verdict(self, measurement: Measurement) -> str:
         """Inside: reproduced; outside: not reproduced; across an edge: inconclusive."""
