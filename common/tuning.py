@@ -49,7 +49,7 @@ def split_arrays(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.nd
     if not 0 < fraction < 1:
         raise ValueError(f"validation fraction must be in (0, 1) (got {fraction})")
     n = len(x)
-    held = int(round(fraction * n))
+    held = round(fraction * n)
     if held < 1 or held >= n:
         raise ValueError(f"a validation fraction of {fraction} leaves no examples on one side of {n}")
     order = np.random.default_rng(seed).permutation(n)
@@ -89,7 +89,7 @@ class Scores:
             raise ValueError("scores with other steps or seeds cannot be merged")
         values = self.values + other.values
         order = np.argsort(values)
-        stack = lambda a, b: np.concatenate([a, b])[order]  # noqa: E731
+        stack = lambda a, b: np.concatenate([a, b])[order]
         return Scores(tuple(np.asarray(values)[order]), self.steps, stack(self.validation, other.validation),
                       stack(self.test, other.test), self.higher_is_better)
 
@@ -129,6 +129,15 @@ class Tuned:
             raise Undecided(f"{arm}'s {self.name} {self.value:g} is the {self.edge} of its grid "
                             f"({', '.join(f'{v:g}' for v in self.scores.values)}) after {self.widenings} "
                             "widening(s): the grid decides the comparison")
+
+    def summary(self) -> dict:
+        """What results.json keeps of the choice (e.g. in `results.scalars` or a table's notes): the grid,
+        the mean validation score per value (best length), the choice, its edge, widenings and budget."""
+        means = self.validation_means()
+        best = [float(means[i, _best(means[i : i + 1], self.scores.higher_is_better)[1]])
+                for i in range(len(self.scores.values))]
+        return {"name": self.name, "grid": list(self.scores.values), "validation": best, "chosen": self.value,
+                "at_step": self.step, "edge": self.edge, "widenings": self.widenings, "budget": self.budget}
 
     def rows(self, arm: str) -> list[dict]:
         """A report table: one row per grid value, its best mean validation score and length, the choice marked."""

@@ -1,6 +1,7 @@
 """common.tuning: the split, choose on validation (never test), edges widened then reported;
 common.records: named records through Results; Undecided claims are inconclusive with the reason."""
 
+import json
 from typing import NamedTuple
 
 import numpy as np
@@ -99,3 +100,14 @@ def test_one_interval_format_one_hull_one_beats():
     assert margin.value == pytest.approx(plain.value - 0.05) and margin.interval[0] == pytest.approx(
         plain.interval[0] - 0.05
     )
+
+
+def test_summary_carries_the_grid_the_scores_and_the_edge():
+    values, steps = (1e-3, 1e-2, 1e-1), (10, 20)
+    validation = np.zeros((3, 2, 2))
+    validation[2, 1] = 1.0  # the largest rate, longest length wins: the highest edge
+    tuned = tuning.choose(tuning.Scores(values, steps, validation, validation))
+    summary = tuned.summary()
+    assert summary["grid"] == list(values) and summary["chosen"] == 0.1 and summary["edge"] == "highest"
+    assert summary["validation"] == [0.0, 0.0, 1.0] and summary["budget"] == 3 * 20 and summary["at_step"] == 20
+    json.dumps(summary)
