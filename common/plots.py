@@ -65,9 +65,14 @@ def save(fig, directory: Path, name: str, **data) -> Path:
 
 
 def seed_band(ax, x, values_by_seed, label: str, **kwargs):
-    """Mean over seeds with a +-1 std band; `values_by_seed` is (points, seeds)."""
+    """Mean over seeds with a +-1 std band; `values_by_seed` is (points, seeds). The axes say once, in
+    their lower left corner, what the bands are (the claims' intervals are 95% t intervals, not these)."""
     values = np.asarray(values_by_seed, float)
     mean, std = np.nanmean(values, axis=1), np.nanstd(values, axis=1)
     (line,) = ax.plot(x, mean, label=label, **kwargs)
     ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, linewidth=0)
+    if not getattr(ax, "_band_said", False):
+        ax.annotate(f"bands: mean ± 1 std over {values.shape[1]} seeds", (0.01, 0.01), xycoords="axes fraction",
+                    fontsize=6, color="0.35", va="bottom")
+        ax._band_said = True
     return line
