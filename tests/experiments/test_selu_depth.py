@@ -1,33 +1,39 @@
 """selu-depth on a shrunk network: the tanh collapse, SELU's convergence from off-fixed-point inputs
 (where the linear control stays put) and the backward statistics."""
 
+import dataclasses
+
 import numpy as np
 
+from common import records
 from common.experiment import evaluate_claims
 from common.runs import Session
 from experiments.selu import depth as E
+from research.selu.depth_probe import Variants
 
 
 def test_selu_depth_shrunk_run(tmp_path):
     # Width 500 fixes the notes' collapse ratio 0.01 sqrt(500); batch, depth and starts are cut.
-    config = E.Config(seeds=3, depth=12, width=500, batch=32, bins=10, probe_batch=16,
-                      start_means=(0.5, 0.0), start_stds=(3.0, 0.3))
+    config = dataclasses.replace(E.PRESETS["quick"], depth=12, batch=32, bins=10, probe_batch=16,
+                                 start_means=(0.5, 0.0), start_stds=(3.0, 0.3))
     results = E.run(config, Session(None))
     outcomes = evaluate_claims(E.CLAIMS, results)
     assert all(o.control.verdict in (None, "not reproduced") for o in outcomes), [o.control for o in outcomes]
-    std = results.arrays[f"{E.COLLAPSE}/std"][:, 0]
+    std = records.get(results, E.COLLAPSE, E.LayerStats).std[:, 0]
     np.testing.assert_allclose(std[1:10] / std[:9], 0.01 * np.sqrt(500), rtol=0.05)
     # From std 3 and 0.3, SELU moves toward 1 while the linear network keeps its start's std.
-    selu_last, linear_last = results.arrays["SELU/start_std"][:, :, -1], results.arrays["linear/start_std"][:, :, -1]
+    selu_last = records.get(results, "SELU", E.FromStarts).start_std[:, :, -1]
+    linear_last = records.get(results, "linear", E.FromStarts).start_std[:, :, -1]
     assert np.all(np.abs(selu_last - 1) < 0.1)
     np.testing.assert_allclose(linear_last.mean(1), [np.sqrt(3.0**2 + 0.5**2), 0.3], rtol=0.15)
     # The SELU gradient grows toward the input, ReLU + He stays level.
-    selu_grad = results.arrays["grad/SELU, LeCun"]
-    assert np.all(selu_grad[0] > 1.2 * selu_grad[-1])
-    assert results.scalars["grad/SELU, LeCun/per_layer_gain"] > results.scalars["grad/ReLU, He/per_layer_gain"]
+    selu_grad = records.get(results, "SELU, LeCun", E.Gradient)
+    assert np.all(selu_grad.grad_std[0] > 1.2 * selu_grad.grad_std[-1])
+    assert selu_grad.grad_gain > records.get(results, "ReLU, He", E.Gradient).grad_gain
     for name in E.SETTINGS:
-        assert results.arrays[f"{name}/std"].shape == (12, 3)
-        assert np.all(np.abs(results.arrays[f"{name}/histogram"].sum(1) - 1.0) < 0.02)
+        layers = records.get(results, name, E.LayerStats)
+        assert layers.std.shape == (12, 3)
+        assert np.all(np.abs(layers.histogram.sum(1) - 1.0) < 0.02)
     E.figures(results, tmp_path)
     assert (tmp_path / "std_per_layer.png").exists() and (tmp_path / "histograms.png").exists()
 
@@ -43,9 +49,9 @@ def test_variant_weights_are_the_named_initializers_bit_for_bit():
              "ReLU, He": nn.he_normal, E.SNN: nn.lecun_normal, E.LINEAR_SMALL: nn.scaled_normal(0.01),
              "linear, LeCun normal": nn.lecun_normal}
     shape, key = (500, 500), jax.random.key(7)
-    variants = E.Variants.of([(s.activation, s.std) for s in E.SETTINGS.values()], shape)
+    variants = Variants.of([(activation, std) for activation, std, _ in E.SETTINGS.values()], shape)
     for index, name in enumerate(E.SETTINGS):
         row = jax.tree.map(lambda a, i=index: a[i], variants.rows)
-        ours = jax.jit(lambda r, k: E.Variants.init(r)(k, shape, jnp.float32))(row, key)
+        ours = jax.jit(lambda r, k: Variants.init(r)(k, shape, jnp.float32))(row, key)
         theirs = jax.jit(lambda k, init=named[name]: init(k, shape, jnp.float32))(key)
         np.testing.assert_array_equal(ours, theirs, err_msg=name)
