@@ -1,27 +1,20 @@
 """The notes' computational graph by forward and reverse mode, and why summing
 over paths explodes while either mode visits each edge once.
 
-    python run.py ad-graph --preset quick     # ~20 s on the shared 2-core CPU
+    python run.py ad-graph --preset quick
     python run.py ad-graph --preset paper     # wider and deeper graphs
 
-The notes (after Olah, "Calculus on Computational Graphs"): c = a + b,
-d = b + 1, e = c * d at a = 2, b = 1 gives e = 6, de/da = 2, de/db = 5.
-Forward mode gives one input's derivative per pass, reverse mode all inputs'
-in one pass. Between X and Z through Y with 3 edges on each side there are
-3 x 3 = 9 paths; on a layered graph of width w and depth k there are w^k,
-while forward and reverse accumulation each visit the 2w + (k-1)w^2 edges once.
+The notes (after Olah, "Calculus on Computational Graphs"): c = a + b, d = b + 1, e = c * d at a = 2, b = 1
+gives e = 6, de/da = 2, de/db = 5. Forward mode gives one input's derivative per pass, reverse mode all
+inputs' in one pass. On a layered graph of width w and depth k there are w^k paths, while forward and reverse
+accumulation each visit the 2w + (k-1)w^2 edges once.
 
-Claims check what JAX's jvp and vjp return and what they cost: the notes'
-values by both modes (against a graph one constant away); the derivative of
-random layered graphs by a jvp and by a vjp against the chain rule summed over
-every path, in float64 (against a path sum one path short); and the full
-gradient's XLA FLOPs per f growing as n by n jvps and flat by one vjp (each
-against the other mode), measured only on programs whose output is the
-gradient's closed form. Every derivative comes from an `Autodiff` record
-(JAX's by default), so a wrong jvp or vjp fails these claims (the tests put
-one in). XLA's FLOPs per edge of the layered graphs, the harness's pass
-counts and the path/edge arithmetic hold by construction: they are tables
-here and unit tests in tests/.
+Claims check what JAX's jvp and vjp return and what they cost: the notes' values by both modes; the
+derivative of random layered graphs by a jvp and by a vjp against the chain rule summed over every path, in
+float64; and the full gradient's XLA FLOPs per f growing as n by n jvps and flat by one vjp, measured only on
+programs whose output is the gradient's closed form. Every derivative comes from an `Autodiff` record (JAX's
+by default), so a wrong jvp or vjp fails these claims (the tests put one in). What holds by construction
+(FLOPs per edge, the harness's pass counts, path and edge counts) is a table here and a unit test in tests/.
 """
 
 import functools
@@ -29,16 +22,19 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import plots, stats
+from common import plots, records, stats
 from common.config import require_at_least_one, require_distinct, require_numbers_representable
 from common.experiment import Claim, Control, Results, near, scalars
 from experiments.api import main
 from research.autodiff import graph as G
+from research.autodiff import graph_study as S
+from research.autodiff.graph_study import Counts, Layered, Passes
 
 NAME = "ad-graph"
 STUDY = "autodiff"
@@ -84,46 +80,35 @@ PRESETS = {
 }
 
 
+class NotesError(NamedTuple):
+    error: float  # max |(e, de/da, de/db) - (6, 2, 5)|
+
+
 def perturbed_notes_graph(a: jax.Array, b: jax.Array) -> jax.Array:
     """The negative control of the notes' values: d = b + 1.5 instead of b + 1
     (e = 7.5, de/da = 2.5, de/db = 5.5), a graph one constant away."""
     return (a + b) * (b + 1.5)
 
 
-def notes_error(r: G.ModeResult) -> float:
-    """max |(e, de/da, de/db) - (6, 2, 5)|."""
-    return float(max(abs(r.value - 6.0), abs(r.gradient[0] - 2.0), abs(r.gradient[1] - 5.0)))
+NOTES_CASES = {"forward": ("forward (jvp per input)", G.notes_graph, G.forward_mode),
+               "reverse": ("reverse (one vjp)", G.notes_graph, G.reverse_mode),
+               "control": ("control: d = b + 1.5 (reverse)", perturbed_notes_graph, G.reverse_mode)}
 
 
 def notes_graph(results: Results, autodiff: G.Autodiff) -> None:
-    a, b = jnp.array(2.0), jnp.array(1.0)
     rows = []
-    cases = (("forward", "forward (jvp per input)", G.notes_graph, G.forward_mode),
-             ("reverse", "reverse (one vjp)", G.notes_graph, G.reverse_mode),
-             ("control", "control: d = b + 1.5 (reverse)", perturbed_notes_graph, G.reverse_mode))
-    for key, name, graph, mode in cases:
-        r = mode(graph, (a, b), autodiff)
-        results.scalars[f"notes/{key}/error"] = notes_error(r)
+    for key, (name, graph, mode) in NOTES_CASES.items():
+        r = mode(graph, (jnp.array(2.0), jnp.array(1.0)), autodiff)
+        error = float(max(abs(r.value - 6.0), abs(r.gradient[0] - 2.0), abs(r.gradient[1] - 5.0)))
+        records.put(results, f"notes/{key}", NotesError(error))
         rows.append({"mode": name, "e": float(r.value), "de/da": float(r.gradient[0]),
                      "de/db": float(r.gradient[1]), "forward passes": r.forward_passes,
                      "backward passes": r.backward_passes})
     results.tables["The notes' graph e = (a + b)(b + 1) at a = 2, b = 1"] = rows
 
 
-def compiled_with_flops(fn: Callable, *args):
-    """jit(fn) compiled for the shapes of args, and XLA's FLOP count of it."""
-    executable = jax.jit(fn).lower(*args).compile()
-    cost = executable.cost_analysis()
-    cost = (cost[0] if cost else {}) if isinstance(cost, (list, tuple)) else (cost or {})
-    return executable, float(cost.get("flops", math.nan))
-
-
-def many_inputs(config: Config, results: Results, autodiff: G.Autodiff) -> None:
-    """The harness's pass counts for the gradient of prod(x) + sum(x^2) (a table: they
-    hold by construction, tests check them), and the full gradient of
-    f(x) = sum(tanh(x)^2) + (sum x)^2 by forward mode (n jvps, as jacfwd) and by reverse
-    mode (one vjp, as grad): each program's output against the closed form, and its XLA
-    FLOPs per FLOP of f: n against a constant."""
+def harness_table(config: Config, results: Results, autodiff: G.Autodiff) -> None:
+    """The harness's pass counts for the gradient of prod(x) + sum(x^2): they hold by construction."""
 
     def f(*xs):  # scalar operations only: eager dispatch compiles each once
         return functools.reduce(operator.mul, xs) + sum(x * x for x in xs)
@@ -138,123 +123,6 @@ def many_inputs(config: Config, results: Results, autodiff: G.Autodiff) -> None:
                      "reverse backward passes": reverse.backward_passes, "max abs(fwd - rev)": gap})
     results.tables["Passes the harness counts for the gradient of prod(x) + sum(x^2)"] = rows
 
-    builders = {"forward": G.full_gradient_by_jvps, "reverse": G.full_gradient_by_vjp}
-    per_f = {mode: [] for mode in builders}
-    errors = {mode: 0.0 for mode in builders}
-    flop_rows = []
-    for n in config.input_counts:
-        x = jax.device_put(np.linspace(1.0, 1.1, n, dtype=np.float32))
-        exact = G.many_input_gradient(np.asarray(x))
-        f_flops = compiled_with_flops(G.many_input_function, x)[1]
-        row = {"inputs n": n, "f FLOPs": f_flops}
-        for mode, build in builders.items():
-            program, flops = compiled_with_flops(build(G.many_input_function, autodiff), x)
-            error = float(np.max(np.abs(np.asarray(program(x), np.float64) - exact)) / np.max(np.abs(exact)))
-            errors[mode] = max(errors[mode], error)
-            per_f[mode].append(flops / f_flops)
-            row |= {f"{mode} FLOPs": flops, f"{mode} / f": flops / f_flops, f"{mode} max rel. error": error}
-        flop_rows.append(row)
-    results.tables["XLA FLOPs of the full gradient of sum(tanh(x)^2) + (sum x)^2 by n jvps (forward) and one vjp "
-                   "(reverse), and each output's largest error against the closed form, relative to its "
-                   "largest entry"] = flop_rows
-    inputs = np.array(config.input_counts, float)
-    results.arrays["passes/inputs"] = inputs
-    for mode, values in per_f.items():
-        results.arrays[f"passes/{mode}_flops_per_f"] = np.array(values)
-        results.scalars[f"passes/{mode}_slope"] = log_slope(inputs, np.array(values))
-        results.scalars[f"passes/{mode}_gradient_error"] = errors[mode]
-
-
-def log_slope(x: np.ndarray, y: np.ndarray) -> float:
-    """Least-squares slope of log y against log x: 1 for y ~ x, 0 for a constant."""
-    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
-
-
-@dataclass(frozen=True)
-class Reference:
-    """The derivative of one random layered graph by the chain rule, in float64."""
-
-    derivative: float  # the path sum where enumerated, else its factored form (forward accumulation)
-    scale: float  # the sum of |path products|: the size of the terms, which bounds rounding
-    one_path_short: float  # the path sum without its largest path (NaN: not enumerated)
-
-
-def reference(weights: list[np.ndarray], enumerated: bool) -> Reference:
-    absolute = G.forward_accumulation([np.abs(w) for w in weights]).derivative
-    if not enumerated:
-        return Reference(G.forward_accumulation(weights).derivative, absolute, math.nan)
-    return Reference(G.path_sum(weights).derivative, absolute,
-                     G.path_sum(weights, leave_out_largest=True).derivative)
-
-
-def layered_graphs(config: Config, results: Results, autodiff: G.Autodiff) -> None:
-    """A jvp and a vjp through random layered graphs, in float64, against the path sum on
-    `seeds` labellings per shape; XLA's FLOPs of each against the edges (a table)."""
-    depths = np.arange(1, config.max_depth + 1)
-    # each program returns its derivative; the jvp also its primal output, which it computes alongside
-    modes = {"jvp": lambda ws, x, t: autodiff.jvp(lambda y: G.layered_graph(ws, y), (x,), (t,))[::-1],
-             "vjp": lambda ws, x, u: (autodiff.vjp(lambda y: G.layered_graph(ws, y), x)[1](u)[0],)}
-    rows, gaps, control_gaps = [], {mode: 0.0 for mode in modes}, []
-    slopes = {"jvp": [], "vjp": [], "path products": []}
-    rng = np.random.default_rng(config.seed)
-    with jax.enable_x64(True):
-        one = jnp.array(1.0, jnp.float64)
-        for width in config.widths:
-            paths = np.array([G.path_count(width, int(k)) for k in depths], float)
-            edges = np.array([G.edge_count(width, int(k)) for k in depths], float)
-            results.arrays[f"layered/w{width}/paths"] = paths
-            results.arrays[f"layered/w{width}/edges"] = edges
-            costs = {"jvp": [], "vjp": [], "path products": []}
-            for k in map(int, depths):
-                enumerated = G.path_count(width, k) <= config.max_enumerated_paths
-                labellings = [G.layered_graph_weights(rng, width, k) for _ in range(config.seeds)]
-                row = {"width": width, "depth": k, "paths w^k": G.path_count(width, k),
-                       "edges": G.edge_count(width, k), "path products (mults)": (k + 1) * G.path_count(width, k)}
-                for mode, fn in modes.items():
-                    program, flops = compiled_with_flops(fn, labellings[0], one, one)
-                    costs[mode].append(flops)
-                    row[f"XLA FLOPs {mode}"] = flops
-                    row[f"{mode}: max gap / sum |path products|"] = 0.0
-                    for weights in labellings:
-                        ref = reference(weights, enumerated)
-                        gap = abs(float(program(weights, one, one)[0]) - ref.derivative) / ref.scale
-                        row[f"{mode}: max gap / sum |path products|"] = max(
-                            row[f"{mode}: max gap / sum |path products|"], gap)
-                        gaps[mode] = max(gaps[mode], gap)
-                        if enumerated and G.path_count(width, k) > 1:
-                            control_gaps.append(abs(ref.one_path_short - ref.derivative) / ref.scale)
-                costs["path products"].append(row["path products (mults)"])
-                row["against"] = "path sum" if enumerated else "forward accumulation (too many paths)"
-                rows.append(row)
-            for mode, values in costs.items():  # cost against edges at this width: the slope is cost per edge
-                slopes[mode].append(np.polyfit(edges, np.asarray(values, float), 1)[0])
-    results.tables["Layered graphs: a jvp and a vjp (float64) against the path sum, and their XLA FLOPs against "
-                   "paths and edges"] = rows
-    for mode, gap in gaps.items():
-        results.scalars[f"layered/{mode}_max_gap"] = gap
-    results.scalars["layered/control_min_gap"] = float(min(control_gaps)) if control_gaps else math.nan
-    for mode, values in slopes.items():
-        key = mode.replace(" ", "_")
-        results.scalars[f"layered/{key}_per_edge"] = float(np.mean(values))
-        results.scalars[f"layered/{key}_per_edge_spread"] = float(max(values) / min(values))
-    results.arrays["layered/depth"] = depths
-    results.notes.append(
-        "Each mode's work is XLA's FLOP count of a compiled jvp / vjp through the graph (a table, not a claim: "
-        "a dense matvec costs the same whatever its result). Fitted against the edge count at each width, the "
-        f"jvp costs {results.scalars['layered/jvp_per_edge']:.2f} FLOPs per edge (a multiply-add for the primal "
-        f"and one for the tangent; max/min over widths {results.scalars['layered/jvp_per_edge_spread']:.3f}) and "
-        f"the vjp {results.scalars['layered/vjp_per_edge']:.2f} (spread "
-        f"{results.scalars['layered/vjp_per_edge_spread']:.3f}): the graph is linear, so its pullback needs no "
-        "forward values and XLA drops the unused primal pass. The path sum's multiplications, fitted the same "
-        f"way, spread by {results.scalars['layered/path_products_per_edge_spread']:.3g}x across widths: they "
-        "follow w^k, not edges.")
-    results.notes.append(
-        f"Full gradient of an n-input function: n jvps' FLOPs per f grow with slope "
-        f"{results.scalars['passes/forward_slope']:.3f} in n, one vjp's with slope "
-        f"{results.scalars['passes/reverse_slope']:.3f}; their outputs match the closed form to "
-        f"{results.scalars['passes/forward_gradient_error']:.1e} and "
-        f"{results.scalars['passes/reverse_gradient_error']:.1e} (relative, float32).")
-
 
 def run(config: Config, session) -> Results:
     return measure(config, G.JAX_AUTODIFF)
@@ -264,26 +132,47 @@ def measure(config: Config, autodiff: G.Autodiff) -> Results:
     """Every result of the run, with every derivative built from `autodiff`'s jvp and vjp."""
     results = Results()
     notes_graph(results, autodiff)
-    many_inputs(config, results, autodiff)
-    layered_graphs(config, results, autodiff)
+    harness_table(config, results, autodiff)
+    passes, rows = S.full_gradients(config.input_counts, autodiff)
+    results.tables["XLA FLOPs of the full gradient of sum(tanh(x)^2) + (sum x)^2 by n jvps (forward) and one vjp "
+                   "(reverse), and each output's largest error against the closed form, relative to its "
+                   "largest entry"] = rows
+    layered, counts, rows = S.layered_graphs(config.widths, config.max_depth, config.seeds,
+                                             config.max_enumerated_paths, config.seed, autodiff)
+    results.tables["Layered graphs: a jvp and a vjp (float64) against the path sum, and their XLA FLOPs against "
+                   "paths and edges"] = rows
+    for width, count in counts.items():
+        records.put(results, f"layered/w{width}", count)
+    records.put(results, "passes", passes)
+    records.put(results, "layered", layered)
+    results.notes.append(
+        "Each mode's work is XLA's FLOP count of a compiled jvp / vjp through the graph (a table, not a claim: "
+        "a dense matvec costs the same whatever its result). Fitted against the edge count at each width, the "
+        f"jvp costs {layered.jvp_per_edge:.2f} FLOPs per edge (max/min over widths "
+        f"{layered.jvp_per_edge_spread:.3f}) and the vjp {layered.vjp_per_edge:.2f} (spread "
+        f"{layered.vjp_per_edge_spread:.3f}). The path sum's multiplications, fitted the same way, spread by "
+        f"{layered.path_products_per_edge_spread:.3g}x across widths: they follow w^k, not edges.")
+    results.notes.append(
+        f"Full gradient of an n-input function: n jvps' FLOPs per f grow with slope {passes.forward_slope:.3f} in "
+        f"n, one vjp's with slope {passes.reverse_slope:.3f}; their outputs match the closed form to "
+        f"{passes.forward_gradient_error:.1e} and {passes.reverse_gradient_error:.1e} (relative, float32).")
     return results
 
 
 def figures(results: Results, directory) -> None:
     fig, axes = plots.new_figure(ncols=2)
     ax = axes[0, 0]
-    depth = results.arrays["layered/depth"]
-    widths = sorted(int(k.split("/")[1][1:]) for k in results.arrays if k.endswith("/paths"))
-    for width in widths:
-        (line,) = ax.plot(depth, results.arrays[f"layered/w{width}/paths"], "o-", label=f"paths, w={width}")
-        ax.plot(depth, results.arrays[f"layered/w{width}/edges"], "s--", color=line.get_color(),
-                label=f"edges, w={width}")
+    layered = records.get(results, "layered", Layered)
+    for width in layered.widths:
+        counts = records.get(results, f"layered/w{int(width)}", Counts)
+        (line,) = ax.plot(layered.depth, counts.paths, "o-", label=f"paths, w={width}")
+        ax.plot(layered.depth, counts.edges, "s--", color=line.get_color(), label=f"edges, w={width}")
     ax.set(yscale="log", xlabel="depth k", ylabel="count", title="paths w^k (solid) vs edges visited (dashed)")
     ax.legend(ncol=2)
     ax = axes[0, 1]
-    inputs = results.arrays["passes/inputs"]
-    ax.plot(inputs, results.arrays["passes/forward_flops_per_f"], "o-", label="forward mode (jacfwd: n jvps)")
-    ax.plot(inputs, results.arrays["passes/reverse_flops_per_f"], "s-", label="reverse mode (grad: one vjp)")
+    passes = records.get(results, "passes", Passes)
+    ax.plot(passes.inputs, passes.forward_flops_per_f, "o-", label="forward mode (jacfwd: n jvps)")
+    ax.plot(passes.inputs, passes.reverse_flops_per_f, "s-", label="reverse mode (grad: one vjp)")
     ax.set(xscale="log", yscale="log", xlabel="inputs n", ylabel="XLA FLOPs / FLOPs of f",
            title="full gradient of sum(tanh(x)^2) + (sum x)^2")
     ax.legend()
@@ -313,8 +202,6 @@ def checked_slope(mode: str) -> Callable[[Results], stats.Measurement]:
         return stats.Measurement(r.scalars[f"passes/{mode}_slope"])
 
     return measure
-
-
 NOTES_AS_PAPER = scalars({"notes/forward/error": 0.0, "notes/reverse/error": 0.0, "notes/control/error": 1.5})
 PERTURBED_GRAPH = scalars({"notes/forward/error": 1.5, "notes/reverse/error": 1.5})
 CORRECT_GRADIENTS = {"passes/forward_gradient_error": 1e-7, "passes/reverse_gradient_error": 1e-7}

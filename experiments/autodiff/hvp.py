@@ -1,45 +1,33 @@
 """Hessian-vector products four ways: agreement in float64, XLA memory and time in float32.
 
-    python run.py ad-hvp --preset quick     # ~25 s on the shared 2-core CPU
+    python run.py ad-hvp --preset quick
     python run.py ad-hvp --preset paper     # larger MLP, more repeats, for one GPU
 
-The JAX Autodiff Cookbook writes H v as forward-over-reverse (a jvp of grad),
-reverse-over-forward (grad of a jvp), reverse-over-reverse (grad of
-<grad f, v>) and, for comparison, the full Hessian times v; it recommends
-forward-over-reverse as the most efficient. Functions: the Cookbook's
-f(X) = sum(tanh(X)^2) with X of shape (30, 40), and the softmax
-cross-entropy of a tanh MLP on a fixed batch, as a function of its parameters.
+The JAX Autodiff Cookbook writes H v as forward-over-reverse (a jvp of grad), reverse-over-forward (grad of a
+jvp), reverse-over-reverse (grad of <grad f, v>) and, for comparison, the full Hessian times v; it recommends
+forward-over-reverse as the most efficient. Functions: the Cookbook's f(X) = sum(tanh(X)^2), and the softmax
+cross-entropy of a tanh MLP on a fixed batch, as a function of its parameters (`research.autodiff.hvp_study`).
 
-Pearlmutter (1994): H v costs a small constant times a gradient, whatever
-the dimension n, where forming H costs n gradients; the claim bounds each
-matrix-free HVP's XLA FLOPs by 4 gradients' (measured 2.25 to 3.00). The
-three HVPs that do not form H have equal FLOPs; what separates them is
-memory: XLA's temporaries of forward-over-reverse against the others (a
-claim on exact byte counts). Time is measured on vmapped batches of HVPs
-(each program >= 1 ms) in interleaved rounds with an A/A calibration; the
-Cookbook's "most efficient" is claimed with a stated 10% margin (time ratio
-< 0.9), so that three equal programs, a tie within this CPU's noise, fail it.
+Pearlmutter (1994): H v costs a small constant times a gradient, whatever the dimension n, where forming H
+costs n gradients. The three HVPs that do not form H have equal FLOPs; what separates them is memory (XLA's
+temporaries, exact byte counts) and time, measured on vmapped batches of HVPs (each program >= 1 ms) in
+interleaved rounds with an A/A calibration. The Cookbook's "most efficient" is claimed with a stated 10%
+margin (time ratio < 0.9), so that three equal programs, a tie within this CPU's noise, fail it.
 """
 
 import math
-import warnings
 from dataclasses import dataclass
 
-import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
 from common import bench, plots, stats
 from common.config import require_at_least_one, require_numbers_representable
 from common.experiment import Claim, Control, Results, at_most, below, near, scalars
-from common.bench import TooSmallToTime, compiled_costs
-from common.models import MLP
-from common.nn import softmax_cross_entropy
 from experiments.api import main
 from research.autodiff import costs as AD
-from research.autodiff import args as A
-from research.autodiff import hvp as H
+from research.autodiff import hvp_study as S
+from research.autodiff.hvp_study import TIMED
 
 NAME = "ad-hvp"
 STUDY = "autodiff"
@@ -47,9 +35,7 @@ PAPER = "JAX Autodiff Cookbook (Hessian-vector products); Pearlmutter 1994"
 REPRODUCES = ("four HVPs agree to 1e-10 in float64; an HVP costs <= 4 gradients in FLOPs (Pearlmutter); "
               "forward-over-reverse needs the least XLA temp memory and is the fastest, by 10% or more")
 
-METHODS = tuple(H.HVP_METHODS)
-TIMED = ("fwd_over_rev", "rev_over_fwd", "rev_over_rev")  # equal FLOPs; the full Hessian costs n HVPs
-NUM_CLASSES = 10
+LABELS = ("cookbook", "mlp")  # the two functions, in the order of `hvp_study.problems`
 
 
 @dataclass(frozen=True)
@@ -59,9 +45,11 @@ class Config:
     seeds: int = 3
     """Random (x, v) draws on which the four methods must agree in float64."""
     cookbook_shape: tuple[int, int] = (30, 40)
+    """Shape of X in the Cookbook's f(X) = sum(tanh(X)^2)."""
     mlp_width: int = 32
     """Width of the 2-hidden-layer tanh MLP (inputs of length 40, 10 classes)."""
     batch: int = 64
+    """Examples in the fixed batch of the MLP loss."""
     max_hessian_dim: int = 4096
     """The full-Hessian method runs only up to this many parameters (it stores dim^2 numbers)."""
     cookbook_time_batch: int = 1024
@@ -87,122 +75,49 @@ PRESETS = {
 }
 
 
-def mlp_of(config: Config) -> MLP:
-    return MLP((config.mlp_width,) * 2, NUM_CLASSES, activation="tanh", init="lecun")
+def problems(config: Config, rng: np.random.Generator, dtype) -> dict[str, S.Problem]:
+    return S.problems(config.cookbook_shape, config.mlp_width, config.batch, rng, dtype)
 
 
-def problems(config: Config, rng: np.random.Generator, dtype) -> dict:
-    """name -> (loss(params, *data), params, v, data) in `dtype`, drawn by numpy (`research.autodiff.args`:
-    jax.random would compile a program per shape) with LeCun-scaled weights."""
-    model = mlp_of(config)
-    inputs = A.normal_like(rng, jax.ShapeDtypeStruct((config.batch, 40), dtype))
-    shapes = jax.eval_shape(model.init_variables, jax.random.key(0), inputs)[0]
-    params = A.lecun_like(rng, jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, dtype), shapes))
-    cookbook = jax.ShapeDtypeStruct(config.cookbook_shape, dtype)
-    a = {"x": A.normal_like(rng, cookbook), "x_tangent": A.normal_like(rng, cookbook), "inputs": inputs,
-         "labels": jax.device_put(rng.integers(0, NUM_CLASSES, config.batch).astype(np.int32)),
-         "params": params, "params_tangent": A.normal_like(rng, params)}
-
-    def mlp_loss(p, xb, yb):
-        return softmax_cross_entropy(model.apply(p, {}, xb, train=False)[0], yb)
-
-    size = ravel_pytree(a["params"])[0].size
-    return {"cookbook sum tanh(X)^2": (lambda p: H.cookbook_function(p), a["x"], a["x_tangent"], ()),
-            f"MLP loss ({size} params)": (mlp_loss, a["params"], a["params_tangent"], (a["inputs"], a["labels"]))}
+def agreement(config: Config, results: Results) -> dict:
+    """The float64 agreement scalars; returns the per-(function, method) gaps for the table."""
+    found = S.agreement(lambda rng: problems(config, rng, jnp.float64), config.seeds, config.seed,
+                        config.max_hessian_dim)
+    results.scalars |= {f"agreement/{name}/{m}": gap for (name, m), gap in found.gaps.items()}
+    results.scalars |= {"agreement/worst": found.worst,
+                        "agreement/control_finite_difference": found.control_finite_difference}
+    return found.gaps
 
 
-def hvp_program(method: str, loss):
-    """method's HVP as a function of (params, v, *data): data are arguments, not constants."""
-    return lambda params, v, *data: H.HVP_METHODS[method](lambda p: loss(p, *data), params, v)
-
-
-def agreement(config: Config, results: Results) -> None:
-    """Largest relative difference between any method and forward-over-reverse, float64,
-    and the same for the control: a forward difference of gradients (eps = 1e-6)."""
-    worst, control = 0.0, math.inf
-    programs = {}  # (function, method) -> jitted HVP, compiled once for all seeds (the losses hold no data)
-    with jax.enable_x64(True), jax.default_matmul_precision("highest"):
-        for s in range(config.seeds):
-            rng = np.random.default_rng([config.seed, s + 1])
-            for name, (loss, params, v, data) in problems(config, rng, jnp.float64).items():
-                size = ravel_pytree(params)[0].size
-                methods = [m for m in METHODS if m != "full_hessian" or size <= config.max_hessian_dim]
-                for m in methods:
-                    programs.setdefault((name, m), jax.jit(hvp_program(m, loss)))
-                programs.setdefault((name, "finite difference"), jax.jit(
-                    lambda p, w, *d, loss=loss: H.hvp_finite_difference(lambda q: loss(q, *d), p, w)))
-                values = {m: ravel_pytree(programs[name, m](params, v, *data))[0] for m in methods}
-                reference = values["fwd_over_rev"]
-                scale = float(jnp.max(jnp.abs(reference)))
-                for m, value in values.items():
-                    gap = float(jnp.max(jnp.abs(value - reference))) / scale
-                    worst = max(worst, gap)
-                    results.scalars[f"agreement/{name}/{m}"] = max(
-                        results.scalars.get(f"agreement/{name}/{m}", 0.0), gap)
-                difference = ravel_pytree(programs[name, "finite difference"](params, v, *data))[0]
-                control = min(control, float(jnp.max(jnp.abs(difference - reference))) / scale)
-    results.scalars["agreement/worst"] = worst
-    results.scalars["agreement/control_finite_difference"] = control
-
-
-def batched(method: str, loss, data_count: int):
-    """`time_batch` independent HVPs in one program: (params, v) stacked on a leading
-    axis, the data shared (one HVP is microseconds; a timed program should be >= 1 ms)."""
-    return jax.jit(jax.vmap(hvp_program(method, loss), in_axes=(0, 0) + (None,) * data_count))
-
-
-def stack(tree, count: int, rng: np.random.Generator):
-    """`count` random perturbations of `tree` stacked on a new leading axis (numpy draws)."""
-    return jax.tree.map(lambda x: jax.device_put(np.asarray(x) + 0.1 * rng.standard_normal(
-        (count, *x.shape)).astype(x.dtype)), tree)
-
-
-def memory_and_time(config: Config, results: Results) -> None:
-    """XLA temp bytes and FLOPs of one HVP per method and of one gradient; time of
-    `time_batch` HVPs per method in interleaved rounds (A/A on forward-over-reverse).
-    The full Hessian is not timed: it costs n HVPs' FLOPs, and its table row shows them."""
+def memory_and_time(config: Config, results: Results, gaps: dict) -> None:
+    """XLA FLOPs and temp bytes of one HVP per method and of one gradient (scalars flops/<label>/<method>,
+    temp/<label>/<method>); time of a vmapped batch of HVPs per timed method (time/<label>). The full Hessian
+    is not timed: it costs n HVPs' FLOPs, and its table row shows them."""
     rows = []
     rng = np.random.default_rng(config.seed)
-    for name, (loss, params, v, data) in problems(config, rng, jnp.float32).items():
-        size = ravel_pytree(params)[0].size
-        costs = {m: compiled_costs(hvp_program(m, loss), params, v, *data) for m in METHODS
-                 if m != "full_hessian" or size <= config.max_hessian_dim}
-        label = "mlp" if name.startswith("MLP") else "cookbook"
-        results.scalars[f"flops/{label}/grad"] = compiled_costs(jax.grad(loss), params, *data)["flops"]
-        for m, c in costs.items():
-            results.scalars[f"temp/{label}/{m}"] = c["temp_bytes"]
-            results.scalars[f"flops/{label}/{m}"] = c["flops"]
-        count = config.cookbook_time_batch if label == "cookbook" else config.mlp_time_batch
-        ps, vs = stack(params, count, rng), stack(v, count, rng)
-        programs = {}
-        for m in TIMED:
-            program = batched(m, loss, len(data))
-            programs[m] = lambda program=program: program(ps, vs, *data)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", TooSmallToTime)
-            rounds = bench.interleaved(programs, reference="fwd_over_rev", rounds=config.rounds, seed=config.seed)
-        results.notes.extend(f"{name}: {w.message}" for w in caught if issubclass(w.category, TooSmallToTime))
+    counts = {"cookbook": config.cookbook_time_batch, "mlp": config.mlp_time_batch}
+    for label, (name, problem) in zip(LABELS, problems(config, rng, jnp.float32).items()):
+        grad_flops, costs = S.compiled_figures(problem, config.max_hessian_dim)
+        results.scalars[f"flops/{label}/grad"] = grad_flops
+        results.scalars |= {f"{figure}/{label}/{m}": c[key] for m, c in costs.items()
+                            for figure, key in (("temp", "temp_bytes"), ("flops", "flops"))}
+        rounds, too_small = S.timed(problem, counts[label], rng, config.rounds, config.seed, name)
+        results.notes.extend(too_small)
         results.arrays |= rounds.as_arrays(f"time/{label}")
-        aa = stats.bootstrap_median(rounds.aa())
-        for m in costs:
-            timed = m in TIMED
-            ratio = rounds.ratio("fwd_over_rev", m) if timed and m != "fwd_over_rev" else None
-            rows.append({"function": name, "method": m, "MFLOP": costs[m]["flops"] / 1e6,
-                         "FLOPs / grad": costs[m]["flops"] / results.scalars[f"flops/{label}/grad"],
-                         "temp KiB": costs[m]["temp_bytes"] / 1024,
-                         "temp / fwd_over_rev": _ratio(costs[m]["temp_bytes"], costs["fwd_over_rev"]["temp_bytes"]),
-                         "HVPs per timed call": count if timed else "",
-                         "ms per call": float(np.median(rounds.seconds[m])) * 1e3 if timed else math.nan,
-                         "time fwd_over_rev / this": ratio.value if ratio else math.nan,
-                         "95% interval": f"[{ratio.interval[0]:.3f}, {ratio.interval[1]:.3f}]" if ratio else "",
-                         "max rel. gap to fwd_over_rev (float64)":
-                             results.scalars.get(f"agreement/{name}/{m}", math.nan)})
+        for m, c in costs.items():
+            row = {"function": name, "method": m, "MFLOP": c["flops"] / 1e6, "FLOPs / grad": c["flops"] / grad_flops,
+                   "temp KiB": c["temp_bytes"] / 1024,
+                   "temp / fwd_over_rev": _ratio(c["temp_bytes"], costs["fwd_over_rev"]["temp_bytes"]),
+                   "max rel. gap to fwd_over_rev (float64)": gaps.get((name, m), math.nan)}
+            if m in TIMED:
+                row |= {"HVPs per timed call": counts[label], "ms per call": float(np.median(rounds.seconds[m])) * 1e3,
+                        "time fwd_over_rev / this (95% interval)":
+                            f"{rounds.ratio('fwd_over_rev', m):.3g}" if m != "fwd_over_rev" else ""}
+            rows.append(row)
         rows.append({"function": name, "method": "A/A: fwd_over_rev against itself",
-                     "time fwd_over_rev / this": aa.value, "95% interval": f"[{aa.interval[0]:.3f}, "
-                     f"{aa.interval[1]:.3f}]"})
+                     "time fwd_over_rev / this (95% interval)": f"{stats.bootstrap_median(rounds.aa()):.3g}"})
     results.tables[f"Hessian-vector products: XLA FLOPs (and over one gradient's) and temp memory of one HVP, "
-                   f"time of a vmapped batch "
-                   f"(median of {config.rounds} interleaved rounds, float32)"] = rows
+                   f"time of a vmapped batch (median of {config.rounds} interleaved rounds, float32)"] = rows
 
 
 def _ratio(a: float, b: float) -> float:
@@ -211,27 +126,22 @@ def _ratio(a: float, b: float) -> float:
 
 def run(config: Config, session) -> Results:
     results = Results()
-    agreement(config, results)
-    memory_and_time(config, results)
-    temp = {m: results.scalars[f"temp/mlp/{m}"] for m in TIMED}
+    memory_and_time(config, results, agreement(config, results))
+    temps = ", ".join(f"{m} {results.scalars[f'temp/mlp/{m}'] / 1024:.0f} KiB" for m in TIMED)
     results.notes.append(
         f"Timed on {AD.timing_context()}. Agreement is measured in float64 with highest matmul precision, relative "
         "to the largest entry of H v. The three HVPs have equal FLOPs (the table), so time separates them only by "
-        "memory traffic and fusion; on the MLP loss XLA's temporaries are "
-        + ", ".join(f"{m} {t / 1024:.0f} KiB" for m, t in temp.items())
-        + ": forward-over-reverse carries one tangent through the gradient and keeps fewer intermediates. The "
-        "Cookbook's sum tanh(X)^2 is elementwise and fuses into one kernel with no temporaries for every method "
-        "(0 bytes), so the memory claim is read on the MLP.")
+        f"memory traffic and fusion; on the MLP loss XLA's temporaries are {temps}: forward-over-reverse carries "
+        "one tangent through the gradient and keeps fewer intermediates. The Cookbook's sum tanh(X)^2 is "
+        "elementwise and fuses into one kernel with no temporaries for every method (0 bytes), so the memory "
+        "claim is read on the MLP.")
     worst = worst_time_ratio(results)
-    aa = [stats.bootstrap_median(bench.rounds_from_arrays(results.arrays, f"time/{label}", "fwd_over_rev").aa())
-          for label in ("cookbook", "mlp")]
-    measured = (f"{worst.value:.3f}, interval [{worst.interval[0]:.3f}, {worst.interval[1]:.3f}]"
-                if worst.interval else f"not measured ({worst.how})")
+    aa = " and ".join(f"{aa_of(results, label):.3g}" for label in LABELS)
     results.notes.append(
-        f"Time: the worst ratio fwd_over_rev / other is {measured}, against the threshold 0.9 (faster by 10% or "
-        "more); the A/A ratios (a program against itself) span "
-        + " and ".join(f"[{m.interval[0]:.3f}, {m.interval[1]:.3f}]" for m in aa)
-        + ": differences smaller than that are this machine's noise, and the time claim decides only beyond it.")
+        f"Time: the worst ratio fwd_over_rev / other is "
+        f"{f'{worst:.3g}' if worst.interval else f'not measured ({worst.how})'}, against the threshold 0.9 "
+        f"(faster by 10% or more); the A/A ratios (a program against itself) are {aa}: differences smaller than "
+        "that are this machine's noise, and the time claim decides only beyond it.")
     return results
 
 
@@ -243,7 +153,7 @@ def figures(results: Results, directory) -> None:
     ax.set_xticks(range(len(TIMED)), [m.replace("_", "\n") for m in TIMED])
     ax.set(ylabel="XLA temp KiB (one HVP)", title="MLP loss: temporaries of the equal-FLOP HVPs")
     ax = axes[0, 1]
-    for i, label in enumerate(("cookbook", "mlp")):
+    for i, label in enumerate(LABELS):
         rounds = bench.rounds_from_arrays(results.arrays, f"time/{label}", "fwd_over_rev")
         for j, m in enumerate((*TIMED, "fwd_over_rev" + bench.AA_SUFFIX)):
             ms = rounds.seconds[m] * 1e3
@@ -257,14 +167,13 @@ def figures(results: Results, directory) -> None:
 
 def hvp_over_grad(r: Results) -> float:
     """Largest XLA FLOPs of a matrix-free HVP over the gradient's, over both functions."""
-    return max(r.scalars[f"flops/{label}/{m}"] / r.scalars[f"flops/{label}/grad"]
-               for label in ("cookbook", "mlp") for m in TIMED)
+    return max(r.scalars[f"flops/{label}/{m}"] / r.scalars[f"flops/{label}/grad"] for label in LABELS for m in TIMED)
 
 
 def full_hessian_over_grad(r: Results) -> stats.Measurement:
     """The run-time control: FLOPs of forming H (then H v) over the gradient's, where H was formed."""
     ratios = [r.scalars[f"flops/{label}/full_hessian"] / r.scalars[f"flops/{label}/grad"]
-              for label in ("cookbook", "mlp") if f"flops/{label}/full_hessian" in r.scalars]
+              for label in LABELS if f"flops/{label}/full_hessian" in r.scalars]
     if not ratios:
         return stats.Measurement(math.nan, None, "no function small enough to form H (max_hessian_dim)")
     return stats.Measurement(min(ratios), None, f"smallest of {len(ratios)}")
@@ -273,7 +182,7 @@ def full_hessian_over_grad(r: Results) -> stats.Measurement:
 def _flops(hvp: float, grad: float, full: float = math.nan) -> Results:
     """Matrix-free HVP and gradient FLOPs of both functions (the full Hessian's where given)."""
     scalars = {}
-    for label in ("cookbook", "mlp"):
+    for label in LABELS:
         scalars |= {f"flops/{label}/grad": grad, **{f"flops/{label}/{m}": hvp for m in TIMED}}
         if not math.isnan(full):
             scalars[f"flops/{label}/full_hessian"] = full
@@ -282,34 +191,30 @@ def _flops(hvp: float, grad: float, full: float = math.nan) -> Results:
 
 def temp_ratio(label: str, method: str):
     """temp bytes of `method` over the smallest of the other timed HVPs'."""
+    return lambda r: r.scalars[f"temp/{label}/{method}"] / min(r.scalars[f"temp/{label}/{m}"] for m in TIMED
+                                                               if m != method)
 
-    def measure(r: Results) -> float:
-        others = [r.scalars[f"temp/{label}/{m}"] for m in TIMED if m != method]
-        return r.scalars[f"temp/{label}/{method}"] / min(others)
 
-    return measure
+def aa_of(r: Results, label: str) -> stats.Measurement:
+    return stats.bootstrap_median(bench.rounds_from_arrays(r.arrays, f"time/{label}", "fwd_over_rev").aa())
 
 
 def worst_aa(r: Results) -> stats.Measurement:
     """The run-time control of the time claim: forward-over-reverse timed against itself (the larger of
     the two functions' A/A medians)."""
-    aa = [stats.bootstrap_median(bench.rounds_from_arrays(r.arrays, f"time/{label}", "fwd_over_rev").aa())
-          for label in ("cookbook", "mlp")]
-    return max(aa, key=lambda m: m.value)
+    return max((aa_of(r, label) for label in LABELS), key=lambda m: m.value)
 
 
 def worst_time_ratio(r: Results) -> stats.Measurement:
     """Largest over functions and other methods of time(fwd_over_rev) / time(other), A/A-widened."""
     ratios = [AD.claimed_time_ratio(bench.rounds_from_arrays(r.arrays, f"time/{label}", "fwd_over_rev"),
                                     "fwd_over_rev", m)
-              for label in ("cookbook", "mlp") for m in TIMED if m != "fwd_over_rev"]
+              for label in LABELS for m in TIMED if m != "fwd_over_rev"]
     if any(math.isnan(m.value) for m in ratios):
         return next(m for m in ratios if math.isnan(m.value))
     worst = max(ratios, key=lambda m: m.value)
     return stats.Measurement(worst.value, (max(m.interval[0] for m in ratios), max(m.interval[1] for m in ratios)),
                              f"max of {len(ratios)} ratios; {worst.how}", worst.n)
-
-
 def _temps(fwd: float, others: float) -> Results:
     return Results(scalars={"temp/mlp/fwd_over_rev": fwd, "temp/mlp/rev_over_fwd": others,
                             "temp/mlp/rev_over_rev": others})
@@ -320,7 +225,7 @@ def _rounds(ratio: float, rounds: int = 15) -> Results:
     (ratio 1: a tie, the same program three times)."""
     noise = 1 + 0.05 * np.random.default_rng(0).standard_normal((4, rounds))
     arrays = {}
-    for label in ("cookbook", "mlp"):
+    for label in LABELS:
         arrays |= {f"time/{label}/fwd_over_rev": 2e-3 * ratio * noise[0],
                    f"time/{label}/fwd_over_rev{bench.AA_SUFFIX}": 2e-3 * ratio * noise[1],
                    f"time/{label}/rev_over_fwd": 2e-3 * noise[2], f"time/{label}/rev_over_rev": 2e-3 * noise[3]}

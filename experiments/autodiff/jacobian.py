@@ -1,35 +1,28 @@
 """When does jacfwd beat jacrev? The Jacobian of f: R^n -> R^m by forward and reverse mode.
 
-    python run.py ad-jacobian --preset quick     # ~30 s on the shared 2-core CPU
+    python run.py ad-jacobian --preset quick
     python run.py ad-jacobian --preset paper     # n * m = 2^20, for one GPU
 
-The JAX Autodiff Cookbook: jacfwd (one vmapped jvp per input) suits tall
-Jacobians, jacrev (one vmapped vjp per output) wide ones. With
-f(x) = W2 tanh(W1 x + b1), hidden width h, each pass costs about f, so jacfwd
-costs ~ n f and jacrev ~ m f: the crossover sits near n = m. Sweeps by XLA's
-FLOP count: n * m fixed (the crossover), and n fixed with m growing; the
-Cookbook's statement is about work, so FLOPs decide it. Time is measured at
-the sweep's two ends on a vmapped batch of inputs (each program >= 1 ms), in
-interleaved rounds with an A/A calibration, and decides only when its
-interval clears a 10% margin around 1 (< 0.9, > 1.1). (The Python loops of jvps / vjps in
-research/autodiff/jacobian.py do the same passes one dispatch at a time; they
-are tested there, not timed here.)
-Reference timings on raw JAX (H200, float32, n * m = 2^20): jacfwd/jacrev time
-ratio 0.015 at n = 16, 0.82 at n = 256, 1.37 at n = 1024, 108 at n = 65536.
+The JAX Autodiff Cookbook: jacfwd (one vmapped jvp per input) suits tall Jacobians, jacrev (one vmapped vjp
+per output) wide ones. With f(x) = W2 tanh(W1 x + b1), hidden width h, each pass costs about f, so jacfwd
+costs ~ n f and jacrev ~ m f: the crossover sits near n = m. The Cookbook's statement is about work, so XLA's
+FLOP counts decide it, over two sweeps: n * m fixed (the crossover), and n fixed with m growing. Time is
+measured at the first sweep's two ends on a vmapped batch of inputs, in interleaved rounds with an A/A
+calibration, and decides only when its interval clears a 10% margin around 1 (< 0.9, > 1.1).
+The measurements are `research.autodiff.jacobian`'s.
 """
 
-import warnings
 from dataclasses import dataclass
 
 import jax
 import numpy as np
 
-from common import bench, plots, stats
-from common.bench import TooSmallToTime, compiled_costs
+from common import bench, plots, records, stats
 from common.config import require_at_least_one, require_distinct, require_numbers_representable
 from common.experiment import Claim, Control, Results, above, at_most, below, near, scalars
 from experiments.api import main
 from research.autodiff import costs as AD
+from research.autodiff import fits
 from research.autodiff import jacobian as J
 
 NAME = "ad-jacobian"
@@ -88,152 +81,86 @@ PRESETS = {
 }
 
 
-def measure_point(config: Config, n: int, m: int, seed: int) -> dict[str, float]:
-    """XLA FLOPs of f, jacfwd and jacrev at one (n, m), as functions of (params, x):
-    no weights folded into the program."""
-    rng = np.random.default_rng([config.seed, seed, n, m])
-    params = J.init_map(rng, n, m, config.hidden)
-    x = jax.device_put(rng.standard_normal(n).astype(np.float32))
-    point = {"f": compiled_costs(J.apply_map, params, x)["flops"]}
-    for name in STRATEGIES:
-        point[name] = compiled_costs(STRATEGIES[name](J.apply_map, argnums=1), params, x)["flops"]
-    return point
-
-
-def sweep(config: Config, sizes: list[tuple[int, int]]) -> dict[str, np.ndarray]:
-    """Each (n, m), the median over seeds: arrays n, m, <name>/flops."""
-    out = {"n": np.array([n for n, _ in sizes]), "m": np.array([m for _, m in sizes])}
-    per_point = [[measure_point(config, n, m, s) for s in range(config.seeds)] for n, m in sizes]
-    for name in ("f", *STRATEGIES):
-        out[f"{name}/flops"] = np.array([np.median([p[name] for p in seeds]) for seeds in per_point])
-    return out
-
-
-def time_end(config: Config, n: int, m: int) -> bench.Rounds:
-    """jacfwd and jacrev of `time_batch` inputs (vmapped) at one (n, m), interleaved, A/A on jacfwd."""
-    rng = np.random.default_rng(config.seed)
-    params = J.init_map(rng, n, m, config.hidden)
-    xs = jax.device_put(rng.standard_normal((config.time_batch, n)).astype(np.float32))
-    programs = {}
-    for name in STRATEGIES:
-        program = jax.jit(jax.vmap(STRATEGIES[name](J.apply_map, argnums=1), in_axes=(None, 0)))
-        programs[name] = lambda program=program: program(params, xs)
-    return bench.interleaved(programs, reference="jacfwd", rounds=config.rounds, seed=config.seed)
-
-
-def crossover_ratio(n_over_m: np.ndarray, fwd_over_rev: np.ndarray) -> float:
-    """n/m where a least-squares line through log(jacfwd/jacrev) against log(n/m)
-    crosses 0: robust to single noisy points, unlike the first sign change. A line
-    that does not rise (jacfwd not relatively dearer as n grows: the law reversed, e.g.
-    the two swapped) has no such crossover: infinitely far from n = m, so the claim
-    on its distance says "not reproduced", not "not measured"."""
-    slope_, intercept = np.polyfit(np.log2(n_over_m), np.log2(fwd_over_rev), 1)
-    return float(2 ** (-intercept / slope_)) if slope_ > 0 else float("inf")
-
-
-def slope(x: np.ndarray, y: np.ndarray) -> float:
-    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
-
-
 def sizes_of_product(config: Config) -> list[tuple[int, int]]:
     """(n, m) of the n * m = 2^log2_product sweep, n rising."""
     product = 2**config.log2_product
     return [(2**k, product // 2**k) for k in range(config.log2_n_range[0], config.log2_n_range[1] + 1)]
 
 
+def flop_rows(sweep: J.FlopSweep) -> list[dict]:
+    return [{"n": int(n), "m": int(m), "n/m": n / m, "f MFLOP": f / 1e6, "jacfwd / f FLOPs": fwd / f,
+             "jacrev / f FLOPs": rev / f, "jacfwd / jacrev FLOPs": fwd / rev}
+            for n, m, f, fwd, rev in zip(*sweep)]
+
+
 def flop_sweeps(config: Config, results: Results) -> None:
-    """Both sweeps' XLA FLOPs, their tables, and the scalars of the FLOP claims."""
-    fixed = sweep(config, sizes_of_product(config))
-    tall = sweep(config, [(config.fixed_n, 2**k) for k in config.log2_m_values])
-    for label, data in (("product", fixed), ("fixed_n", tall)):
-        results.arrays.update({f"{label}/{k}": v for k, v in data.items()})
-        results.tables[_table_name(config, label)] = [
-            {"n": int(n), "m": int(m), "n/m": n / m, "f MFLOP": data["f/flops"][i] / 1e6,
-             "jacfwd / f FLOPs": data["jacfwd/flops"][i] / data["f/flops"][i],
-             "jacrev / f FLOPs": data["jacrev/flops"][i] / data["f/flops"][i],
-             "jacfwd / jacrev FLOPs": data["jacfwd/flops"][i] / data["jacrev/flops"][i]}
-            for i, (n, m) in enumerate(zip(data["n"], data["m"]))
-        ]
-    ratio = fixed["jacfwd/flops"] / fixed["jacrev/flops"]
-    results.scalars["flop_ratio_smallest_n"] = float(ratio[0])
-    results.scalars["flop_ratio_largest_n"] = float(ratio[-1])
-    results.scalars["crossover_n_over_m"] = crossover_ratio(fixed["n"] / fixed["m"], ratio)
-    results.scalars["crossover_log2_distance"] = abs(np.log2(results.scalars["crossover_n_over_m"]))
-    per_f = {name: fixed[f"{name}/flops"] / fixed["f/flops"] for name in STRATEGIES}
-    results.scalars["jacfwd/flops_slope"] = slope(fixed["n"], per_f["jacfwd"])
-    results.scalars["jacrev/flops_slope"] = slope(fixed["m"], per_f["jacrev"])
-    results.scalars["control/jacrev_slope_in_n"] = slope(fixed["n"], per_f["jacrev"])
-    results.scalars["control/jacfwd_slope_in_m_fixed_n"] = slope(tall["m"], tall["jacfwd/flops"] / tall["f/flops"])
+    """Both sweeps' XLA FLOPs (records "product" and "fixed_n"), their tables, and the FLOP claims' scalars.
+    FLOPs are normalized by f's before fitting slopes: with n * m fixed, f itself costs h (n + m)."""
+    product = J.flop_sweep(STRATEGIES, sizes_of_product(config), config.hidden, config.seeds, config.seed)
+    tall = J.flop_sweep(STRATEGIES, [(config.fixed_n, 2**k) for k in config.log2_m_values], config.hidden,
+                        config.seeds, config.seed)
+    for label, sweep, title in (("product", product, f"n * m = 2^{config.log2_product} (XLA FLOP ratios)"),
+                                ("fixed_n", tall, f"n = {config.fixed_n}, m growing")):
+        records.put(results, label, sweep)
+        results.tables[title] = flop_rows(sweep)
+    ratio = product.jacfwd_flops / product.jacrev_flops
+    crossover = fits.crossover_ratio(product.n / product.m, ratio)
+    results.scalars |= {
+        "flop_ratio_smallest_n": float(ratio[0]), "flop_ratio_largest_n": float(ratio[-1]),
+        "crossover_n_over_m": crossover, "crossover_log2_distance": abs(np.log2(crossover)),
+        "jacfwd/flops_slope": fits.log_slope(product.n, product.jacfwd_flops / product.f_flops),
+        "jacrev/flops_slope": fits.log_slope(product.m, product.jacrev_flops / product.f_flops),
+        "control/jacrev_slope_in_n": fits.log_slope(product.n, product.jacrev_flops / product.f_flops),
+        "control/jacfwd_slope_in_m_fixed_n": fits.log_slope(tall.m, tall.jacfwd_flops / tall.f_flops)}
+
+
+def time_end(config: Config, n: int, m: int, label: str, results: Results) -> None:
+    """jacfwd against jacrev at one end of the sweep: the rounds under time/<label> and a table row."""
+    rounds, too_small = J.timed_strategies(STRATEGIES, n, m, config.hidden, config.time_batch, config.rounds,
+                                           config.seed)
+    results.notes.extend(too_small)
+    results.arrays |= rounds.as_arrays(f"time/{label}")
+    title = f"Time of {config.time_batch} Jacobians (vmapped), median of {config.rounds} interleaved rounds"
+    results.tables.setdefault(title, []).append(
+        {"n": n, "m": m, "jacfwd ms": float(np.median(rounds.seconds["jacfwd"])) * 1e3,
+         "jacrev ms": float(np.median(rounds.seconds["jacrev"])) * 1e3,
+         "jacfwd / jacrev time (95% interval)": f"{rounds.ratio('jacfwd', 'jacrev'):.3g}",
+         "A/A (jacfwd / jacfwd)": f"{stats.bootstrap_median(rounds.aa()):.3g}"})
 
 
 def run(config: Config, session) -> Results:
     results = Results()
     flop_sweeps(config, results)
     sizes = sizes_of_product(config)
-    timing_rows(config, *sizes[0], "smallest_n", results)
-    timing_rows(config, *sizes[-1], "largest_n", results)
+    for label, (n, m) in (("smallest_n", sizes[0]), ("largest_n", sizes[-1])):
+        time_end(config, n, m, label, results)
+    s = results.scalars
     results.notes.append(
-        f"Timed on {AD.timing_context()}; float32, hidden width {config.hidden}. FLOPs are normalized by f's "
-        "before fitting slopes: with n * m fixed, f itself costs h (n + m), so the raw cost of jacfwd is flat for "
-        "n << m; per f it grows as n.")
-    results.notes.append(
-        f"Slopes in the n * m = 2^{config.log2_product} sweep: jacfwd/f FLOPs against n "
-        f"{results.scalars['jacfwd/flops_slope']:.3f}, jacrev/f against m {results.scalars['jacrev/flops_slope']:.3f}"
-        f"; the controls: jacrev/f against n {results.scalars['control/jacrev_slope_in_n']:.3f}, jacfwd/f against "
-        f"m at n = {config.fixed_n} {results.scalars['control/jacfwd_slope_in_m_fixed_n']:.3f}.")
+        f"Timed on {AD.timing_context()}; float32, hidden width {config.hidden}. Slopes in the n * m = "
+        f"2^{config.log2_product} sweep (FLOPs per f): jacfwd against n {s['jacfwd/flops_slope']:.3f}, jacrev "
+        f"against m {s['jacrev/flops_slope']:.3f}; the controls: jacrev against n {s['control/jacrev_slope_in_n']:.3f}"
+        f", jacfwd against m at n = {config.fixed_n} {s['control/jacfwd_slope_in_m_fixed_n']:.3f}.")
     return results
-
-
-def timing_rows(config: Config, n: int, m: int, label: str, results: Results) -> None:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", TooSmallToTime)
-        rounds = time_end(config, n, m)
-    results.notes.extend(f"n = {n}, m = {m}: {w.message}" for w in caught if issubclass(w.category, TooSmallToTime))
-    results.arrays |= rounds.as_arrays(f"time/{label}")
-    ratio, aa = rounds.ratio("jacfwd", "jacrev"), stats.bootstrap_median(rounds.aa())
-    results.tables.setdefault(f"Time of {config.time_batch} Jacobians (vmapped), median of {config.rounds} "
-                              "interleaved rounds", []).extend([
-        {"n": n, "m": m, "jacfwd ms": float(np.median(rounds.seconds["jacfwd"])) * 1e3,
-         "jacrev ms": float(np.median(rounds.seconds["jacrev"])) * 1e3, "jacfwd / jacrev time": ratio.value,
-         "95% interval": f"[{ratio.interval[0]:.3g}, {ratio.interval[1]:.3g}]",
-         "A/A (jacfwd / jacfwd)": aa.value, "A/A interval": f"[{aa.interval[0]:.3f}, {aa.interval[1]:.3f}]"}])
-
-
-def _table_name(config: Config, label: str) -> str:
-    if label == "product":
-        return f"n * m = 2^{config.log2_product} (XLA FLOP ratios)"
-    return f"n = {config.fixed_n}, m growing"
 
 
 def figures(results: Results, directory) -> None:
     fig, axes = plots.new_figure(ncols=2)
-    a = results.arrays
-    ax = axes[0, 0]
-    n_over_m = a["product/n"] / a["product/m"]
-    for name, marker in zip(STRATEGIES, "os"):
-        ax.plot(n_over_m, a[f"product/{name}/flops"] / a["product/f/flops"], marker + "-", label=name)
-    ax.axvline(1.0, color="gray", lw=0.8, ls=":")
-    ax.set(xscale="log", yscale="log", xlabel="n / m  (n * m fixed)", ylabel="XLA FLOPs / FLOPs of f",
-           title="Jacobian of f: R^n -> R^m")
-    ax.legend()
-    ax = axes[0, 1]
-    for name, marker in zip(STRATEGIES, "os"):
-        ax.plot(a["fixed_n/m"], a[f"fixed_n/{name}/flops"] / a["fixed_n/f/flops"], marker + "-", label=name)
-    ax.axvline(a["fixed_n/n"][0], color="gray", lw=0.8, ls=":")
-    ax.set(xscale="log", yscale="log", xlabel="m  (n fixed, dotted: m = n)", ylabel="XLA FLOPs / FLOPs of f",
-           title=f"n = {int(a['fixed_n/n'][0])}")
-    ax.legend()
-    plots.save(fig, directory, "jacobian_crossover", **a)
+    product, tall = records.get(results, "product", J.FlopSweep), records.get(results, "fixed_n", J.FlopSweep)
+    for ax, sweep, x, xlabel, title in (
+            (axes[0, 0], product, product.n / product.m, "n / m  (n * m fixed)", "Jacobian of f: R^n -> R^m"),
+            (axes[0, 1], tall, tall.m, "m  (n fixed, dotted: m = n)", f"n = {int(tall.n[0])}")):
+        ax.plot(x, sweep.jacfwd_flops / sweep.f_flops, "o-", label="jacfwd")
+        ax.plot(x, sweep.jacrev_flops / sweep.f_flops, "s-", label="jacrev")
+        ax.axvline(1.0 if sweep is product else tall.n[0], color="gray", lw=0.8, ls=":")
+        ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="XLA FLOPs / FLOPs of f", title=title)
+        ax.legend()
+    plots.save(fig, directory, "jacobian_crossover", **results.arrays)
 
 
 def time_ratio(label: str):
     """time(jacfwd) / time(jacrev) at one end of the sweep, from interleaved rounds, A/A-widened."""
-
-    def measure(r: Results) -> stats.Measurement:
-        return AD.claimed_time_ratio(bench.rounds_from_arrays(r.arrays, f"time/{label}", "jacfwd"), "jacfwd",
-                                     "jacrev")
-
-    return measure
+    return lambda r: AD.claimed_time_ratio(bench.rounds_from_arrays(r.arrays, f"time/{label}", "jacfwd"), "jacfwd",
+                                           "jacrev")
 
 
 def aa_ratio(label: str):
@@ -263,12 +190,10 @@ FLOPS_AS_COOKBOOK = scalars({"flop_ratio_smallest_n": 0.01, "flop_ratio_largest_
 FLOPS_TRANSPOSED = scalars({"flop_ratio_smallest_n": 100.0, "flop_ratio_largest_n": 0.01,
                             "crossover_log2_distance": 5.0, "jacfwd/flops_slope": -1.0, "jacrev/flops_slope": 0.0})
 
-# Tolerances: FLOP counts are exact, so ratios decide by the side of 1 alone;
-# the slopes are 1 up to f's own cost inside each pass (0.2); the crossover
-# within a factor 8 of n = m (|log2| <= 3) is the Cookbook's "n vs m" read
-# loosely. Time claims carry a stated 10% margin (jacfwd/jacrev < 0.9 and
-# > 1.1: a tie, within this CPU's noise of 1, must fail them) and decide only when
-# the A/A-widened interval of 15 interleaved rounds clears it.
+# Tolerances: FLOP counts are exact, so ratios decide by the side of 1 alone; the slopes are 1 up to f's own
+# cost inside each pass (0.2); the crossover within a factor 8 of n = m (|log2| <= 3) is the Cookbook's
+# "n vs m" read loosely. Time claims carry a stated 10% margin (a tie, within this CPU's noise of 1, must fail
+# them) and decide only when the A/A-widened interval of the interleaved rounds clears it.
 CLAIMS = [
     Claim(
         statement="jacfwd needs fewer FLOPs than jacrev for n << m (jacfwd/jacrev FLOPs at the smallest n)",

@@ -39,8 +39,17 @@ from common import bench, stats
 from common.bench import Timing, time_function
 from research.autodiff.args import Argnums, as_tuple, is_scalar, pick, random_like, restrict, summed
 from research.autodiff.flops import OpCount, loop_aware_count
-from research.autodiff.memory import DEFAULT_MEMORY_BUDGET, PEAK_REPORTED, PEAK_SUMMED, REVERSE_MODE, Peak, \
-    jacobian_bytes, mib, peak_of, residual_bytes
+from research.autodiff.memory import (
+    DEFAULT_MEMORY_BUDGET,
+    PEAK_REPORTED,
+    PEAK_SUMMED,
+    REVERSE_MODE,
+    Peak,
+    jacobian_bytes,
+    mib,
+    peak_of,
+    residual_bytes,
+)
 
 Measure = Callable[..., Timing]  # measure(fn, *args) -> common.bench.Timing
 
@@ -59,6 +68,16 @@ def claimed_time_ratio(rounds: bench.Rounds, numerator: str, denominator: str | 
         return stats.Measurement(math.nan, None, f"{count} interleaved rounds: a timing claim needs "
                                                  f"{MIN_CLAIM_ROUNDS} or more")
     return rounds.ratio(numerator, denominator)
+
+
+def interleaved_noting_small(programs: dict[str, Callable[[], Any]], reference: str, rounds: int, seed: int,
+                             where: str) -> tuple[bench.Rounds, list[str]]:
+    """`common.bench.interleaved` (A/A on `reference`), and one line per program too small to time
+    (`TooSmallToTime`), each starting with `where`."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", bench.TooSmallToTime)
+        timed = bench.interleaved(programs, reference=reference, rounds=rounds, seed=seed)
+    return timed, [f"{where}: {w.message}" for w in caught if issubclass(w.category, bench.TooSmallToTime)]
 
 
 def timing_context() -> str:
@@ -183,6 +202,14 @@ def compile_program(fn: Callable, *args: Any) -> Compiled:
                                   argument_bytes=figure("argument_size_in_bytes"),
                                   output_bytes=figure("output_size_in_bytes"))
     return Compiled(lambda: executable(*args), figures, peak_of(memory), loop_aware_count(fn, *args))
+
+
+def compiled_with_flops(fn: Callable, *args: Any) -> tuple[Callable, float]:
+    """jit(fn) compiled for the shapes of args, and XLA's FLOP count of it."""
+    executable = jax.jit(fn).lower(*args).compile()
+    cost = executable.cost_analysis()
+    cost = (cost[0] if cost else {}) if isinstance(cost, (list, tuple)) else (cost or {})
+    return executable, float(cost.get("flops", math.nan))
 
 
 def time_interleaved(programs: dict[str, Compiled], reference: str, rounds: int, seed: int = 0) -> tuple[
@@ -353,8 +380,8 @@ def _interval(interval: tuple[float, float] | None) -> str:
 def format_cost_table(table: CostTable) -> str:
     """The cost table as Markdown, the A/A noise floor and the notes under it."""
     lines = [
-        "| transform | time (ms) | time / f | 95% interval | GFLOP (XLA) | GFLOP (loops counted) | FLOPs / f "
-        "| GB accessed | residuals MiB | temp MiB | peak MiB | peak / f | note |",
+        ("| transform | time (ms) | time / f | 95% interval | GFLOP (XLA) | GFLOP (loops counted) | FLOPs / f "
+         "| GB accessed | residuals MiB | temp MiB | peak MiB | peak / f | note |"),
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table.rows:
@@ -366,8 +393,7 @@ def format_cost_table(table: CostTable) -> str:
             f"| {r.memory_ratio:.3g} | {r.note} |"
         )
     if table.aa is not None:
-        lines += ["", f"A/A (f against itself): {table.aa.value:.3g} {_interval(table.aa.interval)}; time ratios "
-                      "inside that band are noise."]
+        lines += ["", f"A/A (f against itself): {table.aa:.3g}; time ratios inside that band are noise."]
     if table.notes:
         lines += ["", *table.notes]
     return "\n".join(lines)

@@ -194,3 +194,20 @@ def reverse_accumulation(weights: Sequence[np.ndarray]) -> Accumulation:
         u = np.asarray(w, np.float64).T @ u
         edges += int(np.size(w))
     return Accumulation(float(u[0]), edges, edges)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """The derivative of one layered graph by the chain rule, in float64."""
+
+    derivative: float  # the path sum where enumerated, else its factored form (forward accumulation)
+    scale: float  # the sum of |path products|: the size of the terms, which bounds rounding
+    one_path_short: float  # the path sum without its largest path (NaN: not enumerated)
+
+
+def chain_rule_reference(weights: Sequence[np.ndarray], enumerated: bool) -> Reference:
+    """`enumerated`: by the path sum (and the path sum one path short); else by forward accumulation."""
+    absolute = forward_accumulation([np.abs(w) for w in weights]).derivative
+    if not enumerated:
+        return Reference(forward_accumulation(weights).derivative, absolute, float("nan"))
+    return Reference(path_sum(weights).derivative, absolute, path_sum(weights, leave_out_largest=True).derivative)

@@ -9,10 +9,15 @@ loops do the same passes one dispatch at a time, which is what vmap saves.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from common import bench
+from common.bench import compiled_costs
+from research.autodiff.costs import interleaved_noting_small
 
 JacobianFn = Callable[[jax.Array], jax.Array]  # x (n,) -> J (m, n)
 
@@ -66,3 +71,49 @@ def init_map(rng: np.random.Generator, n: int, m: int, hidden: int, dtype=jnp.fl
 
 def apply_map(params: dict, x: jax.Array) -> jax.Array:
     return params["w2"] @ jnp.tanh(params["w1"] @ x + params["b1"])
+
+
+Strategies = dict[str, Callable]  # "jacfwd", "jacrev" -> a transform like jax.jacfwd(f, argnums=...)
+
+
+class FlopSweep(NamedTuple):
+    """XLA FLOPs of f, jacfwd and jacrev of the test map at each (n, m), the median over seeds."""
+
+    n: np.ndarray
+    m: np.ndarray
+    f_flops: np.ndarray
+    jacfwd_flops: np.ndarray
+    jacrev_flops: np.ndarray
+
+
+def point_flops(strategies: Strategies, n: int, m: int, hidden: int, rng: np.random.Generator) -> dict[str, float]:
+    """XLA FLOPs of f and of each strategy at one (n, m), as functions of (params, x): no weights folded into
+    the program."""
+    params = init_map(rng, n, m, hidden)
+    x = jax.device_put(rng.standard_normal(n).astype(np.float32))
+    return {"f": compiled_costs(apply_map, params, x)["flops"],
+            **{name: compiled_costs(jac(apply_map, argnums=1), params, x)["flops"] for name, jac in strategies.items()}}
+
+
+def flop_sweep(strategies: Strategies, sizes: list[tuple[int, int]], hidden: int, seeds: int, seed: int) -> FlopSweep:
+    """Each (n, m) of `sizes` measured on `seeds` random maps; the median over them."""
+    per_point = [[point_flops(strategies, n, m, hidden, np.random.default_rng([seed, s, n, m])) for s in range(seeds)]
+                 for n, m in sizes]
+    median = {name: np.array([np.median([p[name] for p in point]) for point in per_point])
+              for name in ("f", "jacfwd", "jacrev")}
+    return FlopSweep(np.array([n for n, _ in sizes]), np.array([m for _, m in sizes]), median["f"],
+                     median["jacfwd"], median["jacrev"])
+
+
+def timed_strategies(strategies: Strategies, n: int, m: int, hidden: int, batch: int, rounds: int,
+                     seed: int) -> tuple[bench.Rounds, list[str]]:
+    """jacfwd and jacrev of `batch` inputs (vmapped) at one (n, m), in interleaved rounds with an A/A on jacfwd,
+    and the lines naming programs too small to time."""
+    rng = np.random.default_rng(seed)
+    params = init_map(rng, n, m, hidden)
+    xs = jax.device_put(rng.standard_normal((batch, n)).astype(np.float32))
+    programs = {}
+    for name, jac in strategies.items():
+        program = jax.jit(jax.vmap(jac(apply_map, argnums=1), in_axes=(None, 0)))
+        programs[name] = lambda program=program: program(params, xs)
+    return interleaved_noting_small(programs, "jacfwd", rounds, seed, f"n = {n}, m = {m}")

@@ -3,6 +3,9 @@ with a jvp that returns twice the derivative and a vjp with a junk pullback; the
 properties that hold by construction (the harness's pass counts, edges visited,
 paths outgrowing edges) are checked here as properties of the code, not claimed."""
 
+import dataclasses
+import itertools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,8 +16,8 @@ from common.runs import Session
 from experiments.autodiff import graph as E
 from research.autodiff import graph as G
 
-SHRUNK = E.Config(seeds=1, harness_inputs=(2, 5), input_counts=(8, 64), widths=(2, 3), max_depth=4,
-                  max_enumerated_paths=100)
+SHRUNK = dataclasses.replace(E.PRESETS["quick"], seeds=1, harness_inputs=(2, 5), input_counts=(8, 64), widths=(2, 3),
+                             max_depth=4, max_enumerated_paths=100)
 
 
 def doubled_jvp(f, primals, tangents):
@@ -70,7 +73,7 @@ def test_wrong_derivatives_fail_the_claims_of_their_mode(wrong):
 
 def test_harness_counts_one_forward_pass_per_input_and_one_of_each_for_reverse():
     results = E.Results()
-    E.many_inputs(SHRUNK, results, G.JAX_AUTODIFF)
+    E.harness_table(SHRUNK, results, G.JAX_AUTODIFF)
     rows = next(iter(results.tables.values()))
     assert [r["forward passes"] for r in rows] == [2, 5]
     assert all((r["reverse forward passes"], r["reverse backward passes"]) == (1, 1) for r in rows)
@@ -86,7 +89,7 @@ def test_each_accumulation_visits_every_edge_once():
 def test_paths_outgrow_edges():
     """w^k / (2w + (k-1) w^2) grows by more than 2x per layer at w = 4 (tending to w)."""
     ratios = [G.path_count(4, k) / G.edge_count(4, k) for k in range(2, 8)]
-    assert all(b > 2 * a for a, b in zip(ratios, ratios[1:]))
+    assert all(b > 2 * a for a, b in itertools.pairwise(ratios))
 
 
 def test_leaving_out_the_largest_path_changes_the_sum_by_that_path():

@@ -3,6 +3,7 @@ gradients, forward-over-reverse has the fewest XLA temporaries on the MLP, and e
 equal-FLOP method is timed in interleaved rounds with an A/A (no assertion on speed);
 a tie, the same program timed three times, fails the time claim."""
 
+import dataclasses
 import warnings
 
 import jax
@@ -13,11 +14,12 @@ from common import bench
 from common.experiment import Results, evaluate, evaluate_claims
 from common.runs import Session
 from experiments.autodiff import hvp as E
+from research.autodiff import hvp_study as S
 
 
 def test_ad_hvp_shrunk_run(tmp_path):
-    config = E.Config(seeds=1, cookbook_shape=(6, 5), mlp_width=4, batch=8, max_hessian_dim=500,
-                      cookbook_time_batch=4, mlp_time_batch=2, rounds=3)
+    config = dataclasses.replace(E.PRESETS["quick"], seeds=1, cookbook_shape=(6, 5), mlp_width=4, batch=8,
+                                 max_hessian_dim=500, cookbook_time_batch=4, mlp_time_batch=2, rounds=3)
     results = E.run(config, Session(None))
     agreement, pearlmutter, memory, _ = evaluate_claims(E.CLAIMS, results)
     assert agreement.verdict == "reproduced" and results.scalars["agreement/worst"] < 1e-12
@@ -39,12 +41,11 @@ def test_ad_hvp_shrunk_run(tmp_path):
 
 
 def test_batched_hvps_are_the_single_hvps_stacked():
-    config = E.Config(cookbook_shape=(3, 4), mlp_width=4, batch=4)
     rng = np.random.default_rng(0)
-    loss, params, v, data = E.problems(config, rng, E.jnp.float32)["cookbook sum tanh(X)^2"]
-    ps, vs = E.stack(params, 3, rng), E.stack(v, 3, rng)
-    batched = E.batched("fwd_over_rev", loss, 0)(ps, vs)
-    single = E.hvp_program("fwd_over_rev", loss)
+    loss, params, v, _ = S.problems((3, 4), 4, 4, rng, jnp.float32)["cookbook sum tanh(X)^2"]
+    ps, vs = S.stack(params, 3, rng), S.stack(v, 3, rng)
+    batched = S.batched("fwd_over_rev", loss, 0)(ps, vs)
+    single = S.hvp_program("fwd_over_rev", loss)
     for i in range(3):
         np.testing.assert_allclose(batched[i], single(ps[i], vs[i]), rtol=1e-5)
 
