@@ -1,51 +1,34 @@
 """The cheap-gradient table and what reverse mode pays in memory.
 
-    python run.py ad-cost --preset quick     # ~20 s on the shared 2-core CPU
+    python run.py ad-cost --preset quick
     python run.py ad-cost --preset paper     # larger models and depths, for one GPU
 
-Griewank & Walther ("Evaluating Derivatives"): a gradient costs a small
-constant times the function, "often within a factor of 5" (about 3 is
-typical; omega_tangent ~ 2-2.5, omega_gradient ~ 3-4), in a work model that
-counts arithmetic and memory moves. The claims check both, on the gradient
-(of a softmax cross-entropy loss, with respect to the parameters) of an MLP,
-a CNN and a scanned RNN: operations and memory traffic (the bytes every
-operation reads and writes, before fusion: gathers, copies and slices count
-here where they cost no arithmetic), both counted on the jaxpr with every scan
-iteration counted (`research.autodiff.flops`). Beside them: XLA's FLOPs and
-bytes accessed (after fusion, but a loop body once: for the RNN's gradient
-it counts one step of the loop against the whole stacked residuals), and the
-time in interleaved rounds with an A/A calibration (a reported number: on a
-shared CPU it also carries scheduling, caches and a scan's per-step overhead).
+Griewank & Walther ("Evaluating Derivatives"): a gradient costs a small constant times the function, "often
+within a factor of 5", in a work model that counts arithmetic and memory moves. The claims check both, on the
+gradient of a softmax cross-entropy loss with respect to the parameters of an MLP, a CNN and a scanned RNN:
+operations and memory traffic (the bytes every operation reads and writes, before fusion), counted on the
+jaxpr with every scan iteration counted (`research.autodiff.cheap_gradient`). XLA's FLOPs and bytes accessed
+(after fusion, a loop body once) and the time in interleaved rounds are reported beside them.
 
-Memory: reverse mode keeps the forward pass's intermediates, so its temporary
-memory grows linearly with depth; per-layer `jax.checkpoint` stores only layer
-inputs (still linear, smaller), sqrt(L)-segment checkpointing only segment
-boundaries plus one segment (~ sqrt(L)), for about one extra forward pass
-(Griewank 1992 recursive checkpointing goes to log L). A jvp stores nothing:
-flat in L. Linear against sqrt growth is decided by which of the fits
-a + b L and a + b sqrt(L) leaves the smaller residual (`compare_growth`).
-Reference (raw JAX, H200, float32, 8-layer tanh MLP width 4096, batch 4096):
-grad/f 3.14, jvp/f 2.79 in time.
+Memory: reverse mode keeps the forward pass's intermediates, so its temporary memory grows linearly with
+depth; per-layer `jax.checkpoint` stores only layer inputs (still linear, smaller), sqrt(L)-segment
+checkpointing only segment boundaries plus one segment (~ sqrt(L)), for about one extra forward pass. A jvp
+stores nothing: flat in L. Linear against sqrt growth is decided by which of the fits a + b L and
+a + b sqrt(L) leaves the smaller residual (`research.autodiff.remat.compare_growth`).
 """
 
-import functools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from common import bench, plots, stats
+from common import bench, plots, records, stats
 from common.config import require_at_least_one, require_distinct, require_numbers_representable
 from common.experiment import Claim, Control, Results, above, arrays, at_most, near, scalars
-from common.models import CNN, MLP
-from common.nn import softmax_cross_entropy
 from experiments.api import main
+from research.autodiff import cheap_gradient as CG
 from research.autodiff import costs as AD
-from research.autodiff import args as A
-from research.autodiff import flops as F
 from research.autodiff import remat as R
 
 NAME = "ad-cost"
@@ -56,9 +39,7 @@ REPRODUCES = ("grad/f <= 5 in operations and in memory traffic (about 3 typical)
               "with sqrt(L) checkpointing ~ sqrt(L) for one extra forward pass; jvp memory flat in L")
 
 TRANSFORMS = ("f", "jvp", "vjp", "grad")
-NUM_CLASSES = 10
 MIN_PROGRAM_SECONDS = 1.5e-3  # timed programs are batched up to at least this (bench.MIN_TIMED_SECONDS is 1 ms)
-MAX_BATCH_FACTOR = 64
 
 
 @dataclass(frozen=True)
@@ -78,7 +59,9 @@ class Config:
     depths: tuple[int, ...] = (4, 9, 16, 25, 36, 49, 64)
     """Depths L of the scanned MLP for the memory study (perfect squares make sqrt(L) segments exact)."""
     remat_width: int = 64
+    """Width of the scanned tanh MLP of the memory study."""
     remat_batch: int = 128
+    """Batch of the memory study (memory is reported in units of one (remat_batch, remat_width) activation)."""
     rounds: int = 15
     """Interleaved timing rounds (each times every program once, in random order, and f twice: A/A)."""
     seed: int = 0
@@ -100,209 +83,165 @@ class Config:
 
 
 PRESETS = {
-    "quick": Config(depths=(4, 16, 36, 64)),  # memory is exact: 4 depths tell L from sqrt(L) by 0.066 (7: 0.058)
+    "quick": Config(depths=(4, 16, 36, 64)),  # memory is exact: 4 depths tell L from sqrt(L) (see the docs)
     "paper": Config(batch=4096, mlp_sizes=(1024, 4096), cnn_sizes=(64, 256), rnn_sizes=(256, 1024),
                     depths=(4, 16, 36, 64, 144, 256, 400), remat_width=1024, remat_batch=1024, rounds=30),
 }
 
 
-def init_rnn(rng: np.random.Generator, hidden: int) -> dict:
-    """Elman RNN h_t = tanh(W h_{t-1} + u x_t + b), logits = V h_T (LeCun-scaled)."""
-    return A.lecun_like(rng, {"w": jax.ShapeDtypeStruct((hidden, hidden), jnp.float32),
-                              "b": jax.ShapeDtypeStruct((hidden,), jnp.float32),
-                              "v": jax.ShapeDtypeStruct((hidden, NUM_CLASSES), jnp.float32)}) | {
-        "u": A.normal_like(rng, jax.ShapeDtypeStruct((hidden,), jnp.float32))}
+class Ratios(NamedTuple):
+    """A transform over f, under <model>/<transform>."""
+
+    flop_ratio: float  # operations, loops counted
+    traffic_ratio: float  # bytes every operation reads and writes, loops counted
+    xla_flop_ratio: float  # XLA's cost analysis (a loop body once)
+    xla_bytes_ratio: float
 
 
-def rnn_loss(params, x, y):
-    def step(h, x_t):  # x_t: (batch,)
-        return jnp.tanh(h @ params["w"] + x_t[:, None] * params["u"] + params["b"]), None
+class ModelSummary(NamedTuple):
+    """Under <model>: the A/A interval of f against itself, and the forward-mode gradient (one jvp per
+    parameter) over f, the claims' run-time control."""
 
-    h, _ = jax.lax.scan(step, jnp.zeros((x.shape[0], params["w"].shape[0])), x.T)
-    return softmax_cross_entropy(h @ params["v"], y)
-
-
-def model_losses(config: Config):
-    """(family, size, loss(params, x, y), init(rng, x)) for every model of the table. Parameters are
-    LeCun-scaled normal draws by numpy (`research.autodiff.args`; costs do not depend on the values)."""
-    def flax_like(model):
-        def loss(params, x, y):
-            return softmax_cross_entropy(model.apply(params, {}, x, train=False)[0], y)
-
-        return loss, lambda rng, x: A.lecun_like(rng, jax.eval_shape(model.init_variables, jax.random.key(0), x)[0])
-
-    for width in config.mlp_sizes:
-        yield ("MLP", width, *flax_like(MLP((width,) * 4, NUM_CLASSES, activation="tanh", init="lecun")))
-    for channels in config.cnn_sizes:
-        yield ("CNN", channels, *flax_like(CNN((channels,) * 3, NUM_CLASSES, kernel=5, stride=2, padding=1)))
-    for hidden in config.rnn_sizes:
-        yield "RNN", hidden, rnn_loss, lambda rng, x, hidden=hidden: init_rnn(rng, hidden)
+    parameters: int
+    aa_low: float
+    aa_high: float
+    forward_mode_gradient_flop_ratio: float
+    forward_mode_gradient_traffic_ratio: float
 
 
-def batch_of(config: Config, size: int):
-    """`size` random inputs of length `length` and labels, drawn by numpy."""
-    rng = np.random.default_rng([config.seed, size])
-    return (A.normal_like(rng, jax.ShapeDtypeStruct((size, config.length), jnp.float32)),
-            jax.device_put(rng.integers(0, NUM_CLASSES, size).astype(np.int32)))
+class CheapGradient(NamedTuple):
+    """grad / f of every model (arrays over the models, under "grad")."""
+
+    models: np.ndarray  # keys of time/<model>: "MLP128", ...
+    flop_ratio: np.ndarray
+    traffic_ratio: np.ndarray
+    forward_mode_flop_ratio: np.ndarray
+    forward_mode_traffic_ratio: np.ndarray
 
 
-def timing_factor(f: Callable[[], object]) -> int:
-    """The power of two by which the batch grows so that f (a compiled call) takes >= MIN_PROGRAM_SECONDS."""
-    jax.block_until_ready(f())
-    seconds = min(bench.time_callable(f, repeats=1, warmup=0) for _ in range(5))
-    if seconds >= MIN_PROGRAM_SECONDS:
-        return 1
-    return min(MAX_BATCH_FACTOR, 2 ** math.ceil(math.log2(MIN_PROGRAM_SECONDS / seconds)))
+def ratios(cost: CG.ModelCost, name: str) -> Ratios:
+    count, f, xla, xla_f = cost.counts[name], cost.counts["f"], cost.xla[name], cost.xla["f"]
+    return Ratios(count.flops / f.flops, count.bytes / f.bytes, xla.flops / xla_f.flops,
+                  xla.bytes_accessed / xla_f.bytes_accessed)
 
 
-def model_programs(config: Config, loss, params) -> tuple[int, dict[str, AD.Compiled]]:
-    """The timing batch, and f, jvp, vjp and grad compiled once at it (XLA's figures, loop-aware counts and
-    the timed call all come from that one compilation). f compiled at `batch` finds the batch; it is kept
-    when the batch needs no growth."""
-    f = AD.compile_program(loss, params, *batch_of(config, config.batch))
-    factor = timing_factor(f.run)
-    transforms = AD.derivative_transforms(loss, params, *batch_of(config, config.batch * factor))
-    return config.batch * factor, {t.name: f if t.name == "f" and factor == 1 else AD.compile_program(t.fn, *t.args)
-                                   for t in transforms}
+def cost_rows(model: CG.Model, cost: CG.ModelCost, tables: dict) -> None:
+    """The model's rows of the three cost tables."""
+    for name in TRANSFORMS:
+        r, count, xla = ratios(cost, name), cost.counts[name], cost.xla[name]
+        tables["operations"].append({
+            "model": model.label, "transform": name, "batch": cost.batch, "MFLOP (loops counted)": count.flops / 1e6,
+            "FLOPs / f": r.flop_ratio, "matmul MFLOP": count.matmul / 1e6,
+            "transcendentals (k)": count.transcendental / 1e3,
+            "MB moved (loops counted, before fusion)": count.bytes / 1e6, "bytes / f": r.traffic_ratio,
+            "XLA MFLOP (body once)": xla.flops / 1e6, "XLA FLOPs / f": r.xla_flop_ratio,
+            "XLA MB accessed (after fusion, body once)": xla.bytes_accessed / 1e6, "XLA bytes / f": r.xla_bytes_ratio,
+            "XLA temp MiB": xla.temp_bytes / 2**20})
+        if name != "f":
+            tables["time"].append({"model": model.label, "transform": name, "timing batch": cost.batch,
+                                   "f ms (median)": float(np.median(cost.rounds.seconds["f"])) * 1e3,
+                                   "time / f (95% interval)": f"{cost.rounds.ratio(name):.3g}",
+                                   "FLOPs / f": r.flop_ratio, "bytes / f": r.traffic_ratio})
+    grad = ratios(cost, "grad")
+    tables["summary"].append({"model": model.label, "operations": grad.flop_ratio, "memory traffic": grad.traffic_ratio,
+                              "XLA bytes accessed (body once)": grad.xla_bytes_ratio,
+                              "time (median)": cost.rounds.ratio("grad").value,
+                              "time 95%": f"{cost.rounds.ratio('grad'):.2f}"})
 
 
-def cost_rows(config: Config, results: Results) -> None:
-    rows, timing_rows, summary, too_small = [], [], [], []
-    for family, size, loss, init in model_losses(config):
-        model = f"{family}{size}"
-        params = init(np.random.default_rng(config.seed), batch_of(config, config.batch)[0])
-        batch, programs = model_programs(config, loss, params)
-        _, rounds = AD.time_interleaved(programs, "f", rounds=config.rounds, seed=config.seed)
-        too_small += [f"{model} {name}" for name in rounds.too_small]
-        results.arrays |= rounds.as_arrays(f"time/{model}")
-        counts = {name: c.loop for name, c in programs.items()}
-        xla = {name: c.figures for name, c in programs.items()}
-        n_params = sum(int(np.size(p)) for p in jax.tree.leaves(params))
-        results.scalars[f"{model}/parameters"] = n_params
+TABLE_TITLES = {
+    "summary": "Cheap gradient: grad / f of each model in operations and memory traffic (loop-aware, the claims), "
+               "XLA's bytes accessed (a loop body once) and time (median of per-round ratios, 95% interval)",
+    "operations": "Operation counts and memory traffic of f, jvp, vjp and grad (loss w.r.t. parameters, at the "
+                  "timing batch; every scan iteration counted; XLA's figures count a loop body once)",
+    "time": "Time over f in interleaved rounds (median of per-round ratios, 95% bootstrap interval widened by "
+            "the A/A rounds of f against itself)",
+}
+
+
+def cheap_gradient(config: Config, results: Results) -> None:
+    """Every model's cost: records <model>/<transform> (Ratios), <model> (ModelSummary) and "grad"
+    (CheapGradient), the rounds under time/<model>, and the three tables."""
+    tables, too_small, grads, summaries = {name: [] for name in TABLE_TITLES}, [], {}, {}
+    sizes = {"MLP": config.mlp_sizes, "CNN": config.cnn_sizes, "RNN": config.rnn_sizes}
+    for model in CG.models(sizes):
+        cost = CG.model_cost(model, config.batch, config.length, config.seed, config.rounds, MIN_PROGRAM_SECONDS)
+        too_small += [f"{model.key} {name}" for name in cost.rounds.too_small]
+        results.arrays |= cost.rounds.as_arrays(f"time/{model.key}")
         for name in TRANSFORMS:
-            ratios = {"flop_ratio": counts[name].flops / counts["f"].flops,
-                      "traffic_ratio": counts[name].bytes / counts["f"].bytes,
-                      "xla_flop_ratio": xla[name].flops / xla["f"].flops,
-                      "xla_bytes_ratio": xla[name].bytes_accessed / xla["f"].bytes_accessed}
-            results.scalars |= {f"{model}/{name}/{key}": value for key, value in ratios.items()}
-            rows.append({"model": f"{family} {size}", "transform": name, "batch": batch,
-                         "MFLOP (loops counted)": counts[name].flops / 1e6, "FLOPs / f": ratios["flop_ratio"],
-                         "matmul MFLOP": counts[name].matmul / 1e6,
-                         "transcendentals (k)": counts[name].transcendental / 1e3,
-                         "MB moved (loops counted, before fusion)": counts[name].bytes / 1e6,
-                         "bytes / f": ratios["traffic_ratio"],
-                         "XLA MFLOP (body once)": xla[name].flops / 1e6, "XLA FLOPs / f": ratios["xla_flop_ratio"],
-                         "XLA MB accessed (after fusion, body once)": xla[name].bytes_accessed / 1e6,
-                         "XLA bytes / f": ratios["xla_bytes_ratio"], "XLA temp MiB": xla[name].temp_bytes / 2**20})
-            if name != "f":
-                ratio = rounds.ratio(name)
-                timing_rows.append({"model": f"{family} {size}", "transform": name, "timing batch": batch,
-                                    "f ms (median)": float(np.median(rounds.seconds["f"])) * 1e3,
-                                    "time / f (median)": ratio.value, "95% low": ratio.interval[0],
-                                    "95% high": ratio.interval[1], "FLOPs / f": ratios["flop_ratio"],
-                                    "bytes / f": ratios["traffic_ratio"]})
-        grad_time = rounds.ratio("grad")
-        summary.append({"model": f"{family} {size}", "operations": results.scalars[f"{model}/grad/flop_ratio"],
-                        "memory traffic": results.scalars[f"{model}/grad/traffic_ratio"],
-                        "XLA bytes accessed (body once)": results.scalars[f"{model}/grad/xla_bytes_ratio"],
-                        "time (median)": grad_time.value,
-                        "time 95%": f"[{grad_time.interval[0]:.2f}, {grad_time.interval[1]:.2f}]"})
-        aa = stats.bootstrap_median(rounds.aa())
-        results.scalars[f"{model}/aa_low"], results.scalars[f"{model}/aa_high"] = aa.interval
-        # the forward-mode gradient: one jvp per parameter
-        for key, count in (("flop_ratio", lambda c: c.flops), ("traffic_ratio", lambda c: c.bytes)):
-            results.scalars[f"{model}/forward_mode_gradient_{key}"] = \
-                n_params * count(counts["jvp"]) / count(counts["f"])
-    results.tables["Cheap gradient: grad / f of each model in operations and memory traffic (loop-aware, the "
-                   "claims), XLA's bytes accessed (a loop body once) and time (median of per-round ratios, "
-                   "95% interval)"] = summary
-    results.tables["Operation counts and memory traffic of f, jvp, vjp and grad (loss w.r.t. parameters, at the "
-                   "timing batch; every scan iteration counted; XLA's figures count a loop body once)"] = rows
-    results.tables[f"Time over f in {config.rounds} interleaved rounds (median of per-round ratios, 95% "
-                   "bootstrap interval widened by the A/A rounds of f against itself)"] = timing_rows
+            records.put(results, f"{model.key}/{name}", ratios(cost, name))
+        grads[model.key] = ratios(cost, "grad")
+        forward_mode = [cost.parameters * getattr(cost.counts["jvp"], key) / getattr(cost.counts["f"], key)
+                        for key in ("flops", "bytes")]  # the forward-mode gradient: one jvp per parameter
+        summaries[model.key] = ModelSummary(cost.parameters, *stats.bootstrap_median(cost.rounds.aa()).interval,
+                                            *forward_mode)
+        records.put(results, model.key, summaries[model.key])
+        cost_rows(model, cost, tables)
+    records.put(results, "grad", CheapGradient(
+        np.array(list(grads)), np.array([g.flop_ratio for g in grads.values()]),
+        np.array([g.traffic_ratio for g in grads.values()]),
+        np.array([s.forward_mode_gradient_flop_ratio for s in summaries.values()]),
+        np.array([s.forward_mode_gradient_traffic_ratio for s in summaries.values()])))
+    results.tables |= {title: tables[name] for name, title in TABLE_TITLES.items()}
     if too_small:
         results.notes.append(AD.too_small_line(too_small))
+    summary = tables["summary"]
     worst = max(summary, key=lambda r: r["time (median)"])
+    spans = {column: f"{min(r[column] for r in summary):.2f} to {max(r[column] for r in summary):.2f}"
+             for column in ("time (median)", "operations", "memory traffic")}
+    apart = [r["model"] for r in summary if not 0.5 < r["XLA bytes accessed (body once)"] / r["memory traffic"] < 2]
     results.notes.append(
-        f"grad/f in time ranges {min(r['time (median)'] for r in summary):.2f} to {worst['time (median)']:.2f} "
-        f"(worst: {worst['model']}, 95% {worst['time 95%']}); in operations "
-        f"{min(r['operations'] for r in summary):.2f} to {max(r['operations'] for r in summary):.2f}, in memory "
-        f"traffic {min(r['memory traffic'] for r in summary):.2f} to {max(r['memory traffic'] for r in summary):.2f}. "
-        "The claims are decided on operations and traffic, counted on the program; time is reported beside them: "
-        "on this shared CPU it also carries scheduling, cache behaviour and a scan's per-step overhead, which "
-        "neither count sees.")
-    apart = [r["model"] for r in summary
-             if not 0.5 < r["XLA bytes accessed (body once)"] / r["memory traffic"] < 2]
+        f"grad/f in time ranges {spans['time (median)']} (worst: {worst['model']}, 95% {worst['time 95%']}); in "
+        f"operations {spans['operations']}, in memory traffic {spans['memory traffic']}. The claims are decided on "
+        "operations and traffic, counted on the program; time is reported beside them: on a shared CPU it also "
+        "carries scheduling, cache behaviour and a scan's per-step overhead, which neither count sees.")
     results.notes.append(
-        "XLA's bytes accessed (column 4) count what crosses the boundary of each fused kernel, and a loop body "
-        "once: where XLA fuses a whole forward pass into one kernel its activations never count, and a scanned "
-        "gradient's stacked residuals count whole against one step of f's loop. They are more than 2x away from "
-        f"the traffic count for: {', '.join(apart) if apart else 'none'}; the claims do not read them.")
+        "XLA's bytes accessed count what crosses the boundary of each fused kernel, and a loop body once: where "
+        "XLA fuses a whole forward pass into one kernel its activations never count, and a scanned gradient's "
+        "stacked residuals count whole against one step of f's loop. They are more than 2x away from the traffic "
+        f"count for: {', '.join(apart) if apart else 'none'}; the claims do not read them.")
 
 
-def remat_programs(params, x) -> dict:
-    """name -> (fn, args): grad under each remat schedule, a jvp and f of the scanned MLP."""
-    programs = {s: (jax.grad(functools.partial(R.scanned_mlp_loss, schedule=s)), (params, x))
-                for s in R.REMAT_SCHEDULES}
-    programs["jvp"] = (lambda p, t, x: jax.jvp(lambda q: R.scanned_mlp_loss(q, x), (p,), (t,)), (params, params, x))
-    programs["f"] = (R.scanned_mlp_loss, (params, x))
-    return programs
+class Temp(NamedTuple):
+    """Under remat/<program>: XLA temp memory per depth (activations) and operations over f at the deepest."""
+
+    temp: np.ndarray
+    flops_over_f: float
 
 
-def remat_rows(config: Config, results: Results) -> None:
-    """Temp memory (XLA memory analysis) of grad under each schedule and of a jvp against depth; operation
-    counts and interleaved time at the deepest (f is compiled there only: its memory is not studied)."""
-    rng = np.random.default_rng(config.seed)
-    x = A.normal_like(rng, jax.ShapeDtypeStruct((config.remat_batch, config.remat_width), jnp.float32))
-    activation = config.remat_batch * config.remat_width * 4  # bytes of one float32 (batch, width) array
-    names = (*R.REMAT_SCHEDULES, "jvp")
-    temp = {name: [] for name in names}
-    for depth in config.depths:
-        params = R.init_scanned_mlp(rng, depth, config.remat_width)
-        programs = remat_programs(params, x)
-        deepest = depth == config.depths[-1]
-        compiled = {name: jax.jit(fn).lower(*args).compile() for name, (fn, args) in programs.items()
-                    if name in names or deepest}
-        for name in names:
-            temp[name].append(compiled[name].memory_analysis().temp_size_in_bytes / activation)
+def remat_memory(config: Config, results: Results) -> None:
+    study = R.remat_study(config.depths, config.remat_width, config.remat_batch, config.seed, config.rounds)
+    flops = {name: count.flops for name, count in study.counts.items()}
     results.arrays["remat/depth"] = np.array(config.depths, float)
-    results.arrays.update({f"remat/{name}/temp": np.array(v) for name, v in temp.items()})
-    fits = {name: R.compare_growth(config.depths, temp[name]) for name in names}
+    for name in R.MEMORY_STUDIED:
+        records.put(results, f"remat/{name}", Temp(study.temp[name], flops[name] / flops["f"]))
+    results.scalars["remat/sqrt/flops_over_none"] = flops["sqrt"] / flops["none"]
+    results.scalars["remat/per_layer/flops_over_none"] = flops["per_layer"] / flops["none"]
+    results.arrays |= study.rounds.as_arrays("remat_time")
     results.tables["Scanned tanh MLP: XLA temp memory against depth, in (batch, width) activations"] = [
-        {"depth": int(d), **{name: temp[name][i] for name in names}} for i, d in enumerate(config.depths)]
+        {"depth": int(d), **{name: study.temp[name][i] for name in R.MEMORY_STUDIED}}
+        for i, d in enumerate(config.depths)]
+    fits = {name: R.compare_growth(config.depths, study.temp[name]) for name in R.MEMORY_STUDIED}
     results.tables["Which growth fits: rms residual of a + b L and of a + b sqrt(L), in units of the data's range"] = [
         {"program": name, "residual of a + b L": f.linear_residual, "residual of a + b sqrt(L)": f.sqrt_residual,
          "better fit": "sqrt(L)" if f.sqrt_margin > 0 else "L" if f.sqrt_margin < 0 else "tie (flat)",
          "slope b of a + b L (activations per layer)": f.linear_slope} for name, f in fits.items()]
-
-    deepest = config.depths[-1]  # programs and compiled are the deepest's
-    counts = {name: F.loop_aware_count(fn, *args) for name, (fn, args) in programs.items()}
-    for name in names:
-        results.scalars[f"remat/{name}/flops_over_f"] = counts[name].flops / counts["f"].flops
-    results.scalars["remat/sqrt/flops_over_none"] = counts["sqrt"].flops / counts["none"].flops
-    results.scalars["remat/per_layer/flops_over_none"] = counts["per_layer"].flops / counts["none"].flops
-    calls = {name: functools.partial(compiled[name], *args) for name, (fn, args) in programs.items()}
-    rounds = bench.interleaved(calls, "none", rounds=config.rounds, seed=config.seed)
-    results.arrays |= rounds.as_arrays("remat_time")
-    results.tables[f"Depth {deepest}: operations (loops counted) and time of each program against no-remat grad"] = [
-        {"program": name, "MFLOP": counts[name].flops / 1e6, "FLOPs / f": counts[name].flops / counts["f"].flops,
-         "ms (median)": float(np.median(rounds.seconds[name])) * 1e3,
-         **_ratio_columns(rounds.ratio(name) if name != "none" else rounds.ratio("none" + bench.AA_SUFFIX))}
-        for name in programs]
+    aa = "none" + bench.AA_SUFFIX  # the no-remat row shows its A/A ratio: the noise floor
+    results.tables[f"Depth {config.depths[-1]}: operations (loops counted) and time of each program against "
+                   "no-remat grad (the 'none' row: no-remat grad against itself, A/A)"] = [
+        {"program": name, "MFLOP": flops[name] / 1e6, "FLOPs / f": flops[name] / flops["f"],
+         "ms (median)": float(np.median(study.rounds.seconds[name])) * 1e3,
+         "time / no-remat grad (95% interval)": f"{study.rounds.ratio(aa if name == 'none' else name):.3g}"}
+        for name in study.counts]
     results.notes.append(
         f"Memory study: float32, width {config.remat_width}, batch {config.remat_batch}; temp is XLA's "
-        "temp_size_in_bytes of the compiled program, in units of one (batch, width) activation. The 'none' row "
-        "of the depth table shows its A/A ratio (no-remat grad timed against itself): the noise floor.")
-
-
-def _ratio_columns(m: stats.Measurement) -> dict:
-    return {"time / no-remat grad": m.value, "95% low": m.interval[0], "95% high": m.interval[1]}
+        "temp_size_in_bytes of the compiled program, in units of one (batch, width) activation.")
 
 
 def run(config: Config, session) -> Results:
     results = Results()
-    cost_rows(config, results)
-    remat_rows(config, results)
+    cheap_gradient(config, results)
+    remat_memory(config, results)
     results.notes.insert(0, (
         f"Timed on {AD.timing_context()}; float32. Operation counts come from the jaxpr with every scan "
         "iteration counted (matmul 2 x MACs, elementwise ops and reductions one per element, transcendentals "
@@ -313,59 +252,39 @@ def run(config: Config, session) -> Results:
 
 
 def figures(results: Results, directory) -> None:
-    a = results.arrays
     fig, axes = plots.new_figure(ncols=2)
-    depth = a["remat/depth"]
-    ax = axes[0, 0]
+    depth, ax = results.arrays["remat/depth"], axes[0, 0]
     for name, label in (("none", "grad, no remat"), ("per_layer", "grad, checkpoint per layer"),
                         ("sqrt", "grad, sqrt(L) segments"), ("jvp", "jvp")):
-        ax.plot(depth, a[f"remat/{name}/temp"], "o", label=label)
-        y = a[f"remat/{name}/temp"]
+        y = records.get(results, f"remat/{name}", Temp).temp
+        ax.plot(depth, y, "o", label=label)
         basis = np.sqrt(depth) if R.compare_growth(depth, y).sqrt_margin > 0 else depth
-        coef = np.polyfit(basis, y, 1)
-        ax.plot(depth, np.polyval(coef, basis), "-", lw=0.8, color=ax.lines[-1].get_color())
-    ax.set(xlabel="depth L", ylabel="XLA temp memory (activations)",
-           title="stored memory (lines: better fit)")
+        ax.plot(depth, np.polyval(np.polyfit(basis, y, 1), basis), "-", lw=0.8, color=ax.lines[-1].get_color())
+    ax.set(xlabel="depth L", ylabel="XLA temp memory (activations)", title="stored memory (lines: better fit)")
     ax.legend(fontsize=7)
     ax = axes[0, 1]
-    models = sorted({k.split("/")[1] for k in a if k.startswith("time/")})
-    position = np.arange(len(models))
-    flops = [results.scalars[f"{m}/grad/flop_ratio"] for m in models]
-    traffic = [results.scalars[f"{m}/grad/traffic_ratio"] for m in models]
-    timing = [bench.rounds_from_arrays(a, f"time/{m}", "f").ratio("grad") for m in models]
-    ax.bar(position - 0.27, flops, 0.27, label="operations (loops counted)")
-    ax.bar(position, traffic, 0.27, label="memory traffic (loops counted)")
+    grad = records.get(results, "grad", CheapGradient)
+    timing = [bench.rounds_from_arrays(results.arrays, f"time/{m}", "f").ratio("grad") for m in grad.models]
+    position = np.arange(len(grad.models))
+    ax.bar(position - 0.27, grad.flop_ratio, 0.27, label="operations (loops counted)")
+    ax.bar(position, grad.traffic_ratio, 0.27, label="memory traffic (loops counted)")
     ax.bar(position + 0.27, [t.value for t in timing], 0.27, label="time (median, 95%)",
            yerr=np.array([[t.value - t.interval[0] for t in timing], [t.interval[1] - t.value for t in timing]]))
     ax.axhline(5, ls=":", color="k", lw=0.8)
-    ax.set_xticks(position, models, rotation=30)
+    ax.set_xticks(position, grad.models, rotation=30)
     ax.set(ylabel="grad / f", title="cheap gradient (dotted: 5)")
     ax.legend(fontsize=7)
-    plots.save(fig, directory, "remat_memory_time", **{k: v for k, v in a.items() if k.startswith("remat/")})
+    plots.save(fig, directory, "remat_memory_time", **{k: v for k, v in results.arrays.items() if k.startswith("remat/")})
 
 
-# Measures ---------------------------------------------------------------------------------------------
-
-def largest_grad_ratio(key: str) -> Callable[[Results], float]:
-    """The largest grad/f `key` (flop_ratio, traffic_ratio) over the models."""
-    def measure(r: Results) -> float:
-        ratios = [v for k, v in r.scalars.items() if k.endswith(f"/grad/{key}")]
-        if not ratios:
-            raise KeyError(f"no grad {key}")
-        return max(ratios)
-
-    return measure
+def largest_grad_ratio(field: str) -> Callable[[Results], float]:
+    """The largest grad/f `field` (flop_ratio, traffic_ratio) over the models."""
+    return lambda r: float(np.max(getattr(records.get(r, "grad", CheapGradient), field)))
 
 
-def smallest_forward_mode_ratio(key: str) -> Callable[[Results], float]:
-    """The run-time control: the smallest forward-mode gradient (one jvp per parameter) `key` over f."""
-    def measure(r: Results) -> float:
-        ratios = [v for k, v in r.scalars.items() if k.endswith(f"/forward_mode_gradient_{key}")]
-        if not ratios:
-            raise KeyError(f"no forward-mode {key}")
-        return min(ratios)
-
-    return measure
+def smallest_forward_mode_ratio(field: str) -> Callable[[Results], float]:
+    """The run-time control: the smallest forward-mode gradient (one jvp per parameter) `field` over f."""
+    return lambda r: float(np.min(getattr(records.get(r, "grad", CheapGradient), field)))
 
 
 def growth(name: str) -> Callable[[Results], R.GrowthFit]:
@@ -395,13 +314,20 @@ def memory_curves(**curves) -> Callable[[], Results]:
     return arrays({"remat/depth": DEPTHS, **{f"remat/{k}/temp": v(DEPTHS) for k, v in curves.items()}})
 
 
-linear_curve = lambda L: 40 + L  # noqa: E731  (the issue's case: an offset linear curve)
-sqrt_curve = lambda L: 40 + 2 * np.sqrt(L)  # noqa: E731
-flat_curve = lambda L: 12 + 0 * L  # noqa: E731
+linear_curve = lambda L: 40 + L
+sqrt_curve = lambda L: 40 + 2 * np.sqrt(L)
+flat_curve = lambda L: 12 + 0 * L
 
 
-def grad_ratios(value: float, key: str) -> Callable[[], Results]:
-    return scalars({f"MLP128/grad/{key}": 3.0, f"RNN32/grad/{key}": value})
+def grad_ratios(value: float, forward_mode: float = 2.0e4) -> Callable[[], Results]:
+    """Two models: grad / f 3.0 and `value` in operations and in traffic; the forward-mode gradient's."""
+    def build() -> Results:
+        results = Results()
+        ratios_ = np.array([3.0, value])
+        records.put(results, "grad", CheapGradient(np.array(["MLP128", "RNN32"]), ratios_, ratios_,
+                                                   np.full(2, forward_mode), np.full(2, forward_mode)))
+        return results
+    return build
 
 
 # The margin 0.02: exactly linear memory over these depths is fit by a + b sqrt(L) with an rms residual of
@@ -413,11 +339,9 @@ CLAIMS = [
         paper="<= 5 (about 3 typical)",
         measure=largest_grad_ratio("flop_ratio"),
         region=at_most(5.0),
-        control=Control(
-            name="forward-mode gradient (one jvp per parameter)", results=grad_ratios(2.0e4, "flop_ratio")
-        ),
-        passing=grad_ratios(3.1, "flop_ratio"),
-        baseline=smallest_forward_mode_ratio("flop_ratio"),
+        control=Control(name="forward-mode gradient (one jvp per parameter)", results=grad_ratios(2.0e4)),
+        passing=grad_ratios(3.1),
+        baseline=smallest_forward_mode_ratio("forward_mode_flop_ratio"),
         fmt="{:.2f}",
     ),
     Claim(
@@ -426,11 +350,9 @@ CLAIMS = [
         paper="<= 5 (Griewank & Walther count moves too)",
         measure=largest_grad_ratio("traffic_ratio"),
         region=at_most(5.0),
-        control=Control(
-            name="forward-mode gradient (one jvp per parameter)", results=grad_ratios(2.0e4, "traffic_ratio")
-        ),
-        passing=grad_ratios(3.4, "traffic_ratio"),
-        baseline=smallest_forward_mode_ratio("traffic_ratio"),
+        control=Control(name="forward-mode gradient (one jvp per parameter)", results=grad_ratios(2.0e4)),
+        passing=grad_ratios(3.4),
+        baseline=smallest_forward_mode_ratio("forward_mode_traffic_ratio"),
         fmt="{:.2f}",
     ),
     Claim(

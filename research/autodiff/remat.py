@@ -24,12 +24,18 @@ memory with an offset as slope 0.8.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from common import bench
+from research.autodiff import args as A
+from research.autodiff.flops import OpCount, loop_aware_count
 
 REMAT_SCHEDULES = ("none", "per_layer", "sqrt")
 
@@ -114,3 +120,39 @@ def compare_growth(depths, memory) -> GrowthFit:
     if spread == 0:
         return GrowthFit(0.0, 0.0, slope)
     return GrowthFit(_rms_residual(depth, y) / spread, _rms_residual(np.sqrt(depth), y) / spread, slope)
+
+
+def remat_programs(params: dict, x: jax.Array) -> dict:
+    """name -> (fn, args): grad under each remat schedule, a jvp and f of the scanned MLP."""
+    programs = {s: (jax.grad(functools.partial(scanned_mlp_loss, schedule=s)), (params, x)) for s in REMAT_SCHEDULES}
+    programs["jvp"] = (lambda p, t, x: jax.jvp(lambda q: scanned_mlp_loss(q, x), (p,), (t,)), (params, params, x))
+    programs["f"] = (scanned_mlp_loss, (params, x))
+    return programs
+
+
+MEMORY_STUDIED = (*REMAT_SCHEDULES, "jvp")
+
+
+class RematStudy(NamedTuple):
+    temp: dict[str, np.ndarray]  # name -> XLA temp bytes per depth, in units of one (batch, width) activation
+    counts: dict[str, OpCount]  # name -> operations (loops counted) at the deepest
+    rounds: bench.Rounds  # every program timed at the deepest, interleaved, A/A on no-remat grad
+
+
+def remat_study(depths, width: int, batch: int, seed: int, rounds: int) -> RematStudy:
+    """Temp memory (XLA memory analysis) of grad under each schedule and of a jvp at each depth; operation
+    counts and interleaved time at the deepest (f is compiled there only: its memory is not studied)."""
+    rng = np.random.default_rng(seed)
+    x = A.normal_like(rng, jax.ShapeDtypeStruct((batch, width), jnp.float32))
+    activation = batch * width * 4  # bytes of one float32 (batch, width) array
+    temp = {name: [] for name in MEMORY_STUDIED}
+    for depth in depths:
+        programs = remat_programs(init_scanned_mlp(rng, depth, width), x)
+        compiled = {name: jax.jit(fn).lower(*args).compile() for name, (fn, args) in programs.items()
+                    if name in MEMORY_STUDIED or depth == depths[-1]}
+        for name in MEMORY_STUDIED:
+            temp[name].append(compiled[name].memory_analysis().temp_size_in_bytes / activation)
+    counts = {name: loop_aware_count(fn, *args) for name, (fn, args) in programs.items()}
+    calls = {name: functools.partial(compiled[name], *args) for name, (fn, args) in programs.items()}
+    timed = bench.interleaved(calls, "none", rounds=rounds, seed=seed)
+    return RematStudy({name: np.array(v) for name, v in temp.items()}, counts, timed)

@@ -1,6 +1,7 @@
 """ad-cost on a shrunk config (the CNN left out, timing at the given batch, to keep it fast): every claim is decided on exact
 quantities (operation and traffic counts, XLA memory), so all must hold; times come in interleaved rounds."""
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -13,8 +14,8 @@ from experiments.autodiff import cost as E
 
 def test_ad_cost_shrunk_run(tmp_path, monkeypatch):
     monkeypatch.setattr(E, "MIN_PROGRAM_SECONDS", 0.0)  # time at the given batch: no second compilation
-    config = E.Config(batch=16, length=40, mlp_sizes=(16,), cnn_sizes=(), rnn_sizes=(8,), depths=(4, 9, 16),
-                      remat_width=16, remat_batch=16, rounds=3)
+    config = dataclasses.replace(E.PRESETS["quick"], batch=16, mlp_sizes=(16,), cnn_sizes=(), rnn_sizes=(8,),
+                                 depths=(4, 9, 16), remat_width=16, remat_batch=16, rounds=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bench.TooSmallToTime)
         results = E.run(config, Session(None))
