@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from common.members import Members
 from common.train import TrainState, apply_gradients, new_state, step_key
 from research.bayes import bbb as bayes
 
@@ -41,6 +42,14 @@ def kl_weight(schedule: KLSchedule | jax.Array, step, num_batches: int):
     if schedule == "uniform":
         return bayes.kl_weight_uniform(None, num_batches)
     return bayes.kl_weight_blundell(step % num_batches + 1, num_batches)
+
+
+def kl_members(settings: list[tuple[float, str]]) -> Members:
+    """Sweep members, one per (KL scale, minibatch KL weights name) of `settings`, as `elbo_step` reads
+    them with kl_scale="kl_scale" and kl_schedule="kl_schedule": the members of one compiled program."""
+    inputs = {"kl_scale": jnp.array([scale for scale, _ in settings], jnp.float32),
+              "kl_schedule": jnp.array([KL_SCHEDULES.index(name) for _, name in settings], jnp.int32)}
+    return Members(inputs, tuple({"kl_scale": scale, "kl_schedule": name} for scale, name in settings))
 
 
 def elbo_step(
