@@ -11,8 +11,9 @@ hand-written formula, so the Dirac-GAN doubles as a check of those functions;
 the tests compare it with the closed forms.
 """
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -24,6 +25,7 @@ from research.gan.game import (
     GanBatch,
     alternating_update,
     consensus_field,
+    field_eigenvalues,
     game_field,
     gan_losses,
     init_state,
@@ -104,6 +106,7 @@ def dirac_vector(field: Field, theta: jax.Array, psi: jax.Array) -> jax.Array:
 
 
 UPDATES = {"simultaneous": simultaneous_update, "alternating": alternating_update}
+MODES = tuple(UPDATES)
 
 
 def dirac_step(field: Field, project: Callable | None = None, mode: str = "simultaneous",
@@ -190,3 +193,110 @@ def r1_equilibrium_eigenvalues(gamma: float, fprime0: float = 0.5) -> jax.Array:
     """-gamma/2 +- sqrt(gamma^2/4 - f'(0)^2) (Mescheder 2018, section 4.1), complex, shape (2,)."""
     root = jnp.sqrt(jnp.asarray(gamma**2 / 4.0 - fprime0**2, dtype=complex))
     return jnp.stack([-gamma / 2.0 + root, -gamma / 2.0 - root])
+
+
+@partial(jax.jit, static_argnums=1)
+def starting_points(key: jax.Array, others: int) -> jax.Array:
+    """(1, 1), then `others` random points on the circle of radius sqrt(2) through it, shape (others + 1, 2)."""
+    angles = jax.random.uniform(key, (others,), maxval=2 * jnp.pi)
+    points = jnp.sqrt(2.0) * jnp.stack([jnp.cos(angles), jnp.sin(angles)], axis=-1)
+    return jnp.concatenate([jnp.ones((1, 2)), points])
+
+
+def trajectories(field: Field, project: Callable | None, mode: str, starts: jax.Array, step_size: float,
+                 steps: int) -> jax.Array:
+    """`dirac_trajectory` from each of `starts` (S, 2), vmapped: shape (S, steps + 1, 2)."""
+    return jax.vmap(lambda x0: dirac_trajectory(field, project, mode, (x0[0], x0[1]), step_size, steps))(starts)
+
+
+class Setting(NamedTuple):
+    """One method in one update order (numpy): the path from the first start, the rate from every start."""
+
+    path: np.ndarray       # (steps + 1, 2) from starts[0]
+    distances: np.ndarray  # (steps + 1,) |(theta, psi)| along it
+    slopes: np.ndarray     # (starts,) `log_distance_slope` of each start's path
+    distance: float        # |x_T| from starts[0]
+
+
+class Simulation(NamedTuple):
+    theta: np.ndarray                         # (grid, grid) the plot's lattice over [-2, 2]^2
+    psi: np.ndarray
+    fields: dict[str, np.ndarray]             # game -> (grid, grid, 2)
+    settings: dict[str, dict[str, Setting]]   # game -> mode -> Setting
+
+
+def simulate(games: dict[str, dict], starts: jax.Array, step_size: float, steps: int, grid: int) -> Simulation:
+    """Every game's (`dirac_game` arguments) paths from every start in both orders and its field on the
+    grid, float32, as one compiled program. The distances are taken in XLA, as its float32 rounding
+    (subnormals flushed near the floor) is what the slopes read."""
+
+    def compute(starts):
+        span = jnp.linspace(-2.0, 2.0, grid)
+        theta, psi = jnp.meshgrid(span, span, indexing="xy")
+        out = {}
+        for name, game in games.items():
+            field, project = dirac_game(**game)
+            paths = {mode: trajectories(field, project, mode, starts, step_size, steps) for mode in MODES}
+            distances = {mode: jnp.linalg.norm(p, axis=-1) for mode, p in paths.items()}
+            out[name] = (paths, distances, dirac_vector(field, theta, psi))
+        return (theta, psi), out
+
+    (theta, psi), out = jax.tree.map(np.asarray, jax.jit(compute)(starts))
+    settings = {name: {mode: Setting(paths[mode][0], distances[mode][0], np.array(
+        [log_distance_slope(d) for d in distances[mode]]), float(distances[mode][0, -1])) for mode in MODES}
+        for name, (paths, distances, _) in out.items()}
+    return Simulation(theta, psi, {name: field for name, (_, _, field) in out.items()}, settings)
+
+
+class Linearized(NamedTuple):
+    """One method at the equilibrium (0, 0), float64 (numpy)."""
+
+    update_jacobians: dict[str, np.ndarray]  # mode -> (2, 2) Jacobian of one step of size h
+    eigenvalues: np.ndarray                  # (2,) of the field's Jacobian, sorted by imaginary part
+    r1_closed_form: np.ndarray | None        # (2,) -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2) for an R1 game, sorted
+
+    def spectral_radii(self) -> dict[str, float]:
+        return {mode: spectral_radius(jacobian) for mode, jacobian in self.update_jacobians.items()}
+
+
+class Locus(NamedTuple):
+    """R1's equilibrium eigenvalues along gamma (numpy, float64)."""
+
+    gamma: np.ndarray     # (points,)
+    computed: np.ndarray  # (points, 2) jacfwd of the autodiff field, sorted by imaginary part
+    expected: np.ndarray  # (points, 2) the closed form
+    max_error: float      # largest |computed - expected|, each computed value paired with the nearer one
+
+
+def by_imaginary_part(values) -> np.ndarray:
+    """Eigenvalues (..., n) sorted along the last axis by imaginary part (eig's order is arbitrary)."""
+    values = np.asarray(values)
+    return np.take_along_axis(values, np.argsort(values.imag, axis=-1, kind="stable"), axis=-1)
+
+
+def linearize(games: dict[str, dict], step_size: float, gammas: np.ndarray,
+              fprime0: float = 0.5) -> tuple[dict[str, Linearized], Locus]:
+    """float64, as one compiled program: each game's (with a Jacobian at (0, 0)) linearized update in
+    both orders and its field's eigenvalues there, and R1's eigenvalues along `gammas` (the locus)."""
+
+    def compute(gammas):
+        g, d = dirac_params(0.0, 0.0)
+        batch = dirac_batch(jax.random.key(0))
+        out = {}
+        for name, game in games.items():
+            field, project = dirac_game(**game)
+            jacobians = {mode: update_jacobian(field, project, mode, step_size) for mode in MODES}
+            closed = r1_equilibrium_eigenvalues(game["r1_gamma"], fprime0) if "r1_gamma" in game else None
+            out[name] = Linearized(jacobians, field_eigenvalues(field, g, d, batch), closed)
+        computed = jax.vmap(lambda gamma: field_eigenvalues(
+            dirac_game(loss="gan", r1_gamma=gamma)[0], g, d, batch))(gammas)
+        expected = jax.vmap(lambda gamma: r1_equilibrium_eigenvalues(gamma, fprime0))(gammas)
+        return out, computed, expected
+
+    with jax.enable_x64(True):
+        out, computed, expected = jax.tree.map(np.asarray, jax.jit(compute)(gammas))
+    sort = lambda v: None if v is None else by_imaginary_part(v)
+    computed = by_imaginary_part(computed)
+    error = np.minimum(np.abs(computed - expected).max(axis=1), np.abs(computed - expected[:, ::-1]).max(axis=1))
+    return ({name: lin._replace(eigenvalues=sort(lin.eigenvalues), r1_closed_form=sort(lin.r1_closed_form))
+             for name, lin in out.items()}, Locus(gammas, computed, expected, float(error.max())))
