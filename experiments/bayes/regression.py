@@ -1,24 +1,19 @@
-"""Bayes by Backprop on the toy regression curve: predictive uncertainty grows
-away from the data, while a plain network has none to show.
+"""Bayes by Backprop on the toy regression curve: predictive uncertainty grows away from the data, on both
+sides of it, while a plain network has none to show.
 
-    python run.py bbb-regression --preset quick
-    python run.py bbb-regression --preset paper
+    python run.py bbb-regression --preset quick      (--preset paper: 400 units, 20,000 steps)
 
-Blundell et al. 2015, Sec. 5.2 and Figure 5: training data
-y = x + 0.3 sin(2 pi (x + eps)) + 0.3 sin(4 pi (x + eps)) + eps, eps ~ N(0, 0.02),
-x in [0, 0.5]; predictions over a wider range show the median and
-interquartile range of the Bayesian network's predictive distribution widening
-outside the data, and a plain network that fits the data but reports no
-uncertainty. The paper does not give the architecture or training length.
-The predictive band adds observation noise to the weight draws
-(`observation_noise`). Lab notes and numbers of earlier runs: docs/claims/bayes.md.
+Blundell et al. 2015, Sec. 5.2 and Figure 5: training data y = x + 0.3 sin(2 pi (x + eps)) + 0.3 sin(4 pi
+(x + eps)) + eps, eps ~ N(0, 0.02), x in [0, 0.5]; over [-0.2, 1.2] the median and interquartile range of the
+Bayesian network's predictive widen outside the data, and a plain network fits the data with no uncertainty.
+The paper gives neither the architecture nor the training length. The predictive band adds observation
+noise to the weight draws (`observation_noise`). Lab notes, earlier runs' numbers: docs/claims/bayes.md.
 """
 
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -27,13 +22,12 @@ from common.config import require_at_least_one, require_numbers_representable, r
 from common.data.synthetic import toy_regression_mean
 from common.experiment import Claim, Control, Results, at_least, at_most
 from common.models import MLP
-from common.train import Loop, epoch_batches, fit, new_state, seed_keys, supervised_step
+from common.train import Loop, epoch_batches, fit, seed_keys, supervised_step
 from experiments.api import main
 from research.bayes import bbb as bayes
 from research.bayes import predictive
 from research.bayes import toy_regression as toy
 from research.bayes import train as bayes_train
-from research.bayes.noise import he_init
 
 NAME = "bbb-regression"
 STUDY = "bayes"
@@ -94,10 +88,8 @@ class Config:
             raise ValueError("mode must be a sampling mode: plain, local or flipout")
 
     def unused_fields(self) -> dict[str, str]:
-        if self.prior == "scale-mixture":
-            return {"prior_sigma": "the scale-mixture prior has fixed sigmas (1 and e^-6); "
-                                   "prior_sigma is the Gaussian prior's"}
-        return {}
+        fixed = {"prior_sigma": "the scale-mixture prior has fixed sigmas (1 and e^-6); prior_sigma is the Gaussian's"}
+        return fixed if self.prior == "scale-mixture" else {}
 
 
 PRESETS = {"quick": Config(), "paper": Config(seeds=5, width=400, steps=20000, chunk=1000, num_samples=2000),
@@ -113,6 +105,7 @@ class Summary(NamedTuple):
     std_inside: float
     std_outside: float
     rmse_inside: float
+    observation_noise_std: float  # the std of the noise added to the weight draws (mean over seeds)
 
 
 class Plain(NamedTuple):
@@ -121,20 +114,9 @@ class Plain(NamedTuple):
     rmse_inside: float
 
 
-class Coverage(NamedTuple):
-    """Per seed, the fraction of held-out points inside the 95% predictive band, by region."""
-    inside: np.ndarray
-    outside: np.ndarray
-
-
-def plain_model(config: Config) -> MLP:
-    return MLP((config.width, config.width), 1, activation="relu", init="he")
-
-
 def fit_networks(config: Config, data: toy.Data, session):
-    """Bayes by Backprop (KL weight 1/M per minibatch, Monte-Carlo KL) and the plain network from the same
-    seed keys: their function draws (and the untrained posterior's) on every point of `data`, and both
-    training losses."""
+    """Bayes by Backprop and the plain network from the same seed keys: their function draws (and the untrained
+    posterior's) on every point of `data`, and both training losses."""
     optimizer = optax.adam(config.learning_rate)
     keys = seed_keys(config.seed + 1, config.seeds)
     shared = {"sample_batch": epoch_batches(config.batch_size), "data": (data.x, data.y), "session": session,
@@ -144,16 +126,9 @@ def fit_networks(config: Config, data: toy.Data, session):
     bayes_out = fit("bayes-by-backprop", init=init_bayes, step=bayes_train.elbo_step(
         optimizer, num_batches=config.num_train // config.batch_size, prior=PRIORS[config.prior](config),
         mode=config.mode, kl_estimator="monte_carlo", likelihood="gaussian", noise_std=config.noise_std), **shared)
-
-    def plain_init(key):
-        params = he_init(key, sizes)  # what model.init_variables makes, drawn in one compiled loop
-        return new_state(params, optimizer.init(params), key, {})
-
-    def squared_error(pred, target):
-        return jnp.mean(jnp.square(pred[:, 0] - target))
-
-    model = plain_model(config)
-    plain_out = fit("plain", init=plain_init, step=supervised_step(model, optimizer, loss=squared_error), **shared)
+    model = MLP((config.width, config.width), 1, activation="relu", init="he")
+    plain_out = fit("plain", init=toy.plain_init_fn(sizes, optimizer),
+                    step=supervised_step(model, optimizer, loss=toy.squared_error), **shared)
     draws = toy.draw_functions(data, bayes_out.state.params, init_bayes, keys, lambda p, s, x: model.apply(p, s, x)[0],
                                plain_out.state.params, plain_out.state.model_state, jax.random.key(config.seed + 2),
                                config.num_samples)
@@ -173,20 +148,22 @@ def run(config: Config, session) -> Results:
 
     (bayes_draws, scales), (init_draws, _) = on_grid(draws.trained), on_grid(draws.untrained)
     results = Results(arrays={"grid": grid, "truth": truth, "x_train": np.asarray(data.x[:, 0]), "y_train": y_train})
-    records.put(results, "init", predictive.spread(init_draws, inside, truth))
-    records.put(results, "bayes", spread := predictive.spread(bayes_draws, inside, truth))
+    for name, network_draws in (("init", init_draws), ("bayes", bayes_draws)):
+        records.put(results, name, predictive.spread(network_draws, grid, toy.TRAIN_LOW, toy.TRAIN_HIGH, truth))
+    spread = records.get(results, "bayes", predictive.Spread)
     records.put(results, "bayes", band := predictive.band(bayes_draws))
     records.put(results, "bayes", Summary(bayes_loss, float(np.mean(spread.std_ratio_per_seed)),
                                           float(band.std[:, inside].mean()), float(band.std[:, ~inside].mean()),
-                                          float(np.mean(spread.rmse_inside_per_seed))))
+                                          float(np.mean(spread.rmse_inside_per_seed)),
+                                          float(np.mean(scales[config.observation_noise]))))
     plain_rmse = float(np.sqrt(np.mean(np.square(draws.plain_grid[:, inside] - truth[inside]))))  # all seeds
     records.put(results, "plain", Plain(draws.plain_grid, plain_loss, plain_rmse))
     stds = {"bayes": band.std, "init": init_draws.std(axis=1)}
     results.tables["Predictive spread (mean over seeds)"] = spread_rows(results, stds, inside)
     coverage = toy.coverage(data, draws, scales, LEVELS)
     results.tables["Coverage of held-out points by the predictive bands (mean over seeds)"] = coverage.rows
-    for model, by_region in coverage.per_seed.items():
-        records.put(results, f"coverage/{model}", Coverage(**by_region))
+    for model, per_seed in coverage.per_seed.items():
+        records.put(results, f"coverage/{model}", per_seed)
     results.scalars["fitted_noise_std"] = float(np.mean(scales["fitted"]))
     results.scalars["data_noise_std_inside"] = float(
         predictive.data_noise_std(config.noise_std, config.seed + 4, toy.TRAIN_LOW, toy.TRAIN_HIGH))
@@ -205,9 +182,10 @@ def spread_rows(results: Results, stds: dict, inside: np.ndarray) -> list[dict]:
                      "std outside": float(stds[name][:, ~inside].mean()),
                      "outside / inside": float(np.mean(spread.std_ratio_per_seed)),
                      "ratio per seed": " ".join(f"{r:.2f}" for r in spread.std_ratio_per_seed),
+                     "left / inside": float(np.mean(spread.std_ratio_left_per_seed)),
+                     "right / inside": float(np.mean(spread.std_ratio_right_per_seed)),
                      "RMSE of median vs curve inside": float(np.mean(spread.rmse_inside_per_seed))})
-    return rows + [{"network": "plain", "std inside [0, 0.5]": 0.0, "std outside": 0.0, "outside / inside": float("nan"),
-                    "ratio per seed": "", "RMSE of median vs curve inside": results.scalars["plain/rmse_inside"]}]
+    return rows + [{"network": "plain (deterministic)", "RMSE of median vs curve inside": results.scalars["plain/rmse_inside"]}]
 
 
 NOISE_NOTES = {  # what the predictive adds to the weight draws, per `observation_noise`
@@ -219,15 +197,14 @@ NOISE_NOTES = {  # what the predictive adds to the weight draws, per `observatio
 
 
 def describe(config: Config, results: Results) -> str:
+    noise = NOISE_NOTES[config.observation_noise].format(fitted=results.scalars["fitted_noise_std"],
+                                                         noise=config.noise_std)
     return (f"Bayesian MLP 1-{config.width}-{config.width}-1, {config.prior} prior, {config.mode} sampling, "
             f"sigma_init {config.sigma_init} (rho = softplus^-1 of it), KL weight 1/M per minibatch (uniform over "
             f"the {config.num_train // config.batch_size} minibatches of an epoch), Monte-Carlo KL, {config.steps} "
-            f"Adam steps; predictive from {config.num_samples} weight draws"
-            + NOISE_NOTES[config.observation_noise].format(fitted=results.scalars["fitted_noise_std"],
-                                                           noise=config.noise_std)
-            + ": eps also enters inside the sines, so the std of y given x, averaged (RMS) over [0, 0.5], is "
-            f"{results.scalars['data_noise_std_inside']:.3g} (Monte Carlo). The plain network is deterministic (no "
-            "spread by construction: a unit test checks it).")
+            f"Adam steps; predictive from {config.num_samples} weight draws{noise}: eps also enters inside the sines, "
+            f"so the std of y given x, averaged (RMS) over [0, 0.5], is {results.scalars['data_noise_std_inside']:.3g}"
+            " (Monte Carlo). The plain network is deterministic (no spread by construction: a unit test checks it).")
 
 
 def figures(results: Results, directory) -> None:
@@ -239,22 +216,37 @@ def figures(results: Results, directory) -> None:
         ax.plot(a["grid"], a["truth"], "k:", lw=0.8, label="true mean")
         ax.plot(a["x_train"], a["y_train"], "kx", ms=2.5, label="training data")
         ax.set(title=title, xlabel="x", ylabel="y", ylim=(-1.5, 2.5))
-    ax = axes[0, 0]
-    ax.plot(a["grid"], band.median[0], color="C3", label="median")
-    ax.fill_between(a["grid"], band.q025[0], band.q975[0], color="C3", alpha=0.12, lw=0, label="95% band")
-    ax.fill_between(a["grid"], band.q25[0], band.q75[0], color="C3", alpha=0.3, lw=0, label="interquartile range")
+    ax, noise = axes[0, 0], records.get(results, "bayes", Summary).observation_noise_std
+    ax.plot(a["grid"], band.median[0], color="C3", label="median of the predictive")
+    ax.fill_between(a["grid"], band.q025[0], band.q975[0], color="C3", alpha=0.12, lw=0,
+                    label=f"central 95% of predictive draws\n(weight draws + N(0, {noise:.3g}$^2$) noise)")
+    ax.fill_between(a["grid"], band.q25[0], band.q75[0], color="C3", alpha=0.3, lw=0,
+                    label="interquartile range (Fig. 5's band)")
+    ax.text(0.02, 0.98, "Blundell et al. 2015, Fig. 5 (no numbers):\nthe band widens on both sides of the data",
+            transform=ax.transAxes, va="top", fontsize=7)
     axes[0, 1].plot(a["grid"], records.get(results, "plain", Plain).prediction[0], color="C0", label="prediction")
     for ax in axes[0]:
-        ax.legend(loc="lower right")
+        ax.legend(loc="lower right", fontsize=7)
     plots.save(fig, directory, "regression", **a)
 
 
-def _synthetic(ratio: float, rmse: float, coverage: float) -> Results:
-    spread_S = np.linspace(-1, 1, 3)
-    results = Results()
-    records.put(results, "bayes", predictive.Spread(ratio * (1 + 0.1 * spread_S), rmse * (1 + 0.1 * spread_S)))
+GRID = np.linspace(toy.GRID_LOW, toy.GRID_HIGH, 141)
+BANDS = {  # the predictive std over GRID of a synthetic posterior, by name
+    "homoscedastic": lambda x: np.full_like(x, 0.3),
+    "x^2": lambda x: x**2 + 0.01,  # wider right of the data than inside, narrower left of it
+    "widening": lambda x: 0.05 + 2 * np.maximum(toy.TRAIN_LOW - x, x - toy.TRAIN_HIGH).clip(0),  # both sides
+}
+
+
+def _synthetic(band: str, rmse: float, coverage: float) -> Results:
+    """Three seeds of 400 draws of a posterior with the band's std, its median `rmse` off the curve inside,
+    its 95% band covering `coverage` of held-out points inside the data."""
+    draws = BANDS[band](GRID) * np.random.default_rng(0).standard_normal((3, 400, GRID.size))
+    spread_S, results = np.linspace(-1, 1, 3), Results()
+    spread = predictive.spread(draws, GRID, toy.TRAIN_LOW, toy.TRAIN_HIGH, np.zeros_like(GRID))
+    records.put(results, "bayes", spread._replace(rmse_inside_per_seed=rmse * (1 + 0.1 * spread_S)))
     inside = np.clip(coverage + 0.01 * spread_S, 0, 1)
-    records.put(results, "coverage/fitted", Coverage(inside, inside))
+    records.put(results, "coverage/fitted", toy.Coverage(inside, inside))
     return results
 
 
@@ -262,27 +254,37 @@ def _spread(name: str, field: str):
     return lambda r: stats.mean(getattr(records.get(r, name, predictive.Spread), field))
 
 
+def _each_side(name: str):
+    """The smaller of the left and right outside/inside std ratios, each a geometric mean over seeds."""
+    def measure(r: Results) -> stats.Measurement:
+        spread = records.get(r, name, predictive.Spread)
+        return stats.smallest(stats.geometric_mean(spread.std_ratio_left_per_seed),
+                              stats.geometric_mean(spread.std_ratio_right_per_seed))
+    return measure
+
+
 def _coverage(model: str):
-    return lambda r: stats.mean(records.get(r, f"coverage/{model}", Coverage).inside)
+    return lambda r: stats.mean(records.get(r, f"coverage/{model}", toy.Coverage).inside)
 
 
-# A homoscedastic predictive (the same spread everywhere, ratio 1) that does not fit the curve (RMSE of a
-# constant prediction, about the curve's std ~0.3) is what an untrained network looks like to these claims;
-# its band, centred off the curve, covers few held-out points.
-UNTRAINED = Control(name="untrained posterior (homoscedastic spread, no fit)", results=lambda: _synthetic(1.0, 0.3, 0.3))
+# An untrained network: a homoscedastic predictive off the curve (RMSE ~ the curve's std), covering little.
+UNTRAINED = Control(name="untrained posterior (homoscedastic spread, no fit)",
+                    results=lambda: _synthetic("homoscedastic", 0.3, 0.3))
+ONE_SIDED = Control(name="a band growing as x^2 (wider right of the data, narrower left of it than inside)",
+                    results=lambda: _synthetic("x^2", 0.02, 0.95))
 WEIGHTS_ONLY = Control(name="a band of weight uncertainty alone, narrower than the data's noise",
-                       results=lambda: _synthetic(20.0, 0.02, 0.3))
+                       results=lambda: _synthetic("widening", 0.02, 0.3))
 
 
 def _fitting() -> Results:
-    return _synthetic(20.0, 0.02, 0.95)
+    return _synthetic("widening", 0.02, 0.95)
 
 
 CLAIMS = [
-    Claim(statement="Bayesian predictive std outside [0, 0.5] is at least 3x the std inside (x in [-0.2, 1.2])",
-          paper="spread grows away from the data (Fig. 5)", measure=_spread("bayes", "std_ratio_per_seed"),
-          region=at_least(3.0), control=UNTRAINED, passing=_fitting,
-          baseline=_spread("init", "std_ratio_per_seed"), fmt="{:.2f}"),
+    Claim(statement="on each side of the data the Bayesian predictive std is at least 3x the std inside [0, 0.5] "
+          "(the smaller of the ratios left, x in [-0.2, 0), and right, x in (0.5, 1.2])",
+          paper="spread grows away from the data on both sides (Fig. 5)", measure=_each_side("bayes"),
+          region=at_least(3.0), control=ONE_SIDED, passing=_fitting, baseline=_each_side("init"), fmt="{:.2f}"),
     Claim(statement="inside the data the predictive median follows the curve (RMSE against the true mean <= 0.05)",
           paper="fits the data (Fig. 5)", measure=_spread("bayes", "rmse_inside_per_seed"), region=at_most(0.05),
           control=UNTRAINED, passing=_fitting, baseline=_spread("init", "rmse_inside_per_seed"), fmt="{:.3f}"),

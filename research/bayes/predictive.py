@@ -72,11 +72,16 @@ def band(draws_SxDxP: np.ndarray) -> Band:
 
 
 class Spread(NamedTuple):
-    """Per seed: the predictive std outside the data over inside (on a grid), the RMSE of the median inside."""
+    """Per seed: the predictive std outside the data over inside (on a grid), pooled over both sides and on
+    each side alone (Blundell et al. 2015, Fig. 5 widens on both), and the RMSE of the median inside."""
     std_ratio_per_seed: np.ndarray
     rmse_inside_per_seed: np.ndarray
+    std_ratio_left_per_seed: np.ndarray
+    std_ratio_right_per_seed: np.ndarray
 
 
-def spread(draws_SxDxP: np.ndarray, inside_P: np.ndarray, truth_P: np.ndarray) -> Spread:
-    return Spread(std_ratio(draws_SxDxP.std(axis=1), ~inside_P, inside_P),
-                  rmse(np.median(draws_SxDxP, axis=1), truth_P, inside_P))
+def spread(draws_SxDxP: np.ndarray, grid_P: np.ndarray, low: float, high: float, truth_P: np.ndarray) -> Spread:
+    """`Spread` of draws on `grid_P` around the training interval [low, high]."""
+    std, inside = draws_SxDxP.std(axis=1), (grid_P >= low) & (grid_P <= high)
+    return Spread(std_ratio(std, ~inside, inside), rmse(np.median(draws_SxDxP, axis=1), truth_P, inside),
+                  std_ratio(std, grid_P < low, inside), std_ratio(std, grid_P > high, inside))

@@ -11,7 +11,9 @@ import numpy as np
 from jax import lax
 
 from common.data.synthetic import toy_regression
+from common.train import new_state
 from research.bayes import bbb, predictive
+from research.bayes.noise import he_init
 
 TRAIN_LOW, TRAIN_HIGH = 0.0, 0.5
 GRID_LOW, GRID_HIGH = -0.2, 1.2
@@ -80,9 +82,15 @@ def draw_functions(data: Data, posterior: bbb.BayesMLP, init_posterior: Callable
     return Draws(functions[:seeds], functions[seeds:], at, unit_noise, plain_all[:, at["grid"]])
 
 
+class Coverage(NamedTuple):
+    """Per seed, the fraction of held-out points inside the widest predictive band, by region."""
+    inside: np.ndarray
+    outside: np.ndarray
+
+
 class CoverageTable(NamedTuple):
     rows: list  # per region and noise model: the mean over seeds of each band's coverage
-    per_seed: dict  # noise model -> REGIONS key -> (seeds,) coverage of the widest band
+    per_seed: dict  # noise model -> Coverage
 
 
 def coverage(data: Data, draws: Draws, scales: dict, levels: tuple[float, ...]) -> CoverageTable:
@@ -98,4 +106,19 @@ def coverage(data: Data, draws: Draws, scales: dict, levels: tuple[float, ...]) 
             rows.append({"noise model": model, "region": label, "noise std": float(np.mean(scale_S)),
                          **{f"{level:.0%} band covers": float(np.mean(c)) for level, c in covered.items()}})
             per_seed[model][region] = covered[max(levels)]
-    return CoverageTable(rows, per_seed)
+    return CoverageTable(rows, {model: Coverage(**by_region) for model, by_region in per_seed.items()})
+
+
+def plain_init_fn(sizes: tuple[int, ...], optimizer) -> Callable:
+    """init(key) -> TrainState of a plain ReLU MLP of `sizes`, He-initialized (what `MLP.init_variables`
+    makes, drawn in one compiled loop)."""
+
+    def init(key):
+        params = he_init(key, sizes)
+        return new_state(params, optimizer.init(params), key, {})
+
+    return init
+
+
+def squared_error(pred_Bx1, target_B):
+    return jnp.mean(jnp.square(pred_Bx1[:, 0] - target_B))

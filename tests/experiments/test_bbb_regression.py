@@ -6,6 +6,7 @@ import dataclasses
 import jax
 import numpy as np
 
+from common import records
 from common.experiment import evaluate_claims
 from common.models import MLP
 from common.runs import Session
@@ -24,6 +25,8 @@ def test_bbb_regression_shrunk_run(tmp_path):
     assert np.all(results.arrays["bayes/q25"] <= results.arrays["bayes/median"])
     assert np.all(results.arrays["bayes/median"] <= results.arrays["bayes/q75"])
     assert results.scalars["bayes/std_ratio_outside_inside"] > 1.2
+    spread = records.get(results, "bayes", predictive.Spread)
+    assert spread.std_ratio_left_per_seed.shape == spread.std_ratio_right_per_seed.shape == (2,)
     # Both networks fit the training interval far better than a constant would (std of the curve ~0.2),
     # the untrained posterior does not.
     assert results.scalars["bayes/rmse_inside"] < 0.1 and results.scalars["plain/rmse_inside"] < 0.1
