@@ -3,18 +3,11 @@
     python run.py ad-cost --preset quick
     python run.py ad-cost --preset paper     # larger models and depths, for one GPU
 
-Griewank & Walther ("Evaluating Derivatives"): a gradient costs a small constant times the function, "often
-within a factor of 5", in a work model that counts arithmetic and memory moves. The claims check both, on the
-gradient of a softmax cross-entropy loss with respect to the parameters of an MLP, a CNN and a scanned RNN:
-operations and memory traffic (the bytes every operation reads and writes, before fusion), counted on the
-jaxpr with every scan iteration counted (`research.autodiff.cheap_gradient`). XLA's FLOPs and bytes accessed
-(after fusion, a loop body once) and the time in interleaved rounds are reported beside them.
-
-Memory: reverse mode keeps the forward pass's intermediates, so its temporary memory grows linearly with
-depth; per-layer `jax.checkpoint` stores only layer inputs (still linear, smaller), sqrt(L)-segment
-checkpointing only segment boundaries plus one segment (~ sqrt(L)), for about one extra forward pass. A jvp
-stores nothing: flat in L. Linear against sqrt growth is decided by which of the fits a + b L and
-a + b sqrt(L) leaves the smaller residual (`research.autodiff.remat.compare_growth`).
+Griewank & Walther: a gradient costs a small constant times the function ("often within a factor of 5"),
+counted in operations and in memory traffic with every scan iteration counted, on an MLP, a CNN and a scanned
+RNN (`research.autodiff.cheap_gradient`; XLA's figures and time beside them). Reverse-mode memory grows as L,
+as L with per-layer checkpointing, as sqrt(L) with sqrt(L) segments, and a jvp's is flat
+(`research.autodiff.remat`). Design and notes: docs/claims/autodiff.md.
 """
 
 from collections.abc import Callable
@@ -334,77 +327,41 @@ def grad_ratios(value: float, forward_mode: float = 2.0e4) -> Callable[[], Resul
 # ~0.05 of its range (and exact sqrt by a line with ~0.04), so 0.02 asks for a clear preference; XLA's
 # memory figures are deterministic (no interval).
 CLAIMS = [
-    Claim(
-        statement="grad/f <= 5 in operations, every model (largest ratio; scan iterations counted)",
-        paper="<= 5 (about 3 typical)",
-        measure=largest_grad_ratio("flop_ratio"),
-        region=at_most(5.0),
-        control=Control(name="forward-mode gradient (one jvp per parameter)", results=grad_ratios(2.0e4)),
-        passing=grad_ratios(3.1),
-        baseline=smallest_forward_mode_ratio("forward_mode_flop_ratio"),
-        fmt="{:.2f}",
-    ),
-    Claim(
-        statement="grad/f <= 5 in memory traffic, every model (largest ratio of the bytes every operation reads and "
-        "writes, before fusion; scan iterations counted)",
-        paper="<= 5 (Griewank & Walther count moves too)",
-        measure=largest_grad_ratio("traffic_ratio"),
-        region=at_most(5.0),
-        control=Control(name="forward-mode gradient (one jvp per parameter)", results=grad_ratios(2.0e4)),
-        passing=grad_ratios(3.4),
-        baseline=smallest_forward_mode_ratio("forward_mode_traffic_ratio"),
-        fmt="{:.2f}",
-    ),
-    Claim(
-        statement="reverse-mode memory without remat grows linearly in L (a + b L fits better than a + b sqrt(L), by "
-        "rms residual over range)",
-        paper="~ L",
-        measure=linear_margin("none"),
-        region=above(0.02),
-        control=Control(name="exact sqrt(L) memory", results=memory_curves(none=sqrt_curve)),
-        passing=memory_curves(none=linear_curve),
-        fmt="{:+.3f}",
-    ),
-    Claim(
-        statement="per-layer checkpointing memory still grows linearly in L (fit margin of a + b L)",
-        paper="~ L (smaller b)",
-        measure=linear_margin("per_layer"),
-        region=above(0.02),
-        control=Control(name="exact sqrt(L) memory", results=memory_curves(per_layer=sqrt_curve)),
-        passing=memory_curves(per_layer=linear_curve),
-        fmt="{:+.3f}",
-    ),
-    Claim(
-        statement="sqrt(L)-segment checkpointing memory grows as sqrt(L) (a + b sqrt(L) fits better than a + b L)",
-        paper="~ sqrt(L)",
-        measure=sqrt_margin("sqrt"),
-        region=above(0.02),
-        control=Control(name="exact linear memory 40 + L", results=memory_curves(sqrt=linear_curve)),
-        passing=memory_curves(sqrt=sqrt_curve),
-        fmt="{:+.3f}",
-    ),
-    Claim(
-        statement="jvp memory is flat in L (slope of a + b L, activations per layer)",
-        paper="0",
-        measure=slope("jvp"),
-        region=near(0.0, 0.1),
-        control=Control(name="one stored activation per layer (40 + L)", results=memory_curves(jvp=linear_curve)),
-        passing=memory_curves(jvp=flat_curve),
-        fmt="{:+.3f}",
-    ),
-    Claim(
-        statement="sqrt(L) checkpointing costs about one extra forward pass (grad operations over no-remat grad, "
-        "deepest)",
-        paper="~4/3",
-        measure=lambda r: r.scalars["remat/sqrt/flops_over_none"],
-        region=at_most(1.5),
-        control=Control(
-            name="recompute from the input for every layer (~L/3 at depth 64)",
-            results=scalars({"remat/sqrt/flops_over_none": 64 / 3}),
-        ),
-        passing=scalars({"remat/sqrt/flops_over_none": 4 / 3}),
-        fmt="{:.3f}",
-    ),
+    Claim(statement="grad/f <= 5 in operations, every model (largest ratio; scan iterations counted)",
+          paper="<= 5 (about 3 typical)", measure=largest_grad_ratio("flop_ratio"), region=at_most(5.0),
+          control=Control(name="forward-mode gradient (one jvp per parameter)", results=grad_ratios(2.0e4)),
+          passing=grad_ratios(3.1), baseline=smallest_forward_mode_ratio("forward_mode_flop_ratio"), fmt="{:.2f}"),
+    Claim(statement="grad/f <= 5 in memory traffic, every model (largest ratio of the bytes every operation reads and "
+                    "writes, before fusion; scan iterations counted)",
+          paper="<= 5 (Griewank & Walther count moves too)", measure=largest_grad_ratio("traffic_ratio"),
+          region=at_most(5.0),
+          control=Control(name="forward-mode gradient (one jvp per parameter)", results=grad_ratios(2.0e4)),
+          passing=grad_ratios(3.4), baseline=smallest_forward_mode_ratio("forward_mode_traffic_ratio"), fmt="{:.2f}"),
+    Claim(statement="reverse-mode memory without remat grows linearly in L (a + b L fits better than a + b sqrt(L), by "
+                    "rms residual over range)",
+          paper="~ L", measure=linear_margin("none"), region=above(0.02),
+          control=Control(name="exact sqrt(L) memory", results=memory_curves(none=sqrt_curve)),
+          passing=memory_curves(none=linear_curve), fmt="{:+.3f}"),
+    Claim(statement="per-layer checkpointing memory still grows linearly in L (fit margin of a + b L)",
+          paper="~ L (smaller b)", measure=linear_margin("per_layer"), region=above(0.02),
+          control=Control(name="exact sqrt(L) memory", results=memory_curves(per_layer=sqrt_curve)),
+          passing=memory_curves(per_layer=linear_curve), fmt="{:+.3f}"),
+    Claim(statement="sqrt(L)-segment checkpointing memory grows as sqrt(L) (a + b sqrt(L) fits better than a + b L)",
+          paper="~ sqrt(L)", measure=sqrt_margin("sqrt"), region=above(0.02),
+          control=Control(name="exact linear memory 40 + L", results=memory_curves(sqrt=linear_curve)),
+          passing=memory_curves(sqrt=sqrt_curve), fmt="{:+.3f}"),
+    Claim(statement="jvp memory is flat in L (slope of a + b L, activations per layer)", paper="0",
+          measure=slope("jvp"), region=near(0.0, 0.1),
+          control=Control(name="one stored activation per layer (40 + L)", results=memory_curves(jvp=linear_curve)),
+          passing=memory_curves(jvp=flat_curve), fmt="{:+.3f}"),
+    Claim(statement="sqrt(L) checkpointing costs about one extra forward pass (grad operations over no-remat grad, "
+                    "deepest)",
+          paper="~4/3", measure=lambda r: r.scalars["remat/sqrt/flops_over_none"], region=at_most(1.5),
+          control=Control(
+                  name="recompute from the input for every layer (~L/3 at depth 64)",
+                  results=scalars({"remat/sqrt/flops_over_none": 64 / 3}),
+                  ),
+          passing=scalars({"remat/sqrt/flops_over_none": 4 / 3}), fmt="{:.3f}"),
 ]
 
 

@@ -1,20 +1,14 @@
-"""The notes' computational graph by forward and reverse mode, and why summing
-over paths explodes while either mode visits each edge once.
+"""The notes' computational graph by forward and reverse mode, and why summing over paths explodes while
+either mode visits each edge once.
 
     python run.py ad-graph --preset quick
     python run.py ad-graph --preset paper     # wider and deeper graphs
 
-The notes (after Olah, "Calculus on Computational Graphs"): c = a + b, d = b + 1, e = c * d at a = 2, b = 1
-gives e = 6, de/da = 2, de/db = 5. Forward mode gives one input's derivative per pass, reverse mode all
-inputs' in one pass. On a layered graph of width w and depth k there are w^k paths, while forward and reverse
-accumulation each visit the 2w + (k-1)w^2 edges once.
-
-Claims check what JAX's jvp and vjp return and what they cost: the notes' values by both modes; the
-derivative of random layered graphs by a jvp and by a vjp against the chain rule summed over every path, in
-float64; and the full gradient's XLA FLOPs per f growing as n by n jvps and flat by one vjp, measured only on
-programs whose output is the gradient's closed form. Every derivative comes from an `Autodiff` record (JAX's
-by default), so a wrong jvp or vjp fails these claims (the tests put one in). What holds by construction
-(FLOPs per edge, the harness's pass counts, path and edge counts) is a table here and a unit test in tests/.
+Claims check what JAX's jvp and vjp return and cost: the notes' e = 6, de/da = 2, de/db = 5 by both modes; a
+jvp and a vjp through random layered graphs against the chain rule summed over every path (float64); the
+full gradient's XLA FLOPs per f growing as n by n jvps and flat by one vjp. Every derivative comes from an
+`Autodiff` record, so a wrong jvp or vjp fails them (tests/experiments/test_ad_graph.py). Measurements:
+`research.autodiff.graph_study`; design and notes: docs/claims/autodiff.md.
 """
 
 import functools
@@ -220,61 +214,31 @@ def path_gaps(gap: float) -> Callable[[], Results]:
 # 100,000 enumerated paths), so 1e-10; the
 # gradient slopes are 1 and 0 up to the fixed cost of f's reduction (0.15).
 CLAIMS = [
-    Claim(
-        statement="the notes' graph: e = 6, de/da = 2, de/db = 5 by forward mode (a jvp per input) and by reverse mode "
-        "(one vjp) (largest error over both modes and the three values)",
-        paper="6, 2, 5",
-        measure=notes_worst,
-        region=near(0.0, 1e-6),
-        control=Control(name="the graph with d = b + 1.5 (7.5, 2.5, 5.5)", results=PERTURBED_GRAPH),
-        passing=NOTES_AS_PAPER,
-        baseline=_exact("notes/control/error"),
-        fmt="{:.2e}",
-    ),
-    Claim(
-        statement="a jvp through random layered graphs gives the chain rule summed over every path (largest gap to the "
-        "path sum, in units of the sum of |path products|, float64)",
-        paper="equal",
-        measure=_exact("layered/jvp_max_gap"),
-        region=near(0.0, 1e-10),
-        control=Control(name="a path sum without its largest path", results=path_gaps(0.05)),
-        passing=path_gaps(1e-16),
-        baseline=_exact("layered/control_min_gap"),
-        fmt="{:.2e}",
-    ),
-    Claim(
-        statement="a vjp through random layered graphs gives the chain rule summed over every path (largest gap to the "
-        "path sum, in units of the sum of |path products|, float64)",
-        paper="equal",
-        measure=_exact("layered/vjp_max_gap"),
-        region=near(0.0, 1e-10),
-        control=Control(name="a path sum without its largest path", results=path_gaps(0.05)),
-        passing=path_gaps(1e-16),
-        baseline=_exact("layered/control_min_gap"),
-        fmt="{:.2e}",
-    ),
-    Claim(
-        statement="forward mode's full gradient costs one pass per input: n jvps' FLOPs per f grow as n (log-log slope; "
-        "measured where their output is the gradient)",
-        paper="1",
-        measure=checked_slope("forward"),
-        region=near(1.0, 0.15),
-        control=Control(name="reverse mode's FLOPs (slope 0)", results=SWAPPED_SLOPES),
-        passing=FLOP_SLOPES,
-        baseline=_exact("passes/reverse_slope"),
-        fmt="{:.3f}",
-    ),
-    Claim(
-        statement="reverse mode's full gradient costs one pass for all inputs: one vjp's FLOPs per f flat in n (log-log "
-        "slope; measured where its output is the gradient)",
-        paper="0",
-        measure=checked_slope("reverse"),
-        region=near(0.0, 0.15),
-        control=Control(name="forward mode's FLOPs (slope 1)", results=SWAPPED_SLOPES),
-        passing=FLOP_SLOPES,
-        baseline=_exact("passes/forward_slope"),
-        fmt="{:.3f}",
-    ),
+    Claim(statement="the notes' graph: e = 6, de/da = 2, de/db = 5 by forward mode (a jvp per input) and by reverse mode "
+                    "(one vjp) (largest error over both modes and the three values)",
+          paper="6, 2, 5", measure=notes_worst, region=near(0.0, 1e-6),
+          control=Control(name="the graph with d = b + 1.5 (7.5, 2.5, 5.5)", results=PERTURBED_GRAPH),
+          passing=NOTES_AS_PAPER, baseline=_exact("notes/control/error"), fmt="{:.2e}"),
+    Claim(statement="a jvp through random layered graphs gives the chain rule summed over every path (largest gap to the "
+                    "path sum, in units of the sum of |path products|, float64)",
+          paper="equal", measure=_exact("layered/jvp_max_gap"), region=near(0.0, 1e-10),
+          control=Control(name="a path sum without its largest path", results=path_gaps(0.05)),
+          passing=path_gaps(1e-16), baseline=_exact("layered/control_min_gap"), fmt="{:.2e}"),
+    Claim(statement="a vjp through random layered graphs gives the chain rule summed over every path (largest gap to the "
+                    "path sum, in units of the sum of |path products|, float64)",
+          paper="equal", measure=_exact("layered/vjp_max_gap"), region=near(0.0, 1e-10),
+          control=Control(name="a path sum without its largest path", results=path_gaps(0.05)),
+          passing=path_gaps(1e-16), baseline=_exact("layered/control_min_gap"), fmt="{:.2e}"),
+    Claim(statement="forward mode's full gradient costs one pass per input: n jvps' FLOPs per f grow as n (log-log slope; "
+                    "measured where their output is the gradient)",
+          paper="1", measure=checked_slope("forward"), region=near(1.0, 0.15),
+          control=Control(name="reverse mode's FLOPs (slope 0)", results=SWAPPED_SLOPES), passing=FLOP_SLOPES,
+          baseline=_exact("passes/reverse_slope"), fmt="{:.3f}"),
+    Claim(statement="reverse mode's full gradient costs one pass for all inputs: one vjp's FLOPs per f flat in n (log-log "
+                    "slope; measured where its output is the gradient)",
+          paper="0", measure=checked_slope("reverse"), region=near(0.0, 0.15),
+          control=Control(name="forward mode's FLOPs (slope 1)", results=SWAPPED_SLOPES), passing=FLOP_SLOPES,
+          baseline=_exact("passes/forward_slope"), fmt="{:.3f}"),
 ]
 
 

@@ -1,18 +1,12 @@
-"""Hessian-vector products four ways: agreement in float64, XLA memory and time in float32.
+"""Hessian-vector products four ways: agreement in float64, XLA FLOPs and memory, and time in float32.
 
     python run.py ad-hvp --preset quick
     python run.py ad-hvp --preset paper     # larger MLP, more repeats, for one GPU
 
-The JAX Autodiff Cookbook writes H v as forward-over-reverse (a jvp of grad), reverse-over-forward (grad of a
-jvp), reverse-over-reverse (grad of <grad f, v>) and, for comparison, the full Hessian times v; it recommends
-forward-over-reverse as the most efficient. Functions: the Cookbook's f(X) = sum(tanh(X)^2), and the softmax
-cross-entropy of a tanh MLP on a fixed batch, as a function of its parameters (`research.autodiff.hvp_study`).
-
-Pearlmutter (1994): H v costs a small constant times a gradient, whatever the dimension n, where forming H
-costs n gradients. The three HVPs that do not form H have equal FLOPs; what separates them is memory (XLA's
-temporaries, exact byte counts) and time, measured on vmapped batches of HVPs (each program >= 1 ms) in
-interleaved rounds with an A/A calibration. The Cookbook's "most efficient" is claimed with a stated 10%
-margin (time ratio < 0.9), so that three equal programs, a tie within this CPU's noise, fail it.
+The JAX Autodiff Cookbook's forward-over-reverse, reverse-over-forward, reverse-over-reverse and full-Hessian
+HVPs of sum(tanh(X)^2) and of an MLP loss; Pearlmutter (1994): an HVP costs a constant times a gradient.
+The Cookbook's "most efficient" is read on XLA's temporaries and, with a 10% margin, on time in interleaved
+rounds with an A/A. Measurements: `research.autodiff.hvp_study`; design and notes: docs/claims/autodiff.md.
 """
 
 import math
@@ -242,52 +236,29 @@ def _rounds(ratio: float, rounds: int = 15) -> Results:
 # tie, within this CPU's noise of 1, must fail it; 21 interleaved rounds, each
 # ratio's interval widened by its function's A/A.
 CLAIMS = [
-    Claim(
-        statement="the four HVPs agree in float64 (largest relative gap to forward-over-reverse)",
-        paper="<= 1e-10",
-        measure=lambda r: r.scalars["agreement/worst"],
-        region=near(0.0, 1e-10),
-        control=Control(
-            name="a forward difference of gradients, eps = 1e-6",
-            results=scalars({"agreement/worst": 1e-6, "agreement/control_finite_difference": 1e-6}),
-        ),
-        passing=scalars({"agreement/worst": 1e-15, "agreement/control_finite_difference": 1e-6}),
-        baseline=lambda r: r.scalars["agreement/control_finite_difference"],
-        fmt="{:.2e}",
-    ),
-    Claim(
-        statement="an HVP costs a constant times a gradient: every matrix-free HVP's XLA FLOPs over the gradient's "
-        "(largest over methods and both functions)",
-        paper="O(1) gradients (Pearlmutter 1994)",
-        measure=hvp_over_grad,
-        region=at_most(4.0),
-        control=Control(name="H v by forming the full Hessian (n gradients)", results=lambda: _flops(1200.0, 1.0)),
-        passing=lambda: _flops(2.5, 1.0, 1200.0),
-        baseline=full_hessian_over_grad,
-        fmt="{:.2f}",
-    ),
-    Claim(
-        statement="forward-over-reverse needs the least XLA temp memory (MLP loss: its temp bytes over the smaller of "
-        "reverse-over-forward's and reverse-over-reverse's)",
-        paper="most efficient (Cookbook)",
-        measure=temp_ratio("mlp", "fwd_over_rev"),
-        region=below(1.0),
-        control=Control(name="reverse-over-reverse in its place", results=lambda: _temps(81920, 65536)),
-        passing=lambda: _temps(65536, 81920),
-        baseline=temp_ratio("mlp", "rev_over_rev"),
-        fmt="{:.3f}",
-    ),
-    Claim(
-        statement="forward-over-reverse is the fastest HVP, by 10% or more (worst time ratio to the other two, "
-        "interleaved rounds, A/A-widened)",
-        paper="most efficient (Cookbook)",
-        measure=worst_time_ratio,
-        region=below(0.9),
-        control=Control(name="a tie: the same program three times", results=lambda: _rounds(1.0)),
-        passing=lambda: _rounds(0.7),
-        baseline=worst_aa,
-        fmt="{:.3f}",
-    ),
+    Claim(statement="the four HVPs agree in float64 (largest relative gap to forward-over-reverse)",
+          paper="<= 1e-10", measure=lambda r: r.scalars["agreement/worst"], region=near(0.0, 1e-10),
+          control=Control(
+                  name="a forward difference of gradients, eps = 1e-6",
+                  results=scalars({"agreement/worst": 1e-6, "agreement/control_finite_difference": 1e-6}),
+                  ),
+          passing=scalars({"agreement/worst": 1e-15, "agreement/control_finite_difference": 1e-6}),
+          baseline=lambda r: r.scalars["agreement/control_finite_difference"], fmt="{:.2e}"),
+    Claim(statement="an HVP costs a constant times a gradient: every matrix-free HVP's XLA FLOPs over the gradient's "
+                    "(largest over methods and both functions)",
+          paper="O(1) gradients (Pearlmutter 1994)", measure=hvp_over_grad, region=at_most(4.0),
+          control=Control(name="H v by forming the full Hessian (n gradients)", results=lambda: _flops(1200.0, 1.0)),
+          passing=lambda: _flops(2.5, 1.0, 1200.0), baseline=full_hessian_over_grad, fmt="{:.2f}"),
+    Claim(statement="forward-over-reverse needs the least XLA temp memory (MLP loss: its temp bytes over the smaller of "
+                    "reverse-over-forward's and reverse-over-reverse's)",
+          paper="most efficient (Cookbook)", measure=temp_ratio("mlp", "fwd_over_rev"), region=below(1.0),
+          control=Control(name="reverse-over-reverse in its place", results=lambda: _temps(81920, 65536)),
+          passing=lambda: _temps(65536, 81920), baseline=temp_ratio("mlp", "rev_over_rev"), fmt="{:.3f}"),
+    Claim(statement="forward-over-reverse is the fastest HVP, by 10% or more (worst time ratio to the other two, "
+                    "interleaved rounds, A/A-widened)",
+          paper="most efficient (Cookbook)", measure=worst_time_ratio, region=below(0.9),
+          control=Control(name="a tie: the same program three times", results=lambda: _rounds(1.0)),
+          passing=lambda: _rounds(0.7), baseline=worst_aa, fmt="{:.3f}"),
 ]
 
 

@@ -3,13 +3,10 @@
     python run.py ad-jacobian --preset quick
     python run.py ad-jacobian --preset paper     # n * m = 2^20, for one GPU
 
-The JAX Autodiff Cookbook: jacfwd (one vmapped jvp per input) suits tall Jacobians, jacrev (one vmapped vjp
-per output) wide ones. With f(x) = W2 tanh(W1 x + b1), hidden width h, each pass costs about f, so jacfwd
-costs ~ n f and jacrev ~ m f: the crossover sits near n = m. The Cookbook's statement is about work, so XLA's
-FLOP counts decide it, over two sweeps: n * m fixed (the crossover), and n fixed with m growing. Time is
-measured at the first sweep's two ends on a vmapped batch of inputs, in interleaved rounds with an A/A
-calibration, and decides only when its interval clears a 10% margin around 1 (< 0.9, > 1.1).
-The measurements are `research.autodiff.jacobian`'s.
+The JAX Autodiff Cookbook: jacfwd (n jvps) suits tall Jacobians, jacrev (m vjps) wide ones, crossover near
+n = m. XLA's FLOP counts decide it over two sweeps (n * m fixed; n fixed, m growing); time at the first
+sweep's two ends, in interleaved rounds with an A/A, decides with a 10% margin. Measurements:
+`research.autodiff.jacobian`; design and notes: docs/claims/autodiff.md.
 """
 
 from dataclasses import dataclass
@@ -195,77 +192,36 @@ FLOPS_TRANSPOSED = scalars({"flop_ratio_smallest_n": 100.0, "flop_ratio_largest_
 # "n vs m" read loosely. Time claims carry a stated 10% margin (a tie, within this CPU's noise of 1, must fail
 # them) and decide only when the A/A-widened interval of the interleaved rounds clears it.
 CLAIMS = [
-    Claim(
-        statement="jacfwd needs fewer FLOPs than jacrev for n << m (jacfwd/jacrev FLOPs at the smallest n)",
-        paper="< 1",
-        measure=_exact("flop_ratio_smallest_n"),
-        region=below(1.0),
-        control=Control(name="the transposed shape (the largest n)", results=FLOPS_TRANSPOSED),
-        passing=FLOPS_AS_COOKBOOK,
-        baseline=_exact("flop_ratio_largest_n"),
-        fmt="{:.3g}",
-    ),
-    Claim(
-        statement="jacrev needs fewer FLOPs than jacfwd for n >> m (jacfwd/jacrev FLOPs at the largest n)",
-        paper="> 1",
-        measure=_exact("flop_ratio_largest_n"),
-        region=above(1.0),
-        control=Control(name="the transposed shape (the smallest n)", results=FLOPS_TRANSPOSED),
-        passing=FLOPS_AS_COOKBOOK,
-        baseline=_exact("flop_ratio_smallest_n"),
-        fmt="{:.3g}",
-    ),
-    Claim(
-        statement="the FLOP crossover lies within a factor 8 of n = m (abs log2 of the fitted crossover n/m)",
-        paper="<= 3",
-        measure=_exact("crossover_log2_distance"),
-        region=at_most(3.0),
-        control=Control(name="jacfwd with a 32-fold overhead (crossover at n/m = 1/32)", results=FLOPS_TRANSPOSED),
-        passing=FLOPS_AS_COOKBOOK,
-        fmt="{:.2f}",
-    ),
-    Claim(
-        statement="jacfwd's FLOPs per f grow as n (fitted log-log slope)",
-        paper="1",
-        measure=_exact("jacfwd/flops_slope"),
-        region=near(1.0, 0.2),
-        control=Control(name="jacrev's FLOPs per f against n (slope -1)", results=FLOPS_TRANSPOSED),
-        passing=FLOPS_AS_COOKBOOK,
-        baseline=_exact("control/jacrev_slope_in_n"),
-        fmt="{:.3f}",
-    ),
-    Claim(
-        statement="jacrev's FLOPs per f grow as m (fitted log-log slope)",
-        paper="1",
-        measure=_exact("jacrev/flops_slope"),
-        region=near(1.0, 0.2),
-        control=Control(name="jacfwd's FLOPs per f against m at fixed n (slope 0)", results=FLOPS_TRANSPOSED),
-        passing=FLOPS_AS_COOKBOOK,
-        baseline=_exact("control/jacfwd_slope_in_m_fixed_n"),
-        fmt="{:.3f}",
-    ),
-    Claim(
-        statement="jacfwd is faster than jacrev for n << m, by 10% or more (time ratio jacfwd/jacrev at the smallest n, "
-        "interleaved rounds, A/A-widened)",
-        paper="< 1 (0.015)",
-        measure=time_ratio("smallest_n"),
-        region=below(0.9),
-        control=Control(name="jacfwd against itself (A/A)", results=lambda: _rounds(1.0, 1.0)),
-        passing=lambda: _rounds(0.1, 10.0),
-        baseline=aa_ratio("smallest_n"),
-        fmt="{:.3g}",
-    ),
-    Claim(
-        statement="jacrev is faster than jacfwd for n >> m, by 10% or more (time ratio jacfwd/jacrev at the largest n, "
-        "interleaved rounds, A/A-widened)",
-        paper="> 1 (108)",
-        measure=time_ratio("largest_n"),
-        region=above(1.1),
-        control=Control(name="jacfwd against itself (A/A)", results=lambda: _rounds(1.0, 1.0)),
-        passing=lambda: _rounds(0.1, 10.0),
-        baseline=aa_ratio("largest_n"),
-        fmt="{:.3g}",
-    ),
+    Claim(statement="jacfwd needs fewer FLOPs than jacrev for n << m (jacfwd/jacrev FLOPs at the smallest n)",
+          paper="< 1", measure=_exact("flop_ratio_smallest_n"), region=below(1.0),
+          control=Control(name="the transposed shape (the largest n)", results=FLOPS_TRANSPOSED),
+          passing=FLOPS_AS_COOKBOOK, baseline=_exact("flop_ratio_largest_n"), fmt="{:.3g}"),
+    Claim(statement="jacrev needs fewer FLOPs than jacfwd for n >> m (jacfwd/jacrev FLOPs at the largest n)",
+          paper="> 1", measure=_exact("flop_ratio_largest_n"), region=above(1.0),
+          control=Control(name="the transposed shape (the smallest n)", results=FLOPS_TRANSPOSED),
+          passing=FLOPS_AS_COOKBOOK, baseline=_exact("flop_ratio_smallest_n"), fmt="{:.3g}"),
+    Claim(statement="the FLOP crossover lies within a factor 8 of n = m (abs log2 of the fitted crossover n/m)",
+          paper="<= 3", measure=_exact("crossover_log2_distance"), region=at_most(3.0),
+          control=Control(name="jacfwd with a 32-fold overhead (crossover at n/m = 1/32)", results=FLOPS_TRANSPOSED),
+          passing=FLOPS_AS_COOKBOOK, fmt="{:.2f}"),
+    Claim(statement="jacfwd's FLOPs per f grow as n (fitted log-log slope)", paper="1",
+          measure=_exact("jacfwd/flops_slope"), region=near(1.0, 0.2),
+          control=Control(name="jacrev's FLOPs per f against n (slope -1)", results=FLOPS_TRANSPOSED),
+          passing=FLOPS_AS_COOKBOOK, baseline=_exact("control/jacrev_slope_in_n"), fmt="{:.3f}"),
+    Claim(statement="jacrev's FLOPs per f grow as m (fitted log-log slope)", paper="1",
+          measure=_exact("jacrev/flops_slope"), region=near(1.0, 0.2),
+          control=Control(name="jacfwd's FLOPs per f against m at fixed n (slope 0)", results=FLOPS_TRANSPOSED),
+          passing=FLOPS_AS_COOKBOOK, baseline=_exact("control/jacfwd_slope_in_m_fixed_n"), fmt="{:.3f}"),
+    Claim(statement="jacfwd is faster than jacrev for n << m, by 10% or more (time ratio jacfwd/jacrev at the smallest n, "
+                    "interleaved rounds, A/A-widened)",
+          paper="< 1 (0.015)", measure=time_ratio("smallest_n"), region=below(0.9),
+          control=Control(name="jacfwd against itself (A/A)", results=lambda: _rounds(1.0, 1.0)),
+          passing=lambda: _rounds(0.1, 10.0), baseline=aa_ratio("smallest_n"), fmt="{:.3g}"),
+    Claim(statement="jacrev is faster than jacfwd for n >> m, by 10% or more (time ratio jacfwd/jacrev at the largest n, "
+                    "interleaved rounds, A/A-widened)",
+          paper="> 1 (108)", measure=time_ratio("largest_n"), region=above(1.1),
+          control=Control(name="jacfwd against itself (A/A)", results=lambda: _rounds(1.0, 1.0)),
+          passing=lambda: _rounds(0.1, 10.0), baseline=aa_ratio("largest_n"), fmt="{:.3g}"),
 ]
 
 

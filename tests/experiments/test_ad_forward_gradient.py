@@ -2,6 +2,7 @@
 bias orthogonal to grad f on the same tangents (which only the squared-bias claim can see), every method
 trains on its grid, and steps are timed."""
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -10,13 +11,14 @@ from common import bench
 from common.experiment import evaluate, evaluate_claims
 from common.runs import Session
 from experiments.autodiff import forward_gradient as E
+from research.autodiff import forward_gradient_study as S
 
 
 def test_ad_forward_gradient_shrunk_run(tmp_path, monkeypatch):
     monkeypatch.setattr(E, "MIN_PROGRAM_SECONDS", 0.0)  # one step per timed program
-    config = E.Config(seeds=2, width=8, tangents=4, steps=100, chunk=100, backprop_lrs=(0.03, 0.1),
-                      forward_lrs=(0.001,), forward_k_lrs=(0.002,), estimator_samples=4096,
-                      cosine_tangents=(1, 16), timing_width=16, rounds=3)
+    config = dataclasses.replace(E.PRESETS["quick"], seeds=2, width=8, steps=100, chunk=100,
+                                 backprop_lrs=(0.03, 0.1), forward_lrs=(0.001,), forward_k_lrs=(0.002,),
+                                 estimator_samples=4096, cosine_tangents=(1, 16), timing_width=16, rounds=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bench.TooSmallToTime)
         results = E.run(config, Session(None))
@@ -34,7 +36,7 @@ def test_ad_forward_gradient_shrunk_run(tmp_path, monkeypatch):
         assert results.arrays[f"{name}/train_loss"].shape == (1, 2)
     assert results.scalars["backprop/lr"] in (0.03, 0.1)
     grid = next(rows for name, rows in results.tables.items() if name.startswith("Learning-rate grid"))
-    assert [r["chosen"] for r in grid if r["method"] == "backprop"].count("yes") == 1
+    assert [r["chosen"] for r in grid if r["arm"] == "backprop"].count("yes") == 1
     # every seed started from the same parameters under every rate: equal untrained validation loss
     assert np.all(np.isfinite(results.arrays["untrained/validation_loss"]))
     rounds = bench.rounds_from_arrays(results.arrays, "time/wide", "backprop")
@@ -49,12 +51,12 @@ def test_a_bias_orthogonal_to_the_gradient_fails_the_bias_claim_not_the_projecti
     """Estimates with a bias of 0.3 |grad f| orthogonal to grad f (the measured pool of a small run, each
     estimate moved by the bias): the projection claim cannot tell them from the unbiased ones (an orthogonal
     bias leaves every projection as it was); the squared-bias claim says "not reproduced"."""
-    config = E.Config(width=8, estimator_samples=16384, cosine_tangents=(1, 4))
+    config = dataclasses.replace(E.PRESETS["quick"], width=8, cosine_tangents=(1, 4))
     results = E.Results()
     E.estimator_study(config, E.MLP((8, 8), 10, activation="relu", init="he"), _data(), results)
     g = results.arrays["estimator/gradient"]
     biased = E.Results(arrays={**results.arrays, "estimator/mean": results.arrays["estimator/mean"]
-                               + E.orthogonal_to(g, 0.3)})
+                               + S.orthogonal_to(g, 0.3)})
     along, bias = E.CLAIMS[0], E.CLAIMS[1]
     assert evaluate(along, biased).measured == evaluate(along, results).measured
     assert evaluate(bias, results).verdict == "reproduced"
