@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from common import records
 from common.experiment import evaluate_claims
 from common.runs import Session
 from experiments.selu import training as E
@@ -21,26 +22,20 @@ def test_selu_training_shrunk_run(tmp_path):
                                  dropout_rate=0.1, dropout_depth=4)
     results = E.run(config, Session(None))
     names = [E.SNN, E.BATCHNORM, "ReLU", "tanh", E.ALPHA_DROPOUT, E.PLAIN_DROPOUT]
-    assert results.arrays["depth4/step"].tolist() == [20, 40]
+    assert records.get(results, "depth4", E.Steps).step.tolist() == [20, 40]
     grid = {(row["network"], row["lr"]): row for row in next(iter(results.tables.values()))}
     assert grid[(E.SNN, 50.0)]["diverged seeds"] == 3 and grid[(E.SNN, 0.05)]["chosen"] == "<-"
-    assert float(results.arrays[f"depth4/{E.SNN}/chosen_lr"]) == pytest.approx(0.05)
-    assert np.all(np.isnan(results.arrays[f"depth4/{E.SNN}/final_val_by_lr"][1]))  # diverged: NaN, no crash
-    assert results.arrays[f"depth4/{E.SNN}/diverged_by_lr"].tolist() == [[False] * 3, [True] * 3]
+    selu = records.get(results, E.arm_name(4, E.SNN), E.Arm)
+    assert selu.chosen_lr == pytest.approx(0.05)
+    assert np.all(np.isnan(selu.final_val_by_lr[1]))  # diverged: NaN, no crash
+    assert selu.diverged_by_lr.tolist() == [[False] * 3, [True] * 3]
     for name in names:
-        curve = results.arrays[f"depth4/{name}/train_loss"]
+        curve = records.get(results, E.arm_name(4, name), E.Arm).train_loss
         assert curve.shape == (2, 3) and np.all(np.isfinite(curve))
     outcomes = {o.statement.split(" SELU")[0]: o for o in evaluate_claims(E.CLAIMS, results)}
     assert outcomes["at depth 32"].verdict == "not run at this preset"  # no depth-32 networks here
     E.figures(results, tmp_path)
     assert (tmp_path / "training_loss.png").exists()
-
-
-def test_validation_split_holds_out_training_examples_only():
-    x, y = np.arange(100.0)[:, None], np.arange(100)
-    split = E.validation_split(x, y, 0.2, seed=0)
-    assert len(split.x_val) == 20 and len(split.x_train) == 80
-    assert sorted(np.concatenate([split.y_train, split.y_val]).tolist()) == list(range(100))
 
 
 @pytest.mark.parametrize("field, value", [("learning_rates", ()), ("learning_rates", (0.1, -0.1)),
