@@ -16,6 +16,9 @@ double well (x^2 - 1)^2 between its minima -1 and 1 it is 1 (at x = 0).
 from collections.abc import Callable
 
 import jax
+import jax.numpy as jnp
+
+from common.nn import accuracy
 
 STABLE = 0.02  # Frankle et al. 2020: "stable" when the error barrier is at most 2%
 
@@ -34,3 +37,14 @@ def barrier(values_P):
     """sup over the path minus the mean of the two ends (values at alpha = 0 first, 1 last).
     A numpy array stays on the host (no compile), a jax array stays traceable."""
     return values_P.max(axis=-1) - 0.5 * (values_P[..., 0] + values_P[..., -1])
+
+
+def line_errors(model, x, y, alphas_P):
+    """errors(params_a, params_b), runs leading -> test error (runs, P) at every alpha, one run
+    at a time (bounded memory); one compiled program."""
+    x, y = jnp.asarray(x), jnp.asarray(y)
+
+    def error(params):
+        return 1.0 - accuracy(model.apply(params, {}, x)[0], y)
+
+    return jax.jit(lambda a, b: jax.lax.map(lambda ab: path_values(error, ab[0], ab[1], alphas_P), (a, b)))

@@ -108,7 +108,7 @@ def run_members(params, masks, peak_lr, total_steps, decays) -> Members:
     return Members(inputs, tuple({"run": i, "peak_lr": float(lr)} for i, lr in enumerate(peak_lr)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def run_init(optimizer):
     """`init(key, member)` for `run_members`: masked starting params, masks in the
     optimizer state, the run's own schedule. One function per optimizer, so a trainer

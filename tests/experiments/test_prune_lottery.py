@@ -10,6 +10,7 @@ import pytest
 import experiments.pruning.lottery as exp
 from common.experiment import evaluate_claims
 from common.runs import Session
+from research.pruning.programs import make_model, round_program
 
 SHRUNK = dataclasses.replace(exp.PRESETS["quick"], seeds=2, mlp_widths=(16, 16), steps=100, chunk=50, rounds=2,
                              rate=0.5, high_sparsity=0.7, lmc_rewind_steps=(0, 50), lmc_points=5)
@@ -18,11 +19,11 @@ SHRUNK = dataclasses.replace(exp.PRESETS["quick"], seeds=2, mlp_widths=(16, 16),
 @pytest.mark.slow  # a whole experiment: several compiled fits
 def test_shrunk_run():
     results = exp.run(SHRUNK, Session(None))
-    np.testing.assert_allclose(results.arrays["sparsity"], [0.0, 0.5, 0.75], atol=1e-6)
+    np.testing.assert_allclose(results.arrays["imp/sparsity"], [0.0, 0.5, 0.75], atol=1e-6)
     ticket = results.arrays["small_lr/ticket"]
     assert ticket.shape == (3, 2)
     # At sparsity 0 every variant is the same dense run.
-    np.testing.assert_array_equal(results.arrays["large_lr/random mask"][0], results.arrays["large_lr/ticket"][0])
+    np.testing.assert_array_equal(results.arrays["large_lr/random_mask"][0], results.arrays["large_lr/ticket"][0])
     assert np.all(results.arrays["large_lr/ticket"] > 0.15)
     # Mode connectivity: (rewind steps, points, seeds) errors; both ends are trained networks.
     error = results.arrays["large_lr/lmc_error"]
@@ -40,8 +41,8 @@ def test_shrunk_run():
         np.testing.assert_array_equal(late.arrays[key][0], results.arrays[key][0])
         assert not np.array_equal(late.arrays[key][1:], results.arrays[key][1:])
     # Round 1's mask comes from the same dense weights, so its random reinit is the same run.
-    np.testing.assert_array_equal(late.arrays["large_lr/random reinit"][:2],
-                                  results.arrays["large_lr/random reinit"][:2])
+    np.testing.assert_array_equal(late.arrays["large_lr/random_reinit"][:2],
+                                  results.arrays["large_lr/random_reinit"][:2])
 
 
 def test_frankle_carbin_schedule_prunes_the_output_layer_at_half_the_rate():
@@ -50,11 +51,11 @@ def test_frankle_carbin_schedule_prunes_the_output_layer_at_half_the_rate():
     config = exp.PRESETS["frankle"]
     assert (config.rate, config.output_rate) == (0.2, 0.1)
     x1 = np.zeros((1, 40), np.float32)
-    model = exp.make_model(config, 10)
+    model = make_model("mlp", config.mlp_widths, 10, config.cnn_kernel)
     params = model.init_variables(jax.random.key(0), x1)[0]
     stack = jax.tree.map(lambda a: np.asarray(a)[None], params)
     keys = jax.random.split(jax.random.key(1), 1)
-    start = exp.round_program(model, config.scope)(
+    start = round_program(model, config.scope)(
         stack, stack, jax.tree.map(lambda a: np.ones_like(a, bool), stack), exp.round_counts(config, params, 2),
         keys, keys, x1)
     pruned = [1 - float(np.mean(m)) for m in jax.tree.leaves(start.masks) if m.ndim >= 3]

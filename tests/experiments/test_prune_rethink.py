@@ -31,15 +31,14 @@ def test_shrunk_run():
     paper = by[("unstructured 50%", "fine-tuned (paper: final lr, 1/4 length)")]
     assert paper["steps"] == 50 and paper["lr"] == pytest.approx(0.01 * config.learning_rate)
     # The fine-tuning grid holds the paper's lr once and the peak; its length is a multiple of chunk.
-    grid = [r for r in results.tables["Validation accuracy over the grids (the choice marked)"]
-            if r["setting"] == "mlp unstructured 90%" and r["method"] == "fine-tuned"]
-    assert sorted(r["lr"] for r in grid) == pytest.approx([1e-4, 1e-3, 1e-2])
-    assert sum(r["chosen"] == "<-" for r in grid) == 1
+    grid = [r for r in results.tables[exp.GRIDS] if r["arm"] == "mlp unstructured 90% fine-tuned"]
+    assert sorted(r["learning_rate"] for r in grid) == pytest.approx([1e-4, 1e-3, 1e-2])
+    assert sum(r["chosen"] == "yes" for r in grid) == 1
     assert by[("unstructured 90%", "fine-tuned (tuned)")]["steps"] in (50, 100)
     assert all(r["test accuracy"] > 0.15 for r in rows if r["variant"].startswith("scratch"))
     outcomes = evaluate_claims(exp.CLAIMS, results)
     assert all(o.value is not None and math.isfinite(o.value) for o in outcomes)
-    assert results.arrays["high/scratch-B"].shape == (1, 2)  # (models, seeds)
+    assert results.arrays["high/scratch_b"].shape == (1, 2)  # (models, seeds)
     assert results.arrays["finetune/val_curve"].shape == (3, 2, 2)  # (settings, points, seeds)
 
 
