@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from common import nn
 from research.selu import snn
@@ -120,3 +121,43 @@ def dropout_samples(seed: int, rates: tuple[float, ...], seeds: int, mc_samples:
                   snn.alpha_dropout_moments(rate, uncorrected_affine(rate)))
         exact.append(jnp.array([[m.mean, m.var] for m in closed]))
     return jnp.stack(samples), jnp.stack(exact)
+
+
+class Image(NamedTuple):
+    """The extremes of a moment map's image of Theorem 1's 4-D grid (mu, nu, omega, tau)."""
+
+    mean_low: jax.Array
+    mean_high: jax.Array
+    var_low: jax.Array
+    var_high: jax.Array
+
+
+def quadrature_moment_map(activation, points: int = 101):
+    """The moment map of any activation, (mean, var, omega, tau) -> Moments of activation(z) for
+    z ~ N(mean omega, var tau), by Gauss-Hermite quadrature (probabilists' nodes)."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(points)
+    weights = weights / np.sqrt(2.0 * np.pi)
+
+    def moments(mean, var, omega, tau):
+        y = activation(mean * omega + jnp.sqrt(var * tau) * nodes)
+        first = jnp.sum(weights * y)
+        return snn.Moments(first, jnp.sum(weights * y**2) - first**2)
+
+    return moments
+
+
+@partial(jax.jit, static_argnums=(0, 1))
+def box_image(moments, grid_points: int) -> Image:
+    """`moments`' image of the grid with `grid_points` per (mu, nu) axis and `box_side` per (omega, tau)
+    axis, the box's faces and corners included."""
+    side = box_side(grid_points)
+    axes = [jnp.linspace(*r, n) for r, n in
+            [(MEAN_RANGE, grid_points), (VAR_RANGE, grid_points), (OMEGA_RANGE, side), (TAU_RANGE, side)]]
+    image = jax.vmap(moments)(*[a.ravel() for a in jnp.meshgrid(*axes, indexing="ij")])
+    return Image(jnp.min(image.mean), jnp.max(image.mean), jnp.min(image.var), jnp.max(image.var))
+
+
+def margin(image: Image, mean_range, var_range) -> float:
+    """Smallest distance of the image's extremes inside the box mean_range x var_range (< 0: outside)."""
+    return float(min(image.mean_low - mean_range[0], mean_range[1] - image.mean_high,
+                     image.var_low - var_range[0], var_range[1] - image.var_high))

@@ -27,13 +27,10 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import erfc
 
+from common import nn
 from common.models import batchnorm, batchnorm_init, dense_init, param_dtype
-from common.nn import ACTIVATIONS, SELU_ALPHA, SELU_LAMBDA
+from common.nn import ACTIVATIONS
 from common.nn import dropout as nn_dropout
-
-# The paper's constants for the fixed point (mu, nu) = (0, 1) with
-# (omega, tau) = (0, 1), to the 32 digits the paper prints; solve_selu_params derives them.
-LAMBDA_01, ALPHA_01 = SELU_LAMBDA, SELU_ALPHA
 
 
 class SeluParams(NamedTuple):
@@ -43,6 +40,12 @@ class SeluParams(NamedTuple):
     alpha: jax.Array | float
 
 
+def constants(lam=None, alpha=None) -> SeluParams:
+    """(lam, alpha), each defaulting to the constants the code uses: common.nn's, read at call time
+    (the paper's for the fixed point (0, 1) with (omega, tau) = (0, 1); solve_selu_params derives them)."""
+    return SeluParams(nn.SELU_LAMBDA if lam is None else lam, nn.SELU_ALPHA if alpha is None else alpha)
+
+
 class Moments(NamedTuple):
     """Mean and variance of a layer's activations (the paper's mu and nu)."""
 
@@ -50,7 +53,7 @@ class Moments(NamedTuple):
     var: jax.Array
 
 
-def selu(x: jax.Array, lam: float = LAMBDA_01, alpha: float = ALPHA_01) -> jax.Array:
+def selu(x: jax.Array, lam: float | None = None, alpha: float | None = None) -> jax.Array:
     """Scaled exponential linear unit, with any (lam, alpha).
 
     ``common.nn.selu`` is this function at the paper's constants; the
@@ -59,6 +62,7 @@ def selu(x: jax.Array, lam: float = LAMBDA_01, alpha: float = ALPHA_01) -> jax.A
     ``expm1`` is taken of ``min(x, 0)`` so the unused branch cannot overflow
     and poison the gradient with ``inf * 0``.
     """
+    lam, alpha = constants(lam, alpha)
     return lam * jnp.where(x > 0, x, alpha * jnp.expm1(jnp.minimum(x, 0.0)))
 
 
@@ -67,8 +71,8 @@ def moment_map(
     var: jax.Array | float,
     omega: jax.Array | float = 0.0,
     tau: jax.Array | float = 1.0,
-    lam: jax.Array | float = LAMBDA_01,
-    alpha: jax.Array | float = ALPHA_01,
+    lam: jax.Array | float | None = None,
+    alpha: jax.Array | float | None = None,
 ) -> Moments:
     """The map g: (mu, nu) -> (mu~, nu~) of one SELU layer, paper eq. (4), (5).
 
@@ -81,6 +85,7 @@ def moment_map(
                       + sqrt(2/pi) m sqrt(s) e^{-m^2/(2s)} ],
     so nu~ = xi~ - mu~^2 (eq. (5)). Exact for a Gaussian pre-activation.
     """
+    lam, alpha = constants(lam, alpha)
     m = mean * omega
     s = var * tau
     root = jnp.sqrt(2.0 * s)
@@ -122,8 +127,8 @@ def moment_map_jacobian(
     var: jax.Array | float,
     omega: jax.Array | float = 0.0,
     tau: jax.Array | float = 1.0,
-    lam: jax.Array | float = LAMBDA_01,
-    alpha: jax.Array | float = ALPHA_01,
+    lam: jax.Array | float | None = None,
+    alpha: jax.Array | float | None = None,
     linear: bool = False,
 ) -> jax.Array:
     """The 2x2 Jacobian d(mu~, nu~) / d(mu, nu) of the moment map (Theorem 1 bounds its norm).
@@ -145,6 +150,9 @@ def spectral_norm(matrix: jax.Array) -> jax.Array:
     return jnp.linalg.svd(matrix, compute_uv=False)[..., 0]
 
 
+NEWTON_START = SeluParams(1.05, 1.67)  # near the paper's constants
+
+
 class FixedPointSolution(NamedTuple):
     """Result of :func:`solve_selu_params`: the constants and the final residual."""
 
@@ -157,7 +165,7 @@ def solve_selu_params(
     var: float = 1.0,
     omega: float = 0.0,
     tau: float = 1.0,
-    init: SeluParams = SeluParams(1.05, 1.67),
+    init: SeluParams = NEWTON_START,
     num_steps: int = 30,
 ) -> FixedPointSolution:
     """Solve g(mean, var; omega, tau, lam, alpha) = (mean, var) for (lam, alpha).
@@ -198,7 +206,7 @@ class AlphaDropoutAffine(NamedTuple):
 
 def alpha_dropout_affine(
     rate: float,
-    params: SeluParams = SeluParams(LAMBDA_01, ALPHA_01),
+    params: SeluParams | None = None,
     mean: float = 0.0,
     var: float = 1.0,
 ) -> AlphaDropoutAffine:
@@ -211,6 +219,7 @@ def alpha_dropout_affine(
     (The paper prints the (0, 1) case, a = (q + alpha'^2 q (1-q))^{-1/2},
     b = -a (1 - q) alpha'; this is the reference code's general form.)
     """
+    params = params or constants()
     keep = 1.0 - rate
     dropped = -jnp.asarray(params.lam) * jnp.asarray(params.alpha)
     a = jnp.sqrt(var / (keep * ((1.0 - keep) * (dropped - mean) ** 2 + var)))
@@ -244,7 +253,7 @@ def alpha_dropout(
     key: jax.Array,
     x: jax.Array,
     rate: float,
-    params: SeluParams = SeluParams(LAMBDA_01, ALPHA_01),
+    params: SeluParams | None = None,
     mean: float = 0.0,
     var: float = 1.0,
 ) -> jax.Array:
@@ -333,13 +342,14 @@ def iterate_random_layers(mean: float, var: float, depth: int) -> Moments:
     return jax.lax.scan(one, start, None, depth)[1]
 
 
-def selu_backward_gain(var: jax.Array | float = 1.0, lam: float = LAMBDA_01, alpha: float = ALPHA_01) -> jax.Array:
+def selu_backward_gain(var: jax.Array | float = 1.0, lam: float | None = None, alpha: float | None = None) -> jax.Array:
     """E[selu'(z)^2] for z ~ N(0, var): the mean-field factor by which one LeCun layer
     multiplies the gradient's variance on the way back (1.0716 at the fixed point, var = 1).
 
     selu'(z) = lam for z > 0 and lam alpha e^z below, and
     E[e^{2z}; z < 0] = e^{2 var} Phi(-2 sqrt(var)) = e^{2 var} erfc(sqrt(2 var)) / 2.
     """
+    lam, alpha = constants(lam, alpha)
     below = jnp.exp(2.0 * var) * 0.5 * erfc(jnp.sqrt(2.0 * var))
     return lam**2 * (0.5 + alpha**2 * below)
 
@@ -431,7 +441,7 @@ class DeepMLP:
         if not self.batchnorm:
             return params, {}
         bn_params, bn_state = batchnorm_init(self.width, dtype)
-        stack = lambda a: jnp.stack([a] * self.depth)  # noqa: E731
+        stack = lambda a: jnp.stack([a] * self.depth)
         params["bn"] = jax.tree.map(stack, bn_params)
         return params, {"bn": jax.tree.map(stack, bn_state)}
 

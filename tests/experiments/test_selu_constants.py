@@ -3,10 +3,13 @@ and every run-time control (float32 solve, linear layer, plain and uncorrected d
 
 import dataclasses
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import pytest
 
-from common import records
-from common.experiment import evaluate_claims
+from common import nn, records
+from common.experiment import Results, evaluate, evaluate_claims
 from common.runs import Session
 from experiments.selu import constants as E
 from research.selu import moment_field as theorem1
@@ -29,3 +32,26 @@ def test_selu_constants_shrunk_run_reproduces_every_claim_and_rejects_every_base
     assert records.get(results, "plain", E.DropoutRepeats).var.shape == (2, 4)
     E.figures(results, tmp_path)
     assert (tmp_path / "moment_map.png").exists() and (tmp_path / "dropout_variance.png").exists()
+
+
+@pytest.mark.parametrize("constant", ["SELU_LAMBDA", "SELU_ALPHA"])
+def test_a_constant_changed_by_1e_9_fails_its_claim(monkeypatch, constant):
+    """The constants claims read what the code uses: common.nn's definition, read at run time by
+    common.nn.selu and research.selu.snn."""
+    monkeypatch.setattr(nn, constant, getattr(nn, constant) * (1 + 1e-9))
+    results = Results()
+    E.solve_constants(results)
+    verdicts = [evaluate(claim, results).verdict for claim in E.CLAIMS[:2]]
+    assert verdicts == (["not reproduced", "reproduced"] if constant == "SELU_LAMBDA"
+                        else ["reproduced", "not reproduced"])
+
+
+def test_tanh_and_elu_do_not_map_omega_into_itself():
+    with jax.enable_x64(True):
+        margins = {name: theorem1.margin(theorem1.box_image(moments, 5), *E.OMEGA)
+                   for name, moments in E.IMAGES.items()}
+        # The quadrature is exact for polynomials: z ~ N(m, s) has E z^2 = m^2 + s, Var z^2 = 4 m^2 s + 2 s^2.
+        m, s = 0.05 * 0.1, 1.2 * 1.05
+        np.testing.assert_allclose(theorem1.quadrature_moment_map(jnp.square)(0.05, 1.2, 0.1, 1.05),
+                                   [m**2 + s, 4 * m**2 * s + 2 * s**2], rtol=1e-12)
+    assert margins["g of SELU"] > 0 > max(margins["g of ELU (alpha = lambda = 1)"], margins["g of tanh"])
