@@ -83,7 +83,7 @@ def check_refused(argv, capsys, tmp_path, monkeypatch, expect: str):
     (["prune-rethink", "--sparsities", "0.5", "1.0"], "sparsities must be in (0, 1)"),
     (["gan-mixture", "--beta1", "1"], "beta1 must be in [0, 1)"),
     (["gan-mixture", "--r1-gamma", "-1"], "r1_gamma must be at least 0"),
-    (["gan-mixture", "--stationary-ratio", "1"], "stationary_ratio must be in (0, 1)"),
+    (["gan-eigen", "--stationary-ratio", "1"], "stationary_ratio must be in (0, 1)"),
     (["selu-training", "--width", "-3"], "width must be at least 0"),
     (["ad-jacobian", "--log2-product", "40"], "log2_product must be in [2, 26]"),
     (["ad-jacobian", "--log2-n-range", "6", "3"], "log2_n_range must hold 3 or more points"),

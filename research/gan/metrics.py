@@ -6,8 +6,14 @@ mode of at least one high-quality sample. All functions are jittable and vmap
 over a leading seed axis.
 """
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
+
+from common.data.synthetic import sample_mixture
+
+NOISE_TAG = 0x0015E  # fold_in tag of the run-time controls' samples
 
 
 def nearest_mode(samples_NxD: jax.Array, centers_MxD: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -57,3 +63,34 @@ def mode_kl(hits_M: jax.Array) -> jax.Array:
     p = hits_M / jnp.where(total > 0, total, 1.0)
     kl = jnp.sum(jnp.where(p > 0, p * jnp.log(jnp.where(p > 0, p, 1.0) * hits_M.shape[0]), 0.0))
     return jnp.where(total > 0, kl, jnp.nan)
+
+
+def sample_metrics(samples_NxD: jax.Array, centers_MxD: jax.Array, std: float, min_count: int,
+                   floor: float) -> dict[str, jax.Array]:
+    """Every mode metric of one set of samples: VEEGAN's modes captured and HQ share, covered modes
+    (`covered_modes`), KL(mode histogram || uniform) and the HQ hits per mode (jittable)."""
+    metrics = mode_coverage(samples_NxD, centers_MxD, std)
+    hits = metrics["hits_per_mode"]
+    return {
+        "modes": metrics["modes_captured"].astype(jnp.float32),
+        "high_quality": metrics["high_quality"],
+        "covered": covered_modes(hits, metrics["high_quality"], min_count, floor).astype(jnp.float32),
+        "kl": mode_kl(hits),
+        "hits": hits,
+    }
+
+
+def scored(config, samples_NxD: jax.Array, centers_MxD: jax.Array) -> dict[str, jax.Array]:
+    """`sample_metrics` at a config's std, min_count and hq_floor."""
+    return sample_metrics(samples_NxD, centers_MxD, config.std, config.min_count, config.hq_floor)
+
+
+@partial(jax.jit, static_argnums=0)
+def control_metrics(config, centers_MxD: jax.Array) -> dict[str, dict]:
+    """The controls scored like a generator, one set of `eval_samples` per seed (one program): an untrained
+    N(0, I) generator ("noise") and the data itself ("data")."""
+    draw = {"noise": lambda key: jax.random.normal(key, (config.eval_samples, 2)),
+            "data": lambda key: sample_mixture(key, centers_MxD, config.eval_samples, config.std)}
+    keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), NOISE_TAG), config.seeds)
+    return {kind: jax.vmap(lambda key, sample=sample: scored(config, sample(key), centers_MxD))(keys)
+            for kind, sample in draw.items()}

@@ -1,0 +1,60 @@
+"""The rightmost eigenvalue of the Jacobian of a GAN method's own field along training, and where its sign
+means something (Mescheder et al. 2017, section 3: a stationary point attracts locally when every eigenvalue
+of the Jacobian has a negative real part; away from one the sign only says where the field turns)."""
+
+from collections.abc import Callable
+
+import jax
+import numpy as np
+import optax
+
+from research.gan.game import FieldSpectrum, GanBatch
+from research.gan.methods import Players, Recipe, method_game, weights_of
+
+
+class SpectrumProbe:
+    """Max Re(lambda) of the Jacobian of a method's own field and ||v||, at one seed's state, on one fixed
+    batch (compiled once per method: the points of a trajectory differ only in value)."""
+
+    def __init__(self, method: str, players: Players, recipe: Recipe, unroll_steps: int, batch: GanBatch,
+                 iterations: int):
+        # The recipe's discriminator rate and weights enter as constants; aux: the discriminator's plain Adam
+        # state, which unrolling reads.
+        d_opt = optax.adam(recipe.lr_d, b1=recipe.betas[0], b2=recipe.betas[1])
+        _, _, make_field = method_game(method, players, d_opt, weights_of(recipe), unroll_steps)
+        self.spectrum = FieldSpectrum(make_field)
+        self.batch = batch
+        self.iterations = iterations
+
+    def point(self, g_params, d_params, d_adam_state) -> tuple[float, float]:
+        """(max Re lambda, ||v||) at one seed's point; max Re lambda NaN where ARPACK has not converged."""
+        args = (g_params, d_params, d_adam_state, self.batch)
+        values = self.spectrum.rightmost(*args, k=1, tol=1e-2, maxiter=self.iterations)
+        return (float(values.real.max()) if values.size else float("nan")), self.spectrum.norm(*args)
+
+    def seeds(self, states, tracked: int, scheduled: Callable[[int], bool]) -> dict[str, np.ndarray]:
+        """Both at the first `tracked` runs of `states` (leading runs axis), NaN for the others and where
+        `scheduled(step)` is false: the trainer's `observe` hook at every evaluation."""
+        steps = np.asarray(states.step)
+        eigen, norm = np.full(steps.shape[0], np.nan), np.full(steps.shape[0], np.nan)
+        if scheduled(int(steps[0])):
+            # one seed's point sliced on the host (slicing device arrays compiles a program per leaf shape)
+            points = jax.tree.map(np.asarray, (states.params["g"], states.params["d"],
+                                               states.opt_state["d"].inner_state))
+            for i in range(min(tracked, steps.shape[0])):
+                eigen[i], norm[i] = self.point(*jax.tree.map(lambda a, i=i: a[i], points))
+        return {"max_real_eigen": eigen, "field_norm": norm}
+
+
+def stationary(field_norm_TxS: np.ndarray, ratio: float) -> np.ndarray:
+    """Points whose ||v|| is at most `ratio` x its value at step 0 (row 0), per seed."""
+    return field_norm_TxS <= ratio * field_norm_TxS[:1]
+
+
+def reading(max_real_eigen: float, is_stationary: bool) -> str:
+    """What the rightmost eigenvalue says at a point: only at a stationary point is its sign a verdict."""
+    if not is_stationary:
+        return "not stationary"
+    if not np.isfinite(max_real_eigen):
+        return "no eigenvalue"
+    return "not locally attracting" if max_real_eigen > 0 else "locally attracting"
