@@ -34,7 +34,7 @@ def test_run_folder_report_and_claims(tmp_path, monkeypatch, capsys):
     assert results["scalars"]["cnn/test_accuracy"] > results["scalars"]["logistic/test_accuracy"] + 0.2
     assert all(0.0 < v <= 1.0 for k, v in accuracy.items() if "accuracy" in k)
     figure = np.load(folder / "figures" / "test_accuracy.npz")
-    assert figure["cnn/test_accuracy"].shape == (3, 2)
+    assert figure["cnn/accuracy"].shape == (3, 2)
     assert (folder / "checkpoints" / "cnn" / "150").is_dir()
 
     assert run.main(["report"]) == 0
