@@ -6,7 +6,8 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from common import tuning
+from common import records, tuning
+from common.experiment import Results
 from common.train import FitResult
 
 
@@ -29,6 +30,12 @@ class Trained(NamedTuple):
 
     out: FitResult
     methods: dict[str, slice]
+
+    @classmethod
+    def of(cls, out: FitResult, counts: dict[str, int]) -> "Trained":
+        """The fit's members in blocks of `counts` members, one block per method in order."""
+        ends = np.cumsum(list(counts.values()))
+        return cls(out, {name: slice(int(end - n), int(end)) for (name, n), end in zip(counts.items(), ends)})
 
     def curves(self, name: str, metric: str) -> np.ndarray:
         """A logged metric of method `name`'s members, (points, members, seeds)."""
@@ -73,12 +80,13 @@ class Arm(NamedTuple):
     test_ece_MxS: np.ndarray
     test_entropy_MxS: np.ndarray
     ood_entropy_MxS: np.ndarray
-    final_train_loss_MxS: np.ndarray
+    test_wrong_chosen_SxN: np.ndarray  # which test examples each seed gets wrong, at the choice
+    test_wrong_protocol_SxN: np.ndarray
     kl_per_example_MxS: np.ndarray  # KL / N at the end, unscaled (NaN without a KL term)
     reliability_confidence: np.ndarray
     reliability_accuracy: np.ndarray
     reliability_count: np.ndarray
-    train_loss: np.ndarray
+    train_nll: np.ndarray  # the likelihood term alone (BBB's loss adds the scaled KL / N)
     validation_loss: np.ndarray
     step: np.ndarray
     eval_step: np.ndarray
@@ -109,16 +117,18 @@ def arm(name: str, sweep: Sweep, scores: dict, fitted: Trained, n_fit: int) -> "
         return np.arange(len(sweep.values)) == index
 
     chosen = choice(sweep, scores["validation_error"], scores["test_error"])
-    train_loss = fitted.curves(name, "train/loss")
+    wrong = scores["test_wrong"]
     kl = (fitted.curves(name, "train/kl")[-1] / n_fit if "train/kl" in fitted.out.history
           else np.full(scores["test_error"].shape, np.nan))
     return Arm(grid=np.array(sweep.values), chosen_M=one_hot(chosen), protocol_M=one_hot(sweep.protocol),
                chosen_by_nll_M=one_hot(choice(sweep, scores["validation_nll"], scores["test_error"])),
-               **{f"{q}_MxS": scores[q].astype(float) for q in QUANTITIES}, final_train_loss_MxS=train_loss[-1],
+               **{f"{q}_MxS": scores[q].astype(float) for q in QUANTITIES},
+               test_wrong_chosen_SxN=wrong[chosen], test_wrong_protocol_SxN=wrong[sweep.protocol],
                kl_per_example_MxS=kl,
                **{f"reliability_{k}": scores[f"reliability_{k}"][chosen, 0] for k in ("confidence", "accuracy",
                                                                                        "count")},
-               train_loss=train_loss, validation_loss=fitted.curves(name, "eval/loss"),
+               train_nll=fitted.curves(name, "train/nll" if "train/nll" in fitted.out.history else "train/loss"),
+               validation_loss=fitted.curves(name, "eval/loss"),
                step=np.array(fitted.out.history["step"]), eval_step=np.array(fitted.out.history["eval_step"]))
 
 
@@ -129,3 +139,36 @@ def pruning(scores: dict, fractions: tuple[float, ...], at: float, snr_bins_db: 
         np.histogram(10 * np.log10(snr), snr_bins_db)[0] for snr in scores["snr"][:, 0]]))
 
 
+
+
+class PruningControl(NamedTuple):
+    """The control of "SNR pruning is nearly free" at the mixture's KL scale 1: 95% removed at random."""
+
+    random_95_drop_per_seed: np.ndarray
+    fractions: np.ndarray
+    snr_bin_edges_db: np.ndarray
+    drop_95: float  # the SNR pruning's mean cost, for comparison
+
+
+def pruning_control(random_error_MxS: np.ndarray, pruned: Pruning, protocol: int, fractions: tuple[float, ...],
+                    snr_bins_db: np.ndarray) -> PruningControl:
+    """Removing at random against removing by SNR, at the member `protocol` (test error %, per seed)."""
+    return PruningControl(random_error_MxS[protocol].astype(float) - pruned.prune_error_FxMxS[0, protocol],
+                          np.array(fractions), snr_bins_db, float(np.mean(pruned.prune_drop_95_MxS[protocol])))
+
+
+class Summary(NamedTuple):
+    """Mean test error over seeds at the choice and at the protocol (the run's scalars)."""
+
+    test_error: float
+    test_error_protocol: float
+
+    @classmethod
+    def of(cls, arm: "Arm") -> "Summary":
+        errors = arm.test_error_MxS.mean(axis=1)
+        return cls(float(errors[arm.member("chosen")]), float(errors[arm.member("protocol")]))
+
+
+def read(results: Results, names: tuple[str, ...]) -> dict[str, Arm]:
+    """The `Arm` of each of `names`, as `common.records.put` stored it."""
+    return {name: records.get(results, name, Arm) for name in names}

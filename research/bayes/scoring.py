@@ -3,6 +3,7 @@ the predictive's NLL, calibration (`calibration`) and entropy on the validation 
 set and noise inputs; for Bayes by Backprop also pruning by signal-to-noise ratio (Blundell et
 al. 2015, Sec. 5.1) against removing as many weights at random, and every weight's SNR."""
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -66,7 +67,8 @@ class Inputs(NamedTuple):
 
 
 def prediction_scores(probs_R: dict, predicted_R: dict, inputs: Inputs) -> dict:
-    """Per run: test and validation error (%) of its predicted classes; from its probabilities the NLL
+    """Per run: test and validation error (%) of its predicted classes and which test examples it gets
+    wrong (the test set's sampling noise); from its probabilities the NLL
     on both, the test set's ECE, reliability bins and entropy, and the entropy on noise inputs."""
     error = lambda labels, y: 100 * jnp.mean(labels != y, axis=1)
     nll = jax.vmap(C.negative_log_likelihood, in_axes=(0, None))
@@ -74,6 +76,7 @@ def prediction_scores(probs_R: dict, predicted_R: dict, inputs: Inputs) -> dict:
     bins = jax.vmap(C.reliability, in_axes=(0, None))(probs_R["test"], inputs.y_test)
     return {"validation_error": error(predicted_R["validation"], inputs.y_validation),
             "test_error": error(predicted_R["test"], inputs.y_test),
+            "test_wrong": predicted_R["test"] != inputs.y_test,
             "validation_nll": nll(probs_R["validation"], inputs.y_validation),
             "test_nll": nll(probs_R["test"], inputs.y_test),
             "test_ece": jax.vmap(C.expected_calibration_error, in_axes=(0, None))(probs_R["test"], inputs.y_test),
@@ -112,3 +115,13 @@ def bayes_scores(params: tuple, control_keys_S, inputs: Inputs, draw_key, num_sa
             "prune_error": by_snr, "random_95_error": at_random, "snr": snr}
 
 
+
+
+def score_fits(model, plain_state, bayes_params: tuple, inputs: Inputs, control_keys_S, draw_key, *,
+               num_samples: int, fractions: tuple[float, ...], control_fraction: float) -> tuple[dict, dict]:
+    """`plain_scores` of the plain-and-dropout fit's final state and `bayes_scores` of the Bayesian fits'
+    parameters (concatenated in the order given), each one compiled program."""
+    plain = jax.jit(partial(plain_scores, model))(plain_state.params, plain_state.model_state, inputs)
+    score_bayes = jax.jit(bayes_scores, static_argnames=("num_samples", "fractions", "control_fraction"))
+    return plain, score_bayes(bayes_params, control_keys_S, inputs, draw_key, num_samples=num_samples,
+                              fractions=fractions, control_fraction=control_fraction)

@@ -25,20 +25,23 @@ def test_bbb_classify_shrunk_run(tmp_path):
         assert records.get(results, name, A.Pruning).prune_error_FxMxS.shape == (len(E.FRACTIONS), 2, 1)
     for name in E.METHODS:
         # Better than chance (90% error) on MNIST-1D after 300 steps, at the chosen setting.
-        assert records.get(results, name, E.Summary).test_error < 85, name
+        assert records.get(results, name, A.Summary).test_error < 85, name
     mixture = records.get(results, "bbb-mixture", A.Pruning)
     errors = mixture.prune_error_FxMxS[:, arms["bbb-mixture"].member("protocol"), 0]
     # Removing 98% of the weights hurts more than removing none.
     assert errors[-1] > errors[0]
     assert np.all(mixture.snr_counts_MxB.sum(axis=1) > 0)
     # The control: removing 95% at random costs more than removing the 95% of lowest SNR.
-    assert records.get(results, "prune", E.PruningControl).random_95_drop_per_seed[0] > mixture.prune_drop_95_MxS[1, 0]
-    sweep_table = next(rows for title, rows in results.tables.items() if title.startswith("Sweeps"))
-    assert len(sweep_table) == 1 + 1 + 2 + 2
+    assert records.get(results, "prune", A.PruningControl).random_95_drop_per_seed[0] > mixture.prune_drop_95_MxS[1, 0]
+    sweep_table = next(rows for title, rows in results.tables.items() if title.startswith("Every setting"))
+    assert len(sweep_table) == 1 + 1 + 2 + 2 + 1
     outcomes = evaluate_claims(E.CLAIMS, results)
-    assert all(o.value is not None and np.isfinite(o.value) for o in outcomes)
+    # MNIST-1D and one seed: the paper's ordering is not decided; everything else is measured.
+    assert [o.verdict == "not run at this preset" for o in outcomes] == [
+        "MNIST digits" in claim.statement for claim in E.CLAIMS], outcomes
+    assert all(np.isfinite(o.value) for o in outcomes if o.verdict != "not run at this preset")
     E.figures(results, tmp_path)
-    assert (tmp_path / "classify.png").exists() and (tmp_path / "tradeoff.png").exists()
+    assert (tmp_path / "classify.png").exists()
 
 
 def test_the_choice_is_the_lowest_mean_validation_error():
