@@ -31,7 +31,6 @@ REPRODUCES = ("grad/f <= 5 in operations and in memory traffic (about 3 typical)
               "time shown beside; reverse memory ~ L, "
               "with sqrt(L) checkpointing ~ sqrt(L) for one extra forward pass; jvp memory flat in L")
 
-TRANSFORMS = ("f", "jvp", "vjp", "grad")
 MIN_PROGRAM_SECONDS = 1.5e-3  # timed programs are batched up to at least this (bench.MIN_TIMED_SECONDS is 1 ms)
 
 
@@ -82,15 +81,6 @@ PRESETS = {
 }
 
 
-class Ratios(NamedTuple):
-    """A transform over f, under <model>/<transform>."""
-
-    flop_ratio: float  # operations, loops counted
-    traffic_ratio: float  # bytes every operation reads and writes, loops counted
-    xla_flop_ratio: float  # XLA's cost analysis (a loop body once)
-    xla_bytes_ratio: float
-
-
 class ModelSummary(NamedTuple):
     """Under <model>: the A/A interval of f against itself, and the forward-mode gradient (one jvp per
     parameter) over f, the claims' run-time control."""
@@ -112,87 +102,26 @@ class CheapGradient(NamedTuple):
     forward_mode_traffic_ratio: np.ndarray
 
 
-def ratios(cost: CG.ModelCost, name: str) -> Ratios:
-    count, f, xla, xla_f = cost.counts[name], cost.counts["f"], cost.xla[name], cost.xla["f"]
-    return Ratios(count.flops / f.flops, count.bytes / f.bytes, xla.flops / xla_f.flops,
-                  xla.bytes_accessed / xla_f.bytes_accessed)
-
-
-def cost_rows(model: CG.Model, cost: CG.ModelCost, tables: dict) -> None:
-    """The model's rows of the three cost tables."""
-    for name in TRANSFORMS:
-        r, count, xla = ratios(cost, name), cost.counts[name], cost.xla[name]
-        tables["operations"].append({
-            "model": model.label, "transform": name, "batch": cost.batch, "MFLOP (loops counted)": count.flops / 1e6,
-            "FLOPs / f": r.flop_ratio, "matmul MFLOP": count.matmul / 1e6,
-            "transcendentals (k)": count.transcendental / 1e3,
-            "MB moved (loops counted, before fusion)": count.bytes / 1e6, "bytes / f": r.traffic_ratio,
-            "XLA MFLOP (body once)": xla.flops / 1e6, "XLA FLOPs / f": r.xla_flop_ratio,
-            "XLA MB accessed (after fusion, body once)": xla.bytes_accessed / 1e6, "XLA bytes / f": r.xla_bytes_ratio,
-            "XLA temp MiB": xla.temp_bytes / 2**20})
-        if name != "f":
-            tables["time"].append({"model": model.label, "transform": name, "timing batch": cost.batch,
-                                   "f ms (median)": float(np.median(cost.rounds.seconds["f"])) * 1e3,
-                                   "time / f (95% interval)": f"{cost.rounds.ratio(name):.3g}",
-                                   "FLOPs / f": r.flop_ratio, "bytes / f": r.traffic_ratio})
-    grad = ratios(cost, "grad")
-    tables["summary"].append({"model": model.label, "operations": grad.flop_ratio, "memory traffic": grad.traffic_ratio,
-                              "XLA bytes accessed (body once)": grad.xla_bytes_ratio,
-                              "time (median)": cost.rounds.ratio("grad").value,
-                              "time 95%": f"{cost.rounds.ratio('grad'):.2f}"})
-
-
-TABLE_TITLES = {
-    "summary": "Cheap gradient: grad / f of each model in operations and memory traffic (loop-aware, the claims), "
-               "XLA's bytes accessed (a loop body once) and time (median of per-round ratios, 95% interval)",
-    "operations": "Operation counts and memory traffic of f, jvp, vjp and grad (loss w.r.t. parameters, at the "
-                  "timing batch; every scan iteration counted; XLA's figures count a loop body once)",
-    "time": "Time over f in interleaved rounds (median of per-round ratios, 95% bootstrap interval widened by "
-            "the A/A rounds of f against itself)",
-}
-
-
 def cheap_gradient(config: Config, results: Results) -> None:
     """Every model's cost: records <model>/<transform> (Ratios), <model> (ModelSummary) and "grad"
     (CheapGradient), the rounds under time/<model>, and the three tables."""
-    tables, too_small, grads, summaries = {name: [] for name in TABLE_TITLES}, [], {}, {}
-    sizes = {"MLP": config.mlp_sizes, "CNN": config.cnn_sizes, "RNN": config.rnn_sizes}
-    for model in CG.models(sizes):
+    tables, too_small, summaries = {name: [] for name in CG.TABLE_TITLES}, [], {}
+    for model in CG.models({"MLP": config.mlp_sizes, "CNN": config.cnn_sizes, "RNN": config.rnn_sizes}):
         cost = CG.model_cost(model, config.batch, config.length, config.seed, config.rounds, MIN_PROGRAM_SECONDS)
         too_small += [f"{model.key} {name}" for name in cost.rounds.too_small]
         results.arrays |= cost.rounds.as_arrays(f"time/{model.key}")
-        for name in TRANSFORMS:
-            records.put(results, f"{model.key}/{name}", ratios(cost, name))
-        grads[model.key] = ratios(cost, "grad")
-        forward_mode = [cost.parameters * getattr(cost.counts["jvp"], key) / getattr(cost.counts["f"], key)
-                        for key in ("flops", "bytes")]  # the forward-mode gradient: one jvp per parameter
-        summaries[model.key] = ModelSummary(cost.parameters, *stats.bootstrap_median(cost.rounds.aa()).interval,
-                                            *forward_mode)
-        records.put(results, model.key, summaries[model.key])
-        cost_rows(model, cost, tables)
-    records.put(results, "grad", CheapGradient(
-        np.array(list(grads)), np.array([g.flop_ratio for g in grads.values()]),
-        np.array([g.traffic_ratio for g in grads.values()]),
-        np.array([s.forward_mode_gradient_flop_ratio for s in summaries.values()]),
-        np.array([s.forward_mode_gradient_traffic_ratio for s in summaries.values()])))
-    results.tables |= {title: tables[name] for name, title in TABLE_TITLES.items()}
-    if too_small:
-        results.notes.append(AD.too_small_line(too_small))
-    summary = tables["summary"]
-    worst = max(summary, key=lambda r: r["time (median)"])
-    spans = {column: f"{min(r[column] for r in summary):.2f} to {max(r[column] for r in summary):.2f}"
-             for column in ("time (median)", "operations", "memory traffic")}
-    apart = [r["model"] for r in summary if not 0.5 < r["XLA bytes accessed (body once)"] / r["memory traffic"] < 2]
-    results.notes.append(
-        f"grad/f in time ranges {spans['time (median)']} (worst: {worst['model']}, 95% {worst['time 95%']}); in "
-        f"operations {spans['operations']}, in memory traffic {spans['memory traffic']}. The claims are decided on "
-        "operations and traffic, counted on the program; time is reported beside them: on a shared CPU it also "
-        "carries scheduling, cache behaviour and a scan's per-step overhead, which neither count sees.")
-    results.notes.append(
-        "XLA's bytes accessed count what crosses the boundary of each fused kernel, and a loop body once: where "
-        "XLA fuses a whole forward pass into one kernel its activations never count, and a scanned gradient's "
-        "stacked residuals count whole against one step of f's loop. They are more than 2x away from the traffic "
-        f"count for: {', '.join(apart) if apart else 'none'}; the claims do not read them.")
+        for name in cost.counts:
+            records.put(results, f"{model.key}/{name}", CG.ratios(cost, name))
+        aa = stats.bootstrap_median(cost.rounds.aa()).interval
+        summaries[model.key] = (CG.ratios(cost, "grad"), CG.forward_mode_gradient(cost))
+        records.put(results, model.key, ModelSummary(cost.parameters, *aa, *summaries[model.key][1]))
+        for name, rows in CG.table_rows(model, cost).items():
+            tables[name] += rows
+    grads, forward = zip(*summaries.values())
+    records.put(results, "grad", CheapGradient(np.array(list(summaries)), *np.array(
+        [[g.flop_ratio for g in grads], [g.traffic_ratio for g in grads], *np.transpose(forward)])))
+    results.tables |= {title: tables[name] for name, title in CG.TABLE_TITLES.items()}
+    results.notes += ([AD.too_small_line(too_small)] if too_small else []) + CG.summary_notes(tables["summary"])
 
 
 class Temp(NamedTuple):
@@ -211,21 +140,7 @@ def remat_memory(config: Config, results: Results) -> None:
     results.scalars["remat/sqrt/flops_over_none"] = flops["sqrt"] / flops["none"]
     results.scalars["remat/per_layer/flops_over_none"] = flops["per_layer"] / flops["none"]
     results.arrays |= study.rounds.as_arrays("remat_time")
-    results.tables["Scanned tanh MLP: XLA temp memory against depth, in (batch, width) activations"] = [
-        {"depth": int(d), **{name: study.temp[name][i] for name in R.MEMORY_STUDIED}}
-        for i, d in enumerate(config.depths)]
-    fits = {name: R.compare_growth(config.depths, study.temp[name]) for name in R.MEMORY_STUDIED}
-    results.tables["Which growth fits: rms residual of a + b L and of a + b sqrt(L), in units of the data's range"] = [
-        {"program": name, "residual of a + b L": f.linear_residual, "residual of a + b sqrt(L)": f.sqrt_residual,
-         "better fit": "sqrt(L)" if f.sqrt_margin > 0 else "L" if f.sqrt_margin < 0 else "tie (flat)",
-         "slope b of a + b L (activations per layer)": f.linear_slope} for name, f in fits.items()]
-    aa = "none" + bench.AA_SUFFIX  # the no-remat row shows its A/A ratio: the noise floor
-    results.tables[f"Depth {config.depths[-1]}: operations (loops counted) and time of each program against "
-                   "no-remat grad (the 'none' row: no-remat grad against itself, A/A)"] = [
-        {"program": name, "MFLOP": flops[name] / 1e6, "FLOPs / f": flops[name] / flops["f"],
-         "ms (median)": float(np.median(study.rounds.seconds[name])) * 1e3,
-         "time / no-remat grad (95% interval)": f"{study.rounds.ratio(aa if name == 'none' else name):.3g}"}
-        for name in study.counts]
+    results.tables |= R.remat_tables(study, config.depths)
     results.notes.append(
         f"Memory study: float32, width {config.remat_width}, batch {config.remat_batch}; temp is XLA's "
         "temp_size_in_bytes of the compiled program, in units of one (batch, width) activation.")
@@ -267,34 +182,23 @@ def figures(results: Results, directory) -> None:
     ax.set_xticks(position, grad.models, rotation=30)
     ax.set(ylabel="grad / f", title="cheap gradient (dotted: 5)")
     ax.legend(fontsize=7)
-    plots.save(fig, directory, "remat_memory_time", **{k: v for k, v in results.arrays.items() if k.startswith("remat/")})
+    plots.save(fig, directory, "remat_memory_time", depth=depth, grad_over_f_operations=grad.flop_ratio,
+               **{name: records.get(results, f"remat/{name}", Temp).temp for name in R.MEMORY_STUDIED})
 
 
-def largest_grad_ratio(field: str) -> Callable[[Results], float]:
-    """The largest grad/f `field` (flop_ratio, traffic_ratio) over the models."""
-    return lambda r: float(np.max(getattr(records.get(r, "grad", CheapGradient), field)))
+def grad_ratio(field: str, extreme=np.max) -> Callable[[Results], float]:
+    """The largest grad/f `field` over the models (`np.min`: the smallest, for the forward-mode control)."""
+    return lambda r: float(extreme(getattr(records.get(r, "grad", CheapGradient), field)))
 
 
-def smallest_forward_mode_ratio(field: str) -> Callable[[Results], float]:
-    """The run-time control: the smallest forward-mode gradient (one jvp per parameter) `field` over f."""
-    return lambda r: float(np.min(getattr(records.get(r, "grad", CheapGradient), field)))
+def growth(name: str, read: Callable[[R.GrowthFit], float]) -> Callable[[Results], float]:
+    """`read` of the fits a + b L and a + b sqrt(L) to remat/<name>'s memory against depth."""
+    return lambda r: read(R.compare_growth(r.arrays["remat/depth"], r.arrays[f"remat/{name}/temp"]))
 
 
-def growth(name: str) -> Callable[[Results], R.GrowthFit]:
-    return lambda r: R.compare_growth(r.arrays["remat/depth"], r.arrays[f"remat/{name}/temp"])
-
-
-def linear_margin(name: str):
+def linear_margin(fit: R.GrowthFit) -> float:
     """How much better a + b L fits than a + b sqrt(L) (positive: linear)."""
-    return lambda r: -growth(name)(r).sqrt_margin
-
-
-def sqrt_margin(name: str):
-    return lambda r: growth(name)(r).sqrt_margin
-
-
-def slope(name: str):
-    return lambda r: growth(name)(r).linear_slope
+    return -fit.sqrt_margin
 
 
 # Synthetic cases for the contract test -----------------------------------------------------------------
@@ -314,13 +218,11 @@ flat_curve = lambda L: 12 + 0 * L
 
 def grad_ratios(value: float, forward_mode: float = 2.0e4) -> Callable[[], Results]:
     """Two models: grad / f 3.0 and `value` in operations and in traffic; the forward-mode gradient's."""
-    def build() -> Results:
-        results = Results()
-        ratios_ = np.array([3.0, value])
-        records.put(results, "grad", CheapGradient(np.array(["MLP128", "RNN32"]), ratios_, ratios_,
-                                                   np.full(2, forward_mode), np.full(2, forward_mode)))
+    def build(results: Results) -> Results:
+        records.put(results, "grad", CheapGradient(np.array(["MLP128", "RNN32"]), np.array([3.0, value]),
+                                                   np.array([3.0, value]), *np.full((2, 2), forward_mode)))
         return results
-    return build
+    return lambda: build(Results())
 
 
 # The margin 0.02: exactly linear memory over these depths is fit by a + b sqrt(L) with an rms residual of
@@ -328,39 +230,37 @@ def grad_ratios(value: float, forward_mode: float = 2.0e4) -> Callable[[], Resul
 # memory figures are deterministic (no interval).
 CLAIMS = [
     Claim(statement="grad/f <= 5 in operations, every model (largest ratio; scan iterations counted)",
-          paper="<= 5 (about 3 typical)", measure=largest_grad_ratio("flop_ratio"), region=at_most(5.0),
+          paper="<= 5 (about 3 typical)", measure=grad_ratio("flop_ratio"), region=at_most(5.0),
           control=Control(name="forward-mode gradient (one jvp per parameter)", results=grad_ratios(2.0e4)),
-          passing=grad_ratios(3.1), baseline=smallest_forward_mode_ratio("forward_mode_flop_ratio"), fmt="{:.2f}"),
+          passing=grad_ratios(3.1), baseline=grad_ratio("forward_mode_flop_ratio", np.min), fmt="{:.2f}"),
     Claim(statement="grad/f <= 5 in memory traffic, every model (largest ratio of the bytes every operation reads and "
                     "writes, before fusion; scan iterations counted)",
-          paper="<= 5 (Griewank & Walther count moves too)", measure=largest_grad_ratio("traffic_ratio"),
+          paper="<= 5 (Griewank & Walther count moves too)", measure=grad_ratio("traffic_ratio"),
           region=at_most(5.0),
           control=Control(name="forward-mode gradient (one jvp per parameter)", results=grad_ratios(2.0e4)),
-          passing=grad_ratios(3.4), baseline=smallest_forward_mode_ratio("forward_mode_traffic_ratio"), fmt="{:.2f}"),
+          passing=grad_ratios(3.4), baseline=grad_ratio("forward_mode_traffic_ratio", np.min), fmt="{:.2f}"),
     Claim(statement="reverse-mode memory without remat grows linearly in L (a + b L fits better than a + b sqrt(L), by "
                     "rms residual over range)",
-          paper="~ L", measure=linear_margin("none"), region=above(0.02),
+          paper="~ L", measure=growth("none", linear_margin), region=above(0.02),
           control=Control(name="exact sqrt(L) memory", results=memory_curves(none=sqrt_curve)),
           passing=memory_curves(none=linear_curve), fmt="{:+.3f}"),
     Claim(statement="per-layer checkpointing memory still grows linearly in L (fit margin of a + b L)",
-          paper="~ L (smaller b)", measure=linear_margin("per_layer"), region=above(0.02),
+          paper="~ L (smaller b)", measure=growth("per_layer", linear_margin), region=above(0.02),
           control=Control(name="exact sqrt(L) memory", results=memory_curves(per_layer=sqrt_curve)),
           passing=memory_curves(per_layer=linear_curve), fmt="{:+.3f}"),
     Claim(statement="sqrt(L)-segment checkpointing memory grows as sqrt(L) (a + b sqrt(L) fits better than a + b L)",
-          paper="~ sqrt(L)", measure=sqrt_margin("sqrt"), region=above(0.02),
+          paper="~ sqrt(L)", measure=growth("sqrt", lambda fit: fit.sqrt_margin), region=above(0.02),
           control=Control(name="exact linear memory 40 + L", results=memory_curves(sqrt=linear_curve)),
           passing=memory_curves(sqrt=sqrt_curve), fmt="{:+.3f}"),
     Claim(statement="jvp memory is flat in L (slope of a + b L, activations per layer)", paper="0",
-          measure=slope("jvp"), region=near(0.0, 0.1),
+          measure=growth("jvp", lambda fit: fit.linear_slope), region=near(0.0, 0.1),
           control=Control(name="one stored activation per layer (40 + L)", results=memory_curves(jvp=linear_curve)),
           passing=memory_curves(jvp=flat_curve), fmt="{:+.3f}"),
     Claim(statement="sqrt(L) checkpointing costs about one extra forward pass (grad operations over no-remat grad, "
                     "deepest)",
           paper="~4/3", measure=lambda r: r.scalars["remat/sqrt/flops_over_none"], region=at_most(1.5),
-          control=Control(
-                  name="recompute from the input for every layer (~L/3 at depth 64)",
-                  results=scalars({"remat/sqrt/flops_over_none": 64 / 3}),
-                  ),
+          control=Control(name="recompute from the input for every layer (~L/3 at depth 64)",
+                          results=scalars({"remat/sqrt/flops_over_none": 64 / 3})),
           passing=scalars({"remat/sqrt/flops_over_none": 4 / 3}), fmt="{:.3f}"),
 ]
 

@@ -184,12 +184,7 @@ def estimator_study(config: Config, model, data, results: Results) -> None:
          "squared bias |E g - grad f|^2 / |grad f|^2 (95% interval)": f"{squared_bias(case)(results):.4g}"}
         for name, case in ESTIMATOR_CASES.items()]
     results.tables[f"Cosine with grad f against the number of tangents k (the {pool.samples} estimates grouped k "
-                   "at a time; exact law and its large-n form)"] = [
-        {"tangents k": k, "estimates": pool.cosines[k].size, "mean cosine": float(pool.cosines[k].mean()),
-         "exact E cos": FG.expected_cosine(dim, k),
-         "measured / exact (95% interval)": f"{stats.mean(pool.cosines[k] / FG.expected_cosine(dim, k), 'estimates'):.4g}",
-         "(1 + (n+1)/k)^(-1/2)": FG.large_n_cosine(dim, k),
-         "large-n form / exact": FG.large_n_cosine(dim, k) / FG.expected_cosine(dim, k)} for k in ks]
+                   "at a time; exact law and its large-n form)"] = S.cosine_rows(pool)
 
 
 def timing_study(config: Config, model_for, data, results: Results) -> None:
@@ -198,12 +193,7 @@ def timing_study(config: Config, model_for, data, results: Results) -> None:
     for label, width in (("train", config.width), ("wide", config.timing_width)):
         timing = S.time_steps(model_for(width), batch, config.seed, config.rounds, MIN_PROGRAM_SECONDS)
         results.arrays |= timing.rounds.as_arrays(f"time/{label}")
-        rows += [{"width": width, "parameters": timing.parameters, "steps per program": timing.steps, "program": name,
-                  "ms per step (median)": float(np.median(timing.rounds.seconds[name])) / timing.steps * 1e3,
-                  "time / backprop (95% interval)":
-                      f"{timing.rounds.ratio(name if name != 'backprop' else 'backprop' + bench.AA_SUFFIX):.3g}",
-                  "ops / backprop": ops / timing.operations["backprop"]}
-                 for name, ops in timing.operations.items()]
+        rows += S.timing_rows(width, timing)
     results.tables[f"Time of one SGD step (batch {config.batch_size}) in {config.rounds} interleaved rounds; "
                    "the backprop row is its A/A ratio (backprop against itself)"] = rows
 
@@ -218,12 +208,9 @@ def run(config: Config, session) -> Results:
     estimator_study(config, model_for(config.width), data, results)
     timing_study(config, model_for, data, results)
     train_grid(config, model_for(config.width), data, session, results)
-    results.notes.append(
-        f"Timed on {AD.timing_context()}. Each timed program runs a block of steps (lax.scan) so that it takes "
-        f">= {MIN_PROGRAM_SECONDS * 1e3:.1f} ms; ratios are medians of per-round ratios with bootstrap intervals "
-        "widened by the A/A rounds. 'ops' counts the traced operations (research.autodiff.flops): a jvp w.r.t. "
-        "the parameters costs as many matmul FLOPs as a gradient, so the forward gradient saves memory, not "
-        "operations.")
+    results.notes.append(f"Timed on {AD.timing_context()}. Each timed program runs a block of steps (lax.scan) "
+                         f"so that it takes >= {MIN_PROGRAM_SECONDS * 1e3:.1f} ms; 'ops' counts the traced operations "
+                         "(research.autodiff.flops).")
     return results
 
 
@@ -309,27 +296,15 @@ def step_time_ratio(numerator: str):
 
 # Synthetic cases for the contract test -----------------------------------------------------------------
 
-def chi2_projections(scale: float = 1.0, n: int = 4096) -> np.ndarray:
-    """Quantiles of chi^2_1 (the law of (g.v)^2 / |g|^2), scaled: an exact unbiased / half / zero sample."""
-    return scale * scipy_stats.chi2.ppf((np.arange(n) + 0.5) / n, 1)
+def mean_estimate_case(orthogonal_bias: float) -> Callable[[], Results]:
+    mean, g = S.exact_mean_estimate(orthogonal_bias, 2000, 65536)
+    return arrays({"estimator/mean": mean, "estimator/gradient": g, "estimator/samples": 65536})
 
 
-def mean_estimate_case(orthogonal_bias: float, n: int = 2000, samples: int = 65536) -> Callable[[], Results]:
-    """A gradient and the mean of `samples` estimates with the one-tangent variance |g|^2 + g_j^2 per
-    coordinate, plus a bias of norm `orthogonal_bias` |g| orthogonal to g."""
-    rng = np.random.default_rng(0)
-    g = rng.normal(size=n)
-    noisy = g + rng.normal(size=n) * np.sqrt((g @ g + g**2) / samples) + S.orthogonal_to(g, orthogonal_bias)
-    return arrays({"estimator/mean": noisy, "estimator/gradient": g, "estimator/samples": samples})
-
-
-def cosine_case(k_independent: bool, dim: int = 2698, draws: int = 2048) -> Callable[[], Results]:
-    """Cosines drawn from the exact law sqrt(B), B ~ Beta(k/2, (n-1)/2); or k = 1's at every k."""
-    rng = np.random.default_rng(0)
-    ks = (1, 4, 16, 64)
-    draw = {k: np.sqrt(rng.beta((1 if k_independent else k) / 2, (dim - 1) / 2, draws)) for k in ks}
+def cosine_case(k_independent: bool, dim: int = 2698, ks=(1, 4, 16, 64)) -> Callable[[], Results]:
+    cosines = S.exact_cosines(ks, dim, 2048, k_independent)
     return arrays({"estimator/tangents": ks, "estimator/dimension": dim,
-                   **{f"estimator/cosine/k{k}": v for k, v in draw.items()}})
+                   **{f"estimator/cosine/k{k}": v for k, v in cosines.items()}})
 
 
 def loss_case(ratio: float) -> Callable[[], Results]:
@@ -350,32 +325,21 @@ def timing_case(ratio: float) -> Callable[[], Results]:
 
 FORWARD = "forward, tangents drawn ahead"
 
-# Tolerances, fixed from the estimators' laws before any run: the projection's standard deviation is sqrt(2)
-# (chi^2_1), so 16384 estimates give a 95% half-width of ~0.02: near(1, 0.1) asks the mean within 10% of 1
-# (half estimator: 0.5). The squared bias B has, without bias, standard deviation
-# sqrt(2 (n + 3)(N + n + 5) / N^3): 0.0048 at the quick preset (n = 2698, N = 16384), 0.0017 at the paper's
-# (n = 78858, N = 262144). The bound 0.15^2 = 0.0225 (bias under 15% of |grad f|) is then cleared by an
-# unbiased estimator with probability 0.996 (quick) and ~1 (paper), and a bias of 0.3 |grad f| (B = 0.09)
-# lies 14 (quick) and 35 (paper) standard deviations above it. The cosine law: N / k estimates per k give
-# per-k half-widths of ~0.01-0.03 of the law.
+# Tolerances, fixed from the estimators' laws before any run: docs/claims/autodiff.md (Design notes).
 CLAIMS = [
     Claim(statement="no bias along grad f: each one-tangent estimate's projection <g_i, grad f> / |grad f|^2 has mean 1 "
                     "(a bias orthogonal to grad f does not move it)",
           paper="E[g] = grad f (Theorem 1)", measure=projection(), region=near(1.0, 0.1),
-          control=Control(
-                  name="half estimator g / 2 (same tangents)",
-                  results=arrays({"estimator/projection": chi2_projections(0.5)}),
-                  ),
-          passing=arrays({"estimator/projection": chi2_projections()}),
+          control=Control(name="half estimator g / 2 (same tangents)",
+                          results=arrays({"estimator/projection": S.exact_projections(0.5)})),
+          passing=arrays({"estimator/projection": S.exact_projections()}),
           baseline=projection(EstimatorCase(scale=0.5)), fmt="{:.3f}"),
     Claim(statement="no bias in any direction: the mean of N one-tangent estimates is within 0.15 |grad f| of grad f "
                     "(squared bias |mean - grad f|^2 / |grad f|^2 - (n + 1) / N, unbiased for |E g - grad f|^2 / |grad f|^2; "
                     "interval with the factor (grad f . v_i)^2 each estimate's coordinates share)",
           paper="E[g] = grad f", measure=squared_bias(), region=at_most(0.15**2),
-          control=Control(
-                  name="an estimator biased by 0.3 |grad f| orthogonally to grad f (same tangents)",
-                  results=mean_estimate_case(0.3),
-                  ),
+          control=Control(name="an estimator biased by 0.3 |grad f| orthogonally to grad f (same tangents)",
+                          results=mean_estimate_case(0.3)),
           passing=mean_estimate_case(0.0),
           baseline=squared_bias(ESTIMATOR_CASES["biased by 0.3 |grad f| orthogonally to grad f"]), fmt="{:.4f}"),
     Claim(statement="the cosine with grad f follows the exact law E cos = G((k+1)/2) G((n+k-1)/2) / (G(k/2) G((n+k)/2)) "

@@ -11,16 +11,10 @@ full gradient's XLA FLOPs per f growing as n by n jvps and flat by one vjp. Ever
 `research.autodiff.graph_study`; design and notes: docs/claims/autodiff.md.
 """
 
-import functools
 import math
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
-
-import jax
-import jax.numpy as jnp
-import numpy as np
 
 from common import plots, records, stats
 from common.config import require_at_least_one, require_distinct, require_numbers_representable
@@ -78,46 +72,6 @@ class NotesError(NamedTuple):
     error: float  # max |(e, de/da, de/db) - (6, 2, 5)|
 
 
-def perturbed_notes_graph(a: jax.Array, b: jax.Array) -> jax.Array:
-    """The negative control of the notes' values: d = b + 1.5 instead of b + 1
-    (e = 7.5, de/da = 2.5, de/db = 5.5), a graph one constant away."""
-    return (a + b) * (b + 1.5)
-
-
-NOTES_CASES = {"forward": ("forward (jvp per input)", G.notes_graph, G.forward_mode),
-               "reverse": ("reverse (one vjp)", G.notes_graph, G.reverse_mode),
-               "control": ("control: d = b + 1.5 (reverse)", perturbed_notes_graph, G.reverse_mode)}
-
-
-def notes_graph(results: Results, autodiff: G.Autodiff) -> None:
-    rows = []
-    for key, (name, graph, mode) in NOTES_CASES.items():
-        r = mode(graph, (jnp.array(2.0), jnp.array(1.0)), autodiff)
-        error = float(max(abs(r.value - 6.0), abs(r.gradient[0] - 2.0), abs(r.gradient[1] - 5.0)))
-        records.put(results, f"notes/{key}", NotesError(error))
-        rows.append({"mode": name, "e": float(r.value), "de/da": float(r.gradient[0]),
-                     "de/db": float(r.gradient[1]), "forward passes": r.forward_passes,
-                     "backward passes": r.backward_passes})
-    results.tables["The notes' graph e = (a + b)(b + 1) at a = 2, b = 1"] = rows
-
-
-def harness_table(config: Config, results: Results, autodiff: G.Autodiff) -> None:
-    """The harness's pass counts for the gradient of prod(x) + sum(x^2): they hold by construction."""
-
-    def f(*xs):  # scalar operations only: eager dispatch compiles each once
-        return functools.reduce(operator.mul, xs) + sum(x * x for x in xs)
-
-    rows = []
-    for n in config.harness_inputs:
-        primals = tuple(jnp.array(1.0 + 0.01 * i) for i in range(n))
-        forward, reverse = G.forward_mode(f, primals, autodiff), G.reverse_mode(f, primals, autodiff)
-        gap = float(np.max(np.abs(np.array(forward.gradient) - np.array(reverse.gradient))))
-        rows.append({"inputs": n, "forward passes": forward.forward_passes,
-                     "reverse forward passes": reverse.forward_passes,
-                     "reverse backward passes": reverse.backward_passes, "max abs(fwd - rev)": gap})
-    results.tables["Passes the harness counts for the gradient of prod(x) + sum(x^2)"] = rows
-
-
 def run(config: Config, session) -> Results:
     return measure(config, G.JAX_AUTODIFF)
 
@@ -125,8 +79,12 @@ def run(config: Config, session) -> Results:
 def measure(config: Config, autodiff: G.Autodiff) -> Results:
     """Every result of the run, with every derivative built from `autodiff`'s jvp and vjp."""
     results = Results()
-    notes_graph(results, autodiff)
-    harness_table(config, results, autodiff)
+    errors, rows = S.notes_graph_errors(autodiff)
+    for key, error in errors.items():
+        records.put(results, f"notes/{key}", NotesError(error))
+    results.tables["The notes' graph e = (a + b)(b + 1) at a = 2, b = 1"] = rows
+    results.tables["Passes the harness counts for the gradient of prod(x) + sum(x^2)"] = S.harness_rows(
+        config.harness_inputs, autodiff)
     passes, rows = S.full_gradients(config.input_counts, autodiff)
     results.tables["XLA FLOPs of the full gradient of sum(tanh(x)^2) + (sum x)^2 by n jvps (forward) and one vjp "
                    "(reverse), and each output's largest error against the closed form, relative to its "
@@ -207,12 +165,10 @@ def path_gaps(gap: float) -> Callable[[], Results]:
     return scalars({"layered/jvp_max_gap": gap, "layered/vjp_max_gap": gap, "layered/control_min_gap": 0.05})
 
 
-# Tolerances: the values are exact in float32 at these integers (1e-6 is far
-# below the control's 1.5); a float64 jvp or vjp of a linear graph agrees with
-# the path sum to rounding, ~1e-16 of the sum of |path products| (the control
-# misses the largest path's product, >= 1 / paths of it: 1e-5 at the paper's
-# 100,000 enumerated paths), so 1e-10; the
-# gradient slopes are 1 and 0 up to the fixed cost of f's reduction (0.15).
+# Tolerances: the values are exact in float32 at these integers (1e-6 is far below the control's 1.5); a float64
+# jvp or vjp of a linear graph agrees with the path sum to rounding, ~1e-16 of the sum of |path products| (the
+# control misses the largest path's product, >= 1 / paths of it: 1e-5 at the paper's 100,000 enumerated paths), so
+# 1e-10; the gradient slopes are 1 and 0 up to the fixed cost of f's reduction (0.15).
 CLAIMS = [
     Claim(statement="the notes' graph: e = 6, de/da = 2, de/db = 5 by forward mode (a jvp per input) and by reverse mode "
                     "(one vjp) (largest error over both modes and the three values)",

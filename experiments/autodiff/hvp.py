@@ -69,14 +69,15 @@ PRESETS = {
 }
 
 
-def problems(config: Config, rng: np.random.Generator, dtype) -> dict[str, S.Problem]:
-    return S.problems(config.cookbook_shape, config.mlp_width, config.batch, rng, dtype)
+def key(figure: str, label: str, method: str) -> str:
+    """The one place an XLA-figure scalar's key is formed: flops|temp/<function label>/<method or "grad">."""
+    return f"{figure}/{label}/{method}"
 
 
 def agreement(config: Config, results: Results) -> dict:
     """The float64 agreement scalars; returns the per-(function, method) gaps for the table."""
-    found = S.agreement(lambda rng: problems(config, rng, jnp.float64), config.seeds, config.seed,
-                        config.max_hessian_dim)
+    found = S.agreement(lambda rng: S.problems(config.cookbook_shape, config.mlp_width, config.batch, rng,
+                                               jnp.float64), config.seeds, config.seed, config.max_hessian_dim)
     results.scalars |= {f"agreement/{name}/{m}": gap for (name, m), gap in found.gaps.items()}
     results.scalars |= {"agreement/worst": found.worst,
                         "agreement/control_finite_difference": found.control_finite_difference}
@@ -90,59 +91,40 @@ def memory_and_time(config: Config, results: Results, gaps: dict) -> None:
     rows = []
     rng = np.random.default_rng(config.seed)
     counts = {"cookbook": config.cookbook_time_batch, "mlp": config.mlp_time_batch}
-    for label, (name, problem) in zip(LABELS, problems(config, rng, jnp.float32).items()):
+    for label, (name, problem) in zip(LABELS, S.problems(config.cookbook_shape, config.mlp_width, config.batch, rng,
+                                                               jnp.float32).items()):
         grad_flops, costs = S.compiled_figures(problem, config.max_hessian_dim)
-        results.scalars[f"flops/{label}/grad"] = grad_flops
-        results.scalars |= {f"{figure}/{label}/{m}": c[key] for m, c in costs.items()
-                            for figure, key in (("temp", "temp_bytes"), ("flops", "flops"))}
+        results.scalars[key("flops", label, "grad")] = grad_flops
+        results.scalars |= {key(figure, label, m): c[name] for m, c in costs.items()
+                            for figure, name in (("temp", "temp_bytes"), ("flops", "flops"))}
         rounds, too_small = S.timed(problem, counts[label], rng, config.rounds, config.seed, name)
         results.notes.extend(too_small)
         results.arrays |= rounds.as_arrays(f"time/{label}")
-        for m, c in costs.items():
-            row = {"function": name, "method": m, "MFLOP": c["flops"] / 1e6, "FLOPs / grad": c["flops"] / grad_flops,
-                   "temp KiB": c["temp_bytes"] / 1024,
-                   "temp / fwd_over_rev": _ratio(c["temp_bytes"], costs["fwd_over_rev"]["temp_bytes"]),
-                   "max rel. gap to fwd_over_rev (float64)": gaps.get((name, m), math.nan)}
-            if m in TIMED:
-                row |= {"HVPs per timed call": counts[label], "ms per call": float(np.median(rounds.seconds[m])) * 1e3,
-                        "time fwd_over_rev / this (95% interval)":
-                            f"{rounds.ratio('fwd_over_rev', m):.3g}" if m != "fwd_over_rev" else ""}
-            rows.append(row)
-        rows.append({"function": name, "method": "A/A: fwd_over_rev against itself",
-                     "time fwd_over_rev / this (95% interval)": f"{stats.bootstrap_median(rounds.aa()):.3g}"})
+        rows += S.table_rows(name, grad_flops, costs, rounds, counts[label], gaps)
     results.tables[f"Hessian-vector products: XLA FLOPs (and over one gradient's) and temp memory of one HVP, "
                    f"time of a vmapped batch (median of {config.rounds} interleaved rounds, float32)"] = rows
-
-
-def _ratio(a: float, b: float) -> float:
-    return a / b if b > 0 else math.nan
 
 
 def run(config: Config, session) -> Results:
     results = Results()
     memory_and_time(config, results, agreement(config, results))
-    temps = ", ".join(f"{m} {results.scalars[f'temp/mlp/{m}'] / 1024:.0f} KiB" for m in TIMED)
+    temps = ", ".join(f"{m} {results.scalars[key('temp', 'mlp', m)] / 1024:.0f} KiB" for m in TIMED)
     results.notes.append(
-        f"Timed on {AD.timing_context()}. Agreement is measured in float64 with highest matmul precision, relative "
-        "to the largest entry of H v. The three HVPs have equal FLOPs (the table), so time separates them only by "
-        f"memory traffic and fusion; on the MLP loss XLA's temporaries are {temps}: forward-over-reverse carries "
-        "one tangent through the gradient and keeps fewer intermediates. The Cookbook's sum tanh(X)^2 is "
-        "elementwise and fuses into one kernel with no temporaries for every method (0 bytes), so the memory "
-        "claim is read on the MLP.")
+        f"Timed on {AD.timing_context()}. Agreement: float64, highest matmul precision, relative to the largest "
+        f"entry of H v. XLA temporaries of the equal-FLOP HVPs on the MLP loss: {temps} (the Cookbook's elementwise "
+        "function fuses into one kernel with none for every method, so the memory claim reads the MLP).")
     worst = worst_time_ratio(results)
     aa = " and ".join(f"{aa_of(results, label):.3g}" for label in LABELS)
-    results.notes.append(
-        f"Time: the worst ratio fwd_over_rev / other is "
-        f"{f'{worst:.3g}' if worst.interval else f'not measured ({worst.how})'}, against the threshold 0.9 "
-        f"(faster by 10% or more); the A/A ratios (a program against itself) are {aa}: differences smaller than "
-        "that are this machine's noise, and the time claim decides only beyond it.")
+    results.notes.append(f"Time: the worst ratio fwd_over_rev / other is "
+                         f"{f'{worst:.3g}' if worst.interval else f'not measured ({worst.how})'} against the "
+                         f"threshold 0.9; the A/A ratios (a program against itself) are {aa}.")
     return results
 
 
 def figures(results: Results, directory) -> None:
     fig, axes = plots.new_figure(ncols=2)
     ax = axes[0, 0]
-    temps = [results.scalars[f"temp/mlp/{m}"] / 1024 for m in TIMED]
+    temps = [results.scalars[key("temp", "mlp", m)] / 1024 for m in TIMED]
     ax.bar(range(len(TIMED)), temps)
     ax.set_xticks(range(len(TIMED)), [m.replace("_", "\n") for m in TIMED])
     ax.set(ylabel="XLA temp KiB (one HVP)", title="MLP loss: temporaries of the equal-FLOP HVPs")
@@ -161,13 +143,13 @@ def figures(results: Results, directory) -> None:
 
 def hvp_over_grad(r: Results) -> float:
     """Largest XLA FLOPs of a matrix-free HVP over the gradient's, over both functions."""
-    return max(r.scalars[f"flops/{label}/{m}"] / r.scalars[f"flops/{label}/grad"] for label in LABELS for m in TIMED)
+    return max(r.scalars[key("flops", label, m)] / r.scalars[key("flops", label, "grad")] for label in LABELS for m in TIMED)
 
 
 def full_hessian_over_grad(r: Results) -> stats.Measurement:
     """The run-time control: FLOPs of forming H (then H v) over the gradient's, where H was formed."""
-    ratios = [r.scalars[f"flops/{label}/full_hessian"] / r.scalars[f"flops/{label}/grad"]
-              for label in LABELS if f"flops/{label}/full_hessian" in r.scalars]
+    ratios = [r.scalars[key("flops", label, "full_hessian")] / r.scalars[key("flops", label, "grad")]
+              for label in LABELS if key("flops", label, "full_hessian") in r.scalars]
     if not ratios:
         return stats.Measurement(math.nan, None, "no function small enough to form H (max_hessian_dim)")
     return stats.Measurement(min(ratios), None, f"smallest of {len(ratios)}")
@@ -177,15 +159,15 @@ def _flops(hvp: float, grad: float, full: float = math.nan) -> Results:
     """Matrix-free HVP and gradient FLOPs of both functions (the full Hessian's where given)."""
     scalars = {}
     for label in LABELS:
-        scalars |= {f"flops/{label}/grad": grad, **{f"flops/{label}/{m}": hvp for m in TIMED}}
+        scalars |= {key("flops", label, "grad"): grad, **{key("flops", label, m): hvp for m in TIMED}}
         if not math.isnan(full):
-            scalars[f"flops/{label}/full_hessian"] = full
+            scalars[key("flops", label, "full_hessian")] = full
     return Results(scalars=scalars)
 
 
 def temp_ratio(label: str, method: str):
     """temp bytes of `method` over the smallest of the other timed HVPs'."""
-    return lambda r: r.scalars[f"temp/{label}/{method}"] / min(r.scalars[f"temp/{label}/{m}"] for m in TIMED
+    return lambda r: r.scalars[key("temp", label, method)] / min(r.scalars[key("temp", label, m)] for m in TIMED
                                                                if m != method)
 
 
@@ -226,22 +208,18 @@ def _rounds(ratio: float, rounds: int = 15) -> Results:
     return Results(arrays=arrays)
 
 
-# Tolerances: float64 HVPs agree to ~1e-15; the control (a forward difference of
-# gradients) is off by ~1e-6, so 1e-10 separates them by four orders. Temp bytes
-# are exact counts from XLA's buffer assignment: "least" is strict (< 1), so a
-# method compared with itself (1.0) does not pass. FLOPs are exact counts: an HVP
-# is a forward and a reverse pass over the gradient's, 2-3 gradients (Pearlmutter's
-# constant), so <= 4 separates it from the full Hessian's n gradients. The time
-# claim reads the Cookbook's "most efficient" as faster by 10% or more (< 0.9): a
-# tie, within this CPU's noise of 1, must fail it; 21 interleaved rounds, each
-# ratio's interval widened by its function's A/A.
+# Tolerances: float64 HVPs agree to ~1e-15; the control (a forward difference of gradients) is off by ~1e-6, so
+# 1e-10 separates them by four orders. Temp bytes are exact counts from XLA's buffer assignment: "least" is strict
+# (< 1), so a method compared with itself (1.0) does not pass. FLOPs are exact counts: an HVP is a forward and a
+# reverse pass over the gradient's, 2-3 gradients (Pearlmutter's constant), so <= 4 separates it from the full
+# Hessian's n gradients. The time claim reads the Cookbook's "most efficient" as faster by 10% or more (< 0.9): a
+# tie, within this CPU's noise of 1, must fail it; 21 interleaved rounds, each ratio's interval widened by its
+# function's A/A.
 CLAIMS = [
     Claim(statement="the four HVPs agree in float64 (largest relative gap to forward-over-reverse)",
           paper="<= 1e-10", measure=lambda r: r.scalars["agreement/worst"], region=near(0.0, 1e-10),
-          control=Control(
-                  name="a forward difference of gradients, eps = 1e-6",
-                  results=scalars({"agreement/worst": 1e-6, "agreement/control_finite_difference": 1e-6}),
-                  ),
+          control=Control(name="a forward difference of gradients, eps = 1e-6",
+                          results=scalars({"agreement/worst": 1e-6, "agreement/control_finite_difference": 1e-6})),
           passing=scalars({"agreement/worst": 1e-15, "agreement/control_finite_difference": 1e-6}),
           baseline=lambda r: r.scalars["agreement/control_finite_difference"], fmt="{:.2e}"),
     Claim(statement="an HVP costs a constant times a gradient: every matrix-free HVP's XLA FLOPs over the gradient's "

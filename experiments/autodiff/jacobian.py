@@ -84,12 +84,6 @@ def sizes_of_product(config: Config) -> list[tuple[int, int]]:
     return [(2**k, product // 2**k) for k in range(config.log2_n_range[0], config.log2_n_range[1] + 1)]
 
 
-def flop_rows(sweep: J.FlopSweep) -> list[dict]:
-    return [{"n": int(n), "m": int(m), "n/m": n / m, "f MFLOP": f / 1e6, "jacfwd / f FLOPs": fwd / f,
-             "jacrev / f FLOPs": rev / f, "jacfwd / jacrev FLOPs": fwd / rev}
-            for n, m, f, fwd, rev in zip(*sweep)]
-
-
 def flop_sweeps(config: Config, results: Results) -> None:
     """Both sweeps' XLA FLOPs (records "product" and "fixed_n"), their tables, and the FLOP claims' scalars.
     FLOPs are normalized by f's before fitting slopes: with n * m fixed, f itself costs h (n + m)."""
@@ -99,7 +93,7 @@ def flop_sweeps(config: Config, results: Results) -> None:
     for label, sweep, title in (("product", product, f"n * m = 2^{config.log2_product} (XLA FLOP ratios)"),
                                 ("fixed_n", tall, f"n = {config.fixed_n}, m growing")):
         records.put(results, label, sweep)
-        results.tables[title] = flop_rows(sweep)
+        results.tables[title] = J.flop_rows(sweep)
     ratio = product.jacfwd_flops / product.jacrev_flops
     crossover = fits.crossover_ratio(product.n / product.m, ratio)
     results.scalars |= {
@@ -118,11 +112,7 @@ def time_end(config: Config, n: int, m: int, label: str, results: Results) -> No
     results.notes.extend(too_small)
     results.arrays |= rounds.as_arrays(f"time/{label}")
     title = f"Time of {config.time_batch} Jacobians (vmapped), median of {config.rounds} interleaved rounds"
-    results.tables.setdefault(title, []).append(
-        {"n": n, "m": m, "jacfwd ms": float(np.median(rounds.seconds["jacfwd"])) * 1e3,
-         "jacrev ms": float(np.median(rounds.seconds["jacrev"])) * 1e3,
-         "jacfwd / jacrev time (95% interval)": f"{rounds.ratio('jacfwd', 'jacrev'):.3g}",
-         "A/A (jacfwd / jacfwd)": f"{stats.bootstrap_median(rounds.aa()):.3g}"})
+    results.tables.setdefault(title, []).append(J.time_row(n, m, rounds))
 
 
 def run(config: Config, session) -> Results:

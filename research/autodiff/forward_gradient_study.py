@@ -10,8 +10,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
+from scipy import stats as scipy_stats
 
-from common import bench
+from common import bench, stats
 from common.nn import softmax_cross_entropy
 from common.train import apply_gradients, new_state, step_key
 from research.autodiff import args as A
@@ -183,3 +184,42 @@ def time_steps(model, batch, seed: int, rounds: int, min_seconds: float) -> Step
     operations = {name: loop_aware_count(fn, *args).flops for name, (fn, args) in programs.items()}
     timed = bench.interleaved({name: _compiled_call(fn, args) for name, (fn, args) in programs.items()}, "backprop", rounds=rounds, seed=seed)
     return StepTiming(sum(int(np.size(p)) for p in jax.tree.leaves(params)), steps, operations, timed)
+
+
+def cosine_rows(pool: Pool) -> list[dict]:
+    """A report row per k: the pool's mean cosine against the exact law (t interval) and its large-n form."""
+    dim = pool.gradient.size
+    return [{"tangents k": k, "estimates": c.size, "mean cosine": float(c.mean()),
+             "exact E cos": FG.expected_cosine(dim, k),
+             "measured / exact (95% interval)": f"{stats.mean(c / FG.expected_cosine(dim, k), 'estimates'):.4g}",
+             "(1 + (n+1)/k)^(-1/2)": FG.large_n_cosine(dim, k),
+             "large-n form / exact": FG.large_n_cosine(dim, k) / FG.expected_cosine(dim, k)}
+            for k, c in pool.cosines.items()]
+
+
+def timing_rows(width: int, timing: StepTiming) -> list[dict]:
+    """A report row per program: ms per step, time and operations over backprop's (backprop's row: its A/A)."""
+    return [{"width": width, "parameters": timing.parameters, "steps per program": timing.steps, "program": name,
+             "ms per step (median)": float(np.median(timing.rounds.seconds[name])) / timing.steps * 1e3,
+             "time / backprop (95% interval)":
+                 f"{timing.rounds.ratio(name if name != 'backprop' else 'backprop' + bench.AA_SUFFIX):.3g}",
+             "ops / backprop": ops / timing.operations["backprop"]} for name, ops in timing.operations.items()]
+
+
+def exact_projections(scale: float = 1.0, n: int = 4096) -> np.ndarray:
+    """Quantiles of chi^2_1 (the law of (g.v)^2 / |g|^2), scaled: an exact unbiased / half / zero sample."""
+    return scale * scipy_stats.chi2.ppf((np.arange(n) + 0.5) / n, 1)
+
+
+def exact_mean_estimate(orthogonal_bias: float, n: int, samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """A gradient g and the mean of `samples` estimates with the one-tangent variance |g|^2 + g_j^2 per
+    coordinate, plus a bias of norm `orthogonal_bias` |g| orthogonal to g."""
+    rng = np.random.default_rng(0)
+    g = rng.normal(size=n)
+    return g + rng.normal(size=n) * np.sqrt((g @ g + g**2) / samples) + orthogonal_to(g, orthogonal_bias), g
+
+
+def exact_cosines(ks: tuple[int, ...], dim: int, draws: int, k_independent: bool) -> dict[int, np.ndarray]:
+    """Cosines drawn from the exact law sqrt(B), B ~ Beta(k/2, (n-1)/2); or k = 1's at every k."""
+    rng = np.random.default_rng(0)
+    return {k: np.sqrt(rng.beta((1 if k_independent else k) / 2, (dim - 1) / 2, draws)) for k in ks}

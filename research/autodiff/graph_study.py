@@ -3,7 +3,9 @@ n-input function by n jvps and by one vjp (XLA FLOPs per f, error against the cl
 vjp through random layered graphs against the chain rule summed over every path (float64), with their XLA
 FLOPs against the edge count. Every derivative comes from an `Autodiff` record."""
 
+import functools
 import math
+import operator
 from typing import NamedTuple
 
 import jax
@@ -128,3 +130,43 @@ def layered_graphs(widths, max_depth: int, seeds: int, max_enumerated_paths: int
                       float(min(control_gaps)) if control_gaps else math.nan, *fit["jvp"], *fit["vjp"],
                       *fit["path products"])
     return summary, counts, rows
+
+
+def perturbed_notes_graph(a: jax.Array, b: jax.Array) -> jax.Array:
+    """The negative control of the notes' values: d = b + 1.5 instead of b + 1
+    (e = 7.5, de/da = 2.5, de/db = 5.5), a graph one constant away."""
+    return (a + b) * (b + 1.5)
+
+
+NOTES_CASES = {"forward": ("forward (jvp per input)", G.notes_graph, G.forward_mode),
+               "reverse": ("reverse (one vjp)", G.notes_graph, G.reverse_mode),
+               "control": ("control: d = b + 1.5 (reverse)", perturbed_notes_graph, G.reverse_mode)}
+
+
+def notes_graph_errors(autodiff: G.Autodiff) -> tuple[dict[str, float], list[dict]]:
+    """Each case of NOTES_CASES at a = 2, b = 1: max |(e, de/da, de/db) - (6, 2, 5)|, and the table rows."""
+    errors, rows = {}, []
+    for key, (name, graph, mode) in NOTES_CASES.items():
+        r = mode(graph, (jnp.array(2.0), jnp.array(1.0)), autodiff)
+        errors[key] = float(max(abs(r.value - 6.0), abs(r.gradient[0] - 2.0), abs(r.gradient[1] - 5.0)))
+        rows.append({"mode": name, "e": float(r.value), "de/da": float(r.gradient[0]),
+                     "de/db": float(r.gradient[1]), "forward passes": r.forward_passes,
+                     "backward passes": r.backward_passes})
+    return errors, rows
+
+
+def harness_rows(input_counts, autodiff: G.Autodiff) -> list[dict]:
+    """The passes `forward_mode` and `reverse_mode` count for the gradient of prod(x) + sum(x^2) (they hold
+    by construction: a table, and a unit test)."""
+
+    def f(*xs):  # scalar operations only: eager dispatch compiles each once
+        return functools.reduce(operator.mul, xs) + sum(x * x for x in xs)
+
+    rows = []
+    for n in input_counts:
+        primals = tuple(jnp.array(1.0 + 0.01 * i) for i in range(n))
+        forward, reverse = G.forward_mode(f, primals, autodiff), G.reverse_mode(f, primals, autodiff)
+        rows.append({"inputs": n, "forward passes": forward.forward_passes,
+                     "reverse forward passes": reverse.forward_passes, "reverse backward passes": reverse.backward_passes,
+                     "max abs(fwd - rev)": float(np.max(np.abs(np.array(forward.gradient) - np.array(reverse.gradient))))})
+    return rows

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from common import bench
+from common import bench, stats
 from common.bench import compiled_costs
 from common.models import MLP
 from common.nn import softmax_cross_entropy
@@ -129,3 +129,22 @@ def timed(problem: Problem, count: int, rng: np.random.Generator, rounds: int, s
         program = batched(m, loss, len(data))
         programs[m] = lambda program=program: program(ps, vs, *data)
     return interleaved_noting_small(programs, "fwd_over_rev", rounds, seed, where)
+
+
+def table_rows(name: str, grad_flops: float, costs: dict[str, dict], rounds: bench.Rounds, count: int,
+               gaps: dict) -> list[dict]:
+    """One function's rows of the HVP table: each method's FLOPs, temporaries, float64 gap and (if timed)
+    time against forward-over-reverse, and the A/A row."""
+    rows = []
+    for m, c in costs.items():
+        row = {"function": name, "method": m, "MFLOP": c["flops"] / 1e6, "FLOPs / grad": c["flops"] / grad_flops,
+               "temp KiB": c["temp_bytes"] / 1024,
+               "temp / fwd_over_rev": c["temp_bytes"] / b if (b := costs["fwd_over_rev"]["temp_bytes"]) > 0 else math.nan,
+               "max rel. gap to fwd_over_rev (float64)": gaps.get((name, m), math.nan)}
+        if m in TIMED:
+            row |= {"HVPs per timed call": count, "ms per call": float(np.median(rounds.seconds[m])) * 1e3,
+                    "time fwd_over_rev / this (95% interval)":
+                        f"{rounds.ratio('fwd_over_rev', m):.3g}" if m != "fwd_over_rev" else ""}
+        rows.append(row)
+    return rows + [{"function": name, "method": "A/A: fwd_over_rev against itself",
+                    "time fwd_over_rev / this (95% interval)": f"{stats.bootstrap_median(rounds.aa()):.3g}"}]

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import bench
+from common import bench, stats
 from common.bench import compiled_costs
 from research.autodiff.costs import interleaved_noting_small
 
@@ -117,3 +117,17 @@ def timed_strategies(strategies: Strategies, n: int, m: int, hidden: int, batch:
         program = jax.jit(jax.vmap(jac(apply_map, argnums=1), in_axes=(None, 0)))
         programs[name] = lambda program=program: program(params, xs)
     return interleaved_noting_small(programs, "jacfwd", rounds, seed, f"n = {n}, m = {m}")
+
+
+def flop_rows(sweep: FlopSweep) -> list[dict]:
+    """A report row per (n, m) of a sweep: FLOPs of each strategy per f's and their ratio."""
+    return [{"n": int(n), "m": int(m), "n/m": n / m, "f MFLOP": f / 1e6, "jacfwd / f FLOPs": fwd / f,
+             "jacrev / f FLOPs": rev / f, "jacfwd / jacrev FLOPs": fwd / rev} for n, m, f, fwd, rev in zip(*sweep)]
+
+
+def time_row(n: int, m: int, rounds: bench.Rounds) -> dict:
+    """A report row of `timed_strategies`' rounds: median times, the ratio and the A/A, with intervals."""
+    return {"n": n, "m": m, "jacfwd ms": float(np.median(rounds.seconds["jacfwd"])) * 1e3,
+            "jacrev ms": float(np.median(rounds.seconds["jacrev"])) * 1e3,
+            "jacfwd / jacrev time (95% interval)": f"{rounds.ratio('jacfwd', 'jacrev'):.3g}",
+            "A/A (jacfwd / jacfwd)": f"{stats.bootstrap_median(rounds.aa()):.3g}"}

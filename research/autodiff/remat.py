@@ -156,3 +156,24 @@ def remat_study(depths, width: int, batch: int, seed: int, rounds: int) -> Remat
     calls = {name: functools.partial(compiled[name], *args) for name, (fn, args) in programs.items()}
     timed = bench.interleaved(calls, "none", rounds=rounds, seed=seed)
     return RematStudy({name: np.array(v) for name, v in temp.items()}, counts, timed)
+
+
+def remat_tables(study: RematStudy, depths) -> dict[str, list[dict]]:
+    """The memory study's report: temp memory against depth, which growth fits, and the deepest's operations
+    and time against no-remat grad (whose own row is its A/A ratio: the noise floor)."""
+    flops = {name: count.flops for name, count in study.counts.items()}
+    fits = {name: compare_growth(depths, study.temp[name]) for name in MEMORY_STUDIED}
+    aa = "none" + bench.AA_SUFFIX
+    return {
+        "Scanned tanh MLP: XLA temp memory against depth, in (batch, width) activations": [
+            {"depth": int(d), **{name: study.temp[name][i] for name in MEMORY_STUDIED}} for i, d in enumerate(depths)],
+        "Which growth fits: rms residual of a + b L and of a + b sqrt(L), in units of the data's range": [
+            {"program": name, "residual of a + b L": f.linear_residual, "residual of a + b sqrt(L)": f.sqrt_residual,
+             "better fit": "sqrt(L)" if f.sqrt_margin > 0 else "L" if f.sqrt_margin < 0 else "tie (flat)",
+             "slope b of a + b L (activations per layer)": f.linear_slope} for name, f in fits.items()],
+        f"Depth {depths[-1]}: operations (loops counted) and time of each program against no-remat grad (the "
+        "'none' row: no-remat grad against itself, A/A)": [
+            {"program": name, "MFLOP": flops[name] / 1e6, "FLOPs / f": flops[name] / flops["f"],
+             "ms (median)": float(np.median(study.rounds.seconds[name])) * 1e3,
+             "time / no-remat grad (95% interval)": f"{study.rounds.ratio(aa if name == 'none' else name):.3g}"}
+            for name in study.counts]}
