@@ -34,7 +34,15 @@ import jax
 
 from common import stats
 from research.autodiff import costs as AD
-from research.autodiff.args import Argnums, as_tuple, is_scalar, pick, random_like, restrict, tree_size
+from research.autodiff.args import (
+    Argnums,
+    as_tuple,
+    is_scalar,
+    pick,
+    random_like,
+    restrict,
+    tree_size,
+)
 from research.autodiff.memory import DEFAULT_MEMORY_BUDGET, REVERSE_MODE, mib, residual_bytes
 
 POLICIES: dict[str, Callable | None] = {
@@ -226,8 +234,7 @@ def policy_advice(p: Profile, memory_budget: float) -> str:
 
     def describe(r: ProfileRow) -> str:
         time = "the reference" if r.time_vs_none is None else (
-            f"{r.time_vs_none.value:.2f}x the time of no remat [{r.time_vs_none.interval[0]:.2f}, "
-            f"{r.time_vs_none.interval[1]:.2f}]")
+            f"time / no remat {r.time_vs_none:.2f}")
         return (f"{r.policy} (grad peak {mib(r.peak_bytes)}, residuals {mib(r.residual_bytes)}, "
                 f"{r.loop_flops / 1e6:.4g} MFLOP, {time})")
 

@@ -19,17 +19,17 @@ FORMATS = ("md", "csv", "json")
 def _ratio_text(m: stats.Measurement | None) -> str:
     if m is None:
         return ""
-    return f"{m.value:.3g}" if m.interval is None else f"{m.value:.3g} [{m.interval[0]:.3g}, {m.interval[1]:.3g}]"
+    return f"{m:.3g}"
 
 
 def format_profile(p: Profile) -> str:
     """The profile as a Markdown table, the A/A noise floor, the notes and the advice."""
     f = p.f
-    lines = [f"f: {f.flops / 1e6:.4g} MFLOP (XLA), {f.loop_flops / 1e6:.4g} MFLOP (loops counted), "
-             f"{f.seconds * 1e3:.3g} ms; {p.inputs} differentiated inputs, {p.outputs} outputs; memory budget "
-             f"{p.memory_budget / 2**20:.4g} MiB.", "",
-             "| policy | transform | ms | time / f [95%] | time / no remat [95%] | MFLOP (XLA) | "
-             "MFLOP (loops counted) | MB accessed | residuals MiB | temp MiB | peak MiB | note |",
+    lines = [(f"f: {f.flops / 1e6:.4g} MFLOP (XLA), {f.loop_flops / 1e6:.4g} MFLOP (loops counted), "
+              f"{f.seconds * 1e3:.3g} ms; {p.inputs} differentiated inputs, {p.outputs} outputs; memory budget "
+              f"{p.memory_budget / 2**20:.4g} MiB."), "",
+             ("| policy | transform | ms | time / f [95%] | time / no remat [95%] | MFLOP (XLA) | "
+              "MFLOP (loops counted) | MB accessed | residuals MiB | temp MiB | peak MiB | note |"),
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in p.rows:
         lines.append(f"| {r.policy} | {r.transform} | {r.seconds * 1e3:.3g} | {_ratio_text(r.time_over_f)} | "
@@ -40,7 +40,7 @@ def format_profile(p: Profile) -> str:
     return "\n".join(lines + [""] + p.advice)
 
 
-def _number(x: float | int | None) -> float | int | None:
+def _number(x: float | None) -> float | int | None:
     return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
 
