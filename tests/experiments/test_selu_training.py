@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from common import records
-from common.experiment import evaluate_claims
+from common.experiment import evaluate, evaluate_claims
 from common.runs import Session
 from experiments.selu import training as E
 
@@ -18,15 +18,15 @@ def test_selu_training_shrunk_run(tmp_path):
     # One depth, narrow layers, one fit per network whose members are the lrs; lr 50 diverges for SELU, so its
     # choice must be 0.05.
     config = dataclasses.replace(E.PRESETS["quick"], seeds=3, depths=(4,), width=16, steps=40, chunk=20,
-                                 eval_every=20, learning_rates=(0.05, 50.0), baselines=("ReLU", "tanh"),
+                                 eval_every=20, learning_rates=(0.05, 50.0), max_widenings=0, baselines=("ReLU", "tanh"),
                                  dropout_rate=0.1, dropout_depth=4)
     results = E.run(config, Session(None))
     names = [E.SNN, E.BATCHNORM, "ReLU", "tanh", E.ALPHA_DROPOUT, E.PLAIN_DROPOUT]
     assert records.get(results, "depth4", E.Steps).step.tolist() == [20, 40]
     grid = {(row["network"], row["lr"]): row for row in next(iter(results.tables.values()))}
-    assert grid[(E.SNN, 50.0)]["diverged seeds"] == 3 and grid[(E.SNN, 0.05)]["chosen"] == "<-"
+    assert grid[(E.SNN, "50")]["diverged seeds"] == 3 and grid[(E.SNN, "0.05")]["chosen"] == "<-"
     selu = records.get(results, E.arm_name(4, E.SNN), E.Arm)
-    assert selu.chosen_lr == pytest.approx(0.05)
+    assert selu.chosen_lr == pytest.approx(0.05) and selu.on_edge  # the lowest lr, no widening allowed
     assert np.all(np.isnan(selu.final_val_by_lr[1]))  # diverged: NaN, no crash
     assert selu.diverged_by_lr.tolist() == [[False] * 3, [True] * 3]
     for name in names:
@@ -51,3 +51,14 @@ def test_quick_trains_figure_1s_pair_and_the_paper_presets_every_network():
     assert list(E.networks(quick, 16, 40, 10)) == [E.SNN, E.BATCHNORM]
     assert list(E.networks(paper, 16, 784, 10)) == [E.SNN, E.BATCHNORM, "ReLU", "tanh", E.ALPHA_DROPOUT,
                                                     E.PLAIN_DROPOUT]
+
+
+@pytest.mark.parametrize("change, reason", [({"train_loss": 2.2}, "did not train"), ({"on_edge": 1.0}, "end of its")])
+def test_an_untrained_or_edge_arm_makes_the_comparison_inconclusive(change, reason):
+    results = E.paired_case(-0.2)
+    bn = records.get(results, E.arm_name(32, E.BATCHNORM), E.Arm)
+    changed = {field: np.full_like(getattr(bn, field), value) if field == "train_loss" else value
+               for field, value in change.items()}
+    records.put(results, E.arm_name(32, E.BATCHNORM), bn._replace(**changed))
+    outcome = evaluate(E.CLAIMS[0], results)
+    assert outcome.verdict == "inconclusive" and reason in outcome.how and E.BATCHNORM in outcome.how
