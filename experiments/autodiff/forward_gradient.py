@@ -141,7 +141,7 @@ def train_grid(config: Config, model, data, session, results: Results) -> None:
     keys = seed_keys(config.seed, config.seeds)
     init = S.initial_states_by_key(model, keys, data.x_train[:1], config.seed)
     grid_rows, best_rows = [], []
-    for name, method in methods(config, model).items():
+    for name, method in (registry := methods(config, model)).items():
         out = fit(name.replace(" ", "-").replace("=", ""), init=lambda key, member: init(key, member["learning_rate"]),
                   step=method.step, sample_batch=epoch_batches(config.batch_size), data=train,
                   loop=Loop(steps=config.steps, chunk=config.chunk), keys=keys, evaluate=evaluate,
@@ -159,7 +159,7 @@ def train_grid(config: Config, model, data, session, results: Results) -> None:
                           "validation loss": float(np.mean(arm.validation_loss)),
                           "final train loss (last chunk)": float(np.nanmean(arm.train_loss[-1])),
                           "test loss": float(np.mean(test["loss"])), "test accuracy": float(np.mean(test["accuracy"]))})
-    results.arrays["methods"] = np.array(list(methods(config, model)))
+    results.arrays["methods"] = np.array(list(registry))
     results.arrays["untrained/validation_loss"] = np.asarray(score(jax.vmap(lambda k: init(k, 0.0))(keys),
                                                                    validation)["loss"])
     results.tables[f"Learning-rate grid: {config.steps} SGD steps, final loss on {config.validation} validation "
