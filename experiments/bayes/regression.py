@@ -171,21 +171,19 @@ def run(config: Config, session) -> Results:
     return results
 
 
-NETWORKS = {"bayes": "Bayes by Backprop", "init": "untrained posterior (control)"}
-
-
 def spread_rows(results: Results, stds: dict, inside: np.ndarray) -> list[dict]:
     rows = []
-    for name, label in NETWORKS.items():
+    for name, label in (("bayes", "Bayes by Backprop"), ("init", "untrained posterior (control)")):
         spread = records.get(results, name, predictive.Spread)
         rows.append({"network": label, "std inside [0, 0.5]": float(stds[name][:, inside].mean()),
                      "std outside": float(stds[name][:, ~inside].mean()),
                      "outside / inside": float(np.mean(spread.std_ratio_per_seed)),
                      "ratio per seed": " ".join(f"{r:.2f}" for r in spread.std_ratio_per_seed),
-                     "left / inside": float(np.mean(spread.std_ratio_left_per_seed)),
-                     "right / inside": float(np.mean(spread.std_ratio_right_per_seed)),
+                     "left / inside": float(np.mean(spread.std_ratio_left_per_seed)), "right / inside":
+                     float(np.mean(spread.std_ratio_right_per_seed)),
                      "RMSE of median vs curve inside": float(np.mean(spread.rmse_inside_per_seed))})
-    return rows + [{"network": "plain (deterministic)", "RMSE of median vs curve inside": results.scalars["plain/rmse_inside"]}]
+    return rows + [{"network": "plain (deterministic)",
+                    "RMSE of median vs curve inside": results.scalars["plain/rmse_inside"]}]
 
 
 NOISE_NOTES = {  # what the predictive adds to the weight draws, per `observation_noise`

@@ -85,3 +85,10 @@ def spread(draws_SxDxP: np.ndarray, grid_P: np.ndarray, low: float, high: float,
     std, inside = draws_SxDxP.std(axis=1), (grid_P >= low) & (grid_P <= high)
     return Spread(std_ratio(std, ~inside, inside), rmse(np.median(draws_SxDxP, axis=1), truth_P, inside),
                   std_ratio(std, grid_P < low, inside), std_ratio(std, grid_P > high, inside))
+
+
+def band_covers_draws(draws_SxDxP: np.ndarray, reference_ExP: np.ndarray, level: float) -> np.ndarray:
+    """Per seed and point, the fraction of another distribution's draws (E of them, e.g. an exact posterior's)
+    inside the central `level` band of each seed's draws: (S, P)."""
+    lo, hi = np.quantile(draws_SxDxP, [0.5 - level / 2, 0.5 + level / 2], axis=1)
+    return np.stack([np.mean((lo_P <= reference_ExP) & (reference_ExP <= hi_P), axis=0) for lo_P, hi_P in zip(lo, hi)])

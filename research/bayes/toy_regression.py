@@ -122,3 +122,36 @@ def plain_init_fn(sizes: tuple[int, ...], optimizer) -> Callable:
 
 def squared_error(pred_Bx1, target_B):
     return jnp.mean(jnp.square(pred_Bx1[:, 0] - target_B))
+
+
+class SideOfData(NamedTuple):
+    label: str
+    on_grid: Callable  # grid (P,) -> mask of the side's points
+    std_ratio: Callable  # predictive.Spread -> per-seed std ratio of the side over inside
+
+
+SIDES = {"left": SideOfData("left of the data, x in [-0.2, 0)", lambda grid: grid < TRAIN_LOW,
+                            lambda spread: spread.std_ratio_left_per_seed),
+         "right": SideOfData("right of the data, x in (0.5, 1.2]", lambda grid: grid > TRAIN_HIGH,
+                             lambda spread: spread.std_ratio_right_per_seed)}
+
+
+class Side(NamedTuple):
+    """Per seed of a method, on one side of the data: its outside / inside std ratio over a reference
+    posterior's, and the fraction of the reference's draws of f(x) inside its central 95% band (mean over the
+    side's grid points)."""
+    ratio: np.ndarray
+    covered: np.ndarray
+
+
+def against_reference(draws_SxDxP: np.ndarray, reference_ExP: np.ndarray, grid_P: np.ndarray,
+                      truth_P: np.ndarray) -> dict[str, Side]:
+    """Each side of the data: how a method's band of f(x) (S seeds of D draws) widens and covers against a
+    reference posterior's E draws."""
+    def spread(draws):
+        return predictive.spread(draws, grid_P, TRAIN_LOW, TRAIN_HIGH, truth_P)
+
+    method, reference = spread(draws_SxDxP), spread(reference_ExP[None])
+    covered_SxP = predictive.band_covers_draws(draws_SxDxP, reference_ExP, 0.95)
+    return {side: Side(spec.std_ratio(method) / spec.std_ratio(reference), covered_SxP[:, spec.on_grid(grid_P)].mean(1))
+            for side, spec in SIDES.items()}
