@@ -43,17 +43,24 @@ class Split(NamedTuple):
     y_test: np.ndarray
 
 
-def split_arrays(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, fraction: float,
-                 seed: int = 0) -> Split:
-    """Hold out round(fraction * n) training examples, drawn by a seeded permutation (kept in order)."""
-    if not 0 < fraction < 1:
-        raise ValueError(f"validation fraction must be in (0, 1) (got {fraction})")
+def split_arrays(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, fraction: float | None = None,
+                 seed: int = 0, *, size: int | None = None, drawn_order: bool = False) -> Split:
+    """Hold out round(fraction * n) training examples (or exactly `size`), drawn by a seeded permutation:
+    the first ones drawn are held out. Both sides keep the training set's order, or with `drawn_order`
+    the permutation's (a training stream in the order drawn)."""
     n = len(x)
-    held = round(fraction * n)
-    if held < 1 or held >= n:
-        raise ValueError(f"a validation fraction of {fraction} leaves no examples on one side of {n}")
+    if (fraction is None) == (size is None):
+        raise ValueError("give a validation fraction or a size, not both")
+    if size is None:
+        if not 0 < fraction < 1:
+            raise ValueError(f"validation fraction must be in (0, 1) (got {fraction})")
+        size = round(fraction * n)
+    if size < 1 or size >= n:
+        raise ValueError(f"a validation set of {size} leaves no examples on one side of {n}")
     order = np.random.default_rng(seed).permutation(n)
-    fit, val = np.sort(order[held:]), np.sort(order[:held])
+    fit, val = order[size:], order[:size]
+    if not drawn_order:
+        fit, val = np.sort(fit), np.sort(val)
     return Split(x[fit], y[fit], x[val], y[val], x_test, y_test)
 
 

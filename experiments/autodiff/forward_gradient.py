@@ -135,7 +135,9 @@ class Arm(NamedTuple):
 def train_grid(config: Config, model, data, session, results: Results) -> None:
     """Every method at every rate of its grid, the rates as sweep members beside the seeds (one compiled
     program per method); `tuning.choose` takes the rate of lowest mean final validation loss."""
-    train, validation = S.split_validation(data.x_train, data.y_train, config.validation, config.seed)
+    split = tuning.split_arrays(data.x_train, data.y_train, data.x_test, data.y_test, size=config.validation,
+                                seed=config.seed, drawn_order=True)
+    train, validation = (split.x_fit, split.y_fit), (split.x_val, split.y_val)
     evaluate = classifier_evaluation(model)
     score = jax.jit(jax.vmap(evaluate, in_axes=(0, None)))
     keys = seed_keys(config.seed, config.seeds)

@@ -68,15 +68,6 @@ def initial_states_by_key(model, keys, example, seed: int):
     return init
 
 
-def split_validation(x: np.ndarray, y: np.ndarray, size: int, seed: int):
-    """(train, validation) carved from the training set by a fixed permutation (training order as drawn)."""
-    if size >= len(x):
-        raise ValueError(f"validation ({size}) must be smaller than the training set ({len(x)})")
-    order = np.random.default_rng(seed).permutation(len(x))
-    held, kept = order[:size], order[size:]
-    return (x[kept], y[kept]), (x[held], y[held])
-
-
 def pool_block(ks: tuple[int, ...]) -> int:
     """Estimates per scan step: a multiple of every k (so that each step's estimates group k at a time),
     at least 64."""

@@ -111,3 +111,17 @@ def test_summary_carries_the_grid_the_scores_and_the_edge():
     assert summary["grid"] == list(values) and summary["chosen"] == 0.1 and summary["edge"] == "highest"
     assert summary["validation"] == [0.0, 0.0, 1.0] and summary["budget"] == 3 * 20 and summary["at_step"] == 20
     json.dumps(summary)
+
+
+def test_split_by_size_in_drawn_order_holds_out_the_first_drawn():
+    x, y = np.arange(10.0), np.arange(10)
+    split = tuning.split_arrays(x, y, x[:2], y[:2], size=3, seed=0, drawn_order=True)
+    order = np.random.default_rng(0).permutation(10)
+    np.testing.assert_array_equal(split.x_val, x[order[:3]])
+    np.testing.assert_array_equal(split.x_fit, x[order[3:]])
+    sorted_split = tuning.split_arrays(x, y, x[:2], y[:2], size=3, seed=0)
+    np.testing.assert_array_equal(sorted_split.x_val, np.sort(x[order[:3]]))
+    with pytest.raises(ValueError):
+        tuning.split_arrays(x, y, x, y, 0.1, size=3)
+    with pytest.raises(ValueError):
+        tuning.split_arrays(x, y, x, y, size=10)
