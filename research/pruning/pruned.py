@@ -13,7 +13,6 @@ from research.pruning.flops import network_flops
 from research.pruning.masks import pruned_counts
 from research.pruning.programs import (
     host,
-    initializer,
     ones_like,
     structured_program,
     unstructured_program,
@@ -77,13 +76,3 @@ def unstructured(large: Large, sparsity: float, scope: str, fresh, x_test, y_tes
     return Pruned(Setting(large.kind, "unstructured", sparsity), large.model, widths, survivors, fresh, masks,
                   untrained, flops, large.flops)
 
-
-def compile_programs(model, small_models: dict, scope: str, sparsity: float, keys, x1, x_test, y_test) -> None:
-    """Compile a large model's pruning programs (`small_models`: ratio -> model) before it is
-    trained: they need only shapes."""
-    trained = jax.eval_shape(initializer(model), keys, x1)
-    example = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype), trained)
-    counts = np.array(pruned_counts(example, sparsity, scope))  # one shape for every sparsity
-    unstructured_program(model, scope).lower(trained, counts, x_test, y_test).compile()
-    for ratio, small in small_models.items():
-        structured_program(model, small, ratio).lower(trained, keys, x1, x_test, y_test).compile()

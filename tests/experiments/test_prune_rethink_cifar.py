@@ -18,7 +18,8 @@ def test_paper_preset_path_on_tiny_cifar_files(tmp_path):
     write_cifar_set(tmp_path, [make_cifar_batch(rng, n) for n in (8, 8, 8, 8, 8, 10)])
     config = dataclasses.replace(exp.PRESETS["paper"], seeds=2, cnn_channels=(4, 8), steps=50, chunk=25,
                                  batch_size=10, structured_ratios=(0.5,), sparsities=(0.5,),
-                                 scope="layer", finetune_lr_factors=(1.0,), scratch_lr_factors=(1.0,))
+                                 scope="layer", finetune_lr_factors=(1.0,), scratch_lr_factors=(0.5, 1.0),
+                                 max_widenings=0)
     results = exp.run(config, Session(None, data_dir=tmp_path))
     rows = results.tables[exp.TABLE]
     by = {(r["pruning"], r["variant"]): r for r in rows}
