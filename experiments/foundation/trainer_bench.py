@@ -144,8 +144,10 @@ def run(config: Config, session) -> Results:
     rates = np.geomspace(1e-3, 3e-2, config.sweep_rates).tolist()
     sweeps = programs.sweep_variants(dataset, config.width, rates, config.batch_size, config.sweep_steps,
                                      config.chunk, seed_keys(config.seed, config.seeds))
-    # Each run builds its steps anew and traces and lowers them; the untimed warm-up run compiles them.
-    sweep = bench.interleaved(sweeps, "sweep", rounds=config.sweep_rounds, warmup=1, seed=config.seed + 1)
+    for variant in sweeps.values():  # untimed: XLA compiles every program once (the persistent cache keeps some)
+        variant.run(variant.setup())
+    with programs.xla_programs() as built:  # each timed run builds its steps anew: traces and lowers them again
+        sweep = bench.interleaved(sweeps, "sweep", rounds=config.sweep_rounds, warmup=0, seed=config.seed + 1)
     seconds = scan.seconds | sweep.seconds
     results = Results(arrays=scan.as_arrays("rounds") | sweep.as_arrays("rounds"))
     results.arrays["seed_counts"] = np.array(config.seed_counts)
@@ -159,14 +161,27 @@ def run(config: Config, session) -> Results:
                      "rounds": len(found.per_round)})
     results.tables["Speed ratios (median over rounds; range)"] = rows
     results.scalars["max_param_difference"] = difference
-    results.notes.append(
-        f"Trainer, bare scan and per-step loop end at parameters that differ by at most {difference:.3g} (same "
-        f"states, same batches). {config.steps} steps per timed run, chunk {config.chunk}, {config.rounds} "
-        f"interleaved rounds; the sweep rows {config.sweep_rounds} rounds of {config.sweep_steps} steps, "
-        f"{config.sweep_rates} learning rates x {config.seeds} seeds, each run tracing and lowering its programs "
-        "and loading them from the persistent compilation cache, which the untimed warm-up round filled (XLA's "
-        "compiles are not timed).")
+    records.put(results, "sweep_rounds", SweepPrograms(**built))
+    results.notes += [(f"Trainer, bare scan and per-step loop end at parameters that differ by at most "
+                      f"{difference:.3g} (same states, same batches); {config.steps} steps per timed run, chunk "
+                      f"{config.chunk}, {config.rounds} interleaved rounds."), sweep_note(config, built)]
     return results
+
+
+class SweepPrograms(NamedTuple):
+    """The XLA programs JAX built in the timed sweep rounds (both variants, every round)."""
+
+    programs: int    # each compiled by XLA or loaded from the persistent compilation cache
+    cache_hits: int  # loaded from the cache
+    seconds: float   # spent compiling and loading them
+
+
+def sweep_note(config: Config, built: dict) -> str:
+    return (f"Sweep rows: {config.sweep_rounds} timed rounds of {config.sweep_rates} learning rates x {config.seeds} "
+            f"seeds, {config.sweep_steps} steps, after an untimed warm-up run of each variant. Every timed run traces "
+            f"and lowers its programs; of the {built['programs']} XLA programs they built, {built['cache_hits']} came "
+            f"from the persistent compilation cache and {built['programs'] - built['cache_hits']} were compiled "
+            f"({built['seconds']:.3g} s in all): what a second run of a script pays, not a cold compile.")
 
 
 def speed(r: Results, comparison: Comparison, needs: str | None = None) -> stats.Measurement:
@@ -180,7 +195,7 @@ def speed(r: Results, comparison: Comparison, needs: str | None = None) -> stats
 
 def figures(results: Results, directory) -> None:
     found = comparisons(results.arrays["seed_counts"].tolist())
-    fig, axes = plots.new_figure(width=7.0, height=4.0)
+    fig, axes = plots.new_figure(width=9.5, height=4.0)
     ax = axes[0, 0]
     for i, (name, comparison) in enumerate(found.items()):
         values = records.get(results, name, Ratio).per_round
@@ -191,13 +206,13 @@ def figures(results: Results, directory) -> None:
                     label="median, 95% interval (bootstrap over rounds, widened by A/A)" if i == 0 else None)
         if comparison.goal is not None:
             ax.hlines(comparison.goal, i - 0.35, i + 0.35, colors="C3", linestyles="--")
-            ax.annotate(f">= {comparison.goal:g}x", (i - 0.35, comparison.goal), xytext=(0, 3),
+            ax.annotate(f">= {comparison.goal:g}x", (i - 0.35, comparison.goal), xytext=(0, -9),
                         textcoords="offset points", fontsize=7, color="C3")
     ax.plot([], [], "--", color="C3", label="goal (the claim's threshold)")
     ax.axhline(1.0, ls=":", color="gray", label="equal speed")
     ax.set_xticks(range(len(found)), [c.label for c in found.values()], rotation=25, ha="right", fontsize=7)
     ax.set(ylabel="speed ratio (other's s / this one's)", title="trainer benchmark: speed ratios", yscale="log")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     plots.save(fig, directory, "speed_ratios", **results.arrays)
 
 
@@ -231,7 +246,8 @@ CLAIMS = [
     speed_claim(CLAIMED["trainer_vs_per_step/1"], 1.0, "a trainer no faster than the per-step loop (A/A)",
                 "the trainer is at least 1.5x a per-step jitted loop at one seed (CPU)"),
     speed_claim(CLAIMED["sweep_vs_one_by_one"], 1.0, "a sweep no faster than the fits one by one (A/A)",
-                "a sweep of 8 lrs x 4 seeds in one program is at least 3x the 8 fits one by one, compile included"),
+                "a sweep of 8 lrs x 4 seeds in one program is at least 3x the 8 fits one by one, each run "
+                "tracing and lowering its programs (XLA programs from the persistent compilation cache where kept)"),
 ]
 
 

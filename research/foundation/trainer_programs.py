@@ -3,7 +3,6 @@ as a bare jit(lax.scan), as a per-step jitted loop, and a learning-rate sweep as
 the same fits one by one. Every variant of one seed count starts from the same states and draws the
 same batches, so trainer, bare scan and per-step loop end at the same parameters."""
 
-import collections
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -181,21 +180,30 @@ def max_difference(a, b) -> float:
     return float(np.max(_max_differences(a, b)))
 
 
-CACHE_REQUESTS, CACHE_HITS = "/jax/compilation_cache/compile_requests_use_cache", "/jax/compilation_cache/cache_hits"
+BACKEND_COMPILE, CACHE_HIT = "/jax/core/compile/backend_compile_duration", "/jax/compilation_cache/cache_hits"
 
 
 @contextlib.contextmanager
-def compile_requests():
-    """Counts, while open, the XLA compiles JAX asked of the persistent compilation cache and the ones it
-    found there (JAX's monitoring events): requests - hits were compiled by XLA (programs that compiled in
-    under jax_persistent_cache_min_compile_time_secs are never stored, so they compile every time)."""
-    counts = collections.Counter()
+def xla_programs():
+    """Counts, while open, JAX's requests for XLA programs (JAX's monitoring events, this process):
+    `programs` built (each compiled by XLA or loaded from the persistent compilation cache),
+    `cache_hits` loaded, and `seconds` spent in both. JAX decides once per process whether it uses the
+    persistent cache, and stores only programs that took over jax_persistent_cache_min_compile_time_secs
+    to compile: programs - cache_hits were compiled here."""
+    counts = {"programs": 0, "cache_hits": 0, "seconds": 0.0}
 
-    def listen(event: str, **_) -> None:
-        counts[event] += 1
+    def on_duration(event: str, duration_secs: float, **_) -> None:
+        if event == BACKEND_COMPILE:
+            counts["programs"] += 1
+            counts["seconds"] += duration_secs
 
-    jax.monitoring.register_event_listener(listen)
+    def on_event(event: str, **_) -> None:
+        counts["cache_hits"] += event == CACHE_HIT
+
+    jax.monitoring.register_event_duration_secs_listener(on_duration)
+    jax.monitoring.register_event_listener(on_event)
     try:
         yield counts
     finally:
-        jax.monitoring.unregister_event_listener(listen)
+        jax.monitoring.unregister_event_duration_listener(on_duration)
+        jax.monitoring.unregister_event_listener(on_event)

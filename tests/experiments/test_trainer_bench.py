@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from common import records
 from common.experiment import evaluate_claims
 from common.runs import Session
 from experiments.foundation import trainer_bench as tb
@@ -22,6 +23,8 @@ TINY = dataclasses.replace(tb.PRESETS["quick"], seed_counts=(1, 2), steps=20, ch
 def test_shrunk_quick_preset_measures_every_ratio_on_the_same_work():
     results = tb.run(TINY, Session(None))
     assert results.scalars["max_param_difference"] == 0.0  # same states, same batches, same step
+    built = records.get(results, "sweep_rounds", tb.SweepPrograms)  # every timed sweep run builds its programs
+    assert built.programs > 0 and 0 <= built.cache_hits <= built.programs and built.seconds > 0
     for name in ("bare_1", "trainer_1", "bare_1~aa", "per_step_1", "bare_2", "trainer_2", "sweep", "sweep~aa",
                  "one_by_one"):
         seconds = results.arrays[f"rounds/{name}"]
