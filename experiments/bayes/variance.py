@@ -1,18 +1,14 @@
-"""Variance of the Bayes-by-Backprop gradient against the minibatch size under three estimators:
-one weight sample per minibatch (plain), local reparameterization and Flipout.
+"""Variance and bias of the Bayes-by-Backprop gradient against the minibatch size under three
+estimators: one weight sample per minibatch (plain), local reparameterization and Flipout.
 
-    python run.py bbb-variance --preset quick      # MNIST-1D (run.py list: measured seconds)
+    python run.py bbb-variance --preset quick      # MNIST-1D
     python run.py bbb-variance --preset paper
 
-Kingma, Salimans & Welling 2015 (Sec. 2.3, Table 1): with one weight sample shared by the
-minibatch, the covariance between examples keeps the gradient variance from falling as 1/B;
-sampling the pre-activations independently per example restores the 1/B decay. Wen et al. 2018
-(Flipout, Fig. 1): random sign flips decorrelate the examples and lower the variance likewise.
-
-The network is first trained with Bayes by Backprop (sigma a learned posterior); then for each
-minibatch size B the gradient of the expected log likelihood (the closed-form KL adds no noise)
-is drawn many times with fresh weight noise on a fixed minibatch, and its variance, summed over
-all mu and rho, is recorded.
+Kingma et al. 2015 (Sec. 2.3): with one weight sample shared by the minibatch, the covariance between
+examples keeps the variance from falling as 1/B; independent pre-activations restore the 1/B decay.
+Wen et al. 2018 (Flipout): random sign flips decorrelate the examples likewise. Both estimate the same
+gradient. After Bayes by Backprop training, the likelihood gradient is drawn many times with fresh
+weight noise on fixed minibatches: its total variance over mu and rho, and its mean.
 """
 
 from dataclasses import dataclass
@@ -21,14 +17,9 @@ from typing import Literal, NamedTuple
 import numpy as np
 import optax
 
+from common import config as checks
 from common import plots, records, stats
-from common.config import (
-    require_at_least_one,
-    require_distinct,
-    require_numbers_representable,
-    require_positive,
-)
-from common.experiment import Claim, Control, DataUse, Results, below, within
+from common.experiment import Claim, Control, DataUse, Results, at_most, below, within
 from common.train import Loop, epoch_batches, fit, seed_keys
 from experiments.api import main
 from research.bayes import bbb as bayes
@@ -38,25 +29,28 @@ from research.bayes import train as bayes_train
 NAME = "bbb-variance"
 STUDY = "bayes"
 PAPER = "Kingma et al. 2015 (local reparameterization); Wen et al. 2018 (Flipout); Blundell et al. 2015"
-REPRODUCES = "gradient variance vs batch size: local reparameterization and Flipout below plain, local ~ 1/B"
+REPRODUCES = "gradient variance vs batch size: local reparameterization and Flipout below plain (and unbiased), local ~ 1/B"
 
-MODES = ("plain", "local", "flipout")
-AA = "plain (A/A)"  # plain again with fresh noise: the run-time control of "lowers the variance"
+MODES = ("plain", "local", "flipout")  # then the run-time controls: plain with independent noise (the z test's
+AA, SHRUNK, AT_MEAN = "plain (A/A)", "local at sigma/10", "at the mean weights"  # reference), biased estimators
 ESTIMATORS = {"plain": gv.Estimator("plain", 100), "local": gv.Estimator("local", 100),
-              "flipout": gv.Estimator("flipout", 100), AA: gv.Estimator("plain", 200)}
+              "flipout": gv.Estimator("flipout", 100), AA: gv.Estimator("plain", 200),
+              SHRUNK: gv.Estimator("local", 100, 0.1), AT_MEAN: gv.Estimator("mean", 100)}
+Z2_AT_MOST = 1.5  # mean z^2 of an unbiased estimator: 1 (t^2 of 30 degrees of freedom at 16 draws: 1.07)
 
 
 class Estimates(NamedTuple):
-    """An estimator's total gradient variance per (seed, minibatch) sample and batch size, its mean, and
-    per sample the slope of log variance against log B and the ratio to plain's at the largest B."""
+    """An estimator's total gradient variance per (seed, minibatch) sample and batch size, its mean, and per
+    sample the slope of log variance on log B, the ratio to plain's and the mean z^2 at the largest B."""
 
     variance_samples: np.ndarray  # (seeds x minibatches, sizes)
     variance: np.ndarray  # (sizes,)
     slope_samples: np.ndarray  # (seeds x minibatches,)
     ratio_to_plain_samples: np.ndarray  # (seeds x minibatches,)
+    mean_z2_samples: np.ndarray  # (seeds x minibatches,)
 
 
-RATIO, SLOPE = "ratio_to_plain_samples", "slope_samples"  # the fields of Estimates the claims read
+RATIO, SLOPE, Z2 = "ratio_to_plain_samples", "slope_samples", "mean_z2_samples"  # the fields the claims read
 
 
 @dataclass(frozen=True)
@@ -82,26 +76,24 @@ class Config:
     batch_sizes: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256)
     """Minibatch sizes B at which the variance is measured (the first B of one fixed subset)."""
     draws: int = 16
-    """Noise draws per variance estimate: the claims' intervals rest on the seeds x minibatches samples,
-    whose spread the minibatches dominate."""
+    """Noise draws per variance and mean estimate (the Monte-Carlo error of the unbiasedness test)."""
     minibatches: int = 4
-    """Different fixed minibatches per batch size: each (seed, minibatch) pair is one sample of the
-    claims' ratios and slopes, so their intervals rest on seeds x minibatches samples."""
+    """Fixed minibatches per batch size: each (seed, minibatch) pair is one sample of the claims' measures."""
     chunk: int = 500
     """Steps per compiled lax.scan (the host sees metrics and may checkpoint once per chunk)."""
     seed: int = 0
     """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
-        require_numbers_representable(self)
-        require_at_least_one(self, ("seeds", "width", "train_steps", "train_batch_size", "minibatches", "chunk",
+        checks.require_numbers_representable(self)
+        checks.require_at_least_one(self, ("seeds", "width", "train_steps", "train_batch_size", "minibatches", "chunk",
                                     "batch_sizes"))
         if self.draws < 2:
             raise ValueError(f"draws must be at least 2 (got {self.draws})")
-        require_distinct(self, ("batch_sizes",))
+        checks.require_distinct(self, ("batch_sizes",))
         if len(self.batch_sizes) < 2:
             raise ValueError(f"batch_sizes needs two or more sizes to fit a slope (got {self.batch_sizes})")
-        require_positive(self, ("learning_rate", "prior_sigma", "sigma_init"))
+        checks.require_positive(self, ("learning_rate", "prior_sigma", "sigma_init"))
 
     def data_use(self) -> DataUse:
         return DataUse(self.dataset, {"train_batch_size": self.train_batch_size,
@@ -129,24 +121,24 @@ def train(config: Config, data, session):
 def run(config: Config, session) -> Results:
     data = session.dataset(config.dataset, flatten=True)
     batch_sizes = np.array(sorted(config.batch_sizes))
-    variance_SxB = gv.variance_samples(train(config, data, session), data.x_train, data.y_train, batch_sizes,
-                                       ESTIMATORS, draws=config.draws, minibatches=config.minibatches,
-                                       seed=config.seed)
-
-    results = Results()
-    results.arrays["batch_sizes"] = batch_sizes
+    sampled = gv.variance_samples(train(config, data, session), data.x_train, data.y_train, batch_sizes, ESTIMATORS,
+                                  AA, draws=config.draws, minibatches=config.minibatches, seed=config.seed)
+    results = Results(arrays={"batch_sizes": batch_sizes})
     rows = []
-    for name, v in variance_SxB.items():
+    for name, (v, z2) in sampled.items():
+        ratio = v[:, -1] / sampled["plain"].variance_SxB[:, -1]
         records.put(results, name, Estimates(v, v.mean(axis=0), np.array([gv.fit_slope(batch_sizes, row) for row in v]),
-                                             v[:, -1] / variance_SxB["plain"][:, -1]))
+                                             ratio, z2))
         rows.append({"estimator": name, **{f"B={b}": float(x) for b, x in zip(batch_sizes, v.mean(axis=0))},
-                     "slope of log var vs log B (95% interval)": f"{samples(name, SLOPE)(results):.3g}"})
+                     "ratio to plain (mean)": float(np.mean(ratio)),
+                     **{f"{what} (95% interval)": f"{samples(name, field)(results):.3g}" for what, field in (
+                         ("slope of log var vs log B", SLOPE), (f"mean z^2 against {AA}", Z2))}})
     results.tables["Total gradient variance (sum over mu and rho), mean over seeds and minibatches"] = rows
     results.notes.append(
-        f"{config.seeds} networks of {config.width}-unit layers trained {config.train_steps} steps on "
-        f"{config.dataset}; variance over {config.draws} noise draws on each of {config.minibatches} fixed "
-        "minibatches per size: the intervals rest on the (seed, minibatch) samples. Data subsampling noise, "
-        f"common to all estimators, is left out; '{AA}' is plain again with fresh noise (the run-time control).")
+        f"{config.seeds} networks of {config.width}-unit layers trained {config.train_steps} steps on {config.dataset};"
+        f" {config.draws} noise draws on each of {config.minibatches} fixed minibatches per size (the intervals rest on"
+        " the (seed, minibatch) samples; data subsampling noise, common to all estimators, left out). z: per "
+        f"coordinate, the difference of the mean gradients over its Monte-Carlo standard error, against '{AA}'.")
     return results
 
 
@@ -168,8 +160,9 @@ def figures(results: Results, directory) -> None:
 
 
 def samples(name: str, field: str):
-    """A claim's measure: the mean of an estimator's per (seed, minibatch) samples of `field`."""
-    return lambda r: stats.mean(r.arrays[records.key(name, field)], "seed x minibatch samples")
+    """The mean of an estimator's (seed, minibatch) samples of `field` (of ratios: geometric, log-scale t)."""
+    mean = stats.geometric_mean if field == RATIO else stats.mean
+    return lambda r: mean(r.arrays[records.key(name, field)], "seed x minibatch samples")
 
 
 def _samples(name: str, field: str, center: float, spread: float) -> Results:
@@ -192,6 +185,14 @@ CLAIMS = [
           control=Control(name="one weight sample per minibatch (plain: the covariance term stops the fall)",
                           results=lambda: _samples("local", SLOPE, -0.3, 0.05)),
           passing=lambda: _samples("local", SLOPE, -1.0, 0.05), baseline=samples("plain", SLOPE), fmt="{:.2f}"),
+    *(Claim(statement=f"{name}'s mean gradient equals plain's within Monte-Carlo error (mean over coordinates of z^2, "
+            f"z = difference / its standard error, at the largest batch; {AA} the reference)",
+            paper="an unbiased estimator of the same gradient (Kingma et al. 2015 Sec. 2.3; Wen et al. 2018 Sec. 3)",
+            measure=samples(name, Z2), region=at_most(Z2_AT_MOST),
+            control=Control(name=control, results=lambda name=name: _samples(name, Z2, 40.0, 5.0)),
+            passing=lambda name=name: _samples(name, Z2, 1.07, 0.1), baseline=samples(biased, Z2), fmt="{:.3g}")
+      for name, biased, control in (("local", SHRUNK, "local sampling at sigma / 10 (another objective's gradient)"),
+                                    ("flipout", AT_MEAN, "the gradient at the mean weights (no noise, biased)"))),
 ]
 
 
