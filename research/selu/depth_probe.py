@@ -52,17 +52,21 @@ class Probe(NamedTuple):
     seed: int
 
 
-def settings_statistics(probe: Probe, pairs, edges: np.ndarray) -> snn.DepthStatistics:
-    """Per-setting, per-seed statistics from N(0, 1) inputs, arrays (settings, seeds, depth[, bins]);
-    `pairs`: (activation, weight std) per setting, `edges`: (settings, bins + 1) histogram edges."""
-    variants = Variants.of(pairs, (probe.width, probe.width), index=jnp.arange(len(pairs)), edges=jnp.asarray(edges))
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""The levels of each layer's activation quantiles."""
+
+
+def settings_statistics(probe: Probe, pairs) -> snn.DepthStatistics:
+    """Per-setting, per-seed statistics from N(0, 1) inputs, arrays (settings, seeds, depth[, quantiles]);
+    `pairs`: (activation, weight std) per setting."""
+    variants = Variants.of(pairs, (probe.width, probe.width), index=jnp.arange(len(pairs)))
 
     def one_setting(row):
         def one_seed(key):
             key_x, key_w = jax.random.split(key)
             x_BxD = jax.random.normal(key_x, (probe.batch, probe.width))
             return snn.propagate_depth_statistics(key_w, x_BxD, probe.depth, variants.activation(row),
-                                                  variants.init(row), row["edges"])
+                                                  variants.init(row), jnp.array(QUANTILES))
 
         keys = jax.random.split(jax.random.fold_in(jax.random.key(probe.seed), row["index"]), probe.seeds)
         return jax.vmap(one_seed)(keys)
@@ -74,14 +78,13 @@ def start_statistics(probe: Probe, pairs, means, stds) -> snn.DepthStatistics:
     """Per-network, per-start, per-seed statistics from N(m, s^2) inputs, arrays (networks, starts,
     seeds, depth); every network sees the same inputs and weights."""
     variants = Variants.of(pairs, (probe.width, probe.width))
-    edges = jnp.linspace(-3.0, 3.0, 2)
 
     def one_network(row):
         def one(key, mean, std):
             key_x, key_w = jax.random.split(key)
             x_BxD = mean + std * jax.random.normal(key_x, (probe.batch, probe.width))
             return snn.propagate_depth_statistics(key_w, x_BxD, probe.depth, variants.activation(row),
-                                                  variants.init(row), edges)
+                                                  variants.init(row), jnp.zeros(0))
 
         keys = jax.random.split(jax.random.fold_in(jax.random.key(probe.seed), 1000), probe.seeds)
         per_start = jax.vmap(jax.vmap(one, in_axes=(0, None, None)), in_axes=(None, 0, 0))

@@ -287,7 +287,7 @@ class DepthStatistics(NamedTuple):
 
     mean: jax.Array  # (depth,)
     std: jax.Array  # (depth,)
-    histogram: jax.Array  # (depth, len(bin_edges) - 1), fraction of activations per bin
+    quantiles: jax.Array  # (depth, len(levels)), over all units and inputs of a layer
 
 
 def propagate_depth_statistics(
@@ -296,7 +296,7 @@ def propagate_depth_statistics(
     depth: int,
     activation: Callable[[jax.Array], jax.Array],
     init: Initializer,
-    bin_edges: jax.Array,
+    levels: jax.Array,
 ) -> DepthStatistics:
     """Push a batch through ``depth`` random square dense layers, no biases.
 
@@ -311,12 +311,12 @@ def propagate_depth_statistics(
     def layer(h_BxD, layer_index):
         w_DxD = init(jax.random.fold_in(key, layer_index), (width, width), h_BxD.dtype)
         h_BxD = activation(h_BxD @ w_DxD)
-        counts, _ = jnp.histogram(h_BxD, bins=bin_edges)
-        stats = (jnp.mean(h_BxD), jnp.std(h_BxD), counts / h_BxD.size)
+        quantiles = jnp.quantile(h_BxD, levels) if levels.size else levels  # no levels: no sort
+        stats = (jnp.mean(h_BxD), jnp.std(h_BxD), quantiles)
         return h_BxD, stats
 
-    _, (mean, std, histogram) = jax.lax.scan(layer, x_BxD, jnp.arange(depth))
-    return DepthStatistics(mean, std, histogram)
+    _, (mean, std, quantiles) = jax.lax.scan(layer, x_BxD, jnp.arange(depth))
+    return DepthStatistics(mean, std, quantiles)
 
 
 def random_layer_moments(mean: jax.Array | float, var: jax.Array | float, **constants) -> Moments:
