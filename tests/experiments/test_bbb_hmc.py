@@ -28,7 +28,8 @@ def test_bbb_hmc_shrunk_run(tmp_path):
         record = records.get(results, f"bbb_vs_hmc/{side}", toy.Side)
         assert record.ratio.shape == record.covered.shape == (2,)
         assert np.all(record.ratio > 0) and np.all((record.covered >= 0) & (record.covered <= 1))
-    assert results.tables["Convergence of f(x) over the grid"][0]["split R-hat (max)"] == convergence.rhat_max
+    table = results.tables["NUTS convergence of f(x)"][0]
+    assert table["max split R-hat (limit 1.05)"] == convergence.rhat_max
     outcomes = evaluate_claims(E.CLAIMS, results)
     assert len(outcomes) == 4
     if convergence.rhat_max > E.RHAT_LIMIT:  # 10 draws a chain: the chains need not agree
