@@ -28,8 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import config as checks
-from common import plots, records, stats
-from common.experiment import Claim, Control, DataUse, Results, above, at_most, below
+from common import plots, records, stats, tuning
+from common.experiment import Claim, Control, DataUse, Results, Undecided, above, at_most, below
 from common.parallel import map_independent
 from common.train import fold_in_each, seed_keys
 from experiments.api import main
@@ -71,17 +71,22 @@ class Config:
     """Training steps of every round."""
     batch_size: int = 100
     """Examples per minibatch."""
-    optimizer: Literal["sgd", "adam"] = "adam"
-    """Every run's optimizer (SGD with momentum 0.9, or Adam), with the step schedule."""
-    learning_rates: tuple[float, float] = (1e-3, 1e-2)
-    """(small, large) peak learning rates: one IMP chain each (Liu et al. Sec. 6)."""
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    """Every run's optimizer (SGD with momentum 0.9, as Liu et al. Sec. 6, or Adam), with the step schedule."""
+    learning_rates: tuple[float, float] = (0.01, 0.1)
+    """(small, large) peak learning rates: one IMP chain each (Liu et al. Sec. 6: SGD at 0.01 and 0.1)."""
+    validation_fraction: float = 0.15
+    """Share of the training data held out for the training criterion (never trained on)."""
+    trained_within: float = 0.03
+    """A chain's comparisons count only when its dense net's mean validation accuracy is within this
+    of the better lr's: an undertrained baseline decides nothing."""
     weight_decay: float = 0.0
     """L2 weight decay added to every gradient."""
-    rate: float = 0.5
+    rate: float = 0.2
     """Fraction of the surviving weights pruned per round (Frankle & Carbin: 0.2)."""
     output_rate: float | None = None
     """Per-round rate of the output layer (None: `rate`; Frankle & Carbin: rate / 2; layer scope)."""
-    rounds: int = 5
+    rounds: int = 8
     """Pruning rounds: the hidden layers' last sparsity is 1 - (1 - rate)^rounds."""
     scope: Literal["layer", "global"] = "layer"
     """Magnitude ranking within each layer, or over all weight matrices at once."""
@@ -89,7 +94,7 @@ class Config:
     """Rewind point of the ticket and the random mask: 0 = the original init (Frankle & Carbin
     2019); k > 0 = the dense run's weights after k steps (late rewinding, Frankle et al. 2020;
     here every round then trains the full `steps` with its schedule from the start)."""
-    high_sparsity: float = 0.85
+    high_sparsity: float = 0.75
     """Claims average the rounds at or above this (overall) sparsity."""
     lmc_rewind_steps: tuple[int, ...] = (0, 100, 200, 300)
     """Rewind steps at which two copies of the dense network are trained with different data orders."""
@@ -105,7 +110,8 @@ class Config:
         checks.require_at_least_one(self, ("seeds", "steps", "batch_size", "rounds", "chunk", "cnn_kernel",
                                            "mlp_widths", "cnn_channels"))
         checks.require_in_range(self, ("rate",), 0.0, 1.0, open_low=True, open_high=True)
-        checks.require_in_range(self, ("high_sparsity",), 0.0, 1.0)
+        checks.require_in_range(self, ("high_sparsity", "trained_within"), 0.0, 1.0)
+        checks.require_in_range(self, ("validation_fraction",), 0.0, 1.0, open_low=True, open_high=True)
         checks.require_non_negative(self, ("weight_decay",))
         if self.output_rate is not None:
             checks.require_in_range(self, ("output_rate",), 0.0, 1.0, open_low=True, open_high=True)
@@ -137,14 +143,13 @@ class Config:
 
 PRESETS = {
     "quick": Config(),
-    # Frankle & Carbin's schedule: 20% of the hidden weights a round, 10% of the output layer's.
-    "frankle": Config(rate=0.2, output_rate=0.1, rounds=9, high_sparsity=0.8),
+    # Frankle & Carbin's schedule: the output layer at half the rate.
+    "frankle": Config(output_rate=0.1, rounds=9, high_sparsity=0.8),
     # MNIST-1D at GPU size: LeNet-300-100 widths, 10 seeds, to 99.2% sparsity.
-    "large": Config(seeds=10, mlp_widths=(300, 100), steps=3000, rounds=7, chunk=250,
+    "large": Config(seeds=10, mlp_widths=(300, 100), steps=3000, rate=0.5, rounds=7, high_sparsity=0.85, chunk=250,
                     lmc_rewind_steps=(0, 250, 500, 1000)),
     "paper": Config(dataset="cifar10", model="cnn", cnn_channels=(64, 128, 256), cnn_kernel=3,
-                    steps=4000, batch_size=128, optimizer="sgd", learning_rates=(0.01, 0.1),
-                    weight_decay=1e-4, rate=0.2, output_rate=0.1, rounds=9, high_sparsity=0.8, chunk=200,
+                    steps=4000, batch_size=128, weight_decay=1e-4, output_rate=0.1, rounds=9, high_sparsity=0.8, chunk=200,
                     lmc_rewind_steps=(0, 200, 400, 800)),
 }
 
@@ -157,7 +162,8 @@ class Dense(NamedTuple):
     keys: jax.Array  # (runs,)
     states: dict  # rewind step -> TrainState (runs leading); 0 is the initial state
     final: dict  # final params
-    accuracy: np.ndarray  # (lr, seed)
+    accuracy: np.ndarray  # test accuracy (lr, seed)
+    validation: np.ndarray  # validation accuracy (lr, seed): the training criterion
 
 
 class Chain(NamedTuple):
@@ -169,6 +175,7 @@ class Chain(NamedTuple):
     lmc_barrier: np.ndarray  # (rewind steps, seeds)
     lmc_error: np.ndarray  # test error on the line, (rewind steps, points, seeds)
     independent_barrier: np.ndarray  # between two independently trained dense nets, (seeds,)
+    dense_validation: np.ndarray  # the dense net's validation accuracy (seeds,): did this lr train it?
 
 
 class Axes(NamedTuple):
@@ -177,6 +184,7 @@ class Axes(NamedTuple):
     learning_rates: np.ndarray
     lmc_rewind_steps: np.ndarray
     lmc_alphas: np.ndarray
+    trained_within: float  # the training criterion: a chain's dense validation accuracy within this of the best
 
 
 VARIANTS = {"ticket": "ticket", "random_reinit": "random reinit", "random_mask": "random mask"}
@@ -224,8 +232,9 @@ def train_dense(runner: Runner, keys, members, start) -> Dense:
                fit_members(runner.trainer, name, protocol.continued_members(states[begin]), keys, end - begin,
                            init=protocol.continue_init))
         states[end], begin = out.state, end
-    return Dense(keys, states, out.state.params, out.curve("eval/accuracy")[-1].reshape(len(c.learning_rates),
-                                                                                         c.seeds))
+    final = {name: out.curve(f"eval/{name}")[-1].reshape(len(c.learning_rates), c.seeds)
+             for name in ("accuracy", "val_accuracy")}
+    return Dense(keys, states, out.state.params, final["accuracy"], final["val_accuracy"])
 
 
 # ---------------------------------------------------------------- stage 2: IMP and its controls
@@ -244,7 +253,7 @@ def compile_round(runner: Runner, example) -> None:
     counts = round_counts(runner.config, jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype), example), 1)
     keys = fold_in_each(runner.seeds, 0)
     round_program(runner.model, runner.config.scope).lower(example, example, ones_like(example), counts, keys, keys,
-                                                          runner.data.x_train[:1]).compile()
+                                                          runner.data.x_fit[:1]).compile()
 
 
 def imp_chain(runner: Runner, dense: Dense, lr_index: int) -> np.ndarray:
@@ -259,7 +268,7 @@ def imp_chain(runner: Runner, dense: Dense, lr_index: int) -> np.ndarray:
     accuracy[:, 0] = dense.accuracy[lr_index]
     for r in range(1, c.rounds + 1):
         new = start(trained, rewind, masks, round_counts(c, example, r), fold_in_each(runner.seeds, 1000 + r),
-                    fold_in_each(chain_keys, 2000 + r), runner.data.x_train[:1])
+                    fold_in_each(chain_keys, 2000 + r), runner.data.x_fit[:1])
         masks = host(new.masks)  # host arrays every round: one input sharding, one compile
         accuracy[:, r], trained = runner.train(f"{LRS[lr_index]}/round{r}", [
             (new.ticket, masks), (new.reinit, masks), (new.random_params, new.random_masks)], lr_index)
@@ -298,9 +307,11 @@ def run(config: Config, session) -> Results:
                        data.num_classes, config.cnn_kernel)
     optimizer, seeds = protocol.protocol_optimizer(config.optimizer, config.weight_decay), seed_keys(config.seed, config.seeds)
     chain_keys = jnp.concatenate([fold_in_each(seeds, 100 + i) for i in range(len(config.learning_rates))])
-    runner = Runner(config, data, model, trainer(model, optimizer, (data.x_train, data.y_train), {
-        "accuracy": (data.x_test, data.y_test)}, config.batch_size, config.chunk, session), seeds, chain_keys)
-    init_one = host(initializer(model)(seeds, data.x_train[:1]))
+    split = tuning.split(data, config.validation_fraction, config.seed)
+    runner = Runner(config, split, model, trainer(model, optimizer, (split.x_fit, split.y_fit), {
+        "val_accuracy": (split.x_val, split.y_val), "accuracy": (split.x_test, split.y_test)}, config.batch_size,
+        config.chunk, session), seeds, chain_keys)
+    init_one = host(initializer(model)(seeds, split.x_fit[:1]))
     keys = runner.variant_keys(1)
     members = members_of([Run(init_one, ones_like(init_one), lr, config.steps, True)
                           for lr in config.learning_rates], config.seeds)  # the same inits at every lr
@@ -328,9 +339,9 @@ def run(config: Config, session) -> Results:
     for i, tag in enumerate(LRS):
         accuracy, sparsities = done["chain", i]
         records.put(results, tag, Chain(*accuracy, barrier(on_lines[:, i].transpose(0, 2, 1)), on_lines[:, i],
-                                        barrier(independent[i])))
-    records.put(results, "imp", Axes(sparsities, sparsities >= config.high_sparsity,
-                                     np.array(config.learning_rates), np.array(ks), np.asarray(alphas)))
+                                        barrier(independent[i]), dense.validation[i]))
+    records.put(results, "imp", Axes(sparsities, sparsities >= config.high_sparsity, np.array(config.learning_rates),
+                                     np.array(ks), np.asarray(alphas), config.trained_within))
     return _report(config, results)
 
 
@@ -355,8 +366,12 @@ def _report(config: Config, results: Results) -> Results:
                          f"of the surviving weights ({output}). Gaps: per-seed differences averaged over the "
                          f"rounds at sparsity >= {config.high_sparsity:.0%}, then a t interval over seeds.")
     for tag, lr in zip(LRS, config.learning_rates):
-        results.notes.append(f"lr {lr:g}: ticket - random reinit {gap(tag, 'random_reinit')(results):+.3g}, "
-                             f"ticket - random mask {gap(tag, 'random_mask')(results):+.3g}.")
+        results.notes.append(
+            f"lr {lr:g}: dense validation accuracy {stats.mean(chains[tag].dense_validation):.3g} (training criterion: "
+            f"within {config.trained_within:g} of the better lr's); ticket - random reinit "
+            f"{stats.mean(high_gap(results, tag, 'random_reinit')):+.3g}, ticket - random mask "
+            f"{stats.mean(high_gap(results, tag, 'random_mask')):+.3g} (t over seeds, paired on the same test "
+            "examples, so the test set's sampling noise is shared and cancels in the gap).")
     return results
 
 
@@ -387,19 +402,41 @@ def high_gap(r: Results, tag: str, other: str) -> np.ndarray:
     return (chain.ticket[high] - getattr(chain, other)[high]).mean(axis=0)
 
 
+def require_trained(r: Results, *tags: str) -> None:
+    """Undecided unless each named chain's dense net trained: its mean validation accuracy within
+    `trained_within` of the better lr's (a comparison on an undertrained network decides nothing)."""
+    axes = records.get(r, "imp", Axes)
+    means = {tag: float(np.mean(records.get(r, tag, Chain).dense_validation)) for tag in LRS}
+    for tag in tags:
+        if means[tag] < max(means.values()) - axes.trained_within:
+            raise Undecided(f"the dense net at lr {axes.learning_rates[LRS.index(tag)]:g} reaches validation accuracy "
+                            f"{means[tag]:.3f}, below the better lr's {max(means.values()):.3f} by more than "
+                            f"{axes.trained_within:g}: undertrained")
+
+
 def gap(tag: str, other: str):
-    return lambda r: stats.mean(high_gap(r, tag, other))
+    def measure(r: Results) -> stats.Measurement:
+        require_trained(r, tag)
+        return stats.mean(high_gap(r, tag, other))
+    return measure
 
 
 def gap_shrink(r: Results) -> stats.Measurement:
     """Per seed (the two lr chains share each seed's init): small-lr edge minus large-lr edge."""
+    require_trained(r, *LRS)
     return stats.paired_difference(high_gap(r, "small_lr", "random_reinit"), high_gap(r, "large_lr", "random_reinit"))
 
 
 def barrier_fall(r: Results) -> stats.Measurement:
     """Per seed: barrier at the first rewind step minus at the last."""
+    require_trained(r, "large_lr")
     b = records.get(r, "large_lr", Chain).lmc_barrier
     return stats.paired_difference(b[0], b[-1])
+
+
+def stable_at_init(r: Results) -> stats.Measurement:
+    require_trained(r, "large_lr")
+    return stats.mean(records.get(r, "large_lr", Chain).lmc_barrier[0])
 
 
 def synthetic(edge: dict[str, float] | None = None, barriers=(0.0, 0.0), mask_offset: float = -0.01,
@@ -409,13 +446,13 @@ def synthetic(edge: dict[str, float] | None = None, barriers=(0.0, 0.0), mask_of
     seed pattern throughout."""
     edge, noise, results = edge or {}, 0.004 * np.linspace(-1, 1, seeds), Results()
     sparsity = np.array([0.0, 0.9, 0.95])
-    records.put(results, "imp", Axes(sparsity, sparsity > 0.5, np.array([1e-3, 1e-2]), np.array([0, 300]),
-                                     np.linspace(0, 1, 3)))
+    records.put(results, "imp", Axes(sparsity, sparsity > 0.5, np.array([0.01, 0.1]), np.array([0, 300]),
+                                     np.linspace(0, 1, 3), 0.03))
     base = np.tile(0.6 + noise, (3, 1))
     for tag in LRS:
         records.put(results, tag, Chain(base + edge.get(tag, 0.0) + noise[::-1], base, base + mask_offset,
                                         np.array([barriers[0] + noise, barriers[1] + noise / 2]),
-                                        np.zeros((2, 3, seeds)), 0.3 + noise))
+                                        np.zeros((2, 3, seeds)), 0.3 + noise, 0.6 + noise))
     return results
 
 
@@ -445,7 +482,7 @@ CLAIMS = [
           passing=lambda: synthetic(barriers=(0.1, 0.0)), fmt="{:+.4f}"),
     Claim(statement=f"Frankle et al. 2020: the small dense net is stable at init (barrier at step 0 below "
           f"{STABLE:.0%}, larger lr)", paper="LeNet on MNIST: stable at step 0",
-          measure=lambda r: stats.mean(records.get(r, "large_lr", Chain).lmc_barrier[0]), region=below(STABLE),
+          measure=stable_at_init, region=below(STABLE),
           control=Control(name="two independently initialised networks", results=lambda: synthetic(barriers=(0.3, 0.3))),
           passing=lambda: synthetic(barriers=(0.005, 0.0)),
           baseline=lambda r: stats.mean(records.get(r, "large_lr", Chain).independent_barrier), fmt="{:.4f}"),
