@@ -84,18 +84,12 @@ class Used(NamedTuple):
     alpha: np.ndarray
 
 
-def effective(activation) -> tuple[float, float]:
-    """(lambda, alpha) an activation computes in float64: f(1) = lambda, f(-40) = -lambda alpha (e^-40 < eps)."""
-    lam = float(activation(jnp.float64(1.0)))
-    return lam, -float(activation(jnp.float64(-40.0))) / lam
-
-
 # Every place that defines or computes SELU's constants (grep SELU_LAMBDA), read when the run reads it.
 USED = {
     "the paper's printed digits": lambda: (PAPER_LAMBDA, PAPER_ALPHA),
     "common.nn.SELU_LAMBDA, SELU_ALPHA": lambda: (nn.SELU_LAMBDA, nn.SELU_ALPHA),
-    "common.nn.selu (the models' activation)": lambda: effective(nn.selu),
-    "research.selu.snn.selu (default constants)": lambda: effective(selu.selu),
+    "common.nn.selu (the models' activation)": lambda: selu.computed_constants(nn.selu),
+    "research.selu.snn.selu (default constants)": lambda: selu.computed_constants(selu.selu),
     "research.selu.snn.constants() (moment map, alpha dropout)": lambda: tuple(selu.constants()),
 }
 
@@ -262,8 +256,9 @@ def figures(results: Results, directory) -> None:
     fine = np.linspace(rates.min() * 0.8, rates.max() * 1.1, 50)
     ax.plot(fine, 1 / (1 - fine), ":", color="tab:orange", label="1/q (plain dropout theory)")
     ax.axhline(1.0, color="tab:blue", ls=":", label="1 (alpha dropout theory)")
-    ax.set(xlabel="dropout rate", ylabel="variance after dropout", title="x ~ N(0, 1): variance kept?")
-    ax.legend()
+    ax.set(xlabel="dropout rate", ylabel="variance after dropout", title="x ~ N(0, 1): variance kept?",
+           ylim=(0.95, 1.6))  # room above the points for the legend
+    ax.legend(fontsize=7, loc="upper left")
     plots.save(fig, directory, "dropout_variance", rates=rates, **drawn)
 
 
@@ -290,9 +285,11 @@ def uncorrected_mean(rate: float) -> float:
     return float(selu.alpha_dropout_moments(rate, theorem1.uncorrected_affine(rate)).mean)
 
 
-def solved_case(name: str, lam: float, alpha: float) -> Results:
+def case(by_prefix: dict) -> Results:
+    """Synthetic results holding each record under its prefix (the contract cases)."""
     results = Results()
-    records.put(results, name, Solved(lam, alpha))
+    for prefix, record in by_prefix.items():
+        records.put(results, prefix, record)
     return results
 
 
@@ -306,13 +303,7 @@ def normalized_reading() -> Results:
     """The control of the notebook claim: the (-0.1, 2) constants under omega = 0 (not the notebook's reading)."""
     with jax.enable_x64(True):
         solution = selu.solve_selu_params(-0.1, 2.0, 0.0, 1.0)
-    return solved_case("notebook", float(solution.params.lam), float(solution.params.alpha))
-
-
-def contraction_case(**values) -> Results:
-    results = Results()
-    records.put(results, "selu", theorem1.Contraction(**values))
-    return results
+    return case({"notebook": Solved(float(solution.params.lam), float(solution.params.alpha))})
 
 
 def used_gap(results: Results, constant: str, solved: str = "paper") -> float:
@@ -323,38 +314,31 @@ def used_gap(results: Results, constant: str, solved: str = "paper") -> float:
 
 def used_case(lam: float, alpha: float) -> Results:
     """The (0, 1) solve at the paper's digits, and every USED source at (lam, alpha)."""
-    results = solved_case("paper", PAPER_LAMBDA, PAPER_ALPHA)
-    records.put(results, "used", Used(np.full(len(USED), lam), np.full(len(USED), alpha)))
-    return results
+    return case({"paper": Solved(PAPER_LAMBDA, PAPER_ALPHA),
+                 "used": Used(np.full(len(USED), lam), np.full(len(USED), alpha))})
 
 
 def image_margin(box, name: str = "g of SELU"):
     return lambda r: theorem1.margin(records.get(r, name, theorem1.Image), *box)
 
 
-def image_case(image: theorem1.Image) -> Results:
-    results = Results()
-    records.put(results, "g of SELU", jax.tree.map(float, image))
-    return results
-
-
 def elu_image() -> Results:
     """The control of the image claims: ELU's image of a coarse grid of Omega, in the SELU slot."""
     with jax.enable_x64(True):
-        return image_case(theorem1.box_image(IMAGES["g of ELU (alpha = lambda = 1)"], 3))
+        return case({"g of SELU": jax.tree.map(float, theorem1.box_image(IMAGES["g of ELU (alpha = lambda = 1)"], 3))})
 
 
 def image_claim(statement: str, paper: str, box) -> Claim:
     return Claim(statement=statement, paper=paper, measure=image_margin(box), region=at_least(0.0),
                  control=Control(name="ELU, alpha = lambda = 1 (measured at run time)", results=elu_image),
-                 passing=lambda: image_case(theorem1.Image(-0.031, 0.0677, 0.81, 1.48)),
+                 passing=lambda: case({"g of SELU": theorem1.Image(-0.031, 0.0677, 0.81, 1.48)}),
                  baseline=image_margin(box, "g of ELU (alpha = lambda = 1)"), fmt="{:+.2e}")
 
 
 F32_LAMBDA, F32_ALPHA = float(np.float32(PAPER_LAMBDA)), float(np.float32(PAPER_ALPHA))
 LINEAR = "linear layer (identity activation: Jacobian diag(omega, tau), norm 1 at tau = 1)"
-PAPER_FIELD = contraction_case(norm_at_fixed_point=0.7877, max_norm_mu_nu_box=0.79, max_norm_theorem1_box=0.87)
-LINEAR_FIELD = contraction_case(norm_at_fixed_point=1.0, max_norm_mu_nu_box=1.0, max_norm_theorem1_box=1.1)
+PAPER_FIELD = case({"selu": theorem1.Contraction(0.7877, 0.79, 0.87)})
+LINEAR_FIELD = case({"selu": theorem1.Contraction(1.0, 1.0, 1.1)})
 
 
 def field_claim(statement: str, paper: str, field: str, region, fmt: str) -> Claim:
@@ -411,7 +395,7 @@ CLAIMS = [
         region=at_most(1e-8),
         control=Control(name="the paper's reading omega = 0 for the same target (solved at run time)",
                         results=normalized_reading),
-        passing=lambda: solved_case("notebook", NOTEBOOK_LAMBDA, NOTEBOOK_ALPHA),
+        passing=lambda: case({"notebook": Solved(NOTEBOOK_LAMBDA, NOTEBOOK_ALPHA)}),
         baseline=lambda r: notebook_error(r, "normalized"),
         fmt="{:.1e}",
     ),

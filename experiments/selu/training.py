@@ -7,13 +7,11 @@ rate chosen on a validation split; and SELU with alpha dropout against plain dro
     python run.py selu-training --preset paper --data-dir DIR       # MNIST IDX files
     python run.py selu-training --preset paper-cifar10 --data-dir DIR
 
-The paper trains fully connected networks of width = input dimension at depths 8, 16 and 32
-with SGD (learning rate 1e-5 on the loss summed over a batch of 128, 1.28e-3 on the batch mean
-used here) and shows the SELU networks' training loss falling as fast as or faster than ReLU
-networks with BatchNorm (after the activation, as in the reference code bioinf-jku/SNNs).
-Every (network, depth) is one `fit` whose sweep members are the learning rates (each sharing
-its seed's initialization and batches), chosen by `common.tuning` on a split of the training
-set; the claims compare best against best. The quick preset trains Figure 1's pair only.
+The paper trains networks of width = input dimension at depths 8, 16 and 32 with SGD (lr 1e-5
+on the loss summed over a batch of 128: 1.28e-3 on the batch mean used here), BatchNorm after the
+activation (reference code bioinf-jku/SNNs). Each (network, depth) is one `fit` whose sweep members
+are the learning rates, tuned by `common.tuning` on a split of the training set; the claims compare
+best against best, once both arms have trained. The quick preset trains Figure 1's pair only.
 """
 
 import warnings
@@ -26,27 +24,11 @@ import numpy as np
 import optax
 from matplotlib import ticker
 
-from common import plots, records, stats, tuning
-from common.config import (
-    require_at_least_one,
-    require_distinct,
-    require_in_range,
-    require_non_negative,
-    require_numbers_representable,
-    require_positive,
-)
+from common import config as checks
+from common import plots, records, stats, train, tuning
 from common.experiment import Claim, Control, DataUse, NotRunAtPreset, Results, Undecided, below
 from common.members import Members, learning_rate_sweep, with_hyperparams
 from common.parallel import map_independent
-from common.train import (
-    Loop,
-    classifier_evaluation,
-    epoch_batches,
-    fit,
-    new_state,
-    seed_keys,
-    supervised_step,
-)
 from experiments.api import main
 from research.selu import figure1
 from research.selu.snn import DeepMLP
@@ -104,16 +86,15 @@ class Config:
     """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
-        require_numbers_representable(self)
-        require_distinct(self, ('depths', 'learning_rates', 'baselines'))
-        require_at_least_one(self, ("seeds", "steps", "batch_size", "chunk", "eval_every", "dropout_depth"))
-        require_non_negative(self, ("max_widenings",))
+        checks.require_numbers_representable(self)
+        checks.require_distinct(self, ('depths', 'learning_rates', 'baselines'))
+        checks.require_at_least_one(self, ("seeds", "steps", "batch_size", "chunk", "eval_every", "dropout_depth"))
         if not self.depths or min(self.depths) < 2:
             raise ValueError(f"depths must be at least 2 (got {self.depths})")
-        require_non_negative(self, ("width",))
-        require_positive(self, ("learning_rates",))
-        require_in_range(self, ("dropout_rate",), 0.0, 1.0, open_high=True)
-        require_in_range(self, ("validation_fraction",), 0.0, 0.5, open_low=True, open_high=True)
+        checks.require_non_negative(self, ("width", "max_widenings"))
+        checks.require_positive(self, ("learning_rates",))
+        checks.require_in_range(self, ("dropout_rate",), 0.0, 1.0, open_high=True)
+        checks.require_in_range(self, ("validation_fraction",), 0.0, 0.5, open_low=True, open_high=True)
         if unknown := set(self.baselines) - set(BASELINES):
             raise ValueError(f"baselines {sorted(unknown)} are not among {sorted(BASELINES)}")
         if self.dropout_rate > 0 and self.dropout_depth not in self.depths:
@@ -165,13 +146,8 @@ class Arm(NamedTuple):
     val_loss: np.ndarray  # (evaluations, seeds)
     chosen_lr: float
     on_edge: float  # 1: the choice is an end of the widened grid
-
-
-class Steps(NamedTuple):
-    """The x axes of a depth's curves."""
-
-    step: np.ndarray
-    eval_step: np.ndarray
+    step: np.ndarray  # (chunks,): the x axis of train_loss
+    eval_step: np.ndarray  # (evaluations,): of val_loss
 
 
 class Criterion(NamedTuple):
@@ -194,7 +170,7 @@ def train_grid(config: Config, split: tuning.Split, name: str, model: DeepMLP, s
     """One fit named `name` whose members are the learning rates `lrs`, each crossed with every seed, starting
     from `start`: the model's initial (params, model_state) per seed (leading seeds axis)."""
     sweep = learning_rate_sweep(optax.sgd, lrs)
-    step, evaluate = supervised_step(model, sweep.optimizer), classifier_evaluation(model)
+    step, evaluate = train.supervised_step(model, sweep.optimizer), train.classifier_evaluation(model)
     rates = np.asarray(sweep.members.inputs["learning_rate"])  # (lrs,) float32
     every_lr = lambda a: np.broadcast_to(a, (len(rates), *a.shape))  # host arrays: nothing to compile
     members = Members({"learning_rate": np.broadcast_to(rates[:, None], (len(rates), config.seeds)),
@@ -202,12 +178,12 @@ def train_grid(config: Config, split: tuning.Split, name: str, model: DeepMLP, s
 
     def init(key, member):
         params, model_state = member["variables"]
-        return new_state(params, with_hyperparams(sweep.optimizer.init(params), member), key, model_state)
+        return train.new_state(params, with_hyperparams(sweep.optimizer.init(params), member), key, model_state)
 
-    loop = Loop(steps=config.steps, chunk=config.chunk, eval_every=config.eval_every)
-    out = fit(name, init=init, step=step, sample_batch=epoch_batches(config.batch_size),
-              data=(split.x_fit, split.y_fit), loop=loop, keys=seed_keys(config.seed, config.seeds),
-              members=members, evaluate=evaluate, eval_data=(split.x_val, split.y_val), session=session)
+    loop = train.Loop(steps=config.steps, chunk=config.chunk, eval_every=config.eval_every)
+    out = train.fit(name, init=init, step=step, sample_batch=train.epoch_batches(config.batch_size),
+                    data=(split.x_fit, split.y_fit), loop=loop, keys=train.seed_keys(config.seed, config.seeds),
+                    members=members, evaluate=evaluate, eval_data=(split.x_val, split.y_val), session=session)
     diverged = (out.diverged_at >= 0).reshape(out.shape)
     val = out.grid("eval/loss")
     val[:, diverged] = np.nan  # a diverged run's frozen parameters are not a result
@@ -264,7 +240,7 @@ def train_every_network(config: Config, split: tuning.Split, width: int, num_cla
     from initial variables drawn once for every depth."""
     jobs = [(depth, name, model) for depth in config.depths
             for name, model in networks(config, depth, width, num_classes).items()]
-    drawn = figure1.initial_variables([m for _, _, m in jobs], split.x_fit[:1], seed_keys(config.seed, config.seeds))
+    drawn = figure1.initial_variables([m for _, _, m in jobs], split.x_fit[:1], train.seed_keys(config.seed, config.seeds))
     order = sorted(range(len(jobs)), key=lambda i: -cost(jobs[i][2]))
     grids = map_independent(lambda i: tune_arm(config, split, jobs[i][1], jobs[i][2],
                                                figure1.start_of(drawn, jobs[i][2], config.seeds), session), order)
@@ -276,11 +252,11 @@ def record_arm(results: Results, depth: int, name: str, tuned_grid, config: Conf
     lrs, grid, tuned = tuned_grid
     at = (lambda a: a[:, tuned.index]) if tuned else (lambda a: np.full_like(a[:, 0], np.nan))
     arm = Arm(lrs, grid.val_loss[-1], grid.train_loss[-1], grid.diverged, at(grid.train_loss), at(grid.val_loss),
-              tuned.value if tuned else float("nan"), float(bool(tuned and tuned.edge)))
+              tuned.value if tuned else float("nan"), float(bool(tuned and tuned.edge)), grid.step, grid.eval_step)
     records.put(results, arm_name(depth, name), arm)
-    records.put(results, f"depth{depth}", Steps(grid.step, grid.eval_step))
     mean_val, mean_train = seed_mean(arm.final_val_by_lr), seed_mean(np.where(grid.diverged, np.nan, arm.final_train_by_lr))
-    grid_rows = [{"depth": depth, "network": name, "lr": f"{lr:g}{LR_NOTES.get(lr in config.learning_rates, '')}{' (paper)' if lr == PAPER_LR else ''}",
+    grid_rows = [{"depth": depth, "network": name, "lr": f"{lr:g}" + ("" if lr in config.learning_rates else " (widened)")
+                  + (" (paper)" if lr == PAPER_LR else ""),
                   "final validation loss (mean)": float(mean_val[i]), "final training loss (mean)": float(mean_train[i]),
                   "diverged seeds": int(grid.diverged[i].sum()), "chosen": "<-" if tuned and i == tuned.index else ""}
                  for i, lr in enumerate(lrs)]
@@ -289,9 +265,6 @@ def record_arm(results: Results, depth: int, name: str, tuned_grid, config: Conf
             "final validation loss (mean)": float(mean_val[tuned.index]) if tuned else float("nan"),
             "edge": tuned.edge if tuned else None, "widenings": tuned.widenings if tuned else 0}
     return grid_rows, best
-
-
-LR_NOTES = {False: " (widened)"}
 
 
 def run(config: Config, session) -> Results:
@@ -323,13 +296,9 @@ def run(config: Config, session) -> Results:
         (f"An arm counts as trained when its mean final training loss is at most {TRAINED_FRACTION:g} x chance "
          f"(ln {data.num_classes} = {chance:.3f}): {TRAINED_FRACTION * chance:.3f}, a fifth of chance's loss removed; "
          "a comparison with an arm that did not train is inconclusive, with that reason."),
-        ("Each network's learning rate is the grid value with the lowest mean final validation loss over seeds "
-        "(a value where any seed diverged is excluded); the claims compare the final training loss of the chosen "
-        "runs (Figure 1's quantity), paired by seed (the same seed draws the same batches for every network, and "
-        "the same initialization at every learning rate). The grid's means are over the seeds that did not "
-        "diverge (NaN: every seed did)."),
-        ("Training loss is the mean minibatch loss over each chunk of steps in training mode (BatchNorm on batch "
-        "statistics, dropout on), not the reference's full pass after each epoch; validation loss is in eval mode."),
+        ("An arm's lr has the lowest mean final validation loss over seeds, a lr where any seed diverged excluded; "
+         "the claims pair the chosen runs' final training loss by seed (same batches, same initialization). "
+         "Training loss: the mean minibatch loss of each chunk in training mode; validation loss: eval mode."),
     ]
     return results
 
@@ -341,20 +310,14 @@ def dropout_report(config: Config, results: Results) -> None:
         {"network": n, "chosen lr": arms[n].chosen_lr, "final validation loss (mean)": float(seed_mean(arms[n].val_loss[-1])),
          "minus SELU without dropout (t 95%)": f"{stats.paired_difference(arms[n].val_loss[-1], arms[SNN].val_loss[-1]):+.4f}"}
         for n in (ALPHA_DROPOUT, PLAIN_DROPOUT)]
-    drops = {n: float(seed_mean(arm.val_loss[-1])) for n, arm in arms.items()}
-    results.notes.append(
-        f"Dropout at depth {d}, rate {config.dropout_rate}, {config.steps} steps: final validation loss "
-        f"{drops[SNN]:.3f} without dropout, {drops[ALPHA_DROPOUT]:.3f} with alpha dropout, "
-        f"{drops[PLAIN_DROPOUT]:.3f} with plain dropout (no claim: the paper gives no number for this setting).")
+    results.notes.append("SNN dropout: no claim, the paper gives no number for this setting.")
 
 
 def left_out(config: Config) -> list[str]:
-    missing = [name for name in BASELINES if name not in config.baselines]
-    out = [f"the plain {' and '.join(missing)} networks (--baselines {' '.join(BASELINES)})"] if missing else []
-    if config.dropout_rate == 0:
-        out.append(f"the SNN with alpha and plain dropout (--dropout-rate {Config.dropout_rate})")
-    return [(f"Not trained in this run (no claim reads them; the subset and paper presets train them): "
-            f"{', '.join(out)}.")] if out else []
+    out = [f"{name} (--baselines)" for name in BASELINES if name not in config.baselines]
+    out += [f"the SNN with alpha and plain dropout (--dropout-rate {Config.dropout_rate})"] * (config.dropout_rate == 0)
+    return [f"Not trained in this run (no claim reads them; the subset and paper presets train them): {', '.join(out)}."
+            ] * bool(out)
 
 
 def arm_or_none(results: Results, depth: int, name: str) -> Arm | None:
@@ -422,11 +385,10 @@ def figures(results: Results, directory) -> None:
                if arm_or_none(results, d, ALPHA_DROPOUT)]
     fig, axes = plots.new_figure(len(panels), 2, width=4.0, height=3.3)
     for col, (depth, names, metric, title) in enumerate(panels):
-        steps = records.get(results, f"depth{depth}", Steps)
         arms = {n: arm for n in names if (arm := arm_or_none(results, depth, n))}
         for index, (name, arm) in enumerate(arms.items()):
             color = f"C{index + (5 if metric == 'val_loss' else 0)}"
-            x = steps.step if metric == "train_loss" else steps.eval_step
+            x = arm.step if metric == "train_loss" else arm.eval_step
             if np.isfinite(arm.chosen_lr):
                 plots.seed_band(axes[0, col], x, getattr(arm, metric), f"{name} (lr {arm.chosen_lr:g})", color=color)
             else:  # every lr diverged for some seed: nothing to draw
@@ -438,7 +400,7 @@ def figures(results: Results, directory) -> None:
         ylabel = "training loss (chunk mean)" if metric == "train_loss" else "validation loss (eval mode)"
         axes[0, col].set(xlabel="SGD step", ylabel=ylabel, title=title)
         axes[0, col].legend(fontsize=7)
-        axes[1, col].set_title(f"{title.split(',')[0]}: lr grid (validation)")
+        axes[1, col].set_title(f"{'SNN dropout' if metric == 'val_loss' else f'depth {depth}'}: lr grid (validation)")
     for marker, fill, text in (("*", "grey", "chosen lr"), ("o", "white", "some seeds diverged (mean of the rest)"),
                                ("x", "grey", "every seed diverged")):
         axes[1, 0].plot([], [], marker, color="grey", mfc=fill, ms=9 if marker == "*" else 6, label=text)
@@ -455,7 +417,7 @@ def paired_case(selu_minus_bn: float, depths=(8, 16, 32), seeds: int = 5) -> Res
         for name, loss in ((BATCHNORM, bn), (SNN, bn + selu_minus_bn + spread)):
             grid = np.full((1, seeds), np.nan)
             records.put(results, arm_name(d, name), Arm(np.array([0.1]), grid, grid, grid > 0, loss[None], loss[None],
-                                                        0.1, 0.0))
+                                                        0.1, 0.0, np.array([1]), np.array([1])))
     return results
 
 

@@ -46,6 +46,13 @@ def constants(lam=None, alpha=None) -> SeluParams:
     return SeluParams(nn.SELU_LAMBDA if lam is None else lam, nn.SELU_ALPHA if alpha is None else alpha)
 
 
+def computed_constants(activation) -> SeluParams:
+    """The (lambda, alpha) a SELU-like activation computes (float64 under jax.enable_x64): f(1) = lambda,
+    f(-40) = -lambda alpha (e^-40 is below float64's resolution of 1)."""
+    lam = float(activation(jnp.asarray(1.0)))
+    return SeluParams(lam, -float(activation(jnp.asarray(-40.0))) / lam)
+
+
 class Moments(NamedTuple):
     """Mean and variance of a layer's activations (the paper's mu and nu)."""
 

@@ -22,7 +22,7 @@ def test_selu_training_shrunk_run(tmp_path):
                                  dropout_rate=0.1, dropout_depth=4)
     results = E.run(config, Session(None))
     names = [E.SNN, E.BATCHNORM, "ReLU", "tanh", E.ALPHA_DROPOUT, E.PLAIN_DROPOUT]
-    assert records.get(results, "depth4", E.Steps).step.tolist() == [20, 40]
+    assert records.get(results, E.arm_name(4, E.SNN), E.Arm).step.tolist() == [20, 40]
     grid = {(row["network"], row["lr"]): row for row in next(iter(results.tables.values()))}
     assert grid[(E.SNN, "50")]["diverged seeds"] == 3 and grid[(E.SNN, "0.05")]["chosen"] == "<-"
     selu = records.get(results, E.arm_name(4, E.SNN), E.Arm)
