@@ -1,14 +1,16 @@
 """The spectrum of each GAN method's game along training on the Gaussian mixtures (Mescheder et al. 2017, 2018).
 
-    python run.py gan-eigen --preset quick    # R1 and consensus on the ring, the quick networks of gan-mixture
-    python run.py gan-eigen --preset paper    # every method, both data sets, the unrolled-GAN setup (a GPU)
+    python run.py gan-eigen --preset quick    # R1 and consensus on the ring, gan-mixture's quick setup
+    python run.py gan-eigen --preset paper    # every method, both data sets, gan-mixture's paper setup (a GPU)
 
 At step 0 and every `eigen_every` steps (through the trainer's `observe` hook) the largest real part of the
 eigenvalues of the Jacobian of each method's own vector field is computed matrix-free (ARPACK on
 Jacobian-vector products, compiled once per method) for the first `eigen_seeds` seeds, on one fixed batch,
 beside the field's norm ||v||. Its sign says "locally attracting" or "not" only at a stationary point, taken
 as ||v|| <= `stationary_ratio` x its value at step 0 for that seed; elsewhere the reading is "not stationary"
-and the claims are inconclusive. The methods train as in gan-mixture (experiments/gan/training.py).
+and the claims are inconclusive; so are they where the seed's final samples do not cover every mode (an
+equilibrium of the game that is not the data's). The methods train as gan-mixture trains them, with the
+networks, data and recipes of the gan-mixture preset named by `setup`.
 """
 
 import dataclasses
@@ -23,9 +25,11 @@ from common import plots, records, stats
 from common.experiment import Claim, Control, NotRunAtPreset, Results, below
 from common.train import init_states, seed_keys
 from experiments.api import main
-from experiments.gan.training import CENTERS, DATASETS, Fit, train_all, unused_by_method, validate
+from experiments.gan import mixture
+from experiments.gan.training import Fit, train_all
 from research.gan.methods import EVAL_TAG, METHODS, batch_sampler, first, players, rates_of, recipe
-from research.gan.spectrum import SpectrumProbe, reading, stationary
+from research.gan.metrics import CENTERS, DATASETS
+from research.gan.spectrum import SpectrumProbe, attraction_at_end, reading, stationary
 
 NAME = "gan-eigen"
 STUDY = "gan"
@@ -41,58 +45,16 @@ class Config:
 
     seeds: int = 5
     """Independent seeds per method, trained together in one vmapped program."""
+    setup: Literal["quick", "paper"] = "paper"
+    """The gan-mixture preset whose networks, data std, batch and recipes train the methods."""
     datasets: tuple[str, ...] = DATASETS
     """Subset of: ring grid."""
     methods: tuple[str, ...] = METHODS
     """Methods trained and tracked, of: gan nsgan wgan-gp r1 unrolled consensus."""
     steps: int = 25_000
-    """Generator steps (WGAN-GP: each after `critic_steps` critic steps)."""
-    batch_size: int = 512
-    """Examples per minibatch."""
-    z_dim: int = 256
-    """Dimension of the generator's standard normal input z."""
-    hidden: int = 128
-    """Units in each of the two tanh layers of both networks."""
-    init: Literal["xavier", "orthogonal"] = "orthogonal"
-    """Both networks' weights: orthogonal times `init_gain` (the unrolled-GAN notebook's) or Xavier normal."""
-    init_gain: float = 1.4
-    """Gain of the orthogonal init (the notebook's 1.4)."""
-    lr_g: float = 1e-3
-    """Generator's Adam learning rate in Metz's setup (all methods but WGAN-GP)."""
-    lr_d: float = 1e-4
-    """Discriminator's Adam learning rate in Metz's setup (all methods but WGAN-GP)."""
-    beta1: float = 0.5
-    """Adam's beta1 in Metz's setup (beta2 0.999)."""
-    update: Literal["simultaneous", "alternating"] = "simultaneous"
-    """Metz's setup: simultaneous; alternating moves the discriminator first."""
-    wgan_lr: float = 1e-4
-    """WGAN-GP's Adam learning rate, both players (Gulrajani et al.)."""
-    wgan_betas: tuple[float, float] = (0.0, 0.9)
-    """WGAN-GP's Adam betas, both players (Gulrajani et al.)."""
-    critic_steps: int = 5
-    """WGAN-GP critic steps per generator step."""
-    std: float = 0.02
-    """Standard deviation of each mixture component (the paper's 0.02)."""
-    unroll_steps: int = 5
-    """Discriminator steps the unrolled generator looks ahead through (Metz et al.'s 5)."""
-    gp_weight: float = 10.0
-    """WGAN-GP weight lambda (Gulrajani et al.), target norm 1."""
-    r1_gamma: float = 1.0
-    """R1 strength gamma (paper convention gamma/2 E||grad D||^2)."""
-    consensus_gamma: float = 1.0
-    """Consensus strength gamma: the field v - gamma grad(1/2 ||v||^2) (Mescheder et al. 2017)."""
-    eval_samples: int = 2500
-    """Generated samples for the mode metrics."""
-    min_count: int = 10
-    """HQ samples a mode needs to count as covered."""
-    hq_floor: float = 0.1
-    """HQ share below which a generator covers no mode."""
+    """Generator steps (WGAN-GP: each after its critic steps)."""
     eval_every: int = 2500
-    """Generator steps between evaluations."""
-    chunk: int = 500
-    """Steps per compiled lax.scan."""
-    blowup: float = 1e4
-    """A seed whose parameter norm exceeds this counts as diverged (stopped, step recorded)."""
+    """Generator steps between evaluations (a multiple of the setup's chunk, 500)."""
     eigen_seeds: int = 1
     """Seeds whose Jacobian's rightmost eigenvalue and ||v|| are tracked (at step 0 and every eigen_every steps)."""
     eigen_every: int = 0
@@ -108,8 +70,9 @@ class Config:
     """Base random seed of the run's random draws (initializations, data order, samples)."""
 
     def __post_init__(self):
-        validate(self, {"datasets": DATASETS, "methods": METHODS})
-        checks.require_at_least_one(self, ("eigen_batch", "eigen_iterations"))
+        checks.require_numbers_representable(self)
+        checks.require_at_least_one(self, ("seeds", "steps", "eval_every", "eigen_batch", "eigen_iterations"))
+        checks.require_distinct(self, ("datasets", "methods"))
         # at 1 or above every starting point would count as stationary
         if not 0 < self.stationary_ratio < 1:
             raise ValueError(f"stationary_ratio must be in (0, 1) (got {self.stationary_ratio})")
@@ -118,9 +81,13 @@ class Config:
                              f"({self.eval_every})")
         if not 1 <= self.eigen_seeds <= self.seeds:
             raise ValueError(f"eigen_seeds must be in [1, seeds] (got {self.eigen_seeds})")
+        self.game()  # the setup's own checks: data sets, methods, eval_every against its chunk
 
-    def unused_fields(self) -> dict[str, str]:
-        return unused_by_method(self)
+    def game(self) -> mixture.Config:
+        """The gan-mixture config the methods train with: the setup's, at this config's seeds, data and steps."""
+        return dataclasses.replace(mixture.PRESETS[self.setup], seeds=self.seeds, datasets=self.datasets,
+                                   methods=self.methods, steps=self.steps, eval_every=self.eval_every, seed=self.seed,
+                                   hop_steps=0, lr_ratios=(), r1_gammas=())
 
     def scheduled(self, step: int) -> bool:
         """Whether the spectrum is computed at `step`: step 0, the last step and every `eigen_every` steps."""
@@ -128,46 +95,47 @@ class Config:
 
 
 PRESETS = {
-    "quick": Config(datasets=("ring",), methods=("r1", "consensus"), steps=2000, eigen_every=2000, batch_size=128,
-                    z_dim=16, hidden=32, init="xavier", lr_g=2e-3, lr_d=2e-3, update="alternating",
-                    eval_every=500, chunk=500, seeds=4, eigen_seeds=4),
+    "quick": Config(setup="quick", datasets=("ring",), methods=("r1", "consensus"), steps=2000, eval_every=500,
+                    seeds=4, eigen_seeds=4, eigen_every=2000),
     "paper": Config(eigen_seeds=5),
 }
 
 
 class Spectrum(NamedTuple):
-    """One method's tracked points: steps (points,), max Re(lambda) and ||v|| (points, eigen_seeds)."""
+    """One method's tracked points: steps (points,), max Re(lambda) and ||v|| (points, eigen_seeds), and
+    whether each tracked seed's final samples match the data (every mode covered)."""
 
     eigen_step: np.ndarray
     max_real_eigen: np.ndarray
     field_norm: np.ndarray
+    matches_data: np.ndarray  # (eigen_seeds,) bool
 
 
 def probes(config: Config, dataset: str) -> dict[str, SpectrumProbe]:
     """One probe per method, on one fixed batch drawn op by op (under jit its normal draws differ in the last bit)."""
-    key = jax.random.fold_in(jax.random.key(config.seed), EVAL_TAG)
-    batch = first(batch_sampler(config.eigen_batch, config.z_dim, config.std)(CENTERS[dataset](), key, 0))
-    return {m: SpectrumProbe(m, players(config), recipe(m, config), config.unroll_steps, batch,
+    key, game = jax.random.fold_in(jax.random.key(config.seed), EVAL_TAG), config.game()
+    batch = first(batch_sampler(config.eigen_batch, game.z_dim, game.std)(CENTERS[dataset](), key, 0))
+    return {m: SpectrumProbe(m, players(game), recipe(m, game), game.unroll_steps, batch,
                              config.eigen_iterations) for m in config.methods}
 
 
 def spectra(config: Config, dataset: str, session) -> dict[str, Spectrum]:
     """Each method trained with its spectrum observed at every evaluation on the schedule, and at step 0."""
-    probe = probes(config, dataset)
-    observe = {m: (lambda states, m=m: probe[m].seeds(states, config.eigen_seeds, config.scheduled))
-               for m in config.methods}
-    fits = [Fit(f"{dataset}-{m}", m, recipe(m, config), observe[m]) for m in config.methods]
-    trained = train_all(config, dataset, fits, session)
+    probe, game, tracked = probes(config, dataset), config.game(), config.eigen_seeds
+    observe = {m: (lambda states, m=m: probe[m].seeds(states, tracked, config.scheduled)) for m in config.methods}
+    trained = train_all(game, dataset, [Fit(f"{dataset}-{m}", m, recipe(m, game), observe[m]) for m in config.methods],
+                        session)
     out = {}
     for method in config.methods:
-        history, keys = trained[f"{dataset}-{method}"].out, seed_keys(config.seed, config.eigen_seeds)
-        start = observe[method](init_states(players(config).initializer(recipe(method, config)), keys, "seeds",
-                                            rates_of(recipe(method, config)).for_runs(config.eigen_seeds)))
+        (history, coverage, _), keys = trained[f"{dataset}-{method}"], seed_keys(config.seed, tracked)
+        start = observe[method](init_states(players(game).initializer(recipe(method, game)), keys, "seeds",
+                                            rates_of(recipe(method, game)).for_runs(tracked)))
         steps = np.asarray(history.history["eval_step"])
         on = np.array([config.scheduled(int(step)) for step in steps])
-        curves = [np.concatenate([start[name][None], history.curve(f"eval/{name}")[on, :config.eigen_seeds]])
+        curves = [np.concatenate([start[name][None], history.curve(f"eval/{name}")[on, :tracked]])
                   for name in ("max_real_eigen", "field_norm")]
-        out[method] = Spectrum(np.concatenate([[0], steps[on]]), *curves)
+        matches = coverage.covered[-1, :tracked] == CENTERS[dataset]().shape[0]
+        out[method] = Spectrum(np.concatenate([[0], steps[on]]), *curves, matches)
     return out
 
 
@@ -178,10 +146,12 @@ def run(config: Config, session) -> Results:
             records.put(results, records.key(dataset, method), spectrum)
             norm, eigen = spectrum.field_norm, spectrum.max_real_eigen
             relative, at_rest = norm / norm[:1], stationary(norm, config.stationary_ratio)
-            rows.append({"data": dataset, "method": method, "recipe": recipe(method, config).describe,
+            rows.append({"data": dataset, "method": method, "recipe": recipe(method, config.game()).describe,
                          "max Re(lambda) at step 0": f"{stats.mean(eigen[0]):.3g}",
                          "at the end": f"{stats.mean(eigen[-1]):.3g}",
                          "norm(v) / norm(v_0) at the end": f"{stats.mean(relative[-1]):.3g}",
+                         "samples match the data (all modes covered)": f"{int(spectrum.matches_data.sum())} of "
+                         f"{spectrum.matches_data.size} seeds",
                          "end reading per seed": "; ".join(reading(e, s) for e, s in zip(eigen[-1], at_rest[-1]))})
     results.tables[f"Rightmost eigenvalue of each method's field ({config.eigen_seeds} tracked seeds; mean [95% t])"] \
         = rows
@@ -189,8 +159,8 @@ def run(config: Config, session) -> Results:
         f"max Re(lambda): the largest real part of the eigenvalues of the Jacobian of the method's own update field "
         f"(ARPACK to tol 1e-2, one fixed batch of {config.eigen_batch}); its sign is read only at a stationary "
         f"point, ||v|| <= {config.stationary_ratio:g} x its value at step 0: elsewhere a positive real part says "
-        f"where the field turns, not that the point repels. Setting: hidden {config.hidden}, z {config.z_dim}, "
-        f"batch {config.batch_size}, std {config.std}, {config.steps} generator steps.")
+        "where the field turns, not that the point repels; the claims read it only at seeds whose final samples "
+        f"also cover every mode. Setting: gan-mixture's {config.setup} preset, {config.steps} generator steps.")
     return results
 
 
@@ -235,32 +205,22 @@ def spectrum_of(results: Results, dataset: str, method: str) -> Spectrum | None:
 
 
 def end_eigen_at_rest(dataset: str, method: str):
-    """Mean over the tracked seeds that END at a stationary point (||v|| <= ratio x ||v_0||) of max Re(lambda)
-    there; not measured (inconclusive) when no seed does: away from a stationary point the sign of an
-    eigenvalue is no verdict on attraction."""
-
     def measure(r: Results) -> stats.Measurement:
         spectrum = spectrum_of(r, dataset, method)
         if spectrum is None:
             raise NotRunAtPreset("quick", f"this run has no {method} max_real_eigen on the {dataset}")
-        eigen, norm, ratio = spectrum.max_real_eigen, spectrum.field_norm, float(r.arrays["stationary_ratio"])
-        at_rest = stationary(norm, ratio)[-1]
-        if not at_rest.any():
-            return stats.Measurement(float("nan"), stats.WHOLE_LINE, "no tracked seed ends at a stationary point "
-                                     f"(norm(v) / norm(v_0) = {', '.join(f'{x:.2g}' for x in norm[-1] / norm[0])} > "
-                                     f"{ratio:g}): not read", 0)
-        m = stats.mean(eigen[-1][at_rest])
-        return dataclasses.replace(m, how=f"{m.how}; {int(at_rest.sum())} of {at_rest.size} tracked seeds end stationary")
+        return attraction_at_end(spectrum.max_real_eigen, spectrum.field_norm, spectrum.matches_data,
+                                 float(r.arrays["stationary_ratio"]))
 
     return measure
 
 
-def trajectory(dataset: str, method: str, eigen_TxS, norm_TxS, ratio: float = 0.05) -> Results:
+def trajectory(dataset: str, method: str, eigen_TxS, norm_TxS, matches: bool = True) -> Results:
     """Results holding one method's tracked eigenvalue and ||v|| trajectories (points x seeds)."""
-    results = Results(arrays={"stationary_ratio": np.asarray(ratio)})
+    results = Results(arrays={"stationary_ratio": np.asarray(0.05)})
     eigen = np.asarray(eigen_TxS, float)
-    records.put(results, records.key(dataset, method),
-                Spectrum(np.arange(len(eigen)), eigen, np.asarray(norm_TxS, float)))
+    records.put(results, records.key(dataset, method), Spectrum(
+        np.arange(len(eigen)), eigen, np.asarray(norm_TxS, float), np.full(eigen.shape[1], matches)))
     return results
 
 
@@ -268,7 +228,8 @@ def attracting_at_end(dataset: str, method: str, paper: str) -> Claim:
     spread = np.linspace(-1, 1, 4)
     return Claim(
         statement=f"{dataset}: {method} ends at a locally attracting stationary point of its own field: max Re(lambda) "
-        "of its Jacobian < 0, read only at tracked seeds whose end norm(v) <= stationary_ratio x norm(v_0)",
+        "of its Jacobian < 0, read only at tracked seeds whose end norm(v) <= stationary_ratio x norm(v_0) and whose "
+        "samples cover every mode",
         paper=paper, measure=end_eigen_at_rest(dataset, method), region=below(0.0),
         control=Control(
             name="a negative max Re(lambda) read away from a stationary point (norm(v) stays at norm(v_0))",

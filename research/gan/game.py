@@ -15,7 +15,8 @@ from one (||v|| not ~ 0) the linearization says where the field turns, not
 whether the point attracts (`FieldSpectrum` tracks both along training).
 """
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp

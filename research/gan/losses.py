@@ -21,7 +21,8 @@ interact inside D (no batch norm), so the input gradient of sum(D) is the
 per-sample gradient.
 """
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from common import config as checks
 from common.data.synthetic import sample_mixture
 from common.members import Members, with_hyperparams
 from common.models import MLP
@@ -240,3 +241,31 @@ def batch_sampler(batch_size: int, z_dim: int, std: float, critic_steps: int = 1
         return jax.vmap(lambda k: one(centers, k))(keys)
 
     return sample
+
+
+def check_fields(config, subsets: dict[str, tuple[str, ...]]) -> None:
+    """A config's recipe and metric fields, each impossible value a ValueError of one line; `subsets`: tuple
+    fields and the names each may hold."""
+    checks.require_numbers_representable(config)
+    checks.require_distinct(config, tuple(subsets))
+    checks.require_at_least_one(config, ("seeds", "steps", "batch_size", "z_dim", "hidden", "eval_samples", "eval_every",
+                                  "chunk", "unroll_steps", "critic_steps", "min_count"))
+    checks.require_positive(config, ("lr_g", "lr_d", "wgan_lr", "std", "blowup", "init_gain"))
+    checks.require_in_range(config, ("beta1", "wgan_betas"), 0.0, 1.0, open_high=True)
+    checks.require_in_range(config, ("hq_floor",), 0.0, 1.0)
+    checks.require_non_negative(config, ("gp_weight", "r1_gamma", "consensus_gamma"))
+    if config.eval_every % config.chunk:
+        raise ValueError(f"eval_every ({config.eval_every}) must be a multiple of chunk ({config.chunk})")
+    for field, allowed in subsets.items():
+        values = getattr(config, field)
+        if not values or any(v not in allowed for v in values):
+            raise ValueError(f"{field} must be a non-empty subset of {' '.join(allowed)} (got {values})")
+
+
+def unused_fields(config) -> dict[str, str]:
+    """The recipe fields a config's methods leave inert, each with why."""
+    by_method = {"unroll_steps": "unrolled", "gp_weight": "wgan-gp", "wgan_lr": "wgan-gp", "wgan_betas": "wgan-gp",
+                 "critic_steps": "wgan-gp", "r1_gamma": "r1", "consensus_gamma": "consensus"}
+    unused = {field: f"only the {method} method uses it and --methods leaves {method} out"
+              for field, method in by_method.items() if method not in config.methods}
+    return unused | ({"init_gain": "only the orthogonal init has a gain"} if config.init != "orthogonal" else {})

@@ -7,13 +7,17 @@ over a leading seed axis.
 """
 
 from functools import partial
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from common.data.synthetic import sample_mixture
+from common.data.synthetic import grid_centers, ring_centers, sample_mixture
 
 NOISE_TAG = 0x0015E  # fold_in tag of the run-time controls' samples
+DATASETS = ("ring", "grid")
+CENTERS = {"ring": lambda: ring_centers(8, 2.0), "grid": lambda: grid_centers(5, 2.0)}  # VEEGAN's two mixtures
 
 
 def nearest_mode(samples_NxD: jax.Array, centers_MxD: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -94,3 +98,40 @@ def control_metrics(config, centers_MxD: jax.Array) -> dict[str, dict]:
     keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), NOISE_TAG), config.seeds)
     return {kind: jax.vmap(lambda key, sample=sample: scored(config, sample(key), centers_MxD))(keys)
             for kind, sample in draw.items()}
+
+
+class Hopping(NamedTuple):
+    """Mode hopping along training (Metz et al. 2016, Figure 1: the plain GAN moves its mass from mode to
+    mode). `mode` (points, seeds): the mode holding the most HQ samples where it holds at least `majority`
+    of them and at least `floor` of all samples, else -1; `share` (points, seeds): that top mode's share of
+    all samples; `switches` (seeds,): how often the held mode changes from one held evaluation to the next."""
+
+    mode: np.ndarray
+    share: np.ndarray
+    switches: np.ndarray
+
+
+def mode_hopping(hits_PxSxM: np.ndarray, samples: int, floor: float, majority: float = 0.5) -> Hopping:
+    """The dominant mode at each evaluation of each seed and its switches (see `Hopping`); host-side numpy."""
+    hits = np.nan_to_num(np.asarray(hits_PxSxM, float))
+    top, total = hits.max(axis=-1), hits.sum(axis=-1)
+    held = (top >= floor * samples) & (top >= majority * total) & (top > 0)
+    mode = np.where(held, hits.argmax(axis=-1), -1)
+    switches = np.array([np.count_nonzero(np.diff(column[column >= 0])) for column in mode.T])
+    return Hopping(mode, top / samples, switches)
+
+
+class Coverage(NamedTuple):
+    """Mode metrics at each evaluation (points, seeds), `hits` (points, seeds, modes)."""
+
+    modes: np.ndarray
+    high_quality: np.ndarray
+    covered: np.ndarray
+    kl: np.ndarray
+    hits: np.ndarray
+
+
+def reference(config, dataset: str, kind: str) -> Coverage:
+    """One run-time control's metrics (`control_metrics`) as one evaluation of every seed."""
+    measured = control_metrics(config, CENTERS[dataset]())[kind]
+    return Coverage(*(np.asarray(measured[name])[None] for name in Coverage._fields))

@@ -2,12 +2,14 @@
 means something (Mescheder et al. 2017, section 3: a stationary point attracts locally when every eigenvalue
 of the Jacobian has a negative real part; away from one the sign only says where the field turns)."""
 
+import dataclasses
 from collections.abc import Callable
 
 import jax
 import numpy as np
 import optax
 
+from common import stats
 from research.gan.game import FieldSpectrum, GanBatch
 from research.gan.methods import Players, Recipe, method_game, weights_of
 
@@ -58,3 +60,20 @@ def reading(max_real_eigen: float, is_stationary: bool) -> str:
     if not np.isfinite(max_real_eigen):
         return "no eigenvalue"
     return "not locally attracting" if max_real_eigen > 0 else "locally attracting"
+
+
+def attraction_at_end(max_real_eigen_TxS: np.ndarray, field_norm_TxS: np.ndarray, matches_data_S: np.ndarray,
+                      ratio: float) -> stats.Measurement:
+    """Mean over the tracked seeds that END at a stationary point (||v|| <= ratio x ||v_0||) whose samples match
+    the data of max Re(lambda) there (t interval); NaN, with the reason, when no seed does: elsewhere the sign
+    of an eigenvalue is no verdict on attraction."""
+    norm = field_norm_TxS
+    read = stationary(norm, ratio)[-1] & np.asarray(matches_data_S, bool)
+    if not read.any():
+        return stats.Measurement(float("nan"), stats.WHOLE_LINE, "no tracked seed ends at a stationary point whose "
+                                 f"samples cover every mode (norm(v) / norm(v_0) = "
+                                 f"{', '.join(f'{x:.2g}' for x in norm[-1] / norm[0])}, stationary at <= {ratio:g}; "
+                                 f"{int(np.sum(matches_data_S))} seeds cover every mode): not read", 0)
+    m = stats.mean(max_real_eigen_TxS[-1][read])
+    return dataclasses.replace(m, how=f"{m.how}; {int(read.sum())} of {read.size} tracked seeds end stationary "
+                               "with every mode covered")

@@ -77,3 +77,19 @@ def test_mode_kl_against_the_closed_form():
     assert float(mode_kl(jnp.asarray([7.0] + [0.0] * 7))) == pytest.approx(np.log(8), rel=1e-6)
     assert float(mode_kl(jnp.asarray([3.0, 3.0, 0.0, 0.0]))) == pytest.approx(np.log(2), rel=1e-6)
     assert np.isnan(float(mode_kl(jnp.zeros(8))))
+
+
+def test_mode_hopping_counts_changes_of_the_held_mode_only():
+    from research.gan.metrics import mode_hopping
+
+    hits = np.zeros((6, 2, 8))
+    hits[[0, 1], 0, 2] = 500  # seed 0: mode 2 held, then nothing held, then mode 5, then mode 2 again
+    hits[3, 0, 5], hits[4, 0, 2] = 400, 300
+    hits[2, 0] = 10  # spread evenly: no mode holds most of the HQ samples
+    hits[:, 1, :3] = 300, 300, 10  # seed 1: mode 0 tops every time but never holds a majority
+    hop = mode_hopping(hits, samples=2500, floor=0.01)
+    np.testing.assert_array_equal(hop.mode[:, 0], [2, 2, -1, 5, 2, -1])
+    np.testing.assert_array_equal(hop.switches, [2, 0])
+    np.testing.assert_allclose(hop.share[0, 0], 0.2)
+    # below the floor (1% of 2500 = 25 samples) a lone mode is not held
+    assert mode_hopping(hits * 0.04, samples=2500, floor=0.01).switches[0] == 0
