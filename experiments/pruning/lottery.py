@@ -36,8 +36,7 @@ from experiments.api import main
 from experiments.pruning._fits import Run, Trainer, fit_members, members_of, trainer
 from research.pruning import protocol
 from research.pruning.connectivity import STABLE, barrier, line_errors
-from research.pruning.lottery import imp_sparsities, layer_rates, layer_sparsities_after
-from research.pruning.masks import is_prunable, pruned_counts
+from research.pruning.lottery import imp_sparsities, round_counts
 from research.pruning.programs import host, initializer, make_model, ones_like, round_program
 
 NAME = "prune-lottery"
@@ -222,10 +221,28 @@ class Runner:
 
 # ---------------------------------------------------------------- stage 1: the dense run
 
-def train_dense(runner: Runner, keys, members, start) -> Dense:
+class DenseStart(NamedTuple):
+    """Where the dense run starts: its keys (runs,), member inputs and initial states."""
+
+    keys: jax.Array
+    members: object
+    state: object
+
+
+def dense_start(runner: Runner) -> DenseStart:
+    """Every (lr, seed) run from the same init at each lr."""
+    init = host(initializer(runner.model)(runner.seeds, runner.data.x_fit[:1]))
+    keys = runner.variant_keys(1)
+    members = members_of([Run(init, ones_like(init), lr, runner.config.steps, True)
+                          for lr in runner.config.learning_rates], runner.config.seeds)
+    return DenseStart(keys, members, protocol.initial_states(protocol.run_init(runner.trainer.optimizer), keys,
+                                                             members))
+
+
+def train_dense(runner: Runner, start: DenseStart) -> Dense:
     """The dense run, split at every rewind step (the split changes no number)."""
-    c = runner.config
-    states, begin = {0: start}, 0
+    c, keys, members = runner.config, start.keys, start.members
+    states, begin = {0: start.state}, 0
     for end in sorted({c.rewind_step, *c.lmc_rewind_steps} - {0}) + [c.steps]:
         name = "dense" if end == c.steps else f"dense-to-{end}"
         out = (fit_members(runner.trainer, name, members, keys, end) if begin == 0 else
@@ -239,25 +256,13 @@ def train_dense(runner: Runner, keys, members, start) -> Dense:
 
 # ---------------------------------------------------------------- stage 2: IMP and its controls
 
-def round_counts(config: Config, example, round_: int) -> np.ndarray:
-    """Weights pruned after `round_` rounds: per layer (layer scope) or in all (global)."""
-    if config.output_rate is None:
-        return np.array(pruned_counts(example, imp_sparsities(config.rate, round_)[-1], config.scope))
-    n_layers = sum(is_prunable(w) for w in jax.tree.leaves(example))
-    return np.array(pruned_counts(example, layer_sparsities_after(
-        layer_rates(config.rate, config.output_rate, n_layers), round_), "layer"))
+class Imp(NamedTuple):
+    accuracy: np.ndarray  # (variant, round, seed), round 0 the dense net
+    sparsity: np.ndarray  # overall, per round
 
 
-def compile_round(runner: Runner, example) -> None:
-    """Compile the rounds' program while the dense run trains (`example`: one seed axis, host)."""
-    counts = round_counts(runner.config, jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype), example), 1)
-    keys = fold_in_each(runner.seeds, 0)
-    round_program(runner.model, runner.config.scope).lower(example, example, ones_like(example), counts, keys, keys,
-                                                          runner.data.x_fit[:1]).compile()
-
-
-def imp_chain(runner: Runner, dense: Dense, lr_index: int) -> np.ndarray:
-    """Every round of the IMP chain of one learning rate: (accuracy (variant, round, seed), sparsities)."""
+def imp_chain(runner: Runner, dense: Dense, lr_index: int) -> Imp:
+    """Every round of the IMP chain of one learning rate."""
     c, rows = runner.config, runner.rows(lr_index)
     one_lr = lambda tree: jax.tree.map(lambda a: np.asarray(a)[rows], tree)  # host: no compile
     rewind, trained = one_lr(dense.states[c.rewind_step].params), one_lr(dense.final)
@@ -267,13 +272,13 @@ def imp_chain(runner: Runner, dense: Dense, lr_index: int) -> np.ndarray:
     sparsities, accuracy = [0.0], np.zeros((len(VARIANTS), c.rounds + 1, c.seeds))
     accuracy[:, 0] = dense.accuracy[lr_index]
     for r in range(1, c.rounds + 1):
-        new = start(trained, rewind, masks, round_counts(c, example, r), fold_in_each(runner.seeds, 1000 + r),
+        new = start(trained, rewind, masks, round_counts(example, c.rate, c.output_rate, c.scope, r), fold_in_each(runner.seeds, 1000 + r),
                     fold_in_each(chain_keys, 2000 + r), runner.data.x_fit[:1])
         masks = host(new.masks)  # host arrays every round: one input sharding, one compile
         accuracy[:, r], trained = runner.train(f"{LRS[lr_index]}/round{r}", [
             (new.ticket, masks), (new.reinit, masks), (new.random_params, new.random_masks)], lr_index)
         sparsities.append(float(np.asarray(new.sparsity)[0]))
-    return accuracy, np.array(sparsities)
+    return Imp(accuracy, np.array(sparsities))
 
 
 # ---------------------------------------------------------------- stage 3: linear mode connectivity
@@ -286,9 +291,12 @@ def train_copy(runner: Runner, keys, state, index: int, k: int):
                        runner.config.steps - k, init=protocol.continue_init).state.params
 
 
-def mode_connectivity(runner: Runner, dense: Dense, copies_b: list, alphas) -> tuple:
-    """Test error along the line A -> B for every rewind step, (K, L, P, S), and along the line
-    between two dense nets of different seeds, (L, S, P)."""
+class Lines(NamedTuple):
+    copies: np.ndarray  # test error on the line A -> B for every rewind step, (K, L, P, S)
+    independent: np.ndarray  # on the line between dense nets of two seeds, (L, S, P)
+
+
+def mode_connectivity(runner: Runner, dense: Dense, copies_b: list, alphas) -> Lines:
     n_lr, n = len(runner.config.learning_rates), runner.config.seeds
     errors = line_errors(runner.model, runner.data.x_test, runner.data.y_test, alphas)
     final = host(dense.final)
@@ -296,53 +304,43 @@ def mode_connectivity(runner: Runner, dense: Dense, copies_b: list, alphas) -> t
     on_lines = on_lines.reshape(len(copies_b), n_lr, n, -1).transpose(0, 1, 3, 2)
     other_seed = jax.tree.map(lambda a: np.roll(np.asarray(a).reshape(n_lr, n, *a.shape[1:]), 1, axis=1)
                               .reshape(a.shape), final)
-    return on_lines, np.asarray(errors(final, other_seed)).reshape(n_lr, n, -1)
+    return Lines(on_lines, np.asarray(errors(final, other_seed)).reshape(n_lr, n, -1))
 
 
 # ---------------------------------------------------------------- the experiment
 
 def run(config: Config, session) -> Results:
     data = session.dataset(config.dataset)
-    model = make_model(config.model, {"mlp": config.mlp_widths, "cnn": config.cnn_channels}[config.model],
-                       data.num_classes, config.cnn_kernel)
-    optimizer, seeds = protocol.protocol_optimizer(config.optimizer, config.weight_decay), seed_keys(config.seed, config.seeds)
-    chain_keys = jnp.concatenate([fold_in_each(seeds, 100 + i) for i in range(len(config.learning_rates))])
     split = tuning.split(data, config.validation_fraction, config.seed)
-    runner = Runner(config, split, model, trainer(model, optimizer, (split.x_fit, split.y_fit), {
-        "val_accuracy": (split.x_val, split.y_val), "accuracy": (split.x_test, split.y_test)}, config.batch_size,
-        config.chunk, session), seeds, chain_keys)
-    init_one = host(initializer(model)(seeds, split.x_fit[:1]))
-    keys = runner.variant_keys(1)
-    members = members_of([Run(init_one, ones_like(init_one), lr, config.steps, True)
-                          for lr in config.learning_rates], config.seeds)  # the same inits at every lr
-    start = protocol.initial_states(protocol.run_init(optimizer), keys, members)
+    runner = make_runner(config, split, data.num_classes, session)
+    dense = train_dense(runner, dense_start(runner))
     ks = sorted(set(config.lmc_rewind_steps))
-
-    def beside_dense():  # on the other core while the dense run trains
-        compile_round(runner, init_one)
-        return train_copy(runner, keys, start, 0, 0) if ks[0] == 0 else None
-
-    dense, first_copy = map_independent(lambda job: job(), [
-        functools.partial(train_dense, runner, keys, members, start), beside_dense])
-    # The IMP chains and the other copies are independent: side by side, a copy beside the
-    # first chain while that one compiles the chain's programs.
-    chains = {("chain", i): functools.partial(imp_chain, runner, dense, i) for i in range(len(config.learning_rates))}
-    copies = {("copy", i): functools.partial(train_copy, runner, keys, dense.states[k], i, k)
-              for i, k in enumerate(ks) if k > 0}
-    jobs = chains | copies
-    order = [*chains][:1] + [*copies][:1] + [*chains][1:] + [*copies][1:]
-    done = dict(zip(order, map_independent(lambda job: jobs[job](), order)))
+    # The IMP chains and the copies are independent: side by side.
+    jobs = [functools.partial(imp_chain, runner, dense, i) for i in range(len(LRS))] + [
+        functools.partial(train_copy, runner, dense.keys, dense.states[k], i, k) for i, k in enumerate(ks)]
+    done = map_independent(lambda job: job(), jobs)
     alphas = jnp.linspace(0.0, 1.0, config.lmc_points)
-    on_lines, independent = mode_connectivity(runner, dense, [first_copy if k == 0 else done["copy", i]
-                                                             for i, k in enumerate(ks)], alphas)
+    lines = mode_connectivity(runner, dense, done[len(LRS):], alphas)
     results = Results()
-    for i, tag in enumerate(LRS):
-        accuracy, sparsities = done["chain", i]
-        records.put(results, tag, Chain(*accuracy, barrier(on_lines[:, i].transpose(0, 2, 1)), on_lines[:, i],
-                                        barrier(independent[i]), dense.validation[i]))
-    records.put(results, "imp", Axes(sparsities, sparsities >= config.high_sparsity, np.array(config.learning_rates),
-                                     np.array(ks), np.asarray(alphas), config.trained_within))
+    for i, (tag, chain) in enumerate(zip(LRS, done)):
+        records.put(results, tag, Chain(*chain.accuracy, barrier(lines.copies[:, i].transpose(0, 2, 1)),
+                                        lines.copies[:, i], barrier(lines.independent[i]), dense.validation[i]))
+    records.put(results, "imp", Axes(chain.sparsity, chain.sparsity >= config.high_sparsity,
+                                     np.array(config.learning_rates), np.array(ks), np.asarray(alphas),
+                                     config.trained_within))
     return _report(config, results)
+
+
+def make_runner(config: Config, split: tuning.Split, num_classes: int, session) -> Runner:
+    model = make_model(config.model, {"mlp": config.mlp_widths, "cnn": config.cnn_channels}[config.model],
+                       num_classes, config.cnn_kernel)
+    optimizer, seeds = protocol.protocol_optimizer(config.optimizer, config.weight_decay), seed_keys(config.seed,
+                                                                                                   config.seeds)
+    evaluation = {"val_accuracy": (split.x_val, split.y_val), "accuracy": (split.x_test, split.y_test)}
+    return Runner(config, split, model, trainer(model, optimizer, (split.x_fit, split.y_fit), evaluation,
+                                                config.batch_size, config.chunk, session), seeds,
+                  jnp.concatenate([fold_in_each(seeds, 100 + i) for i in range(len(config.learning_rates))]))
+
 
 
 def _report(config: Config, results: Results) -> Results:

@@ -8,8 +8,17 @@ Frankle et al. 2020). The controls are the same mask on a fresh random init
 layer-wise sparsities on the original init (random pruning).
 """
 
+import jax
+import numpy as np
+
 from research.pruning.masked import apply_masks
-from research.pruning.masks import Scope, magnitude_masks_of_counts, random_masks_like
+from research.pruning.masks import (
+    Scope,
+    is_prunable,
+    magnitude_masks_of_counts,
+    pruned_counts,
+    random_masks_like,
+)
 
 
 def imp_sparsities(rate: float, rounds: int) -> list[float]:
@@ -53,3 +62,12 @@ def layer_rates(rate: float, output_rate: float, n_layers: int) -> list[float]:
 def layer_sparsities_after(rates: list[float], rounds: int) -> list[float]:
     """Each layer's sparsity after `rounds` rounds of pruning its own `rate` of the survivors."""
     return [1.0 - (1.0 - r) ** rounds for r in rates]
+
+
+def round_counts(example, rate: float, output_rate: float | None, scope: Scope, round_: int) -> np.ndarray:
+    """Weights pruned after `round_` rounds: per pool of `scope`, every layer at `rate`; with an
+    `output_rate`, each layer at its own rate (the output layer's, layer scope)."""
+    if output_rate is None:
+        return np.array(pruned_counts(example, imp_sparsities(rate, round_)[-1], scope))
+    rates = layer_rates(rate, output_rate, sum(is_prunable(w) for w in jax.tree.leaves(example)))
+    return np.array(pruned_counts(example, layer_sparsities_after(rates, round_), "layer"))

@@ -11,6 +11,7 @@ import experiments.pruning.lottery as exp
 from common import records
 from common.experiment import evaluate_claims
 from common.runs import Session
+from research.pruning.lottery import round_counts
 from research.pruning.programs import make_model, round_program
 
 SHRUNK = dataclasses.replace(exp.PRESETS["quick"], seeds=2, mlp_widths=(16, 16), steps=100, chunk=50, rounds=2,
@@ -68,7 +69,7 @@ def test_frankle_carbin_schedule_prunes_the_output_layer_at_half_the_rate():
     stack = jax.tree.map(lambda a: np.asarray(a)[None], params)
     keys = jax.random.split(jax.random.key(1), 1)
     start = round_program(model, config.scope)(
-        stack, stack, jax.tree.map(lambda a: np.ones_like(a, bool), stack), exp.round_counts(config, params, 2),
+        stack, stack, jax.tree.map(lambda a: np.ones_like(a, bool), stack), round_counts(params, config.rate, config.output_rate, config.scope, 2),
         keys, keys, x1)
     pruned = [1 - float(np.mean(m)) for m in jax.tree.leaves(start.masks) if m.ndim >= 3]
     np.testing.assert_allclose(pruned, [0.36, 0.36, 0.19], atol=0.002)  # 1 - 0.8^2, 1 - 0.9^2
