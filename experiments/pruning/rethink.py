@@ -371,7 +371,7 @@ def _results(config: Config, larges: list[Large], retrained: list[Retrained], n_
         for key, method in METHODS.items():
             arm, t = f"{r.pruned.setting.label()} {method.label}", r.tuned[key]
             choice = Choice(t.value, t.step, len(t.scores.values), t.widenings, t.edge is not None, t.budget)
-            records.put(results, f"{r.pruned.setting.label()}/{key}", choice)
+            records.put(results, records.key(r.pruned.setting.label(), key), choice)
             results.tables[GRIDS] += t.rows(arm)
             results.tables[CHOICES].append({"arm": arm, **choice._asdict(), "edge": t.edge or ""})
     kinds = {kind: [r for r in retrained if r.pruned.setting.kind == kind] for kind in ("structured", "unstructured")}
@@ -455,9 +455,6 @@ def figures(results: experiment.Results, directory) -> None:
     ax.set(xlabel="fine-tuning step", ylabel="validation accuracy", title="fine-tuning at its chosen lr")
     ax.legend(fontsize=6)
     plots.save(fig, directory, "finetune_vs_scratch", **results.arrays)
-
-
-# ---------------------------------------------------------------- claims
 
 
 # ---------------------------------------------------------------- claims
