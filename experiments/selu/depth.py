@@ -253,7 +253,7 @@ def figures(results: Results, directory) -> None:
         ax.fill_between(layer, q[:, 1], q[:, 3], color=f"C{index}", alpha=0.45, lw=0,
                         label=f"{levels[1]:.0%}-{levels[3]:.0%}")
         ax.plot(layer, q[:, 2], color=f"C{index}", lw=1.2, label="median")
-        ax.set(title=name, xlabel="layer", ylabel="activation (quantiles over units x inputs)", xscale="log")
+        ax.set(title=name, xlabel="layer", ylabel=f"activation quantiles (units x {selu.QUANTILE_ROWS} inputs)", xscale="log")
     axes[0, 0].legend(fontsize=7)
     axes[-1, -1].text(0.5, 0.5, "quantiles per layer,\naveraged over seeds;\ninputs x ~ N(0, 1)", ha="center",
                       va="center", transform=axes[-1, -1].transAxes)
