@@ -149,7 +149,7 @@ def run(config: Config, session) -> Results:
             rows.append({"data": dataset, "method": method, "recipe": recipe(method, config.game()).describe,
                          "max Re(lambda) at step 0": f"{stats.mean(eigen[0]):.3g}",
                          "at the end": f"{stats.mean(eigen[-1]):.3g}",
-                         "norm(v) / norm(v_0) at the end": f"{stats.mean(relative[-1]):.3g}",
+                         "norm(v) / norm(v_0) at the end (geometric)": f"{stats.geometric_mean(relative[-1]):.3g}",
                          "samples match the data (all modes covered)": f"{int(spectrum.matches_data.sum())} of "
                          f"{spectrum.matches_data.size} seeds",
                          "end reading per seed": "; ".join(reading(e, s) for e, s in zip(eigen[-1], at_rest[-1]))})

@@ -21,10 +21,11 @@ from common import config as checks
 from common import plots, records, stats
 from common.experiment import Claim, Control, NotRunAtPreset, Results, Undecided, above
 from experiments.api import main
+from experiments.gan import hopping
 from experiments.gan.training import Fit, train_all
 from research.gan import methods as gan_methods
 from research.gan.methods import METHODS, recipe, same_run
-from research.gan.metrics import CENTERS, DATASETS, Coverage, mode_hopping, reference
+from research.gan.metrics import CENTERS, DATASETS, Coverage, reference
 
 NAME = "gan-mixture"
 STUDY = "gan"
@@ -39,7 +40,6 @@ VEEGAN = {("ring", "gan"): "1 / 99.3", ("ring", "unrolled"): "7.6 / 35.6", ("gri
           ("grid", "unrolled"): "23.6 / 16"}  # VEEGAN Table 1: modes captured / % high quality
 COLLAPSE_MODES, COLLAPSE_HQ = 2, 0.5  # "few modes AND most samples high quality"
 TRAINED_HQ = 0.05  # a method whose mean final HQ share is below this is "not trained at this budget"
-HOPS = 2  # a seed hops when its held mode changes at least this often
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,8 @@ class Config:
     """R1 strength gamma (paper convention gamma/2 E||grad D||^2)."""
     consensus_gamma: float = 1.0
     """Consensus strength gamma: the field v - gamma grad(1/2 ||v||^2) (Mescheder et al. 2017)."""
+    consensus_lr: float = 1e-4
+    """Consensus's RMSProp learning rate, both players (Mescheder et al. 2017 trained it with RMSProp)."""
     eval_samples: int = 2500
     """Generated samples for the metrics (VEEGAN's 2500)."""
     min_count: int = 10
@@ -129,7 +131,8 @@ class Config:
 
 
 SMALL = {"batch_size": 128, "z_dim": 16, "hidden": 32, "init": "xavier", "lr_g": 2e-3, "lr_d": 2e-3,
-         "update": "alternating", "eval_every": 500, "chunk": 500, "seeds": 4, "wgan_lr": 1e-3}
+         "update": "alternating", "eval_every": 500, "chunk": 500, "seeds": 4, "wgan_lr": 1e-3,
+         "consensus_lr": 2e-3}
 PRESETS = {  # quick: the hopping run replaces the lr_D / lr_G and R1 gamma grids (quick-grid and paper keep them)
     "quick": Config(datasets=("ring",), steps=2000, methods=("gan", "nsgan", "wgan-gp", "unrolled"), hop_steps=10_000,
                     hop_seeds=12, hop_lr_g=5e-3, **SMALL),
@@ -161,17 +164,6 @@ class Finals(NamedTuple):
     kl: np.ndarray
 
 
-class HopRun(NamedTuple):
-    """The plain GAN's hopping run: HQ hits per mode at each evaluation and what `mode_hopping` reads in them."""
-
-    eval_step: np.ndarray  # (points,)
-    hits: np.ndarray  # (points, seeds, modes)
-    mode: np.ndarray  # (points, seeds): the held mode, -1 where none
-    share: np.ndarray  # (points, seeds): the top mode's share of all samples
-    switches: np.ndarray  # (seeds,)
-    samples: int
-
-
 class Centers(NamedTuple):
     centers: np.ndarray  # (modes, 2)
 
@@ -199,9 +191,7 @@ def fits_of(config: Config, dataset: str) -> list[Fit]:
     fits = [Fit(f"{dataset}-{method}", method, recipe(method, config)) for method in config.methods]
     fits += [Fit(f"{dataset}-{p.method}-{p.name}", p.method, p.recipe) for p in grid_points(config)
              if p.method not in config.methods or not same_run(p.recipe, recipe(p.method, config))]
-    hop = recipe("gan", config)._replace(lr_g=config.hop_lr_g, lr_d=config.hop_lr_g / 10)
-    return fits + ([Fit(f"{dataset}-gan-hop", "gan", hop, seeds=config.hop_seeds, steps=config.hop_steps)]
-                   if config.hop_steps else [])
+    return fits + hopping.fits(config, dataset)
 
 
 def summary(finals, modes: int) -> dict:
@@ -253,21 +243,6 @@ def sweeps(config: Config, dataset: str, trained: dict, results: Results) -> lis
     return rows
 
 
-def hopping(config: Config, dataset: str, trained: dict, results: Results) -> list[dict]:
-    """The hopping run's held mode at each evaluation and its switches, per seed."""
-    if not config.hop_steps:
-        return []
-    out, coverage, _ = trained[f"{dataset}-gan-hop"]
-    hop = mode_hopping(coverage.hits, config.eval_samples, config.hop_floor)
-    steps = np.asarray(out.history["eval_step"])
-    records.put(results, records.key(dataset, "hopping"),
-                HopRun(steps, coverage.hits, *hop, config.eval_samples))
-    return [{"data": dataset, "seed": seed, "switches": int(hop.switches[seed]),
-             "held mode @ step (share of samples)": " ".join(
-                 f"{m}@{s} ({share:.0%})" for m, s, share in zip(hop.mode[:, seed], steps, hop.share[:, seed]) if m >= 0)
-             or "none"} for seed in range(hop.switches.size)]
-
-
 def run(config: Config, session) -> Results:
     results = Results()
     results.tables["Each method's recipe"] = [{"method": m, "recipe": recipe(m, config).describe}
@@ -278,7 +253,7 @@ def run(config: Config, session) -> Results:
         trained = train_all(config, dataset, fits_of(config, dataset), session)
         rows += methods(config, dataset, trained, results)
         sweep_rows += sweeps(config, dataset, trained, results)
-        hop_rows += hopping(config, dataset, trained, results)
+        hop_rows += hopping.stage(config, dataset, trained, results)
         records.put(results, dataset, Centers(np.asarray(CENTERS[dataset]())))
     results.tables[f"Modes and high-quality samples after {config.steps} steps ({config.seeds} seeds, "
                    f"{config.eval_samples} samples, std {config.std}; 95% intervals)"] = rows
@@ -344,33 +319,13 @@ def figures(results: Results, directory) -> None:
     fig, axes = plots.new_figure(len(methods), len(datasets), width=2.8, height=2.6)
     for (dataset, method), run in runs.items():
         ax = axes[datasets.index(dataset), methods.index(method)]
-        mode_shares(ax, run.eval_step, run.hits[:, 0, :] / run.samples.shape[0], legend=method == methods[0])
+        hopping.mode_shares(ax, run.eval_step, run.hits[:, 0, :] / run.samples.shape[0], legend=method == methods[0])
         ax.set(title=f"{dataset}: {method}, seed 0")
     plots.save(fig, directory, "mass_per_mode", **figure_arrays(runs, ("hits",)))
-    hopping_figure(results, directory, datasets)
+    hopping.figure(results, directory, datasets)
 
 
-def mode_shares(ax, steps, share_PxM, legend: bool) -> None:
-    ax.stackplot(steps, share_PxM.T, linewidth=0, labels=[f"mode {m}" for m in range(share_PxM.shape[1])])
-    ax.set(ylim=(0, max(0.05, float(share_PxM.sum(axis=1).max()) * 1.1)), xlabel="generator step",
-           ylabel="share of all samples (HQ, by mode)")
-    if legend:
-        ax.legend(loc="upper left", fontsize=5, ncol=4 if share_PxM.shape[1] > 8 else 2)
 
-
-def hopping_figure(results: Results, directory, datasets) -> None:
-    """Per hopping seed, the HQ share of each mode over training: hopping shows as the colour changing."""
-    hops = {(d, "hopping"): h for d in datasets if (h := present(results, records.key(d, "hopping"), HopRun))}
-    for (dataset, _), hop in hops.items():
-        seeds = hop.switches.size
-        fig, axes = plots.new_figure(min(seeds, 4), -(-seeds // 4), width=3.0, height=2.4)
-        for seed, ax in enumerate(axes.flat[:seeds]):
-            shares, held = hop.hits[:, seed, :] / hop.samples, hop.mode[:, seed] >= 0
-            ax.scatter(hop.eval_step[held], shares.sum(axis=1)[held], c=[f"C{m}" for m in hop.mode[held, seed]],
-                       marker="v", s=18, zorder=3, label="held mode (its colour)")
-            mode_shares(ax, hop.eval_step, shares, legend=seed == 0)
-            ax.set(title=f"{dataset}, seed {seed}: {hop.switches[seed]} switches")
-        plots.save(fig, directory, f"mode_hopping_{dataset}", **figure_arrays(hops, ("eval_step", "hits", "mode")))
 
 
 # --- claims: measures, and the cases the contract test runs them on ---
@@ -468,38 +423,8 @@ def plain_collapses(dataset: str, paper: str) -> Claim:
         fmt="{:.2f}")
 
 
-def hopping_seeds(dataset: str):
-    def measure(r: Results) -> stats.Measurement:
-        hop = present(r, records.key(dataset, "hopping"), HopRun)
-        if hop is None:
-            raise NotRunAtPreset("quick", f"this run has no hopping run on the {dataset} (hop_steps 0)")
-        return stats.proportion(int((hop.switches >= HOPS).sum()), hop.switches.size)
-
-    return measure
-
-
-def hop_results(dataset: str, mode_at, points: int = 16, seeds: int = 8) -> Results:
-    """A hopping run whose generator puts 30% of its samples, all high quality, on mode `mode_at(point)`."""
-    results, hits = Results(), np.zeros((points, seeds, MODE_COUNT[dataset]))
-    for point in range(points):
-        hits[point, :, mode_at(point)] = 750
-    records.put(results, records.key(dataset, "hopping"),
-                HopRun(np.arange(points), hits, *mode_hopping(hits, 2500, 0.01), 2500))
-    return results
-
-
-def hops(dataset: str, paper: str) -> Claim:
-    return Claim(
-        statement=f"{dataset}: the plain GAN hops between modes: in most seeds the held mode (>= 50% of the HQ "
-        f"samples and >= hop_floor of all samples) changes >= {HOPS} times (share of seeds, Wilson 95%)",
-        paper=paper, measure=hopping_seeds(dataset), region=above(0.5),
-        control=Control(name="a fixed one-mode generator (30% of the samples on mode 0 throughout)",
-                        results=lambda: hop_results(dataset, lambda point: 0)),
-        passing=lambda: hop_results(dataset, lambda point: point // 4), fmt="{:.2f}")
-
-
 CLAIMS = [
-    hops("ring", "the GAN's mass moves from mode to mode (Metz et al. 2016, Figure 1)"),
+    hopping.claim("ring", "the GAN's mass moves from mode to mode (Metz et al. 2016, Figure 1)"),
     covers("ring", "unrolled", 6, "7.6 (VEEGAN)"),
     covers("ring", "wgan-gp", 6, "8 with its 2-D recipe (Gulrajani et al. 2017, Figure 1)"),
     beats_plain("ring", "7.6 against 1 (VEEGAN)"),

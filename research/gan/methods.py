@@ -43,8 +43,7 @@ METHODS = ("gan", "nsgan", "wgan-gp", "r1", "unrolled", "consensus")
 PROGRAM = {"gan": "gan", "nsgan": "gan", "r1": "gan", "wgan-gp": "wgan-gp", "unrolled": "unrolled",
            "consensus": "consensus"}
 STRENGTH = {"wgan-gp": "gp_weight", "r1": "r1_gamma", "consensus": "consensus_gamma"}  # the config field of each
-EXTRA = {"unrolled": "{c.unroll_steps} unrolling steps", "r1": "gamma {c.r1_gamma:g}",
-         "consensus": "gamma {c.consensus_gamma:g}"}
+EXTRA = {"unrolled": "{c.unroll_steps} unrolling steps", "r1": "gamma {c.r1_gamma:g}"}
 NON_SATURATING = ("nsgan", "r1")  # generator losses: these the non-saturating one, WGAN-GP its own, the rest minimax
 WEIGHTS = ("strength", "saturating")  # a game's traced weights (see `method_game`)
 DATA_TAG, EVAL_TAG = 0x5EED, 0xE7A1  # fold_in tags: batches, evaluation codes
@@ -71,6 +70,11 @@ def adam(betas: tuple[float, float]) -> optax.GradientTransformation:
     `inner_state` is the state of `optax.adam` at those betas."""
     return optax.inject_hyperparams(optax.adam, static_args=("b1", "b2", "eps", "eps_root"))(
         learning_rate=0.0, b1=betas[0], b2=betas[1])
+
+
+def rmsprop() -> optax.GradientTransformation:
+    """RMSProp whose learning rate is a traced value in its state (see `adam`)."""
+    return optax.inject_hyperparams(optax.rmsprop)(learning_rate=0.0)
 
 
 def weights_of(recipe: Recipe) -> dict[str, float]:
@@ -142,8 +146,12 @@ def recipe(method: str, config) -> Recipe:
                       strength, saturating, betas, f"{config.critic_steps} critic steps / generator step, Adam("
                       f"{config.wgan_lr:g}, betas ({betas[0]:g}, {betas[1]:g})) both, lambda {config.gp_weight:g} "
                       "(Gulrajani et al.)")
-    extra = (", " + EXTRA[method].format(c=config)) if method in EXTRA else ""
     betas = (config.beta1, 0.999)
+    if method == "consensus":  # Mescheder et al. 2017 trained consensus optimization with RMSProp
+        return Recipe(rmsprop(), rmsprop(), 1, config.update, config.consensus_lr, config.consensus_lr, strength,
+                      saturating, betas, f"{config.update}, RMSProp lr {config.consensus_lr:g} both, gamma "
+                      f"{config.consensus_gamma:g} (Mescheder et al. 2017)")
+    extra = (", " + EXTRA[method].format(c=config)) if method in EXTRA else ""
     return Recipe(adam(betas), adam(betas), 1, config.update, config.lr_g, config.lr_d, strength, saturating, betas,
                   f"{config.update}, Adam lr_G {config.lr_g:g} / lr_D {config.lr_d:g}, beta1 {config.beta1:g} "
                   f"(Metz et al.){extra}")
@@ -250,7 +258,7 @@ def check_fields(config, subsets: dict[str, tuple[str, ...]]) -> None:
     checks.require_distinct(config, tuple(subsets))
     checks.require_at_least_one(config, ("seeds", "steps", "batch_size", "z_dim", "hidden", "eval_samples", "eval_every",
                                   "chunk", "unroll_steps", "critic_steps", "min_count"))
-    checks.require_positive(config, ("lr_g", "lr_d", "wgan_lr", "std", "blowup", "init_gain"))
+    checks.require_positive(config, ("lr_g", "lr_d", "wgan_lr", "consensus_lr", "std", "blowup", "init_gain"))
     checks.require_in_range(config, ("beta1", "wgan_betas"), 0.0, 1.0, open_high=True)
     checks.require_in_range(config, ("hq_floor",), 0.0, 1.0)
     checks.require_non_negative(config, ("gp_weight", "r1_gamma", "consensus_gamma"))
@@ -265,7 +273,7 @@ def check_fields(config, subsets: dict[str, tuple[str, ...]]) -> None:
 def unused_fields(config) -> dict[str, str]:
     """The recipe fields a config's methods leave inert, each with why."""
     by_method = {"unroll_steps": "unrolled", "gp_weight": "wgan-gp", "wgan_lr": "wgan-gp", "wgan_betas": "wgan-gp",
-                 "critic_steps": "wgan-gp", "r1_gamma": "r1", "consensus_gamma": "consensus"}
+                 "critic_steps": "wgan-gp", "r1_gamma": "r1", "consensus_gamma": "consensus", "consensus_lr": "consensus"}
     unused = {field: f"only the {method} method uses it and --methods leaves {method} out"
               for field, method in by_method.items() if method not in config.methods}
     return unused | ({"init_gain": "only the orthogonal init has a gain"} if config.init != "orthogonal" else {})

@@ -53,7 +53,7 @@ def test_blow_up_is_recorded_with_its_step_and_the_grid_reports_its_finals():
     final = records.get(results, "ring/sweep/ratio/1", gan_mixture.Finals)
     np.testing.assert_array_equal(final.covered, records.get(results, "ring/gan", gan_mixture.MethodRun).covered[-1:])
     # the hopping run: its own seeds and steps, every evaluation read
-    hop = records.get(results, "ring/hopping", gan_mixture.HopRun)
+    hop = records.get(results, "ring/hopping", gan_mixture.hopping.HopRun)
     assert hop.mode.shape == (2, 3) and hop.switches.shape == (3,)
 
 
@@ -61,9 +61,9 @@ def test_hopping_claim_rejects_the_true_mixture_and_a_one_mode_generator():
     claim = next(c for c in gan_mixture.CLAIMS if "hops between modes" in c.statement)
     hits = np.random.default_rng(0).multinomial(2500, np.full(8, 1 / 8), size=(16, 8)).astype(float)
     the_mixture = Results()  # 16 evaluations of 8 seeds drawn from the data: every mode ~1/8 of the HQ samples
-    records.put(the_mixture, "ring/hopping", gan_mixture.HopRun(
+    records.put(the_mixture, "ring/hopping", gan_mixture.hopping.HopRun(
         np.arange(16), hits, *mode_hopping(hits, 2500, 0.01), 2500))
-    for control in (the_mixture, gan_mixture.hop_results("ring", lambda point: 0)):
+    for control in (the_mixture, gan_mixture.hopping.hop_results("ring", lambda point: 0)):
         measured = claim.measure(control)
         assert measured.value == 0 and measured.interval[1] < 0.5
-    assert claim.measure(gan_mixture.hop_results("ring", lambda point: point // 4)).interval[0] > 0.5
+    assert claim.measure(gan_mixture.hopping.hop_results("ring", lambda point: point // 4)).interval[0] > 0.5
