@@ -17,7 +17,7 @@ from experiments.foundation import trainer_bench as tb
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = dataclasses.replace(tb.PRESETS["quick"], seed_counts=(1, 2), steps=20, chunk=10, rounds=2,
-                           sweep_rates=2, seeds=2, sweep_steps=10, sweep_rounds=2, width=8)
+                           sweep_rates=1, seeds=2, sweep_steps=10, sweep_rounds=2, width=8)
 
 
 def test_shrunk_quick_preset_measures_every_ratio_on_the_same_work():
