@@ -1,24 +1,18 @@
 """Rethinking the value of network pruning (Liu et al. 2019, arXiv 1810.05270): fine-tuning
-against Scratch-E and Scratch-B, each with its own lr (and fine-tuning its length) chosen on a
-validation split by `common.tuning.tune`.
+against Scratch-E and Scratch-B, each arm's lr (and fine-tuning's length) tuned on a validation split.
 
     python run.py prune-rethink --preset quick                     # MLP on MNIST-1D
     python run.py prune-rethink --preset equivalence               # quick with the seeds TOST needs
     python run.py prune-rethink --preset paper --data-dir DATA     # small VGG-style CNN, CIFAR-10
 
-Liu et al. train a large model, prune it, and compare fine-tuning the surviving weights with
-training the pruned architecture from a fresh init for the same epochs (Scratch-E) or the same
-compute (Scratch-B: epochs x FLOPs_full / FLOPs_pruned). For L1-norm filter pruning Scratch-E/B
-match or beat fine-tuning (CIFAR-10 VGG-16-A: 93.41 fine-tuned, 93.62 E, 93.78 B); for
-unstructured magnitude pruning Scratch-E lags at high sparsity and Scratch-B roughly matches.
-
-Protocol (Sec. 4, scaled down): the step schedule (lr x0.1 at 50% and 75%) for the large model
-and Scratch-E/B; structured: L1-norm pruning of every hidden layer's units; unstructured: one
-magnitude threshold over the weight matrices, the classifier dense (`scope`, as the reference
-code's `weight-level/cifar_prune.py`). The paper's fine-tuning (the final lr, 1/4 of the steps)
-is shown beside the tuned methods. Each arm (a pruned network and a method) gets the same
-number of trials, its grid's points plus at most `max_widenings` more (MLCommons AlgoPerf's
-equal budgets), each trial the method's own length; the arms run two at a time.
+Liu et al. train a large model, prune it, and compare fine-tuning the survivors with training the
+pruned architecture from scratch for the same epochs (Scratch-E) or the same compute (Scratch-B:
+epochs x FLOPs_full / FLOPs_pruned): with L1-norm filter pruning Scratch-E/B match or beat
+fine-tuning (CIFAR-10 VGG-16-A: 93.41 fine-tuned, 93.62 E, 93.78 B); with unstructured magnitude
+pruning Scratch-E lags at high sparsity and Scratch-B roughly matches. Protocol (Sec. 4, scaled
+down): the step schedule (lr x0.1 at 50% and 75%); unstructured: one magnitude threshold, the
+classifier dense (`scope`, as `weight-level/cifar_prune.py`); the paper's fine-tuning (final lr,
+1/4 of the steps) shown beside. Every arm gets the same trials: its grid plus up to `max_widenings`.
 """
 
 import functools
@@ -50,13 +44,10 @@ REPRODUCES = ("Tables 1-4 protocol: fine-tuned vs Scratch-E vs Scratch-B after s
               "(L1-norm) and unstructured (magnitude) pruning; CIFAR-10 VGG-16-A 93.41/93.62/93.78")
 
 PAPER_FINETUNE_LR_FACTOR = 0.01  # the schedule's final lr: x0.1 at each of its two milestones
-# "Matches": two one-sided tests, the 90% interval of the paired difference inside +-2 accuracy
-# points. Liu et al. call differences of a few tenths "comparable" at a per-run spread of about
-# 0.1-0.2 points (CIFAR-10); the spread per seed here is 1-3 points, so the margin is scaled to
-# about one per-seed spread (docs/claims/pruning.md).
+# "Matches": two one-sided tests inside +-2 points, about one per-seed spread here, as Liu et al.'s
+# "comparable" few tenths are at their spread (docs/claims/pruning.md). The quick run's largest
+# per-seed spread of a paired difference, and the seeds that gives two one-sided tests 80% power.
 MATCH_MARGIN = 0.02
-# The largest per-seed spread of a paired scratch - fine-tuned difference in a quick run (structured
-# 75% Scratch-B; docs/claims/pruning.md), and the seeds two one-sided tests need at it for 80% power.
 EQUIVALENCE_SPREAD = 0.038
 EQUIVALENCE_SEEDS = stats.seeds_for_equivalence(EQUIVALENCE_SPREAD, MATCH_MARGIN)
 
@@ -429,6 +420,8 @@ def _setting_rows(config: Config, r: Retrained, n_test: int) -> list[dict]:
             *[tuned_row(f"{method.label} (tuned)", r.tuned[key],
                         r.tuned[key].step if not method.fixed_length else method.steps(config, p))
               for key, method in METHODS.items()]]
+
+
 def figures(results: experiment.Results, directory) -> None:
     rows = results.tables[TABLE]
     settings = list(dict.fromkeys((r["model"], r["pruning"]) for r in rows if r["variant"] != "trained"))
