@@ -70,18 +70,11 @@ PRESETS = {
 }
 
 
-class Solved(NamedTuple):
-    """Constants solving g(target) = target."""
+class Constants(NamedTuple):
+    """A SELU's lambda and alpha: a solve's (floats), or the code's (arrays, one entry per USED source)."""
 
-    lam: float
-    alpha: float
-
-
-class Used(NamedTuple):
-    """lambda and alpha where the code defines or computes them, one entry per USED source."""
-
-    lam: np.ndarray
-    alpha: np.ndarray
+    lam: float | np.ndarray
+    alpha: float | np.ndarray
 
 
 # Every place that defines or computes SELU's constants (grep SELU_LAMBDA), read when the run reads it.
@@ -105,13 +98,6 @@ OMEGA = (theorem1.MEAN_RANGE, theorem1.VAR_RANGE)
 PAPER_IMAGE = ((-0.03106 - 5e-6, 0.06773 + 5e-6), (0.80009 - 5e-6, 1.48617 + 5e-6))
 
 
-class DropoutRepeats(NamedTuple):
-    """One dropout's Monte-Carlo moments of x ~ N(0, 1), (rates, repeats)."""
-
-    mean: np.ndarray
-    var: np.ndarray
-
-
 # One compiled Newton solve per dtype: the targets are traced arguments, so every fixed point reuses it.
 solve = jax.jit(selu.solve_selu_params, static_argnames="num_steps")
 
@@ -127,21 +113,21 @@ def solve_constants(results: Results) -> None:
     """Each fixed point's constants in float64, and (0, 1)'s in float32 (the perturbed-constant control)."""
     with jax.enable_x64(False):
         solution = solve(0.0, 1.0)
-        records.put(results, "float32", Solved(float(solution.params.lam), float(solution.params.alpha)))
+        records.put(results, "float32", Constants(float(solution.params.lam), float(solution.params.alpha)))
     rows = []
     with jax.enable_x64(True), jax.default_matmul_precision("highest"):
         for name, (label, mean, var, omega, (lam_ref, alpha_ref)) in FIXED_POINTS.items():
             solution = solve(mean, var, omega, 1.0)
-            solved = Solved(float(solution.params.lam), float(solution.params.alpha))
+            solved = Constants(float(solution.params.lam), float(solution.params.alpha))
             records.put(results, name, solved)
             rows.append({"fixed point (mu, nu), weights": label, "lambda": f"{solved.lam:.16f}",
                          "alpha": f"{solved.alpha:.16f}", "reference lambda": f"{lam_ref:.16g}",
                          "reference alpha": f"{alpha_ref:.16g}", "|g - target|": float(solution.residual)})
     results.tables["Fixed-point solutions (Newton, float64)"] = rows
     with jax.enable_x64(True):
-        used = Used(*np.array([source() for source in USED.values()]).T)
+        used = Constants(*np.array([source() for source in USED.values()]).T)
     records.put(results, "used", used)
-    solved = records.get(results, "paper", Solved)
+    solved = records.get(results, "paper", Constants)
     results.tables["SELU's constants as the code uses them (float64), against the (0, 1) solve"] = [
         {"source": name, "lambda": repr(float(lam)), "alpha": repr(float(alpha)), "relative gap lambda": abs(lam / solved.lam - 1),
          "relative gap alpha": abs(alpha / solved.alpha - 1)} for name, lam, alpha in zip(USED, *used)]
@@ -190,7 +176,7 @@ def dropout_moments(config: Config, results: Results) -> None:
     results.arrays["dropout_rates"] = np.array(config.dropout_rates)
     rows = []
     for j, method in enumerate(theorem1.DROPOUTS):
-        repeats = DropoutRepeats(samples[:, :, j, 0], samples[:, :, j, 1])
+        repeats = selu.Moments(samples[:, :, j, 0], samples[:, :, j, 1])
         records.put(results, method, repeats)
         rows += [{"dropout": method, "rate": rate, "mean (t 95%)": f"{stats.mean(repeats.mean[i], 'repeats'):.5f}",
                   "variance (t 95%)": f"{stats.mean(repeats.var[i], 'repeats'):.5f}",
@@ -206,7 +192,7 @@ def run(config: Config, session) -> Results:
     solve_constants(results)
     moment_field(config, results)
     dropout_moments(config, results)
-    notebook, normalized = records.get(results, "notebook", Solved), records.get(results, "normalized", Solved)
+    notebook, normalized = records.get(results, "notebook", Constants), records.get(results, "normalized", Constants)
     eigenvalue = records.get(results, "field", theorem1.Field).jacobian_at_fixed_point[1, 1]
     results.notes += [
         ("Reference notebook's (-0.1, 2) case: its equations set z ~ N(mu, nu) (omega = tau = 1); solved that way "
@@ -250,7 +236,7 @@ def figures(results: Results, directory) -> None:
     rates = results.arrays["dropout_rates"]
     drawn = {}
     for method, color in zip(theorem1.DROPOUTS, ("tab:blue", "tab:orange", "tab:green")):
-        var_RxS = drawn[method] = records.get(results, method, DropoutRepeats).var
+        var_RxS = drawn[method] = records.get(results, method, selu.Moments).var
         ax.errorbar(rates, var_RxS.mean(1), yerr=var_RxS.std(1), fmt="o", color=color, capsize=3,
                     label=f"{method} dropout (MC, +-1 std over repeats)", alpha=0.8)
     fine = np.linspace(rates.min() * 0.8, rates.max() * 1.1, 50)
@@ -267,7 +253,7 @@ def figures(results: Results, directory) -> None:
 def every_rate(results: Results, method: str, moment: str, target: float) -> stats.Measurement:
     """One moment ("mean" or "var") of `method`'s dropout at every rate: the t interval over repeats at
     each rate, their hull, the value of the rate farthest from target."""
-    samples = getattr(records.get(results, method, DropoutRepeats), moment)  # (rates, repeats)
+    samples = getattr(records.get(results, method, selu.Moments), moment)  # (rates, repeats)
     return stats.hull([stats.mean(row, "repeats") for row in samples], target, "rates")
 
 
@@ -276,7 +262,7 @@ def dropout_case(mean, var, rates=(0.05, 0.1, 0.2), seeds=5) -> Results:
     spread = 1e-3 * np.linspace(-1, 1, seeds)
     at = lambda value, r: (value(r) if callable(value) else value) + spread
     results = Results()
-    records.put(results, "alpha", DropoutRepeats(np.array([at(mean, r) for r in rates]),
+    records.put(results, "alpha", selu.Moments(np.array([at(mean, r) for r in rates]),
                                                  np.array([at(var, r) for r in rates])))
     return results
 
@@ -295,7 +281,7 @@ def case(by_prefix: dict) -> Results:
 
 def notebook_error(results: Results, reading: str) -> float:
     """Largest |error| of one reading's (-0.1, 2) constants against the notebook's printed ones."""
-    solved = records.get(results, reading, Solved)
+    solved = records.get(results, reading, Constants)
     return max(abs(solved.lam - NOTEBOOK_LAMBDA), abs(solved.alpha - NOTEBOOK_ALPHA))
 
 
@@ -303,19 +289,19 @@ def normalized_reading() -> Results:
     """The control of the notebook claim: the (-0.1, 2) constants under omega = 0 (not the notebook's reading)."""
     with jax.enable_x64(True):
         solution = selu.solve_selu_params(-0.1, 2.0, 0.0, 1.0)
-    return case({"notebook": Solved(float(solution.params.lam), float(solution.params.alpha))})
+    return case({"notebook": Constants(float(solution.params.lam), float(solution.params.alpha))})
 
 
 def used_gap(results: Results, constant: str, solved: str = "paper") -> float:
     """Largest relative gap between the code's values of `constant` ("lam" or "alpha") and a solve's."""
-    reference = getattr(records.get(results, solved, Solved), constant)
-    return float(np.max(np.abs(getattr(records.get(results, "used", Used), constant) / reference - 1.0)))
+    reference = getattr(records.get(results, solved, Constants), constant)
+    return float(np.max(np.abs(getattr(records.get(results, "used", Constants), constant) / reference - 1.0)))
 
 
 def used_case(lam: float, alpha: float) -> Results:
     """The (0, 1) solve at the paper's digits, and every USED source at (lam, alpha)."""
-    return case({"paper": Solved(PAPER_LAMBDA, PAPER_ALPHA),
-                 "used": Used(np.full(len(USED), lam), np.full(len(USED), alpha))})
+    return case({"paper": Constants(PAPER_LAMBDA, PAPER_ALPHA),
+                 "used": Constants(np.full(len(USED), lam), np.full(len(USED), alpha))})
 
 
 def image_margin(box, name: str = "g of SELU"):
@@ -395,7 +381,7 @@ CLAIMS = [
         region=at_most(1e-8),
         control=Control(name="the paper's reading omega = 0 for the same target (solved at run time)",
                         results=normalized_reading),
-        passing=lambda: case({"notebook": Solved(NOTEBOOK_LAMBDA, NOTEBOOK_ALPHA)}),
+        passing=lambda: case({"notebook": Constants(NOTEBOOK_LAMBDA, NOTEBOOK_ALPHA)}),
         baseline=lambda r: notebook_error(r, "normalized"),
         fmt="{:.1e}",
     ),

@@ -13,6 +13,7 @@ from common.experiment import Results, evaluate, evaluate_claims
 from common.runs import Session
 from experiments.selu import constants as E
 from research.selu import moment_field as theorem1
+from research.selu import snn as selu
 
 
 def test_selu_constants_shrunk_run_reproduces_every_claim_and_rejects_every_baseline(tmp_path):
@@ -23,13 +24,13 @@ def test_selu_constants_shrunk_run_reproduces_every_claim_and_rejects_every_base
     assert [o.statement for o in outcomes if o.verdict != "reproduced"] == []
     assert all(o.control.verdict == "not reproduced" for o in outcomes), [o.control for o in outcomes]
     # The float32 solve is off by more than the claim's tolerance but is the same constant.
-    assert 1e-10 < abs(records.get(results, "float32", E.Solved).lam - E.PAPER_LAMBDA) < 1e-6
+    assert 1e-10 < abs(records.get(results, "float32", E.Constants).lam - E.PAPER_LAMBDA) < 1e-6
     field = records.get(results, "field", theorem1.Field)
     # 30 iterations of a map contracting by ~0.78 land on the fixed point.
     assert field.final_distance < 1e-2
     assert field.spectral_norm_worst_omega_tau.shape == (5, 5)
     assert np.all(field.spectral_norm_worst_omega_tau >= field.spectral_norm)
-    assert records.get(results, "plain", E.DropoutRepeats).var.shape == (2, 4)
+    assert records.get(results, "plain", selu.Moments).var.shape == (2, 4)
     E.figures(results, tmp_path)
     assert (tmp_path / "moment_map.png").exists() and (tmp_path / "dropout_variance.png").exists()
 
