@@ -3,14 +3,11 @@
     python run.py gan-eigen --preset quick    # R1 and consensus on the ring, gan-mixture's quick setup
     python run.py gan-eigen --preset paper    # every method, both data sets, gan-mixture's paper setup (a GPU)
 
-At step 0 and every `eigen_every` steps (through the trainer's `observe` hook) the largest real part of the
-eigenvalues of the Jacobian of each method's own vector field is computed matrix-free (ARPACK on
-Jacobian-vector products, compiled once per method) for the first `eigen_seeds` seeds, on one fixed batch,
-beside the field's norm ||v||. Its sign says "locally attracting" or "not" only at a stationary point, taken
-as ||v|| <= `stationary_ratio` x its value at step 0 for that seed; elsewhere the reading is "not stationary"
-and the claims are inconclusive; so are they where the seed's final samples do not cover every mode (an
-equilibrium of the game that is not the data's). The methods train as gan-mixture trains them, with the
-networks, data and recipes of the gan-mixture preset named by `setup`.
+At step 0 and every `eigen_every` steps the largest real part of the eigenvalues of the Jacobian of each
+method's own field (ARPACK on Jacobian-vector products) and the field's norm ||v||, for the first
+`eigen_seeds` seeds on one fixed batch. The sign is read as "locally attracting" or not only at a seed that
+ends stationary (||v|| <= `stationary_ratio` x its value at step 0) with samples covering every mode; the
+methods train with the networks, data and recipes of the gan-mixture preset named by `setup`.
 """
 
 import dataclasses

@@ -4,6 +4,7 @@ its fit, its record, its table, its figure and its claim."""
 from typing import NamedTuple
 
 import numpy as np
+from matplotlib import colormaps
 
 from common import plots, records, stats
 from common.experiment import Claim, Control, NotRunAtPreset, Results, above
@@ -47,7 +48,10 @@ def stage(config, dataset: str, trained: dict, results: Results) -> list[dict]:
 
 
 def mode_shares(ax, steps, share_PxM, legend: bool) -> None:
-    ax.stackplot(steps, share_PxM.T, linewidth=0, labels=[f"mode {m}" for m in range(share_PxM.shape[1])])
+    """Each mode's share of all samples (its HQ samples) stacked, one colour per mode (C0.. up to 10 modes)."""
+    modes = share_PxM.shape[1]
+    colors = [f"C{m}" for m in range(modes)] if modes <= 10 else colormaps["viridis"](np.linspace(0, 1, modes))
+    ax.stackplot(steps, share_PxM.T, linewidth=0, colors=colors, labels=[f"mode {m}" for m in range(modes)])
     ax.set(ylim=(0, max(0.05, float(share_PxM.sum(axis=1).max()) * 1.1)), xlabel="generator step",
            ylabel="share of all samples (HQ, by mode)")
     if legend:
