@@ -43,14 +43,9 @@ def evaluation(model, names: tuple[str, ...]):
 
 
 def trainer(model, optimizer, data, eval_data: dict, batch_size: int, chunk: int, session) -> Trainer:
-    """A Trainer that reports accuracy on each of `eval_data` ({metric name: (x, y)}); one set
-    is plain `classifier_evaluation` (its "accuracy")."""
-    names, sets = tuple(eval_data), tuple(eval_data.values())
-    if len(sets) == 1:
-        evaluate, sets = classifier_evaluation(model), sets[0]
-    else:
-        evaluate = evaluation(model, names)
-    return Trainer(supervised_step(model, optimizer), evaluate, optimizer, data, sets, batch_size, chunk, session)
+    """A Trainer that reports accuracy on each of `eval_data` ({metric name: (x, y)})."""
+    return Trainer(supervised_step(model, optimizer), evaluation(model, tuple(eval_data)), optimizer, data,
+                   tuple(eval_data.values()), batch_size, chunk, session)
 
 
 def members_of(runs: list[Run], seeds: int) -> Members:
