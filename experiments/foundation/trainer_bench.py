@@ -9,7 +9,7 @@ is timed in interleaved rounds (`common.bench.interleaved`: every round times ev
 fresh random order) as `fit`'s compiled chunk and host loop (trainer), a bare jit(lax.scan) of the
 vmapped step, a per-step jitted loop at one seed, and the bare scan again (A/A: the spread between two
 identical programs widens every interval); then a sweep of learning rates x seeds as one `fit` against
-the same fits one by one, every run building its steps anew (the programs:
+the same fits one by one, every run building its steps anew (the scan programs:
 research/foundation/trainer_programs.py). Trainer, bare scan and per-step loop start from the same
 states, draw the same batches and end at the same parameters (`max_param_difference`). A ratio is a
 speed (the other's seconds / this one's) per round; the claims read their median over rounds.
@@ -19,11 +19,22 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+import optax
 
 from common import bench, plots, records, stats
 from common.config import require_at_least_one, require_distinct, require_numbers_representable
 from common.experiment import Claim, Control, NotRunAtPreset, Results, at_least
-from common.train import init_states, seed_keys
+from common.members import learning_rate_sweep, with_hyperparams
+from common.models import MLP
+from common.train import (
+    Loop,
+    epoch_batches,
+    fit,
+    init_states,
+    new_state,
+    seed_keys,
+    supervised_step,
+)
 from experiments.api import main
 from research.foundation import trainer_programs as programs
 
@@ -122,6 +133,40 @@ def ratio(slower: np.ndarray, faster: np.ndarray) -> Ratio:
     return Ratio(per_round, float(np.median(per_round)), float(per_round.min()), float(per_round.max()))
 
 
+def sweep_variants(dataset, width: int, rates: list[float], batch_size: int, steps: int, chunk: int,
+                   keys) -> dict[str, bench.Staged]:
+    """The rates x seeds as one fit (`sweep`) against one fit per rate (`one_by_one`); every run
+    builds its steps anew, so each run traces and lowers what a user's run does."""
+    model = MLP((width, width), dataset.num_classes, activation="relu", init="he")
+    x1, data = dataset.x_train[:1], (dataset.x_train, dataset.y_train)
+    loop, sampler = Loop(steps=steps, chunk=chunk), epoch_batches(batch_size)
+
+    def one_program(_):
+        sweep = learning_rate_sweep(optax.adam, rates)
+
+        def init(key, member):
+            params, model_state = model.init_variables(key, x1)
+            return new_state(params, with_hyperparams(sweep.optimizer.init(params), member), key, model_state)
+
+        return fit("sweep", init=init, step=supervised_step(model, sweep.optimizer), sample_batch=sampler,
+                   data=data, loop=loop, keys=keys, members=sweep.members).state.params
+
+    def one_by_one(_):
+        out = []
+        for rate in rates:
+            optimizer = optax.adam(rate)
+
+            def init(key, optimizer=optimizer):
+                params, model_state = model.init_variables(key, x1)
+                return new_state(params, optimizer.init(params), key, model_state)
+
+            out.append(fit(f"lr{rate:.3g}", init=init, step=supervised_step(model, optimizer),
+                           sample_batch=sampler, data=data, loop=loop, keys=keys).state.params)
+        return out
+
+    return {"sweep": bench.Staged(lambda: None, one_program), "one_by_one": bench.Staged(lambda: None, one_by_one)}
+
+
 def scan_variants(prob, config: Config) -> tuple[dict, float]:
     """Trainer, bare scan and per-step loop at every seed count, warmed up, and the largest parameter
     difference between each and the bare scan after one run from the same states."""
@@ -142,8 +187,8 @@ def run(config: Config, session) -> Results:
     # Warmed up above; the bare scan at one seed is also timed against itself (A/A).
     scan = bench.interleaved(variants, "bare_1", rounds=config.rounds, warmup=0, seed=config.seed)
     rates = np.geomspace(1e-3, 3e-2, config.sweep_rates).tolist()
-    sweeps = programs.sweep_variants(dataset, config.width, rates, config.batch_size, config.sweep_steps,
-                                     config.chunk, seed_keys(config.seed, config.seeds))
+    sweeps = sweep_variants(dataset, config.width, rates, config.batch_size, config.sweep_steps, config.chunk,
+                            seed_keys(config.seed, config.seeds))
     for variant in sweeps.values():  # untimed: XLA compiles every program once (the persistent cache keeps some)
         variant.run(variant.setup())
     with programs.xla_programs() as built:  # each timed run builds its steps anew: traces and lowers them again

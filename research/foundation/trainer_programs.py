@@ -1,7 +1,6 @@
 """The programs trainer-bench times: one supervised step run as `fit`'s compiled chunk and host loop,
-as a bare jit(lax.scan), as a per-step jitted loop, and a learning-rate sweep as one `fit` against
-the same fits one by one. Every variant of one seed count starts from the same states and draws the
-same batches, so trainer, bare scan and per-step loop end at the same parameters."""
+as a bare jit(lax.scan) and as a per-step jitted loop. Every variant of one seed count starts from the
+same states and draws the same batches, so all three end at the same parameters."""
 
 import contextlib
 from collections.abc import Callable
@@ -16,13 +15,10 @@ from jax import lax
 
 from common import parallel
 from common.bench import Staged
-from common.members import learning_rate_sweep, with_hyperparams
 from common.models import MLP
 from common.train import (
-    Loop,
     compile_chunk,
     epoch_batches,
-    fit,
     new_state,
     supervised_step,
 )
@@ -134,40 +130,6 @@ def scan_variants(prob: Problem, steps: int, chunk: int, initial) -> tuple[dict[
         variants["per_step_1"] = Staged(lambda: initial, per_step_loop(prob, steps))
     params = {name: v.run(v.setup()).params for name, v in variants.items()}  # also the warm-up
     return variants, params
-
-
-def sweep_variants(dataset, width: int, rates: list[float], batch_size: int, steps: int, chunk: int,
-                   keys) -> dict[str, Staged]:
-    """The rates x seeds as one fit (`sweep`) against one fit per rate (`one_by_one`); every run
-    builds its steps anew, so each run traces and lowers what a user's run does."""
-    model = MLP((width, width), dataset.num_classes, activation="relu", init="he")
-    x1, data = dataset.x_train[:1], (dataset.x_train, dataset.y_train)
-    loop, sampler = Loop(steps=steps, chunk=chunk), epoch_batches(batch_size)
-
-    def one_program(_):
-        sweep = learning_rate_sweep(optax.adam, rates)
-
-        def init(key, member):
-            params, model_state = model.init_variables(key, x1)
-            return new_state(params, with_hyperparams(sweep.optimizer.init(params), member), key, model_state)
-
-        return fit("sweep", init=init, step=supervised_step(model, sweep.optimizer), sample_batch=sampler,
-                   data=data, loop=loop, keys=keys, members=sweep.members).state.params
-
-    def one_by_one(_):
-        out = []
-        for rate in rates:
-            optimizer = optax.adam(rate)
-
-            def init(key, optimizer=optimizer):
-                params, model_state = model.init_variables(key, x1)
-                return new_state(params, optimizer.init(params), key, model_state)
-
-            out.append(fit(f"lr{rate:.3g}", init=init, step=supervised_step(model, optimizer),
-                           sample_batch=sampler, data=data, loop=loop, keys=keys).state.params)
-        return out
-
-    return {"sweep": Staged(lambda: None, one_program), "one_by_one": Staged(lambda: None, one_by_one)}
 
 
 @jax.jit
