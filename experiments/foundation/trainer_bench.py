@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 import optax
+from matplotlib.ticker import FormatStrFormatter
 
 from common import bench, plots, records, stats
 from common.config import require_at_least_one, require_distinct, require_numbers_representable
@@ -257,6 +258,8 @@ def figures(results: Results, directory) -> None:
     ax.axhline(1.0, ls=":", color="gray", label="equal speed")
     ax.set_xticks(range(len(found)), [c.label for c in found.values()], rotation=25, ha="right", fontsize=7)
     ax.set(ylabel="speed ratio (other's s / this one's)", title="trainer benchmark: speed ratios", yscale="log")
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     plots.save(fig, directory, "speed_ratios", **results.arrays)
 
