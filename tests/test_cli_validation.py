@@ -119,7 +119,7 @@ def test_out_of_range_values(argv, expect, capsys, tmp_path, monkeypatch):
     (["prune-rethink", "--models", "mlp", "--cnn-kernel", "3"], "--cnn-kernel does nothing here"),
     (["gan-mixture", "--methods", "gan", "nsgan", "--gp-weight", "5"], "--gp-weight does nothing here"),
     (["gan-mixture", "--methods", "gan", "--unroll-steps", "3"], "--unroll-steps does nothing here"),
-    (["gan-mixture", "--eigen-seeds", "0", "--eigen-iterations", "5"], "--eigen-iterations does nothing here"),
+    (["gan-mixture", "--hop-steps", "0", "--hop-seeds", "3"], "--hop-seeds does nothing here"),
 ])
 def test_options_the_setting_ignores(argv, expect, capsys, tmp_path, monkeypatch):
     check_refused(argv, capsys, tmp_path, monkeypatch, expect)

@@ -14,7 +14,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-import jax
 import numpy as np
 
 from common import config as checks
@@ -23,10 +22,10 @@ from common.experiment import Claim, Control, NotRunAtPreset, Results, below
 from common.train import init_states, seed_keys
 from experiments.api import main
 from experiments.gan import mixture
-from experiments.gan.training import Fit, train_all
-from research.gan.methods import EVAL_TAG, METHODS, batch_sampler, first, players, rates_of, recipe
+from experiments.gan.training import Fit, present, train_all
+from research.gan.methods import METHODS, players, rates_of, recipe
 from research.gan.metrics import CENTERS, DATASETS
-from research.gan.spectrum import SpectrumProbe, attraction_at_end, reading, stationary
+from research.gan.spectrum import attraction_at_end, probes, reading, stationary
 
 NAME = "gan-eigen"
 STUDY = "gan"
@@ -108,17 +107,10 @@ class Spectrum(NamedTuple):
     matches_data: np.ndarray  # (eigen_seeds,) bool
 
 
-def probes(config: Config, dataset: str) -> dict[str, SpectrumProbe]:
-    """One probe per method, on one fixed batch drawn op by op (under jit its normal draws differ in the last bit)."""
-    key, game = jax.random.fold_in(jax.random.key(config.seed), EVAL_TAG), config.game()
-    batch = first(batch_sampler(config.eigen_batch, game.z_dim, game.std)(CENTERS[dataset](), key, 0))
-    return {m: SpectrumProbe(m, players(game), recipe(m, game), game.unroll_steps, batch,
-                             config.eigen_iterations) for m in config.methods}
-
-
 def spectra(config: Config, dataset: str, session) -> dict[str, Spectrum]:
     """Each method trained with its spectrum observed at every evaluation on the schedule, and at step 0."""
-    probe, game, tracked = probes(config, dataset), config.game(), config.eigen_seeds
+    game, tracked = config.game(), config.eigen_seeds
+    probe = probes(game, config.methods, CENTERS[dataset](), config.seed, config.eigen_batch, config.eigen_iterations)
     observe = {m: (lambda states, m=m: probe[m].seeds(states, tracked, config.scheduled)) for m in config.methods}
     trained = train_all(game, dataset, [Fit(f"{dataset}-{m}", m, recipe(m, game), observe[m]) for m in config.methods],
                         session)
@@ -165,7 +157,7 @@ def figures(results: Results, directory) -> None:
     """Max Re(lambda) and ||v|| / ||v_0|| against step per method: median over the tracked seeds and their
     range (min to max) as a band; the stationary threshold dashed."""
     ratio = float(results.arrays["stationary_ratio"])
-    tracked = {(d, m): s for d in DATASETS for m in METHODS if (s := spectrum_of(results, d, m)) is not None}
+    tracked = {(d, m): s for d in DATASETS for m in METHODS if (s := present(results, records.key(d, m), Spectrum)) is not None}
     datasets = list(dict.fromkeys(d for d, _ in tracked))
     fig, axes = plots.new_figure(2, len(datasets), width=4.2, height=3.2)
     for (dataset, method), spectrum in tracked.items():
@@ -194,16 +186,9 @@ def figures(results: Results, directory) -> None:
 # --- claims: measures, and the cases the contract test runs them on ---
 
 
-def spectrum_of(results: Results, dataset: str, method: str) -> Spectrum | None:
-    try:
-        return records.get(results, records.key(dataset, method), Spectrum)
-    except KeyError:
-        return None
-
-
 def end_eigen_at_rest(dataset: str, method: str):
     def measure(r: Results) -> stats.Measurement:
-        spectrum = spectrum_of(r, dataset, method)
+        spectrum = present(r, records.key(dataset, method), Spectrum)
         if spectrum is None:
             raise NotRunAtPreset("quick", f"this run has no {method} max_real_eigen on the {dataset}")
         return attraction_at_end(spectrum.max_real_eigen, spectrum.field_norm, spectrum.matches_data,

@@ -8,7 +8,7 @@ from matplotlib import colormaps
 
 from common import plots, records, stats
 from common.experiment import Claim, Control, NotRunAtPreset, Results, above
-from experiments.gan.training import Fit
+from experiments.gan.training import Fit, present
 from research.gan.methods import recipe
 from research.gan.metrics import CENTERS, mode_hopping
 
@@ -61,7 +61,7 @@ def mode_shares(ax, steps, share_PxM, legend: bool) -> None:
 def figure(results: Results, directory, datasets) -> None:
     """Per hopping seed, the HQ share of each mode over training: hopping shows as the colour changing."""
     for dataset in datasets:
-        if (hop := present(results, dataset)) is None:
+        if (hop := present(results, records.key(dataset, "hopping"), HopRun)) is None:
             continue
         seeds = hop.switches.size
         fig, axes = plots.new_figure(min(seeds, 4), -(-seeds // 4), width=3.0, height=2.4)
@@ -76,7 +76,7 @@ def figure(results: Results, directory, datasets) -> None:
 
 def hopping_seeds(dataset: str):
     def measure(r: Results) -> stats.Measurement:
-        hop = present(r, dataset)
+        hop = present(r, records.key(dataset, "hopping"), HopRun)
         if hop is None:
             raise NotRunAtPreset("quick", f"this run has no hopping run on the {dataset} (hop_steps 0)")
         return stats.proportion(int((hop.switches >= HOPS).sum()), hop.switches.size)
@@ -102,10 +102,3 @@ def claim(dataset: str, paper: str) -> Claim:
         control=Control(name="a fixed one-mode generator (30% of the samples on mode 0 throughout)",
                         results=lambda: hop_results(dataset, lambda point: 0)),
         passing=lambda: hop_results(dataset, lambda point: point // 4), fmt="{:.2f}")
-
-
-def present(results: Results, dataset: str) -> HopRun | None:
-    try:
-        return records.get(results, records.key(dataset, "hopping"), HopRun)
-    except KeyError:
-        return None

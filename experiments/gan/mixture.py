@@ -22,7 +22,7 @@ from common import plots, records, stats
 from common.experiment import Claim, Control, NotRunAtPreset, Results, Undecided, above
 from experiments.api import main
 from experiments.gan import hopping
-from experiments.gan.training import Fit, train_all
+from experiments.gan.training import Fit, present, train_all
 from research.gan import methods as gan_methods
 from research.gan.methods import METHODS, recipe, same_run
 from research.gan.metrics import CENTERS, DATASETS, Coverage, reference
@@ -270,14 +270,6 @@ def run(config: Config, session) -> Results:
         f"geometric mean (t on the log scale, KL clipped at 1e-6). Collapsed: covered <= 2 AND HQ share >= 0.5. "
         f"Setting: hidden {config.hidden}, z {config.z_dim}, batch {config.batch_size}, {config.steps} steps.")
     return results
-
-
-def present(results: Results, prefix: str, record_type):
-    """The record stored under `prefix`, or None where this run did not make it."""
-    try:
-        return records.get(results, prefix, record_type)
-    except KeyError:
-        return None
 
 
 def figure_arrays(runs: dict, fields: tuple[str, ...]) -> dict:

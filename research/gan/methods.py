@@ -43,7 +43,6 @@ METHODS = ("gan", "nsgan", "wgan-gp", "r1", "unrolled", "consensus")
 PROGRAM = {"gan": "gan", "nsgan": "gan", "r1": "gan", "wgan-gp": "wgan-gp", "unrolled": "unrolled",
            "consensus": "consensus"}
 STRENGTH = {"wgan-gp": "gp_weight", "r1": "r1_gamma", "consensus": "consensus_gamma"}  # the config field of each
-EXTRA = {"unrolled": "{c.unroll_steps} unrolling steps", "r1": "gamma {c.r1_gamma:g}"}
 NON_SATURATING = ("nsgan", "r1")  # generator losses: these the non-saturating one, WGAN-GP its own, the rest minimax
 WEIGHTS = ("strength", "saturating")  # a game's traced weights (see `method_game`)
 DATA_TAG, EVAL_TAG = 0x5EED, 0xE7A1  # fold_in tags: batches, evaluation codes
@@ -135,26 +134,41 @@ def players(config) -> Players:
     return Players(config.hidden, config.z_dim, config.init, config.init_gain if config.init == "orthogonal" else 1.0)
 
 
-def recipe(method: str, config) -> Recipe:
-    """A method's recipe from a config's fields: WGAN-GP its own (Gulrajani et al. 2017, Algorithm 1), the rest
-    Metz et al.'s setup (lr_g, lr_d, beta1, update) with their game's weight."""
-    strength = getattr(config, STRENGTH[method]) if method in STRENGTH else 0.0
-    saturating = 0.0 if method in NON_SATURATING else 1.0
-    if method == "wgan-gp":
-        betas = config.wgan_betas
-        return Recipe(adam(betas), adam(betas), config.critic_steps, "critic", config.wgan_lr, config.wgan_lr,
-                      strength, saturating, betas, f"{config.critic_steps} critic steps / generator step, Adam("
-                      f"{config.wgan_lr:g}, betas ({betas[0]:g}, {betas[1]:g})) both, lambda {config.gp_weight:g} "
-                      "(Gulrajani et al.)")
+def wgan_gp_recipe(config, strength: float, saturating: float) -> Recipe:
+    """Gulrajani et al. 2017, Algorithm 1: critic steps per generator step, Adam for both players."""
+    betas = config.wgan_betas
+    return Recipe(adam(betas), adam(betas), config.critic_steps, "critic", config.wgan_lr, config.wgan_lr, strength,
+                  saturating, betas, f"{config.critic_steps} critic steps / generator step, Adam({config.wgan_lr:g}, "
+                  f"betas ({betas[0]:g}, {betas[1]:g})) both, lambda {config.gp_weight:g} (Gulrajani et al.)")
+
+
+def consensus_recipe(config, strength: float, saturating: float) -> Recipe:
+    """Mescheder et al. 2017 trained consensus optimization with RMSProp."""
+    return Recipe(rmsprop(), rmsprop(), 1, config.update, config.consensus_lr, config.consensus_lr, strength,
+                  saturating, (config.beta1, 0.999), f"{config.update}, RMSProp lr {config.consensus_lr:g} both, "
+                  f"gamma {config.consensus_gamma:g} (Mescheder et al. 2017)")
+
+
+def metz_recipe(config, strength: float, saturating: float, extra: str = "") -> Recipe:
+    """Metz et al. 2016's setup: Adam at lr_g / lr_d, beta1, simultaneous or alternating steps."""
     betas = (config.beta1, 0.999)
-    if method == "consensus":  # Mescheder et al. 2017 trained consensus optimization with RMSProp
-        return Recipe(rmsprop(), rmsprop(), 1, config.update, config.consensus_lr, config.consensus_lr, strength,
-                      saturating, betas, f"{config.update}, RMSProp lr {config.consensus_lr:g} both, gamma "
-                      f"{config.consensus_gamma:g} (Mescheder et al. 2017)")
-    extra = (", " + EXTRA[method].format(c=config)) if method in EXTRA else ""
     return Recipe(adam(betas), adam(betas), 1, config.update, config.lr_g, config.lr_d, strength, saturating, betas,
                   f"{config.update}, Adam lr_G {config.lr_g:g} / lr_D {config.lr_d:g}, beta1 {config.beta1:g} "
                   f"(Metz et al.){extra}")
+
+
+RECIPES = {  # by method; each Recipe(config, strength, saturating)
+    "gan": metz_recipe, "nsgan": metz_recipe, "wgan-gp": wgan_gp_recipe, "consensus": consensus_recipe,
+    "r1": lambda c, strength, saturating: metz_recipe(c, strength, saturating, f", gamma {c.r1_gamma:g}"),
+    "unrolled": lambda c, strength, saturating: metz_recipe(c, strength, saturating,
+                                                            f", {c.unroll_steps} unrolling steps"),
+}
+
+
+def recipe(method: str, config) -> Recipe:
+    """A method's recipe (`RECIPES`) from a config's fields, with its game's weight and generator loss."""
+    strength = getattr(config, STRENGTH[method]) if method in STRENGTH else 0.0
+    return RECIPES[method](config, strength, 0.0 if method in NON_SATURATING else 1.0)
 
 
 def generator_mix(saturating) -> GanLoss:
@@ -192,13 +206,23 @@ def method_game(method: str, players: Players, d_opt, weights: dict, unroll_step
     g_loss, d_loss = gan_losses(loss, players.g_apply, players.d_apply, penalty)
 
     def make_field(d_opt_state):
-        if method == "unrolled":  # Metz et al. 2016, eq. 12: the generator against the unrolled discriminator
-            return game_field(unrolled_g_loss(g_loss, d_loss, d_opt, d_opt_state, unroll_steps), d_loss)
-        if method == "consensus":  # Mescheder et al. 2017, eq. 9: v - gamma grad(1/2 ||v||^2)
-            return consensus_field(game_field(g_loss, d_loss), weights["strength"])
-        return game_field(g_loss, d_loss)
+        return FIELDS.get(method, plain_field)(g_loss, d_loss, d_opt, d_opt_state, weights, unroll_steps)
 
     return g_loss, d_loss, make_field
+
+
+def plain_field(g_loss, d_loss, d_opt, d_opt_state, weights, unroll_steps):
+    return game_field(g_loss, d_loss)
+
+
+FIELDS = {  # the methods that step along another field than v = (-grad_g g_loss, -grad_d d_loss)
+    # Metz et al. 2016, eq. 12: the generator against the discriminator unrolled `unroll_steps` steps
+    "unrolled": lambda g_loss, d_loss, d_opt, d_opt_state, weights, unroll_steps: game_field(
+        unrolled_g_loss(g_loss, d_loss, d_opt, d_opt_state, unroll_steps), d_loss),
+    # Mescheder et al. 2017, eq. 9: v - gamma grad(1/2 ||v||^2)
+    "consensus": lambda g_loss, d_loss, d_opt, d_opt_state, weights, unroll_steps: consensus_field(
+        game_field(g_loss, d_loss), weights["strength"]),
+}
 
 
 def first(batch: GanBatch) -> GanBatch:

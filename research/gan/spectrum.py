@@ -11,7 +11,17 @@ import optax
 
 from common import stats
 from research.gan.game import FieldSpectrum, GanBatch
-from research.gan.methods import Players, Recipe, method_game, weights_of
+from research.gan.methods import (
+    EVAL_TAG,
+    Players,
+    Recipe,
+    batch_sampler,
+    first,
+    method_game,
+    players,
+    recipe,
+    weights_of,
+)
 
 
 class SpectrumProbe:
@@ -46,6 +56,15 @@ class SpectrumProbe:
             for i in range(min(tracked, steps.shape[0])):
                 eigen[i], norm[i] = self.point(*jax.tree.map(lambda a, i=i: a[i], points))
         return {"max_real_eigen": eigen, "field_norm": norm}
+
+
+def probes(config, methods, centers, seed: int, batch_size: int, iterations: int) -> dict[str, SpectrumProbe]:
+    """One probe per method of a config's recipes, on one fixed batch drawn op by op (under jit its normal draws
+    differ in the last bit)."""
+    key = jax.random.fold_in(jax.random.key(seed), EVAL_TAG)
+    batch = first(batch_sampler(batch_size, config.z_dim, config.std)(centers, key, 0))
+    return {m: SpectrumProbe(m, players(config), recipe(m, config), config.unroll_steps, batch, iterations)
+            for m in methods}
 
 
 def stationary(field_norm_TxS: np.ndarray, ratio: float) -> np.ndarray:
