@@ -36,6 +36,7 @@ from experiments.api import main
 from experiments.pruning._fits import Run, Trainer, fit_members, members_of, trainer
 from research.pruning import protocol
 from research.pruning.connectivity import STABLE, barrier, line_errors
+from research.pruning.intervals import accuracy_interval
 from research.pruning.lottery import imp_sparsities, random_reinit, round_counts
 from research.pruning.programs import host, initializer, make_model, ones_like, round_program
 
@@ -335,7 +336,7 @@ def run(config: Config, session) -> Results:
     records.put(results, "imp", Axes(chain.sparsity, chain.sparsity >= config.high_sparsity,
                                      np.array(config.learning_rates), np.array(ks), np.asarray(alphas),
                                      config.trained_within))
-    return _report(config, results)
+    return _report(config, results, len(split.y_test))
 
 
 def make_runner(config: Config, split: tuning.Split, num_classes: int, session) -> Runner:
@@ -350,12 +351,12 @@ def make_runner(config: Config, split: tuning.Split, num_classes: int, session) 
 
 
 
-def _report(config: Config, results: Results) -> Results:
+def _report(config: Config, results: Results, n_test: int) -> Results:
     axes, chains = records.get(results, "imp", Axes), {tag: records.get(results, tag, Chain) for tag in LRS}
-    results.tables["Test accuracy (mean over seeds) by sparsity"] = [
+    results.tables["Test accuracy by sparsity (mean over seeds; 95% interval: t over seeds and Wilson over the test set)"] = [
         {"lr": lr, "sparsity %": round(100 * s, 2),
          **{label: float(np.mean(getattr(chain, v)[k])) for v, label in VARIANTS.items()},
-         **{f"{label} std": float(np.std(getattr(chain, v)[k])) for v, label in VARIANTS.items()}}
+         **{f"{label} 95%": f"{accuracy_interval(getattr(chain, v)[k], n_test):.3g}" for v, label in VARIANTS.items()}}
         for lr, chain in zip(config.learning_rates, chains.values()) for k, s in enumerate(axes.sparsity)]
     results.tables["Error barrier between two copies (mean +- std over seeds)"] = [
         {"lr": lr, "rewind step": int(k), "barrier": float(np.mean(b)), "std": float(np.std(b)),

@@ -32,6 +32,7 @@ from experiments.api import main
 from experiments.pruning._fits import Run, Trainer, fit_members, members_of, trainer
 from research.pruning import pruned
 from research.pruning.flops import network_flops, weight_positions
+from research.pruning.intervals import accuracy_interval
 from research.pruning.masks import SCOPES
 from research.pruning.programs import host, initializer, make_model, ones_like, pruned_widths
 from research.pruning.protocol import protocol_optimizer
@@ -386,19 +387,11 @@ def _results(config: Config, larges: list[Large], retrained: list[Retrained], n_
     return results
 
 
-def accuracy_interval(per_seed: np.ndarray, n_test: int) -> str:
-    """The mean accuracy's 95% interval: the seeds' t half-width and the test set's Wilson half-width
-    (its examples are one sample, shared by every seed) added in quadrature."""
-    seeds, test = stats.mean(per_seed), stats.proportion(round(np.mean(per_seed) * n_test), n_test, "examples")
-    half = np.hypot(np.diff(seeds.interval)[0], np.diff(test.interval)[0]) / 2
-    return f"{stats.Measurement(seeds.value, (seeds.value - half, seeds.value + half)):.3g}"
-
-
 def _large_rows(config: Config, large: Large, n_test: int) -> list[dict]:
     return [{"model": large.kind, "pruning": "none (large model)", "variant": "trained", "lr": config.learning_rate,
              "steps": config.steps, "FLOPs % of large": 100.0, "val accuracy": float("nan"),
              "test accuracy": float(np.mean(large.accuracy)), "std": float(np.std(large.accuracy)),
-             "95% interval": accuracy_interval(large.accuracy, n_test)}]
+             "95% interval": f"{accuracy_interval(large.accuracy, n_test):.3g}"}]
 
 
 def _setting_rows(config: Config, r: Retrained, n_test: int) -> list[dict]:
@@ -410,7 +403,7 @@ def _setting_rows(config: Config, r: Retrained, n_test: int) -> list[dict]:
     def row(variant, lr, steps, val, test):
         return {**columns, "variant": variant, "lr": lr, "steps": steps, "val accuracy": val,
                 "test accuracy": float(np.mean(test)), "std": float(np.std(test)),
-                "95% interval": accuracy_interval(test, n_test)}
+                "95% interval": f"{accuracy_interval(test, n_test):.3g}"}
 
     def tuned_row(variant, t: tuning.Tuned, steps):
         return row(variant, t.value, steps, float(np.mean(t.scores.validation[t.index, t.point])), t.test_at_choice())
