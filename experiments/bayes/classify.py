@@ -108,7 +108,7 @@ class Config:
 
 PRESETS = {
     "quick": Config(learning_rates=(3e-3, 1e-2)),
-    # Table 1's 400-unit column, 5 seeds (the ordering claims), KL scale 0.01 beside the ELBO's 1: ~10 min on 2 cores.
+    # Table 1's 400-unit column, 5 seeds (the ordering claims), KL scale 0.01 beside the ELBO's 1.
     "subset": Config(dataset="mnist-subset", width=400, seeds=5, steps=600, chunk=200, learning_rates=(1e-3, 3e-3),
                      kl_scales=(0.01,)),
     "paper": Config(dataset="mnist", width=1200, steps=60000, batch_size=128, learning_rate=1e-3,
