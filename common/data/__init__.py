@@ -13,37 +13,39 @@ test split is shifted and scaled by the same numbers. Synthetic sets live in
 `common.data.synthetic`.
 """
 
+from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 
-from common.data.dataset import (DataError, Dataset, RawSplits, TuningSplit, channel_stats, standardize,
-                                 validation_split)
+from common.data.dataset import DataError, Dataset, RawSplits, channel_stats, standardize
 
-__all__ = ["DATASETS", "FILE_DATASETS", "DataError", "Dataset", "TuningSplit", "load", "validation_split"]
+__all__ = ["DATASETS", "FILE_DATASETS", "DataError", "Dataset", "load"]
 
-DATASETS: tuple[str, ...] = ("mnist1d", "mnist-subset", "mnist", "fashion-mnist", "cifar10")
-FILE_DATASETS = frozenset({"mnist", "fashion-mnist", "cifar10"})  # the ones read from --data-dir
 NUM_CLASSES = 10  # every data set here has ten classes
 
 
+def _imported(module: str, function: str) -> Callable[..., RawSplits]:
+    """A reader, imported on first use (so that naming a data set imports none of them)."""
+    return getattr(import_module(module), function)
+
+
+# name -> read(name, data_dir): the splits as stored (uint8 pixels NHWC, or MNIST-1D's float signals)
+READERS: dict[str, Callable[[str, Path | None], RawSplits]] = {
+    "mnist1d": lambda name, data_dir: _imported("common.data.mnist1d", "load_mnist1d")(),
+    "mnist-subset": lambda name, data_dir: _imported("common.data.mnist_subset", "load_mnist_subset")(),
+    "mnist": lambda name, data_dir: _imported("common.data.idx", "load_idx")(name, data_dir),
+    "fashion-mnist": lambda name, data_dir: _imported("common.data.idx", "load_idx")(name, data_dir),
+    "cifar10": lambda name, data_dir: _imported("common.data.cifar", "load_cifar10")(data_dir),
+}
+DATASETS: tuple[str, ...] = tuple(READERS)
+FILE_DATASETS = frozenset({"mnist", "fashion-mnist", "cifar10"})  # the ones read from --data-dir
+
+
 def read_raw(name: str, data_dir: Path | None) -> RawSplits:
-    """The named data set's splits as stored: uint8 pixels NHWC, or MNIST-1D's float signals."""
-    if name == "mnist1d":
-        from common.data.mnist1d import load_mnist1d
-
-        return load_mnist1d()
-    if name == "mnist-subset":
-        from common.data.mnist_subset import load_mnist_subset
-
-        return load_mnist_subset()
-    if name in ("mnist", "fashion-mnist"):
-        from common.data.idx import load_idx
-
-        return load_idx(name, data_dir)
-    if name == "cifar10":
-        from common.data.cifar import load_cifar10
-
-        return load_cifar10(data_dir)
-    raise DataError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+    """The named data set's splits as stored."""
+    if name not in READERS:
+        raise DataError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+    return READERS[name](name, data_dir)
 
 
 def load(name: str, data_dir: Path | None = None, *, flatten: bool = False) -> Dataset:

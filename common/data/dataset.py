@@ -62,27 +62,3 @@ def standardize(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     out -= mean.astype(np.float32)
     out /= np.where(std > 0, std, 1.0).astype(np.float32)
     return out
-
-
-class TuningSplit(NamedTuple):
-    """The training examples cut in two: `fit` trains, `validation` chooses (hyperparameters, the
-    length of training); the test set stays untouched until the choice is made."""
-
-    x_fit: np.ndarray
-    y_fit: np.ndarray
-    x_validation: np.ndarray
-    y_validation: np.ndarray
-
-
-def validation_split(data: Dataset, fraction: float = 0.1, seed: int = 0) -> TuningSplit:
-    """Hold out `fraction` of the training examples, drawn by a seeded permutation."""
-    if not 0 < fraction < 1:
-        raise ValueError(f"validation fraction must be in (0, 1) (got {fraction})")
-    n = data.x_train.shape[0]
-    held = int(round(fraction * n))
-    if held < 1 or held >= n:
-        raise ValueError(f"a validation fraction of {fraction} leaves no examples on one side of {n}")
-    order = np.random.default_rng(seed).permutation(n)
-    fit_index, val_index = np.sort(order[held:]), np.sort(order[:held])
-    return TuningSplit(data.x_train[fit_index], data.y_train[fit_index], data.x_train[val_index],
-                       data.y_train[val_index])

@@ -10,11 +10,11 @@ once per output position. So a layer's FLOPs are `2 * nnz(w) * positions`,
 which covers dense nets (positions = 1), structured-pruned nets (smaller w)
 and unstructured-pruned nets (nnz < size) with one formula.
 
-`jaxpr_flops` counts the same quantity from any traced function's jaxpr
-(dot_general and conv_general_dilated) as an independent check of the hand
-count, and `weight_positions` reads each layer's positions off the same trace
-(so the hand formula needs no model-specific geometry); `xla_flops` asks the
-compiled program (XLA also counts elementwise ops).
+`weight_ops` walks a traced function's jaxpr (dot_general and conv_general_dilated,
+scan bodies counted per iteration) and `weight_positions` reads each layer's
+positions off it (so the hand formula needs no model-specific geometry); the
+tests count whole programs with it and with XLA's cost analysis as independent
+checks of the hand count (tests/research/flop_oracles.py).
 """
 
 import math
@@ -67,7 +67,7 @@ def _eqn_flops(eqn) -> int:
     return 0
 
 
-def _weight_ops(jaxpr, repeat=1):
+def weight_ops(jaxpr, repeat=1):
     """(flops, rhs size) of every matmul/conv in program order, sub-programs included."""
     for eqn in jaxpr.eqns:
         flops = _eqn_flops(eqn)
@@ -77,14 +77,9 @@ def _weight_ops(jaxpr, repeat=1):
         for value in eqn.params.values():
             for sub in value if isinstance(value, (tuple, list)) else (value,):
                 if isinstance(sub, jex_core.ClosedJaxpr):
-                    yield from _weight_ops(sub.jaxpr, times)
+                    yield from weight_ops(sub.jaxpr, times)
                 elif isinstance(sub, jex_core.Jaxpr):
-                    yield from _weight_ops(sub, times)
-
-
-def jaxpr_flops(fn, *args) -> int:
-    """2 x MACs of every matmul and convolution `fn(*args)` traces to (whole batch)."""
-    return sum(flops for flops, _ in _weight_ops(jax.make_jaxpr(fn)(*args).jaxpr))
+                    yield from weight_ops(sub, times)
 
 
 def weight_positions(fn, *args) -> list[int]:
@@ -93,12 +88,4 @@ def weight_positions(fn, *args) -> list[int]:
     For a sequential model called on a batch of one, entry i is the `positions`
     that `network_flops` needs for weight layer i: FLOPs / (2 * kernel size).
     """
-    return [flops // (2 * size) for flops, size in _weight_ops(jax.make_jaxpr(fn)(*args).jaxpr)]
-
-
-def xla_flops(fn, *args) -> float:
-    """FLOPs XLA's cost analysis reports for the compiled `fn(*args)` (all ops)."""
-    cost = jax.jit(fn).lower(*args).compile().cost_analysis()
-    if isinstance(cost, (list, tuple)):
-        cost = cost[0]
-    return float(cost["flops"])
+    return [flops // (2 * size) for flops, size in weight_ops(jax.make_jaxpr(fn)(*args).jaxpr)]

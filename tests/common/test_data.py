@@ -6,8 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-from common.data import DATASETS, DataError, load
-from common.data import cifar, idx
+from common.data import DATASETS, DataError, cifar, idx, load
 from common.data.cifar import read_batch
 from common.data.dataset import channel_stats
 from common.data.idx import read_pair
@@ -260,20 +259,3 @@ def test_channel_stats_uint8_histogram_matches_numpy():
     mean, std = channel_stats(x)
     np.testing.assert_allclose(mean, x.mean(axis=(0, 1, 2)), rtol=1e-12)
     np.testing.assert_allclose(std, x.std(axis=(0, 1, 2)), rtol=1e-12)
-
-
-def test_validation_split_is_disjoint_seeded_and_complete():
-    import pytest
-
-    from common.data import Dataset, validation_split
-
-    x = np.arange(50, dtype=np.float32)[:, None]
-    data = Dataset("toy", x, np.arange(50) % 10, x[:5], np.arange(5), 10)
-    split = validation_split(data, 0.2, seed=3)
-    assert split.x_fit.shape == (40, 1) and split.x_validation.shape == (10, 1)
-    together = np.sort(np.concatenate([split.x_fit[:, 0], split.x_validation[:, 0]]))
-    assert np.array_equal(together, x[:, 0])
-    assert np.array_equal(validation_split(data, 0.2, seed=3).x_validation, split.x_validation)
-    assert not np.array_equal(validation_split(data, 0.2, seed=4).x_validation, split.x_validation)
-    with pytest.raises(ValueError):
-        validation_split(data, 1.0)

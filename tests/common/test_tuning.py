@@ -125,3 +125,18 @@ def test_split_by_size_in_drawn_order_holds_out_the_first_drawn():
         tuning.split_arrays(x, y, x, y, 0.1, size=3)
     with pytest.raises(ValueError):
         tuning.split_arrays(x, y, x, y, size=10)
+
+
+def test_split_of_a_dataset_is_disjoint_seeded_and_complete():
+    from common.data import Dataset
+
+    x = np.arange(50, dtype=np.float32)[:, None]
+    data = Dataset("toy", x, np.arange(50) % 10, x[:5], np.arange(5), 10)
+    split = tuning.split(data, 0.2, seed=3)
+    assert split.x_fit.shape == (40, 1) and split.x_val.shape == (10, 1) and split.x_test.shape == (5, 1)
+    together = np.sort(np.concatenate([split.x_fit[:, 0], split.x_val[:, 0]]))
+    assert np.array_equal(together, x[:, 0])
+    assert np.array_equal(tuning.split(data, 0.2, seed=3).x_val, split.x_val)
+    assert not np.array_equal(tuning.split(data, 0.2, seed=4).x_val, split.x_val)
+    with pytest.raises(ValueError):
+        tuning.split(data, 1.0)

@@ -4,15 +4,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from research.pruning.flops import (
-    jaxpr_flops,
-    layer_flops,
-    network_flops,
-    weight_positions,
-    xla_flops,
-)
+from research.pruning.flops import layer_flops, network_flops, weight_positions
 from research.pruning.masks import magnitude_masks
 from research.pruning.structured import l1_keep_indices, prune_units
+from tests.research.flop_oracles import jaxpr_flops, xla_flops
 
 
 def _mlp(sizes, seed=0):
