@@ -9,18 +9,19 @@ The Cookbook's "most efficient" is read on XLA's temporaries and, with a 10% mar
 rounds with an A/A. Measurements: `research.autodiff.hvp_study`; design and notes: docs/claims/autodiff.md.
 """
 
-import math
 from dataclasses import dataclass
 
 import jax.numpy as jnp
 import numpy as np
 
-from common import bench, plots, stats
+from common import bench, plots
 from common.config import require_at_least_one, require_numbers_representable
 from common.experiment import Claim, Control, Results, at_most, below, near, scalars
 from experiments.api import main
 from research.autodiff import costs as AD
+from research.autodiff import hvp_measures as M
 from research.autodiff import hvp_study as S
+from research.autodiff.hvp_measures import LABELS, key
 from research.autodiff.hvp_study import TIMED
 
 NAME = "ad-hvp"
@@ -28,9 +29,6 @@ STUDY = "autodiff"
 PAPER = "JAX Autodiff Cookbook (Hessian-vector products); Pearlmutter 1994"
 REPRODUCES = ("four HVPs agree to 1e-10 in float64; an HVP costs <= 4 gradients in FLOPs (Pearlmutter); "
               "forward-over-reverse needs the least XLA temp memory and is the fastest, by 10% or more")
-
-LABELS = ("cookbook", "mlp")  # the two functions, in the order of `hvp_study.problems`
-
 
 @dataclass(frozen=True)
 class Config:
@@ -67,11 +65,6 @@ PRESETS = {
     "quick": Config(max_hessian_dim=1500),  # the Cookbook's 1200-dim full Hessian; the MLP's 2698 in "paper"
     "paper": Config(seeds=5, mlp_width=64, batch=1024, max_hessian_dim=8192, mlp_time_batch=64, rounds=51),
 }
-
-
-def key(figure: str, label: str, method: str) -> str:
-    """The one place an XLA-figure scalar's key is formed: flops|temp/<function label>/<method or "grad">."""
-    return f"{figure}/{label}/{method}"
 
 
 def agreement(config: Config, results: Results) -> dict:
@@ -113,8 +106,8 @@ def run(config: Config, session) -> Results:
         f"Timed on {AD.timing_context()}. Agreement: float64, highest matmul precision, relative to the largest "
         f"entry of H v. XLA temporaries of the equal-FLOP HVPs on the MLP loss: {temps} (the Cookbook's elementwise "
         "function fuses into one kernel with none for every method, so the memory claim reads the MLP).")
-    worst = worst_time_ratio(results)
-    aa = " and ".join(f"{aa_of(results, label):.3g}" for label in LABELS)
+    worst = M.worst_time_ratio(results.arrays)
+    aa = " and ".join(f"{M.aa_of(results.arrays, label):.3g}" for label in LABELS)
     results.notes.append(f"Time: the worst ratio fwd_over_rev / other is "
                          f"{f'{worst:.3g}' if worst.interval else f'not measured ({worst.how})'} against the "
                          f"threshold 0.9; the A/A ratios (a program against itself) are {aa}.")
@@ -141,73 +134,6 @@ def figures(results: Results, directory) -> None:
     plots.save(fig, directory, "hvp_memory_and_time", **results.arrays)
 
 
-def hvp_over_grad(r: Results) -> float:
-    """Largest XLA FLOPs of a matrix-free HVP over the gradient's, over both functions."""
-    return max(r.scalars[key("flops", label, m)] / r.scalars[key("flops", label, "grad")] for label in LABELS for m in TIMED)
-
-
-def full_hessian_over_grad(r: Results) -> stats.Measurement:
-    """The run-time control: FLOPs of forming H (then H v) over the gradient's, where H was formed."""
-    ratios = [r.scalars[key("flops", label, "full_hessian")] / r.scalars[key("flops", label, "grad")]
-              for label in LABELS if key("flops", label, "full_hessian") in r.scalars]
-    if not ratios:
-        return stats.Measurement(math.nan, None, "no function small enough to form H (max_hessian_dim)")
-    return stats.Measurement(min(ratios), None, f"smallest of {len(ratios)}")
-
-
-def _flops(hvp: float, grad: float, full: float = math.nan) -> Results:
-    """Matrix-free HVP and gradient FLOPs of both functions (the full Hessian's where given)."""
-    scalars = {}
-    for label in LABELS:
-        scalars |= {key("flops", label, "grad"): grad, **{key("flops", label, m): hvp for m in TIMED}}
-        if not math.isnan(full):
-            scalars[key("flops", label, "full_hessian")] = full
-    return Results(scalars=scalars)
-
-
-def temp_ratio(label: str, method: str):
-    """temp bytes of `method` over the smallest of the other timed HVPs'."""
-    return lambda r: r.scalars[key("temp", label, method)] / min(r.scalars[key("temp", label, m)] for m in TIMED
-                                                               if m != method)
-
-
-def aa_of(r: Results, label: str) -> stats.Measurement:
-    return stats.bootstrap_median(bench.rounds_from_arrays(r.arrays, f"time/{label}", "fwd_over_rev").aa())
-
-
-def worst_aa(r: Results) -> stats.Measurement:
-    """The run-time control of the time claim: forward-over-reverse timed against itself (the larger of
-    the two functions' A/A medians)."""
-    return max((aa_of(r, label) for label in LABELS), key=lambda m: m.value)
-
-
-def worst_time_ratio(r: Results) -> stats.Measurement:
-    """Largest over functions and other methods of time(fwd_over_rev) / time(other), A/A-widened."""
-    ratios = [AD.claimed_time_ratio(bench.rounds_from_arrays(r.arrays, f"time/{label}", "fwd_over_rev"),
-                                    "fwd_over_rev", m)
-              for label in LABELS for m in TIMED if m != "fwd_over_rev"]
-    if any(math.isnan(m.value) for m in ratios):
-        return next(m for m in ratios if math.isnan(m.value))
-    worst = max(ratios, key=lambda m: m.value)
-    return stats.Measurement(worst.value, (max(m.interval[0] for m in ratios), max(m.interval[1] for m in ratios)),
-                             f"max of {len(ratios)} ratios; {worst.how}", worst.n)
-def _temps(fwd: float, others: float) -> Results:
-    return Results(scalars={"temp/mlp/fwd_over_rev": fwd, "temp/mlp/rev_over_fwd": others,
-                            "temp/mlp/rev_over_rev": others})
-
-
-def _rounds(ratio: float, rounds: int = 15) -> Results:
-    """Synthetic timing rounds: fwd_over_rev `ratio` times the others, each program with its own 5% noise
-    (ratio 1: a tie, the same program three times)."""
-    noise = 1 + 0.05 * np.random.default_rng(0).standard_normal((4, rounds))
-    arrays = {}
-    for label in LABELS:
-        arrays |= {f"time/{label}/fwd_over_rev": 2e-3 * ratio * noise[0],
-                   f"time/{label}/fwd_over_rev{bench.AA_SUFFIX}": 2e-3 * ratio * noise[1],
-                   f"time/{label}/rev_over_fwd": 2e-3 * noise[2], f"time/{label}/rev_over_rev": 2e-3 * noise[3]}
-    return Results(arrays=arrays)
-
-
 # Tolerances: float64 HVPs agree to ~1e-15; the control (a forward difference of gradients) is off by ~1e-6, so
 # 1e-10 separates them by four orders. Temp bytes are exact counts from XLA's buffer assignment: "least" is strict
 # (< 1), so a method compared with itself (1.0) does not pass. FLOPs are exact counts: an HVP is a forward and a
@@ -224,19 +150,24 @@ CLAIMS = [
           baseline=lambda r: r.scalars["agreement/control_finite_difference"], fmt="{:.2e}"),
     Claim(statement="an HVP costs a constant times a gradient: every matrix-free HVP's XLA FLOPs over the gradient's "
                     "(largest over methods and both functions)",
-          paper="O(1) gradients (Pearlmutter 1994)", measure=hvp_over_grad, region=at_most(4.0),
-          control=Control(name="H v by forming the full Hessian (n gradients)", results=lambda: _flops(1200.0, 1.0)),
-          passing=lambda: _flops(2.5, 1.0, 1200.0), baseline=full_hessian_over_grad, fmt="{:.2f}"),
+          paper="O(1) gradients (Pearlmutter 1994)", measure=lambda r: M.hvp_over_grad(r.scalars),
+          region=at_most(4.0), control=Control(name="H v by forming the full Hessian (n gradients)",
+                                               results=scalars(M.flops_case(1200.0, 1.0))),
+          passing=scalars(M.flops_case(2.5, 1.0, 1200.0)), baseline=lambda r: M.full_hessian_over_grad(r.scalars),
+          fmt="{:.2f}"),
     Claim(statement="forward-over-reverse needs the least XLA temp memory (MLP loss: its temp bytes over the smaller of "
                     "reverse-over-forward's and reverse-over-reverse's)",
-          paper="most efficient (Cookbook)", measure=temp_ratio("mlp", "fwd_over_rev"), region=below(1.0),
-          control=Control(name="reverse-over-reverse in its place", results=lambda: _temps(81920, 65536)),
-          passing=lambda: _temps(65536, 81920), baseline=temp_ratio("mlp", "rev_over_rev"), fmt="{:.3f}"),
+          paper="most efficient (Cookbook)", measure=lambda r: M.temp_ratio(r.scalars, "mlp", "fwd_over_rev"),
+          region=below(1.0), control=Control(name="reverse-over-reverse in its place",
+                                             results=scalars(M.temps_case(81920, 65536))),
+          passing=scalars(M.temps_case(65536, 81920)),
+          baseline=lambda r: M.temp_ratio(r.scalars, "mlp", "rev_over_rev"), fmt="{:.3f}"),
     Claim(statement="forward-over-reverse is the fastest HVP, by 10% or more (worst time ratio to the other two, "
                     "interleaved rounds, A/A-widened)",
-          paper="most efficient (Cookbook)", measure=worst_time_ratio, region=below(0.9),
-          control=Control(name="a tie: the same program three times", results=lambda: _rounds(1.0)),
-          passing=lambda: _rounds(0.7), baseline=worst_aa, fmt="{:.3f}"),
+          paper="most efficient (Cookbook)", measure=lambda r: M.worst_time_ratio(r.arrays),
+          region=below(0.9), control=Control(name="a tie: the same program three times",
+                                             results=lambda: Results(arrays=M.rounds_case(1.0))),
+          passing=lambda: Results(arrays=M.rounds_case(0.7)), baseline=lambda r: M.worst_aa(r.arrays), fmt="{:.3f}"),
 ]
 
 
