@@ -3,27 +3,22 @@
     python run.py selu-constants --preset quick     # Newton solves, a 21^2 field, 5 x 1e6 dropout samples
     python run.py selu-constants --preset paper     # finer grids, 10x the Monte Carlo
 
-Klambauer et al. (2017) choose lambda and alpha so that the map g of a SELU layer's
-activation mean and variance (eq. (4), (5)) has the fixed point (mu, nu) = (0, 1) for
-normalized weights (omega, tau) = (0, 1); Theorem 1 bounds g's Jacobian below 1 on the
-domain Omega (research/selu/moment_field.py). Alpha dropout ("New Dropout Technique") sets
-dropped units to -lambda*alpha and applies an affine map a x + b that keeps mean 0 and
-variance 1. The reference notebook's (-0.1, 2) constants are solved under its reading
-z ~ N(mu, nu) (omega = tau = 1) and under normalized weights.
+Theorem 1 of Klambauer et al. (2017) bounds g's Jacobian below 1 on the domain Omega
+(research/selu/moment_field.py). Alpha dropout ("New Dropout Technique") sets dropped units to
+-lambda*alpha and applies an affine map a x + b that keeps mean 0 and variance 1. The solves,
+measures and contract cases live in research/selu/constants_study.py.
 """
 
 from dataclasses import dataclass
-from functools import partial
-from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from common import nn, plots, records, stats
+from common import plots, records, stats
 from common.config import require_distinct, require_in_range, require_numbers_representable
 from common.experiment import Claim, Control, Results, at_least, at_most, below, near
 from experiments.api import main
+from research.selu import constants_study as study
 from research.selu import moment_field as theorem1
 from research.selu import snn as selu
 
@@ -32,10 +27,6 @@ STUDY = "selu"
 PAPER = "Klambauer et al. 2017, Self-Normalizing Neural Networks (arXiv 1706.02515)"
 REPRODUCES = ("lambda, alpha from g's fixed point (1.0507, 1.6733); Jacobian spectral norm 0.7877 < 1; "
               "alpha dropout keeps mean 0 / variance 1 (controls: float32 solve, linear layer, plain dropout)")
-
-PAPER_LAMBDA = 1.0507009873554804934193349852946
-PAPER_ALPHA = 1.6732632423543772848170429916717
-NOTEBOOK_ALPHA, NOTEBOOK_LAMBDA = 1.9769021954241999, 1.073851239616047  # for (-0.1, 2)
 
 
 @dataclass(frozen=True)
@@ -70,69 +61,6 @@ PRESETS = {
 }
 
 
-class Constants(NamedTuple):
-    """A SELU's lambda and alpha: a solve's (floats), or the code's (arrays, one entry per USED source)."""
-
-    lam: float | np.ndarray
-    alpha: float | np.ndarray
-
-
-# Every place that defines or computes SELU's constants (grep SELU_LAMBDA), read when the run reads it.
-USED = {
-    "the paper's printed digits": lambda: (PAPER_LAMBDA, PAPER_ALPHA),
-    "common.nn.SELU_LAMBDA, SELU_ALPHA": lambda: (nn.SELU_LAMBDA, nn.SELU_ALPHA),
-    "common.nn.selu (the models' activation)": lambda: selu.computed_constants(nn.selu),
-    "research.selu.snn.selu (default constants)": lambda: selu.computed_constants(selu.selu),
-    "research.selu.snn.constants() (moment map, alpha dropout)": lambda: tuple(selu.constants()),
-}
-
-# Theorem 1's image of Omega under g, and the controls': prefix -> moment map (mean, var, omega, tau).
-IMAGES = {
-    "g of SELU": selu.moment_map,
-    "g of ELU (alpha = lambda = 1)": partial(selu.moment_map, lam=1.0, alpha=1.0),
-    "g of tanh": theorem1.quadrature_moment_map(jnp.tanh),
-}
-OMEGA = (theorem1.MEAN_RANGE, theorem1.VAR_RANGE)
-# Theorem 1 prints mu in [-0.03106, 0.06773], nu in [0.80009, 1.48617]; the box grows by half a unit of
-# the last printed digit (5e-6), the rounding of the printed bounds.
-PAPER_IMAGE = ((-0.03106 - 5e-6, 0.06773 + 5e-6), (0.80009 - 5e-6, 1.48617 + 5e-6))
-
-
-# One compiled Newton solve per dtype: the targets are traced arguments, so every fixed point reuses it.
-solve = jax.jit(selu.solve_selu_params, static_argnames="num_steps")
-
-# name: (table label, target mean, target variance, omega, the reference's (lambda, alpha))
-FIXED_POINTS = {
-    "paper": ("(0, 1), omega=0, tau=1 (paper)", 0.0, 1.0, 0.0, (PAPER_LAMBDA, PAPER_ALPHA)),
-    "notebook": ("(-0.1, 2), omega=tau=1 (notebook: z ~ N(mu, nu))", -0.1, 2.0, 1.0, (NOTEBOOK_LAMBDA, NOTEBOOK_ALPHA)),
-    "normalized": ("(-0.1, 2), omega=0, tau=1 (normalized weights: z ~ N(0, nu))", -0.1, 2.0, 0.0, (np.nan, np.nan)),
-}
-
-
-def solve_constants(results: Results) -> None:
-    """Each fixed point's constants in float64, and (0, 1)'s in float32 (the perturbed-constant control)."""
-    with jax.enable_x64(False):
-        solution = solve(0.0, 1.0)
-        records.put(results, "float32", Constants(float(solution.params.lam), float(solution.params.alpha)))
-    rows = []
-    with jax.enable_x64(True), jax.default_matmul_precision("highest"):
-        for name, (label, mean, var, omega, (lam_ref, alpha_ref)) in FIXED_POINTS.items():
-            solution = solve(mean, var, omega, 1.0)
-            solved = Constants(float(solution.params.lam), float(solution.params.alpha))
-            records.put(results, name, solved)
-            rows.append({"fixed point (mu, nu), weights": label, "lambda": f"{solved.lam:.16f}",
-                         "alpha": f"{solved.alpha:.16f}", "reference lambda": f"{lam_ref:.16g}",
-                         "reference alpha": f"{alpha_ref:.16g}", "|g - target|": float(solution.residual)})
-    results.tables["Fixed-point solutions (Newton, float64)"] = rows
-    with jax.enable_x64(True):
-        used = Constants(*np.array([source() for source in USED.values()]).T)
-    records.put(results, "used", used)
-    solved = records.get(results, "paper", Constants)
-    results.tables["SELU's constants as the code uses them (float64), against the (0, 1) solve"] = [
-        {"source": name, "lambda": repr(float(lam)), "alpha": repr(float(alpha)), "relative gap lambda": abs(lam / solved.lam - 1),
-         "relative gap alpha": abs(alpha / solved.alpha - 1)} for name, lam, alpha in zip(USED, *used)]
-
-
 def moment_field(config: Config, results: Results) -> None:
     """g over Theorem 1's box, its Jacobian's spectral norm, the linear layer's, trajectories."""
     with jax.enable_x64(True), jax.default_matmul_precision("highest"):
@@ -142,14 +70,14 @@ def moment_field(config: Config, results: Results) -> None:
     records.put(results, "selu", snn)
     records.put(results, "linear", linear)
     rows = []
-    for name, moments in IMAGES.items():
+    for name, moments in study.IMAGES.items():
         with jax.enable_x64(True):
             image = jax.tree.map(float, theorem1.box_image(moments, config.grid_points))
         records.put(results, name, image)
         rows.append({"map": name, "mean": f"[{image.mean_low:.5f}, {image.mean_high:.5f}]",
                      "variance": f"[{image.var_low:.5f}, {image.var_high:.5f}]",
-                     "margin inside Omega": theorem1.margin(image, *OMEGA),
-                     "margin inside Theorem 1's bounds": theorem1.margin(image, *PAPER_IMAGE)})
+                     "margin inside Omega": theorem1.margin(image, *study.OMEGA),
+                     "margin inside Theorem 1's bounds": theorem1.margin(image, *study.PAPER_IMAGE)})
     results.tables["g's image of Omega's grid (mu, nu, omega, tau; faces and corners included)"] = rows
     j, points = field.jacobian_at_fixed_point, config.grid_points ** 2 * theorem1.box_side(config.grid_points) ** 2
     results.tables["Moment map g near (0, 1), omega=0, tau=1"] = [
@@ -189,10 +117,11 @@ def dropout_moments(config: Config, results: Results) -> None:
 
 def run(config: Config, session) -> Results:
     results = Results()
-    solve_constants(results)
+    study.solve_constants(results)
     moment_field(config, results)
     dropout_moments(config, results)
-    notebook, normalized = records.get(results, "notebook", Constants), records.get(results, "normalized", Constants)
+    notebook = records.get(results, "notebook", study.Constants)
+    normalized = records.get(results, "normalized", study.Constants)
     eigenvalue = records.get(results, "field", theorem1.Field).jacobian_at_fixed_point[1, 1]
     results.notes += [
         ("Reference notebook's (-0.1, 2) case: its equations set z ~ N(mu, nu) (omega = tau = 1); solved that way "
@@ -248,83 +177,19 @@ def figures(results: Results, directory) -> None:
     plots.save(fig, directory, "dropout_variance", rates=rates, **drawn)
 
 
-# Measures and the contract cases.
-
-def every_rate(results: Results, method: str, moment: str, target: float) -> stats.Measurement:
-    """One moment ("mean" or "var") of `method`'s dropout at every rate: the t interval over repeats at
-    each rate, their hull, the value of the rate farthest from target."""
-    samples = getattr(records.get(results, method, selu.Moments), moment)  # (rates, repeats)
-    return stats.hull([stats.mean(row, "repeats") for row in samples], target, "rates")
-
-
-def dropout_case(mean, var, rates=(0.05, 0.1, 0.2), seeds=5) -> Results:
-    """Synthetic alpha-dropout repeats around (mean, var) at every rate; each may be a function of the rate."""
-    spread = 1e-3 * np.linspace(-1, 1, seeds)
-    at = lambda value, r: (value(r) if callable(value) else value) + spread
-    results = Results()
-    records.put(results, "alpha", selu.Moments(np.array([at(mean, r) for r in rates]),
-                                                 np.array([at(var, r) for r in rates])))
-    return results
-
-
-def uncorrected_mean(rate: float) -> float:
-    return float(selu.alpha_dropout_moments(rate, theorem1.uncorrected_affine(rate)).mean)
-
-
-def case(by_prefix: dict) -> Results:
-    """Synthetic results holding each record under its prefix (the contract cases)."""
-    results = Results()
-    for prefix, record in by_prefix.items():
-        records.put(results, prefix, record)
-    return results
-
-
-def notebook_error(results: Results, reading: str) -> float:
-    """Largest |error| of one reading's (-0.1, 2) constants against the notebook's printed ones."""
-    solved = records.get(results, reading, Constants)
-    return max(abs(solved.lam - NOTEBOOK_LAMBDA), abs(solved.alpha - NOTEBOOK_ALPHA))
-
-
-def normalized_reading() -> Results:
-    """The control of the notebook claim: the (-0.1, 2) constants under omega = 0 (not the notebook's reading)."""
-    with jax.enable_x64(True):
-        solution = selu.solve_selu_params(-0.1, 2.0, 0.0, 1.0)
-    return case({"notebook": Constants(float(solution.params.lam), float(solution.params.alpha))})
-
-
-def used_gap(results: Results, constant: str, solved: str = "paper") -> float:
-    """Largest relative gap between the code's values of `constant` ("lam" or "alpha") and a solve's."""
-    reference = getattr(records.get(results, solved, Constants), constant)
-    return float(np.max(np.abs(getattr(records.get(results, "used", Constants), constant) / reference - 1.0)))
-
-
-def used_case(lam: float, alpha: float) -> Results:
-    """The (0, 1) solve at the paper's digits, and every USED source at (lam, alpha)."""
-    return case({"paper": Constants(PAPER_LAMBDA, PAPER_ALPHA),
-                 "used": Constants(np.full(len(USED), lam), np.full(len(USED), alpha))})
-
-
-def image_margin(box, name: str = "g of SELU"):
-    return lambda r: theorem1.margin(records.get(r, name, theorem1.Image), *box)
-
-
-def elu_image() -> Results:
-    """The control of the image claims: ELU's image of a coarse grid of Omega, in the SELU slot."""
-    with jax.enable_x64(True):
-        return case({"g of SELU": jax.tree.map(float, theorem1.box_image(IMAGES["g of ELU (alpha = lambda = 1)"], 3))})
-
-
-def image_claim(statement: str, paper: str, box) -> Claim:
-    return Claim(statement=statement, paper=paper, measure=image_margin(box), region=at_least(0.0),
-                 control=Control(name="ELU, alpha = lambda = 1 (measured at run time)", results=elu_image),
-                 passing=lambda: case({"g of SELU": theorem1.Image(-0.031, 0.0677, 0.81, 1.48)}),
-                 baseline=image_margin(box, "g of ELU (alpha = lambda = 1)"), fmt="{:+.2e}")
-
-
-F32_LAMBDA, F32_ALPHA = float(np.float32(PAPER_LAMBDA)), float(np.float32(PAPER_ALPHA))
 LINEAR = "linear layer (identity activation: Jacobian diag(omega, tau), norm 1 at tau = 1)"
-PAPER_FIELD = case({"selu": theorem1.Contraction(0.7877, 0.79, 0.87)})
-LINEAR_FIELD = case({"selu": theorem1.Contraction(1.0, 1.0, 1.1)})
+PAPER_FIELD = study.case({"selu": theorem1.Contraction(0.7877, 0.79, 0.87)})
+LINEAR_FIELD = study.case({"selu": theorem1.Contraction(1.0, 1.0, 1.1)})
+
+
+def used_claim(constant: str, statement: str, paper: str, word: str, perturbed: tuple[float, float]) -> Claim:
+    """The code's `constant` ("lam" or "alpha") against the float64 solve; control: it rounded to float32."""
+    return Claim(statement=statement, paper=paper, measure=lambda r: study.used_gap(r, constant),
+                 region=at_most(RELATIVE),
+                 control=Control(name=f"perturbed constant: {word} rounded to float32 (the float32 solve at run time)",
+                                 results=lambda: study.used_case(*perturbed)),
+                 passing=lambda: study.used_case(study.PAPER_LAMBDA, study.PAPER_ALPHA),
+                 baseline=lambda r: study.used_gap(r, constant, "float32"), fmt="{:.1e}")
 
 
 def field_claim(statement: str, paper: str, field: str, region, fmt: str) -> Claim:
@@ -333,6 +198,23 @@ def field_claim(statement: str, paper: str, field: str, region, fmt: str) -> Cla
                  region=region, control=Control(name=LINEAR, results=lambda: LINEAR_FIELD),
                  passing=lambda: PAPER_FIELD,
                  baseline=lambda r: getattr(records.get(r, "linear", theorem1.Contraction), field), fmt=fmt)
+
+
+def image_claim(statement: str, paper: str, box) -> Claim:
+    return Claim(statement=statement, paper=paper, measure=study.image_margin(box), region=at_least(0.0),
+                 control=Control(name="ELU, alpha = lambda = 1 (measured at run time)", results=study.elu_image),
+                 passing=lambda: study.case({"g of SELU": theorem1.Image(-0.031, 0.0677, 0.81, 1.48)}),
+                 baseline=study.image_margin(box, "g of ELU (alpha = lambda = 1)"), fmt="{:+.2e}")
+
+
+def dropout_claim(moment: str, word: str, target: float, tolerance: float, control: str, control_case, fmt) -> Claim:
+    """Alpha dropout keeps one moment of x ~ N(0, 1) at every rate; the control's dropout measured beside it."""
+    return Claim(statement=f"alpha dropout keeps {word} {target:g} of x ~ N(0, 1) at every rate (t over repeats, "
+                 "hull over rates)", paper=f"{moment} {target:g}",
+                 measure=lambda r: study.every_rate(r, "alpha", moment, target), region=near(target, tolerance),
+                 control=Control(name=control, results=control_case), passing=lambda: study.dropout_case(0.0, 1.0),
+                 baseline=lambda r: study.every_rate(r, "plain" if moment == "var" else "uncorrected", moment, target),
+                 fmt=fmt)
 
 
 # Tolerances (where each comes from; the report's claims table shows the regions):
@@ -351,40 +233,18 @@ RELATIVE = 1e-12
 MC_SAMPLES = PRESETS["quick"].mc_samples
 MEAN_TOLERANCE, VAR_TOLERANCE = 5 / MC_SAMPLES**0.5, 5 * (2 / MC_SAMPLES) ** 0.5
 CLAIMS = [
-    Claim(
-        statement="the lambda the code uses (common.nn.SELU_LAMBDA, common.nn.selu and research.selu.snn in float64, "
-        "and the paper's digits) solves g(0, 1) = (0, 1): largest relative gap to the float64 Newton solve",
-        paper="1.0507009873554804934",
-        measure=lambda r: used_gap(r, "lam"),
-        region=at_most(RELATIVE),
-        control=Control(name="perturbed constant: lambda rounded to float32 (the float32 solve at run time)",
-                        results=lambda: used_case(F32_LAMBDA, PAPER_ALPHA)),
-        passing=lambda: used_case(PAPER_LAMBDA, PAPER_ALPHA),
-        baseline=lambda r: used_gap(r, "lam", "float32"),
-        fmt="{:.1e}",
-    ),
-    Claim(
-        statement="... and so does the alpha it uses (largest relative gap)",
-        paper="1.6732632423543772848",
-        measure=lambda r: used_gap(r, "alpha"),
-        region=at_most(RELATIVE),
-        control=Control(name="perturbed constant: alpha rounded to float32 (the float32 solve at run time)",
-                        results=lambda: used_case(PAPER_LAMBDA, F32_ALPHA)),
-        passing=lambda: used_case(PAPER_LAMBDA, PAPER_ALPHA),
-        baseline=lambda r: used_gap(r, "alpha", "float32"),
-        fmt="{:.1e}",
-    ),
-    Claim(
-        statement="notebook's (-0.1, 2) constants under its reading z ~ N(mu, nu) (largest |error|)",
-        paper="alpha 1.97690, lambda 1.07385",
-        measure=lambda r: notebook_error(r, "notebook"),
-        region=at_most(1e-8),
-        control=Control(name="the paper's reading omega = 0 for the same target (solved at run time)",
-                        results=normalized_reading),
-        passing=lambda: case({"notebook": Constants(NOTEBOOK_LAMBDA, NOTEBOOK_ALPHA)}),
-        baseline=lambda r: notebook_error(r, "normalized"),
-        fmt="{:.1e}",
-    ),
+    used_claim("lam", "the lambda the code uses (common.nn.SELU_LAMBDA, common.nn.selu and research.selu.snn in "
+               "float64, and the paper's digits) solves g(0, 1) = (0, 1): largest relative gap to the float64 Newton "
+               "solve", "1.0507009873554804934", "lambda", (study.F32_LAMBDA, study.PAPER_ALPHA)),
+    used_claim("alpha", "... and so does the alpha it uses (largest relative gap)", "1.6732632423543772848", "alpha",
+               (study.PAPER_LAMBDA, study.F32_ALPHA)),
+    Claim(statement="notebook's (-0.1, 2) constants under its reading z ~ N(mu, nu) (largest |error|)",
+          paper="alpha 1.97690, lambda 1.07385", measure=lambda r: study.notebook_error(r, "notebook"),
+          region=at_most(1e-8),
+          control=Control(name="the paper's reading omega = 0 for the same target (solved at run time)",
+                          results=study.normalized_reading),
+          passing=lambda: study.case({"notebook": study.Constants(study.NOTEBOOK_LAMBDA, study.NOTEBOOK_ALPHA)}),
+          baseline=lambda r: study.notebook_error(r, "normalized"), fmt="{:.1e}"),
     field_claim("spectral norm of g's Jacobian at (0, 1)", "0.7877", "norm_at_fixed_point", near(0.7877, 5e-5),
                 "{:.5f}"),
     field_claim("spectral norm below 1 on mu in [-0.1, 0.1], nu in [0.8, 1.5] (omega=0, tau=1; grid max)", "< 1",
@@ -394,31 +254,14 @@ CLAIMS = [
                 "Omega into itself (next claims)", "< 1", "max_norm_theorem1_box", below(1.0), "max {:.4f}"),
     image_claim("g maps Omega into itself: every grid point's (mu~, nu~) lies in [-0.1, 0.1] x [0.8, 1.5] "
                 "(smallest margin to the box's edge, grid with faces and corners, float64)", "g(Omega) in Omega",
-                OMEGA),
+                study.OMEGA),
     image_claim("... and inside Theorem 1's printed bounds mu~ in [-0.03106, 0.06773], nu~ in [0.80009, 1.48617] "
-                "(+- half a unit of the last digit; smallest margin)", "Theorem 1", PAPER_IMAGE),
-    Claim(
-        statement="alpha dropout keeps variance 1 of x ~ N(0, 1) at every rate (t over repeats, hull over rates)",
-        paper="var 1",
-        measure=lambda r: every_rate(r, "alpha", "var", 1.0),
-        region=near(1.0, VAR_TOLERANCE),
-        control=Control(name="plain (inverted) dropout: variance 1/q (measured at run time)",
-                        results=lambda: dropout_case(0.0, lambda q: 1 / (1 - q))),
-        passing=lambda: dropout_case(0.0, 1.0),
-        baseline=lambda r: every_rate(r, "plain", "var", 1.0),
-        fmt="{:.5f}",
-    ),
-    Claim(
-        statement="alpha dropout keeps mean 0 of x ~ N(0, 1) at every rate (t over repeats, hull over rates)",
-        paper="mean 0",
-        measure=lambda r: every_rate(r, "alpha", "mean", 0.0),
-        region=near(0.0, MEAN_TOLERANCE),
-        control=Control(name="dropping to alpha' without the affine correction (a = 1, b = 0; measured at run time)",
-                        results=lambda: dropout_case(uncorrected_mean, 1.0)),
-        passing=lambda: dropout_case(0.0, 1.0),
-        baseline=lambda r: every_rate(r, "uncorrected", "mean", 0.0),
-        fmt="{:+.5f}",
-    ),
+                "(+- half a unit of the last digit; smallest margin)", "Theorem 1", study.PAPER_IMAGE),
+    dropout_claim("var", "variance", 1.0, VAR_TOLERANCE, "plain (inverted) dropout: variance 1/q (measured at run time)",
+                  lambda: study.dropout_case(0.0, lambda q: 1 / (1 - q)), "{:.5f}"),
+    dropout_claim("mean", "mean", 0.0, MEAN_TOLERANCE,
+                  "dropping to alpha' without the affine correction (a = 1, b = 0; measured at run time)",
+                  lambda: study.dropout_case(study.uncorrected_mean, 1.0), "{:+.5f}"),
 ]
 
 

@@ -12,6 +12,7 @@ from common import nn, records
 from common.experiment import Results, evaluate, evaluate_claims
 from common.runs import Session
 from experiments.selu import constants as E
+from research.selu import constants_study as study
 from research.selu import moment_field as theorem1
 from research.selu import snn as selu
 
@@ -24,7 +25,7 @@ def test_selu_constants_shrunk_run_reproduces_every_claim_and_rejects_every_base
     assert [o.statement for o in outcomes if o.verdict != "reproduced"] == []
     assert all(o.control.verdict == "not reproduced" for o in outcomes), [o.control for o in outcomes]
     # The float32 solve is off by more than the claim's tolerance but is the same constant.
-    assert 1e-10 < abs(records.get(results, "float32", E.Constants).lam - E.PAPER_LAMBDA) < 1e-6
+    assert 1e-10 < abs(records.get(results, "float32", study.Constants).lam - study.PAPER_LAMBDA) < 1e-6
     field = records.get(results, "field", theorem1.Field)
     # 30 iterations of a map contracting by ~0.78 land on the fixed point.
     assert field.final_distance < 1e-2
@@ -41,7 +42,7 @@ def test_a_constant_changed_by_1e_9_fails_its_claim(monkeypatch, constant):
     common.nn.selu and research.selu.snn."""
     monkeypatch.setattr(nn, constant, getattr(nn, constant) * (1 + 1e-9))
     results = Results()
-    E.solve_constants(results)
+    study.solve_constants(results)
     verdicts = [evaluate(claim, results).verdict for claim in E.CLAIMS[:2]]
     assert verdicts == (["not reproduced", "reproduced"] if constant == "SELU_LAMBDA"
                         else ["reproduced", "not reproduced"])
@@ -49,8 +50,8 @@ def test_a_constant_changed_by_1e_9_fails_its_claim(monkeypatch, constant):
 
 def test_tanh_and_elu_do_not_map_omega_into_itself():
     with jax.enable_x64(True):
-        margins = {name: theorem1.margin(theorem1.box_image(moments, 5), *E.OMEGA)
-                   for name, moments in E.IMAGES.items()}
+        margins = {name: theorem1.margin(theorem1.box_image(moments, 5), *study.OMEGA)
+                   for name, moments in study.IMAGES.items()}
         # The quadrature is exact for polynomials: z ~ N(m, s) has E z^2 = m^2 + s, Var z^2 = 4 m^2 s + 2 s^2.
         m, s = 0.05 * 0.1, 1.2 * 1.05
         np.testing.assert_allclose(theorem1.quadrature_moment_map(jnp.square)(0.05, 1.2, 0.1, 1.05),
