@@ -10,7 +10,6 @@ from (1, 1) and from points on the circle through it). The game, conventions and
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import jax
 import numpy as np
@@ -21,6 +20,9 @@ from common.experiment import Claim, Control, NotRunAtPreset, Results, at_least,
 from common.parallel import map_independent
 from experiments.api import main
 from research.gan import dirac
+from research.gan.dirac_methods import METHODS, NO_JACOBIAN, REGULARIZED, UNREGULARIZED
+from research.gan.dirac_rates import LOG_RADIUS, negated, paths, rates, worst_rate_ratio
+from research.gan.dirac_records import Agreement, Equilibrium, Radius, put_method
 
 NAME = "gan-dirac"
 STUDY = "gan"
@@ -28,26 +30,7 @@ PAPER = "Mescheder, Geiger & Nowozin 2018, Which training methods for GANs do ac
 REPRODUCES = ("Dirac-GAN, h = 0.2: GAN, NSGAN, WGAN, WGAN-GP have no geometric rate at the equilibrium, R1 and "
               "consensus converge at the linearization's rate; R1 eigenvalues -gamma/2 +- sqrt(gamma^2/4 - 1/4)")
 
-class Method(NamedTuple):
-    game: dict                               # `dirac_game` arguments
-    eigenvalues: tuple[complex, ...] | None  # the paper's at (0, 0); None: R1 (from gamma), WGAN-GP (no Jacobian)
-    reference: tuple[float, float]           # |x_500| from (1, 1), simultaneous / alternating [C]
 
-
-METHODS = {
-    "gan": Method({"loss": "gan"}, (0.5j, -0.5j), (3.10, 1.42)),
-    "nsgan": Method({"loss": "nsgan"}, (0.5j, -0.5j), (0.64, 0.28)),
-    "wgan-clip1": Method({"loss": "wgan", "clip": 1.0}, (1j, -1j), (1.00, 1.02)),
-    "wgan-gp": Method({"loss": "wgan", "gp_weight": 0.5, "gp_target": 0.3}, None, (0.43, 0.43)),
-    "wgan-gp-0.7": Method({"loss": "wgan", "gp_weight": 0.35, "gp_target": 1.0}, None, (1.80, 1.22)),
-    "r1-0.3": Method({"loss": "gan", "r1_gamma": 0.3}, None, (0.0, 0.0)),
-    "r1-1": Method({"loss": "gan", "r1_gamma": 1.0}, None, (0.0, 0.0)),
-    # J - gamma J^T J with J = [[0, -f'(0)], [f'(0), 0]]: -gamma f'(0)^2 +- f'(0) i.
-    "consensus-1": Method({"loss": "gan", "consensus_gamma": 1.0}, (-0.25 + 0.5j, -0.25 - 0.5j), (0.0, 0.0)),
-}
-UNREGULARIZED = ("gan", "nsgan", "wgan-clip1", "wgan-gp", "wgan-gp-0.7")
-NO_JACOBIAN = ("wgan-gp", "wgan-gp-0.7")  # |psi| has a kink at the equilibrium psi = 0
-REGULARIZED = ("r1-0.3", "r1-1", "consensus-1")
 # "Converges geometrically": at least one e-fold over the 250 steps the slope is fitted on (paper: 500 steps).
 RATE_EDGE = -1 / 250
 
@@ -83,40 +66,9 @@ class Config:
 
 PRESETS = {"quick": Config(), "paper": Config(seeds=20)}
 
-
-class Radius(NamedTuple):  # where the field has a Jacobian at (0, 0)
-    spectral_radius: float  # of the update linearized there, float64
-
-
-class Equilibrium(NamedTuple):  # NaN eigenvalues where none is claimed (WGAN-GP)
-    field: np.ndarray        # (grid, grid, 2) on the plot's lattice
-    eigenvalues: np.ndarray  # (2,) of the field's Jacobian at (0, 0), jacfwd, float64, sorted by imaginary part
-    closed_form: np.ndarray  # (2,) the paper's
-
-
-class Agreement(NamedTuple):  # where the paper gives the eigenvalues
-    eigen_error: float  # max |computed - closed form|
-
-
 # exact numbers: GAN, NSGAN, WGAN (clip)'s least radius and largest eigen_error; R1's along gamma; |x_500| - [C]
 MIN_RADIUS, MAX_EIGEN = (records.key("unregularized", f) for f in ("min_spectral_radius", "max_eigen_error"))
 LOCUS_ERROR, REFERENCE = records.key("locus", "max_error"), records.key("reference", "max_abs_difference")
-
-
-def put_method(results: Results, name: str, simulation, linearized) -> None:
-    """One method's records: its settings (and radii) per order, its field and its eigenvalues."""
-    computed = np.full(2, math.nan, complex)
-    expected = dirac.by_imaginary_part(np.asarray(METHODS[name].eigenvalues or computed, complex))
-    for mode in dirac.MODES:
-        records.put(results, records.key(name, mode), simulation.settings[name][mode])
-    if name in linearized:
-        for mode, radius in linearized[name].spectral_radii().items():
-            records.put(results, records.key(name, mode), Radius(radius))
-        computed = linearized[name].eigenvalues
-        expected = expected if linearized[name].r1_closed_form is None else linearized[name].r1_closed_form
-    records.put(results, name, Equilibrium(simulation.fields[name], computed, expected))
-    if not np.isnan(expected).any():
-        records.put(results, name, Agreement(float(np.max(np.abs(computed - expected)))))
 
 
 def summaries(results: Results, config: Config) -> None:
@@ -207,51 +159,15 @@ def figures(results: Results, directory) -> None:
 
 
 # --- claims: measures, and the cases the contract test runs them on ---
-def rates(r: Results, names) -> dict[tuple[str, str], stats.Measurement]:
-    """Mean slope over the starts of every setting of `names` this run (or case) measured."""
-    found = {(n, m): records.key(n, m) for n in names for m in dirac.MODES}
-    return {nm: stats.mean(records.get(r, key, dirac.Setting).slopes, "starts") for nm, key in found.items()
-            if records.key(key, "slopes") in r.arrays}
-
-
-def negated(m: stats.Measurement) -> stats.Measurement:
-    return stats.Measurement(-m.value, (-m.interval[1], -m.interval[0]), m.how, m.n)
-
-
-def worst_rate_ratio(r: Results) -> stats.Measurement:
-    """measured slope / log spectral radius, the setting farthest from 1 (1: the linearization's rate)."""
-    ratios = []
-    for (name, mode), slope in rates(r, REGULARIZED).items():
-        log_radius = math.log(records.get(r, records.key(name, mode), Radius).spectral_radius)
-        lo, hi = sorted(x / log_radius for x in slope.interval)
-        ratios.append(stats.Measurement(slope.value / log_radius, (lo, hi), slope.how, slope.n))
-    return max(ratios, key=lambda m: max(abs(m.interval[0] - 1), abs(m.interval[1] - 1)))
-
-
 def reference_difference(r: Results) -> float:
     if math.isnan(r.scalars[REFERENCE]):
         raise NotRunAtPreset("quick", "the reference distances are for 500 steps of size 0.2")
     return r.scalars[REFERENCE]
 
 
-# log |1 + h lambda| of the simultaneous update at h = 0.2, lambda the paper's eigenvalues at (0, 0)
-LOG_RADIUS = {"r1-0.3": -0.0256, "r1-1": -0.1054, "consensus-1": -0.0458}
 UNREGULARIZED_SLOPES = {("gan", "simultaneous"): 6.7e-4, ("nsgan", "alternating"): -1.3e-3,
                         ("wgan-gp", "simultaneous"): -3e-5, ("wgan-gp-0.7", "alternating"): 4e-5}
 REGULARIZED_SLOPES = {(n, "simultaneous"): v for n, v in LOG_RADIUS.items()}
-
-
-def paths(slopes: dict[tuple[str, str], float], radius_scale: float = 1.0) -> Callable[[], Results]:
-    """Synthetic settings: 5 slopes around each mean (no path); R1, consensus: radii (log times radius_scale)."""
-    def build() -> Results:
-        results = Results()
-        for (name, mode), slope in slopes.items():
-            found = dirac.Setting(np.zeros((0, 2)), np.zeros(0), slope + 1e-4 * np.linspace(-1, 1, 5), 0.0)
-            records.put(results, records.key(name, mode), found)
-            if name in LOG_RADIUS:
-                records.put(results, records.key(name, mode), Radius(math.exp(radius_scale * LOG_RADIUS[name])))
-        return results
-    return build
 
 
 def exact(key: str, value: float) -> Callable[[], Results]:  # a case holding one exact number
