@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats as scipy_stats
 
-from common import bench, plots, records, stats, tuning
+from common import bench, plots, records, tuning
 from common.config import (
     require_at_least_one,
     require_distinct,
@@ -35,6 +35,7 @@ from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_k
 from experiments.api import main
 from research.autodiff import costs as AD
 from research.autodiff import forward_gradient as FG
+from research.autodiff import forward_gradient_measures as M
 from research.autodiff import forward_gradient_study as S
 
 NAME = "ad-forward-gradient"
@@ -182,9 +183,10 @@ def estimator_study(config: Config, model, data, results: Results) -> None:
                        "estimator/tangents": np.array(ks), "estimator/dimension": np.array(dim)}
     results.tables[f"Forward-gradient estimator at initialization ({dim} parameters, {pool.samples} one-tangent "
                    "estimates; the other estimators are the same estimates changed)"] = [
-        {"estimator": name, "mean <g_i, grad f> / |grad f|^2 (95% interval)": f"{projection(case)(results):.4g}",
-         "squared bias |E g - grad f|^2 / |grad f|^2 (95% interval)": f"{squared_bias(case)(results):.4g}"}
-        for name, case in ESTIMATOR_CASES.items()]
+        {"estimator": name,
+         "mean <g_i, grad f> / |grad f|^2 (95% interval)": f"{M.projection(results.arrays, case):.4g}",
+         "squared bias |E g - grad f|^2 / |grad f|^2 (95% interval)": f"{M.squared_bias(results.arrays, case):.4g}"}
+        for name, case in M.ESTIMATOR_CASES.items()]
     results.tables[f"Cosine with grad f against the number of tangents k (the {pool.samples} estimates grouped k "
                    "at a time; exact law and its large-n form)"] = S.cosine_rows(pool)
 
@@ -243,122 +245,41 @@ def figures(results: Results, directory) -> None:
     plots.save(fig, directory, "forward_gradient", **a)
 
 
-# Measures ---------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class EstimatorCase:
-    """The measured estimates changed into another estimator on the same tangents: each estimate times
-    `scale`, plus a fixed bias of norm `orthogonal_bias` |grad f| orthogonal to grad f."""
-
-    scale: float = 1.0
-    orthogonal_bias: float = 0.0
-
-
-ESTIMATOR_CASES = {"forward gradient": EstimatorCase(), "half of it": EstimatorCase(scale=0.5),
-                   "zero": EstimatorCase(scale=0.0),
-                   "biased by 0.3 |grad f| orthogonally to grad f": EstimatorCase(orthogonal_bias=0.3)}
-
-
-def projection(case: EstimatorCase = EstimatorCase()):
-    """mean of <g_i, grad f> / |grad f|^2 over the one-tangent estimates of `case` (an orthogonal bias adds
-    nothing to it: the projection sees bias along grad f only)."""
-    return lambda r: stats.mean(case.scale * r.arrays["estimator/projection"], "estimates")
-
-
-def squared_bias(case: EstimatorCase = EstimatorCase()):
-    """|E g - grad f|^2 / |grad f|^2 estimated from the mean of `case`'s estimates
-    (`research.autodiff.forward_gradient.squared_bias`: every direction, interval with the shared factor)."""
-    def measure(r: Results) -> stats.Measurement:
-        g = r.arrays["estimator/gradient"]
-        mean = case.scale * r.arrays["estimator/mean"] + S.orthogonal_to(g, case.orthogonal_bias)
-        return FG.squared_bias(mean, g, int(r.arrays["estimator/samples"]))
-
-    return measure
-
-
-def cosine_over_law(k_source: Callable[[int], str] = lambda k: f"estimator/cosine/k{k}"):
-    """measured / exact E cos at every k: the hull of the per-k 95% intervals (inside the region only if
-    every k is), the value at the k farthest from 1."""
-    def measure(r: Results) -> stats.Measurement:
-        dim = int(r.arrays["estimator/dimension"])
-        per_k = [stats.mean(r.arrays[k_source(int(k))] / FG.expected_cosine(dim, int(k)), "estimates")
-                 for k in r.arrays["estimator/tangents"]]
-        return stats.hull(per_k, 1.0, "values of k")
-    return measure
-
-
-def loss_ratio(numerator: str):
-    """Per-seed final validation loss of `numerator` over backprop's (same seeds, same initial parameters)."""
-    return lambda r: stats.mean(r.arrays[f"{numerator}/validation_loss"] / r.arrays["backprop/validation_loss"])
-
-
-def step_time_ratio(numerator: str):
-    return lambda r: AD.claimed_time_ratio(bench.rounds_from_arrays(r.arrays, "time/wide", "backprop"), numerator)
-
-
-# Synthetic cases for the contract test -----------------------------------------------------------------
-
-def mean_estimate_case(orthogonal_bias: float) -> Callable[[], Results]:
-    mean, g = S.exact_mean_estimate(orthogonal_bias, 2000, 65536)
-    return arrays({"estimator/mean": mean, "estimator/gradient": g, "estimator/samples": 65536})
-
-
-def cosine_case(k_independent: bool, dim: int = 2698, ks=(1, 4, 16, 64)) -> Callable[[], Results]:
-    cosines = S.exact_cosines(ks, dim, 2048, k_independent)
-    return arrays({"estimator/tangents": ks, "estimator/dimension": dim,
-                   **{f"estimator/cosine/k{k}": v for k, v in cosines.items()}})
-
-
-def loss_case(ratio: float) -> Callable[[], Results]:
-    """Five seeds' validation losses: backprop's around 1, the forward gradient's `ratio` times them."""
-    base = np.array([0.9, 1.0, 1.1, 0.95, 1.05])
-    return arrays({"backprop/validation_loss": base,
-                   "forward k=1/validation_loss": ratio * base * (1 + 0.01 * np.arange(5)),
-                   "untrained/validation_loss": 2.3 + 0 * base})
-
-
-def timing_case(ratio: float) -> Callable[[], Results]:
-    """Interleaved rounds of backprop (and its A/A copy) and of a forward step `ratio` times as long."""
-    noise = 1 + 0.02 * np.sin(np.arange(15))
-    seconds = {"backprop": 0.01 * noise, "backprop" + bench.AA_SUFFIX: 0.01 * noise[::-1],
-               "forward, tangents drawn ahead": ratio * 0.01 * np.roll(noise, 3)}
-    return arrays({f"time/wide/{k}": v for k, v in seconds.items()})
-
-
-FORWARD = "forward, tangents drawn ahead"
-
 # Tolerances, fixed from the estimators' laws before any run: docs/claims/autodiff.md (Design notes).
 CLAIMS = [
     Claim(statement="no bias along grad f: each one-tangent estimate's projection <g_i, grad f> / |grad f|^2 has mean 1 "
                     "(a bias orthogonal to grad f does not move it)",
-          paper="E[g] = grad f (Theorem 1)", measure=projection(), region=near(1.0, 0.1),
+          paper="E[g] = grad f (Theorem 1)", measure=lambda r: M.projection(r.arrays), region=near(1.0, 0.1),
           control=Control(name="half estimator g / 2 (same tangents)",
                           results=arrays({"estimator/projection": S.exact_projections(0.5)})),
           passing=arrays({"estimator/projection": S.exact_projections()}),
-          baseline=projection(EstimatorCase(scale=0.5)), fmt="{:.3f}"),
+          baseline=lambda r: M.projection(r.arrays, M.EstimatorCase(scale=0.5)), fmt="{:.3f}"),
     Claim(statement="no bias in any direction: the mean of N one-tangent estimates is within 0.15 |grad f| of grad f "
                     "(squared bias |mean - grad f|^2 / |grad f|^2 - (n + 1) / N, unbiased for |E g - grad f|^2 / |grad f|^2; "
                     "interval with the factor (grad f . v_i)^2 each estimate's coordinates share)",
-          paper="E[g] = grad f", measure=squared_bias(), region=at_most(0.15**2),
+          paper="E[g] = grad f", measure=lambda r: M.squared_bias(r.arrays), region=at_most(0.15**2),
           control=Control(name="an estimator biased by 0.3 |grad f| orthogonally to grad f (same tangents)",
-                          results=mean_estimate_case(0.3)),
-          passing=mean_estimate_case(0.0),
-          baseline=squared_bias(ESTIMATOR_CASES["biased by 0.3 |grad f| orthogonally to grad f"]), fmt="{:.4f}"),
+                          results=arrays(M.mean_estimate_case(0.3))),
+          passing=arrays(M.mean_estimate_case(0.0)),
+          baseline=lambda r: M.squared_bias(r.arrays, M.EstimatorCase(orthogonal_bias=0.3)), fmt="{:.4f}"),
     Claim(statement="the cosine with grad f follows the exact law E cos = G((k+1)/2) G((n+k-1)/2) / (G(k/2) G((n+k)/2)) "
                     "at every k (measured / law; ~ (1 + (n+1)/k)^(-1/2) at large n, k)",
-          paper="1", measure=cosine_over_law(), region=near(1.0, 0.1),
-          control=Control(name="k-independent estimator (k = 1's cosines at every k)", results=cosine_case(True)),
-          passing=cosine_case(False), baseline=cosine_over_law(lambda k: "estimator/cosine/k1"), fmt="{:.3f}"),
+          paper="1", measure=lambda r: M.cosine_over_law(r.arrays), region=near(1.0, 0.1),
+          control=Control(name="k-independent estimator (k = 1's cosines at every k)",
+                          results=arrays(M.cosine_case(True))),
+          passing=arrays(M.cosine_case(False)),
+          baseline=lambda r: M.cosine_over_law(r.arrays, lambda k: "estimator/cosine/k1"), fmt="{:.3f}"),
     Claim(statement="a forward-gradient step (k=1, tangents drawn ahead) is faster than a backprop step by 10% or more, at "
                     "the wide width (time ratio, interleaved rounds, A/A-widened)",
-          paper="up to 2x faster (0.5)", measure=step_time_ratio(FORWARD), region=below(0.9),
-          control=Control(name="backprop against itself (A/A)", results=timing_case(1.0)), passing=timing_case(0.5),
-          baseline=step_time_ratio("backprop" + bench.AA_SUFFIX), fmt="{:.3f}"),
+          paper="up to 2x faster (0.5)", measure=lambda r: M.step_time_ratio(r.arrays, M.FORWARD), region=below(0.9),
+          control=Control(name="backprop against itself (A/A)", results=arrays(M.timing_case(1.0))),
+          passing=arrays(M.timing_case(0.5)),
+          baseline=lambda r: M.step_time_ratio(r.arrays, "backprop" + bench.AA_SUFFIX), fmt="{:.3f}"),
     Claim(statement="forward gradient (k=1) reaches backprop's validation loss in the same steps, each at its tuned lr "
                     "(per-seed loss ratio)",
-          paper="comparable", measure=loss_ratio("forward k=1"), region=at_most(1.1),
-          control=Control(name="untrained network (its initial validation loss)", results=loss_case(2.3)),
-          passing=loss_case(1.0), baseline=loss_ratio("untrained"), fmt="{:.3f}"),
+          paper="comparable", measure=lambda r: M.loss_ratio(r.arrays, "forward k=1"), region=at_most(1.1),
+          control=Control(name="untrained network (its initial validation loss)", results=arrays(M.loss_case(2.3))),
+          passing=arrays(M.loss_case(1.0)), baseline=lambda r: M.loss_ratio(r.arrays, "untrained"), fmt="{:.3f}"),
 ]
 
 
