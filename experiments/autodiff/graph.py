@@ -11,16 +11,16 @@ full gradient's XLA FLOPs per f growing as n by n jvps and flat by one vjp. Ever
 `research.autodiff.graph_study`; design and notes: docs/claims/autodiff.md.
 """
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from common import plots, records, stats
+from common import plots, records
 from common.config import require_at_least_one, require_distinct, require_numbers_representable
 from common.experiment import Claim, Control, Results, near, scalars
 from experiments.api import main
 from research.autodiff import graph as G
+from research.autodiff import graph_measures as GM
 from research.autodiff import graph_study as S
 from research.autodiff.graph_study import Counts, Layered, Passes
 
@@ -97,17 +97,7 @@ def measure(config: Config, autodiff: G.Autodiff) -> Results:
         records.put(results, f"layered/w{width}", count)
     records.put(results, "passes", passes)
     records.put(results, "layered", layered)
-    results.notes.append(
-        "Each mode's work is XLA's FLOP count of a compiled jvp / vjp through the graph (a table, not a claim: "
-        "a dense matvec costs the same whatever its result). Fitted against the edge count at each width, the "
-        f"jvp costs {layered.jvp_per_edge:.2f} FLOPs per edge (max/min over widths "
-        f"{layered.jvp_per_edge_spread:.3f}) and the vjp {layered.vjp_per_edge:.2f} (spread "
-        f"{layered.vjp_per_edge_spread:.3f}). The path sum's multiplications, fitted the same way, spread by "
-        f"{layered.path_products_per_edge_spread:.3g}x across widths: they follow w^k, not edges.")
-    results.notes.append(
-        f"Full gradient of an n-input function: n jvps' FLOPs per f grow with slope {passes.forward_slope:.3f} in "
-        f"n, one vjp's with slope {passes.reverse_slope:.3f}; their outputs match the closed form to "
-        f"{passes.forward_gradient_error:.1e} and {passes.reverse_gradient_error:.1e} (relative, float32).")
+    results.notes += GM.run_notes(layered, passes)
     return results
 
 
@@ -135,34 +125,14 @@ def _exact(key: str) -> Callable[[Results], float]:
     return lambda r: r.scalars[key]
 
 
-def notes_worst(r: Results) -> float:
-    """The larger of the two modes' errors on (e, de/da, de/db)."""
-    return max(r.scalars["notes/forward/error"], r.scalars["notes/reverse/error"])
-
-
-GRADIENT_TOLERANCE = 1e-4  # float32 relative error of a full gradient (rounding: ~1e-6)
-
-
-def checked_slope(mode: str) -> Callable[[Results], stats.Measurement]:
-    """The log-log slope of `mode`'s full-gradient FLOPs per f against n, measured only where its program's
-    output is the gradient (a program that computes something else has no gradient cost to claim)."""
-    def measure(r: Results) -> stats.Measurement:
-        error = r.scalars[f"passes/{mode}_gradient_error"]
-        if not error <= GRADIENT_TOLERANCE:
-            return stats.Measurement(math.nan, None, f"its program does not compute the gradient (largest "
-                                                     f"relative error {error:.3g} > {GRADIENT_TOLERANCE:g})")
-        return stats.Measurement(r.scalars[f"passes/{mode}_slope"])
-
-    return measure
-NOTES_AS_PAPER = scalars({"notes/forward/error": 0.0, "notes/reverse/error": 0.0, "notes/control/error": 1.5})
-PERTURBED_GRAPH = scalars({"notes/forward/error": 1.5, "notes/reverse/error": 1.5})
-CORRECT_GRADIENTS = {"passes/forward_gradient_error": 1e-7, "passes/reverse_gradient_error": 1e-7}
-FLOP_SLOPES = scalars({"passes/forward_slope": 1.0, "passes/reverse_slope": 0.0, **CORRECT_GRADIENTS})
-SWAPPED_SLOPES = scalars({"passes/forward_slope": 0.0, "passes/reverse_slope": 1.0, **CORRECT_GRADIENTS})
-
-
-def path_gaps(gap: float) -> Callable[[], Results]:
-    return scalars({"layered/jvp_max_gap": gap, "layered/vjp_max_gap": gap, "layered/control_min_gap": 0.05})
+NOTES_AS_PAPER, PERTURBED_GRAPH = scalars(GM.NOTES_AS_PAPER), scalars(GM.PERTURBED_GRAPH)
+FLOP_SLOPES, SWAPPED_SLOPES = scalars(GM.FLOP_SLOPES), scalars(GM.SWAPPED_SLOPES)
+# each full-gradient mode: its claim, the paper's slope, and the other mode (its control)
+SLOPE_CLAIMS = {
+    "forward": (("forward mode's full gradient costs one pass per input: n jvps' FLOPs per f grow as n (log-log slope; "
+                 "measured where their output is the gradient)"), 1.0, "reverse"),
+    "reverse": (("reverse mode's full gradient costs one pass for all inputs: one vjp's FLOPs per f flat in n (log-log "
+                 "slope; measured where its output is the gradient)"), 0.0, "forward")}
 
 
 # Tolerances: the values are exact in float32 at these integers (1e-6 is far below the control's 1.5); a float64
@@ -172,29 +142,20 @@ def path_gaps(gap: float) -> Callable[[], Results]:
 CLAIMS = [
     Claim(statement="the notes' graph: e = 6, de/da = 2, de/db = 5 by forward mode (a jvp per input) and by reverse mode "
                     "(one vjp) (largest error over both modes and the three values)",
-          paper="6, 2, 5", measure=notes_worst, region=near(0.0, 1e-6),
+          paper="6, 2, 5", measure=lambda r: GM.notes_worst(r.scalars), region=near(0.0, 1e-6),
           control=Control(name="the graph with d = b + 1.5 (7.5, 2.5, 5.5)", results=PERTURBED_GRAPH),
           passing=NOTES_AS_PAPER, baseline=_exact("notes/control/error"), fmt="{:.2e}"),
-    Claim(statement="a jvp through random layered graphs gives the chain rule summed over every path (largest gap to the "
-                    "path sum, in units of the sum of |path products|, float64)",
-          paper="equal", measure=_exact("layered/jvp_max_gap"), region=near(0.0, 1e-10),
-          control=Control(name="a path sum without its largest path", results=path_gaps(0.05)),
-          passing=path_gaps(1e-16), baseline=_exact("layered/control_min_gap"), fmt="{:.2e}"),
-    Claim(statement="a vjp through random layered graphs gives the chain rule summed over every path (largest gap to the "
-                    "path sum, in units of the sum of |path products|, float64)",
-          paper="equal", measure=_exact("layered/vjp_max_gap"), region=near(0.0, 1e-10),
-          control=Control(name="a path sum without its largest path", results=path_gaps(0.05)),
-          passing=path_gaps(1e-16), baseline=_exact("layered/control_min_gap"), fmt="{:.2e}"),
-    Claim(statement="forward mode's full gradient costs one pass per input: n jvps' FLOPs per f grow as n (log-log slope; "
-                    "measured where their output is the gradient)",
-          paper="1", measure=checked_slope("forward"), region=near(1.0, 0.15),
-          control=Control(name="reverse mode's FLOPs (slope 0)", results=SWAPPED_SLOPES), passing=FLOP_SLOPES,
-          baseline=_exact("passes/reverse_slope"), fmt="{:.3f}"),
-    Claim(statement="reverse mode's full gradient costs one pass for all inputs: one vjp's FLOPs per f flat in n (log-log "
-                    "slope; measured where its output is the gradient)",
-          paper="0", measure=checked_slope("reverse"), region=near(0.0, 0.15),
-          control=Control(name="forward mode's FLOPs (slope 1)", results=SWAPPED_SLOPES), passing=FLOP_SLOPES,
-          baseline=_exact("passes/forward_slope"), fmt="{:.3f}"),
+    *[Claim(statement=f"a {mode} through random layered graphs gives the chain rule summed over every path "
+                      "(largest gap to the path sum, in units of the sum of |path products|, float64)",
+            paper="equal", measure=_exact(f"layered/{mode}_max_gap"), region=near(0.0, 1e-10),
+            control=Control(name="a path sum without its largest path", results=scalars(GM.path_gaps(0.05))),
+            passing=scalars(GM.path_gaps(1e-16)), baseline=_exact("layered/control_min_gap"), fmt="{:.2e}")
+      for mode in ("jvp", "vjp")],
+    *[Claim(statement=statement, paper=f"{slope:g}", measure=lambda r, mode=mode: GM.checked_slope(r.scalars, mode),
+            region=near(slope, 0.15),
+            control=Control(name=f"{other} mode's FLOPs (slope {1 - slope:g})", results=SWAPPED_SLOPES),
+            passing=FLOP_SLOPES, baseline=_exact(f"passes/{other}_slope"), fmt="{:.3f}")
+      for mode, (statement, slope, other) in SLOPE_CLAIMS.items()],
 ]
 
 
