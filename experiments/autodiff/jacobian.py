@@ -14,13 +14,14 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
-from common import bench, plots, records, stats
+from common import plots, records
 from common.config import require_at_least_one, require_distinct, require_numbers_representable
 from common.experiment import Claim, Control, Results, above, at_most, below, near, scalars
 from experiments.api import main
 from research.autodiff import costs as AD
 from research.autodiff import fits
 from research.autodiff import jacobian as J
+from research.autodiff import jacobian_measures as JM
 
 NAME = "ad-jacobian"
 STUDY = "autodiff"
@@ -144,38 +145,14 @@ def figures(results: Results, directory) -> None:
     plots.save(fig, directory, "jacobian_crossover", **results.arrays)
 
 
-def time_ratio(label: str):
-    """time(jacfwd) / time(jacrev) at one end of the sweep, from interleaved rounds, A/A-widened."""
-    return lambda r: AD.claimed_time_ratio(bench.rounds_from_arrays(r.arrays, f"time/{label}", "jacfwd"), "jacfwd",
-                                           "jacrev")
-
-
-def aa_ratio(label: str):
-    """The run-time control of a time claim: jacfwd timed against itself."""
-    return lambda r: stats.bootstrap_median(bench.rounds_from_arrays(r.arrays, f"time/{label}", "jacfwd").aa())
-
-
-def _rounds(smallest_n: float, largest_n: float, rounds: int = 9) -> Results:
-    """Synthetic rounds with these jacfwd/jacrev time ratios at the two ends, A/A within 1%."""
-    wobble = 1 + 0.01 * np.sin(np.arange(rounds))
-    arrays = {}
-    for label, ratio in (("smallest_n", smallest_n), ("largest_n", largest_n)):
-        arrays |= {f"time/{label}/jacfwd": 2e-3 * ratio * wobble,
-                   f"time/{label}/jacfwd{bench.AA_SUFFIX}": 2e-3 * ratio * wobble[::-1],
-                   f"time/{label}/jacrev": 2e-3 * wobble}
-    return Results(arrays=arrays)
-
-
 def _exact(key: str):
     return lambda r: r.scalars[key]
 
 
-FLOPS_AS_COOKBOOK = scalars({"flop_ratio_smallest_n": 0.01, "flop_ratio_largest_n": 100.0,
-                             "crossover_log2_distance": 0.1, "jacfwd/flops_slope": 1.0, "jacrev/flops_slope": 1.0,
-                             "control/jacrev_slope_in_n": -1.0, "control/jacfwd_slope_in_m_fixed_n": 0.0})
-# the transposed shapes: jacfwd where jacrev should be, a crossover far from n = m
-FLOPS_TRANSPOSED = scalars({"flop_ratio_smallest_n": 100.0, "flop_ratio_largest_n": 0.01,
-                            "crossover_log2_distance": 5.0, "jacfwd/flops_slope": -1.0, "jacrev/flops_slope": 0.0})
+FLOPS_AS_COOKBOOK, FLOPS_TRANSPOSED = scalars(JM.FLOPS_AS_COOKBOOK), scalars(JM.FLOPS_TRANSPOSED)
+# each end of the sweep: the faster strategy's claim, the paper's ratio, and the region of jacfwd/jacrev
+TIME_CLAIMS = {"smallest_n": ("jacfwd is faster than jacrev for n << m", "< 1 (0.015)", below(0.9)),
+               "largest_n": ("jacrev is faster than jacfwd for n >> m", "> 1 (108)", above(1.1))}
 
 # Tolerances: FLOP counts are exact, so ratios decide by the side of 1 alone; the slopes are 1 up to f's own
 # cost inside each pass (0.2); the crossover within a factor 8 of n = m (|log2| <= 3) is the Cookbook's
@@ -202,16 +179,14 @@ CLAIMS = [
           measure=_exact("jacrev/flops_slope"), region=near(1.0, 0.2),
           control=Control(name="jacfwd's FLOPs per f against m at fixed n (slope 0)", results=FLOPS_TRANSPOSED),
           passing=FLOPS_AS_COOKBOOK, baseline=_exact("control/jacfwd_slope_in_m_fixed_n"), fmt="{:.3f}"),
-    Claim(statement="jacfwd is faster than jacrev for n << m, by 10% or more (time ratio jacfwd/jacrev at the smallest n, "
-                    "interleaved rounds, A/A-widened)",
-          paper="< 1 (0.015)", measure=time_ratio("smallest_n"), region=below(0.9),
-          control=Control(name="jacfwd against itself (A/A)", results=lambda: _rounds(1.0, 1.0)),
-          passing=lambda: _rounds(0.1, 10.0), baseline=aa_ratio("smallest_n"), fmt="{:.3g}"),
-    Claim(statement="jacrev is faster than jacfwd for n >> m, by 10% or more (time ratio jacfwd/jacrev at the largest n, "
-                    "interleaved rounds, A/A-widened)",
-          paper="> 1 (108)", measure=time_ratio("largest_n"), region=above(1.1),
-          control=Control(name="jacfwd against itself (A/A)", results=lambda: _rounds(1.0, 1.0)),
-          passing=lambda: _rounds(0.1, 10.0), baseline=aa_ratio("largest_n"), fmt="{:.3g}"),
+    *[Claim(statement=f"{claim}, by 10% or more (time ratio jacfwd/jacrev at the {label.replace('_', ' ')}, "
+                      "interleaved rounds, A/A-widened)",
+            paper=paper, measure=lambda r, label=label: JM.time_ratio(r.arrays, label), region=region,
+            control=Control(name="jacfwd against itself (A/A)",
+                            results=lambda: Results(arrays=JM.rounds_case(1.0, 1.0))),
+            passing=lambda: Results(arrays=JM.rounds_case(0.1, 10.0)),
+            baseline=lambda r, label=label: JM.aa_ratio(r.arrays, label), fmt="{:.3g}")
+      for label, (claim, paper, region) in TIME_CLAIMS.items()],
 ]
 
 
