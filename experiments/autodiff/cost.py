@@ -196,25 +196,7 @@ def growth(name: str, read: Callable[[R.GrowthFit], float]) -> Callable[[Results
     return lambda r: read(R.compare_growth(r.arrays["remat/depth"], r.arrays[f"remat/{name}/temp"]))
 
 
-def linear_margin(fit: R.GrowthFit) -> float:
-    """How much better a + b L fits than a + b sqrt(L) (positive: linear)."""
-    return -fit.sqrt_margin
-
-
 # Synthetic cases for the contract test -----------------------------------------------------------------
-
-DEPTHS = np.array([4, 9, 16, 25, 36, 49, 64], float)
-
-
-def memory_curves(**curves) -> Callable[[], Results]:
-    """Results whose remat memory follows the given exact curves of depth."""
-    return arrays({"remat/depth": DEPTHS, **{f"remat/{k}/temp": v(DEPTHS) for k, v in curves.items()}})
-
-
-linear_curve = lambda L: 40 + L
-sqrt_curve = lambda L: 40 + 2 * np.sqrt(L)
-flat_curve = lambda L: 12 + 0 * L
-
 
 def grad_ratios(value: float, forward_mode: float = 2.0e4) -> Callable[[], Results]:
     """Two models: grad / f 3.0 and `value` in operations and in traffic; the forward-mode gradient's."""
@@ -241,21 +223,22 @@ CLAIMS = [
           passing=grad_ratios(3.4), baseline=grad_ratio("forward_mode_traffic_ratio", np.min), fmt="{:.2f}"),
     Claim(statement="reverse-mode memory without remat grows linearly in L (a + b L fits better than a + b sqrt(L), by "
                     "rms residual over range)",
-          paper="~ L", measure=growth("none", linear_margin), region=above(0.02),
-          control=Control(name="exact sqrt(L) memory", results=memory_curves(none=sqrt_curve)),
-          passing=memory_curves(none=linear_curve), fmt="{:+.3f}"),
+          paper="~ L", measure=growth("none", lambda fit: fit.linear_margin), region=above(0.02),
+          control=Control(name="exact sqrt(L) memory", results=arrays(R.memory_curves(none=R.sqrt_curve))),
+          passing=arrays(R.memory_curves(none=R.linear_curve)), fmt="{:+.3f}"),
     Claim(statement="per-layer checkpointing memory still grows linearly in L (fit margin of a + b L)",
-          paper="~ L (smaller b)", measure=growth("per_layer", linear_margin), region=above(0.02),
-          control=Control(name="exact sqrt(L) memory", results=memory_curves(per_layer=sqrt_curve)),
-          passing=memory_curves(per_layer=linear_curve), fmt="{:+.3f}"),
+          paper="~ L (smaller b)", measure=growth("per_layer", lambda fit: fit.linear_margin), region=above(0.02),
+          control=Control(name="exact sqrt(L) memory", results=arrays(R.memory_curves(per_layer=R.sqrt_curve))),
+          passing=arrays(R.memory_curves(per_layer=R.linear_curve)), fmt="{:+.3f}"),
     Claim(statement="sqrt(L)-segment checkpointing memory grows as sqrt(L) (a + b sqrt(L) fits better than a + b L)",
           paper="~ sqrt(L)", measure=growth("sqrt", lambda fit: fit.sqrt_margin), region=above(0.02),
-          control=Control(name="exact linear memory 40 + L", results=memory_curves(sqrt=linear_curve)),
-          passing=memory_curves(sqrt=sqrt_curve), fmt="{:+.3f}"),
+          control=Control(name="exact linear memory 40 + L", results=arrays(R.memory_curves(sqrt=R.linear_curve))),
+          passing=arrays(R.memory_curves(sqrt=R.sqrt_curve)), fmt="{:+.3f}"),
     Claim(statement="jvp memory is flat in L (slope of a + b L, activations per layer)", paper="0",
           measure=growth("jvp", lambda fit: fit.linear_slope), region=near(0.0, 0.1),
-          control=Control(name="one stored activation per layer (40 + L)", results=memory_curves(jvp=linear_curve)),
-          passing=memory_curves(jvp=flat_curve), fmt="{:+.3f}"),
+          control=Control(name="one stored activation per layer (40 + L)",
+                          results=arrays(R.memory_curves(jvp=R.linear_curve))),
+          passing=arrays(R.memory_curves(jvp=R.flat_curve)), fmt="{:+.3f}"),
     Claim(statement="sqrt(L) checkpointing costs about one extra forward pass (grad operations over no-remat grad, "
                     "deepest)",
           paper="~4/3", measure=lambda r: r.scalars["remat/sqrt/flops_over_none"], region=at_most(1.5),

@@ -103,6 +103,11 @@ class GrowthFit:
         """How much better sqrt(L) fits than L (positive: sqrt fits better)."""
         return self.linear_residual - self.sqrt_residual
 
+    @property
+    def linear_margin(self) -> float:
+        """How much better a + b L fits than a + b sqrt(L) (positive: linear)."""
+        return -self.sqrt_margin
+
 
 def _rms_residual(basis: np.ndarray, y: np.ndarray) -> float:
     design = np.stack([np.ones_like(basis), basis], axis=1)
@@ -177,3 +182,18 @@ def remat_tables(study: RematStudy, depths) -> dict[str, list[dict]]:
              "ms (median)": float(np.median(study.rounds.seconds[name])) * 1e3,
              "time / no-remat grad (95% interval)": f"{study.rounds.ratio(aa if name == 'none' else name):.3g}"}
             for name in study.counts]}
+
+
+# Synthetic cases for the contract test -----------------------------------------------------------------
+
+CASE_DEPTHS = np.array([4, 9, 16, 25, 36, 49, 64], float)
+
+
+def memory_curves(**curves) -> dict[str, np.ndarray]:
+    """Arrays whose remat memory follows the given exact curves of depth."""
+    return {"remat/depth": CASE_DEPTHS, **{f"remat/{k}/temp": v(CASE_DEPTHS) for k, v in curves.items()}}
+
+
+linear_curve = lambda L: 40 + L
+sqrt_curve = lambda L: 40 + 2 * np.sqrt(L)
+flat_curve = lambda L: 12 + 0 * L
