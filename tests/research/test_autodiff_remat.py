@@ -8,8 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from research.autodiff import remat as R
 from common.bench import compiled_costs
+from research.autodiff import remat as R
 
 
 @pytest.mark.parametrize("depth,segment", [(1, 1), (12, 3), (16, 4), (7, 1), (30, 5)])
@@ -33,7 +33,7 @@ def test_schedules_give_identical_gradients_float64():
         g = grads["none"]
         loss = jax.jit(R.scanned_mlp_loss)
         shifted = [
-            loss(jax.tree.map(lambda p, d: p + s * eps * d, params, g), x) for s in (1.0, -1.0)
+            loss(jax.tree.map(lambda p, d, s=s: p + s * eps * d, params, g), x) for s in (1.0, -1.0)
         ]
         squared_norm = sum(jnp.vdot(a, a) for a in jax.tree.leaves(g))
         assert float((shifted[0] - shifted[1]) / (2 * eps)) == pytest.approx(
@@ -55,7 +55,7 @@ def test_reverse_memory_linear_sqrt_and_jvp_flat():
         for s in R.REMAT_SCHEDULES:
             grad = jax.grad(functools.partial(R.scanned_mlp_loss, schedule=s))
             temp[s, depth] = _temp_bytes(grad, params, x)
-        jvp = lambda p, t, x: jax.jvp(lambda q: R.scanned_mlp_loss(q, x), (p,), (t,))  # noqa: E731
+        jvp = lambda p, t, x: jax.jvp(lambda q: R.scanned_mlp_loss(q, x), (p,), (t,))
         temp["jvp", depth] = _temp_bytes(jvp, params, params, x)
     # no remat: at least one stored activation per layer, growing ~4x for 4x depth
     assert temp["none", 64] >= 64 * activation
@@ -80,3 +80,13 @@ def test_compare_growth_tells_offset_linear_from_sqrt():
     assert flat.sqrt_margin == 0 and flat.linear_slope == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError):
         R.compare_growth(depths[:2], depths[:2])
+
+
+def test_the_synthetic_memory_curves_are_told_apart_by_the_margins():
+    """The contract cases' exact curves: linear memory has a positive linear margin, sqrt(L) memory a positive
+    sqrt margin (the same fits, opposite signs), and flat memory a zero slope."""
+    arrays = R.memory_curves(none=R.linear_curve, sqrt=R.sqrt_curve, jvp=R.flat_curve)
+    fits = {name: R.compare_growth(arrays["remat/depth"], arrays[f"remat/{name}/temp"]) for name in ("none", "sqrt")}
+    assert fits["none"].linear_margin > 0.02 and fits["sqrt"].sqrt_margin > 0.02
+    assert fits["none"].linear_margin == -fits["none"].sqrt_margin
+    assert R.compare_growth(arrays["remat/depth"], arrays["remat/jvp/temp"]).linear_slope == pytest.approx(0.0, abs=1e-12)
