@@ -257,7 +257,8 @@ CLAIMS = [
                 study.OMEGA),
     image_claim("... and inside Theorem 1's printed bounds mu~ in [-0.03106, 0.06773], nu~ in [0.80009, 1.48617] "
                 "(+- half a unit of the last digit; smallest margin)", "Theorem 1", study.PAPER_IMAGE),
-    dropout_claim("var", "variance", 1.0, VAR_TOLERANCE, "plain (inverted) dropout: variance 1/q (measured at run time)",
+    dropout_claim("var", "variance", 1.0, VAR_TOLERANCE,
+                  "plain (inverted) dropout: variance 1/q (measured at run time)",
                   lambda: study.dropout_case(0.0, lambda q: 1 / (1 - q)), "{:.5f}"),
     dropout_claim("mean", "mean", 0.0, MEAN_TOLERANCE,
                   "dropping to alpha' without the affine correction (a = 1, b = 0; measured at run time)",

@@ -17,7 +17,7 @@ best against best, once both arms have trained. The quick preset trains Figure 1
 import warnings
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import jax
 import numpy as np
@@ -25,12 +25,13 @@ import optax
 from matplotlib import ticker
 
 from common import config as checks
-from common import plots, records, stats, train, tuning
-from common.experiment import Claim, Control, DataUse, NotRunAtPreset, Results, Undecided, below
+from common import plots, records, train, tuning
+from common.experiment import Claim, Control, DataUse, Results, Undecided, below
 from common.members import Members, learning_rate_sweep, with_hyperparams
 from common.parallel import map_independent
 from experiments.api import main
 from research.selu import figure1
+from research.selu import training_study as study
 from research.selu.snn import DeepMLP
 
 NAME = "selu-training"
@@ -38,17 +39,6 @@ STUDY = "selu"
 PAPER = "Klambauer et al. 2017, Self-Normalizing Neural Networks, Figure 1"
 REPRODUCES = ("training loss of SELU vs ReLU + BatchNorm (and ReLU, tanh) networks at depth 8, 16, 32 with SGD, "
               "each at its validation-chosen lr; paper: SELU below BatchNorm. Alpha vs plain dropout on the SNN")
-
-SNN, BATCHNORM = "SELU", "ReLU + BatchNorm"
-ALPHA_DROPOUT, PLAIN_DROPOUT = "SELU + alpha dropout", "SELU + plain dropout"
-# name: DeepMLP keywords (activation, init, ...); the pair always, the baselines by Config.baselines,
-# the dropout networks at Config.dropout_depth when dropout_rate > 0.
-PAIR = {SNN: {"activation": "selu", "init": "lecun"},
-        BATCHNORM: {"activation": "relu", "init": "he", "batchnorm": True}}
-BASELINES = {"ReLU": {"activation": "relu", "init": "he"}, "tanh": {"activation": "tanh", "init": "lecun"}}
-DROPOUT_NETWORKS = {ALPHA_DROPOUT: {"activation": "selu", "init": "lecun", "dropout": "alpha"},
-                    PLAIN_DROPOUT: {"activation": "selu", "init": "lecun", "dropout": "plain"}}
-
 
 @dataclass(frozen=True)
 class Config:
@@ -95,8 +85,8 @@ class Config:
         checks.require_positive(self, ("learning_rates",))
         checks.require_in_range(self, ("dropout_rate",), 0.0, 1.0, open_high=True)
         checks.require_in_range(self, ("validation_fraction",), 0.0, 0.5, open_low=True, open_high=True)
-        if unknown := set(self.baselines) - set(BASELINES):
-            raise ValueError(f"baselines {sorted(unknown)} are not among {sorted(BASELINES)}")
+        if unknown := set(self.baselines) - set(study.BASELINES):
+            raise ValueError(f"baselines {sorted(unknown)} are not among {sorted(study.BASELINES)}")
         if self.dropout_rate > 0 and self.dropout_depth not in self.depths:
             raise ValueError(f"dropout_depth {self.dropout_depth} is not one of depths {self.depths}")
         if self.eval_every % self.chunk:
@@ -106,7 +96,7 @@ class Config:
         return DataUse(self.dataset, {"batch_size": self.batch_size})
 
 
-PAPER_LR = 1e-5 * 128  # the reference's summed-loss step, on the batch mean
+PAPER_LR = study.PAPER_LR
 PAPER_GRID = (PAPER_LR / 3, PAPER_LR, 3 * PAPER_LR, 10 * PAPER_LR, 30 * PAPER_LR)
 PRESETS = {
     # quick: Figure 1's pair only (the claims' networks) on a four-lr grid.
@@ -119,54 +109,13 @@ PRESETS = {
 
 def networks(config: Config, depth: int, width: int, num_classes: int) -> dict[str, DeepMLP]:
     """The trained networks at `depth`, hidden layers in one lax.scan (one compile whatever the depth)."""
-    chosen = PAIR | {name: BASELINES[name] for name in config.baselines}
+    chosen = study.PAIR | {name: study.BASELINES[name] for name in config.baselines}
     if config.dropout_rate > 0 and depth == config.dropout_depth:
-        chosen |= {name: {**kw, "dropout_rate": config.dropout_rate} for name, kw in DROPOUT_NETWORKS.items()}
+        chosen |= {name: {**kw, "dropout_rate": config.dropout_rate} for name, kw in study.DROPOUT_NETWORKS.items()}
     return {name: DeepMLP(depth, width, num_classes, unroll=False, **kw) for name, kw in chosen.items()}
 
 
-class Grid(NamedTuple):
-    """One network's whole learning-rate grid (one fit): per-lr, per-seed curves and divergence."""
-
-    step: np.ndarray  # (chunks,)
-    train_loss: np.ndarray  # (chunks, lrs, seeds)
-    eval_step: np.ndarray  # (evaluations,)
-    val_loss: np.ndarray  # (evaluations, lrs, seeds), NaN where the run diverged
-    diverged: np.ndarray  # (lrs, seeds) bool
-
-
-class Arm(NamedTuple):
-    """One network at one depth: its (widened) grid's finals, and the curves at its chosen lr (NaN: no choice)."""
-
-    learning_rates: np.ndarray  # (lrs,)
-    final_val_by_lr: np.ndarray  # (lrs, seeds)
-    final_train_by_lr: np.ndarray  # (lrs, seeds)
-    diverged_by_lr: np.ndarray  # (lrs, seeds) bool
-    train_loss: np.ndarray  # (chunks, seeds)
-    val_loss: np.ndarray  # (evaluations, seeds)
-    chosen_lr: float
-    on_edge: float  # 1: the choice is an end of the widened grid
-    step: np.ndarray  # (chunks,): the x axis of train_loss
-    eval_step: np.ndarray  # (evaluations,): of val_loss
-
-
-class Criterion(NamedTuple):
-    """When an arm counts as trained: its mean final training loss at most `threshold`."""
-
-    chance: float  # ln(classes), the loss of the uniform prediction
-    threshold: float
-
-
-# An arm has trained once its final training loss has removed a fifth of chance's: at most 0.8 ln(classes).
-TRAINED_FRACTION = 0.8
-
-
-def arm_name(depth: int, network: str) -> str:
-    """The records prefix of one network at one depth."""
-    return f"depth{depth}/{network}"
-
-
-def train_grid(config: Config, split: tuning.Split, name: str, model: DeepMLP, start, session, lrs) -> Grid:
+def train_grid(config: Config, split: tuning.Split, name: str, model: DeepMLP, start, session, lrs) -> study.Grid:
     """One fit named `name` whose members are the learning rates `lrs`, each crossed with every seed, starting
     from `start`: the model's initial (params, model_state) per seed (leading seeds axis)."""
     sweep = learning_rate_sweep(optax.sgd, lrs)
@@ -187,16 +136,8 @@ def train_grid(config: Config, split: tuning.Split, name: str, model: DeepMLP, s
     diverged = (out.diverged_at >= 0).reshape(out.shape)
     val = out.grid("eval/loss")
     val[:, diverged] = np.nan  # a diverged run's frozen parameters are not a result
-    return Grid(np.array(out.history["step"]), out.grid("train/loss"), np.array(out.history["eval_step"]), val,
-                diverged)
-
-
-def scores(grid: Grid, lrs) -> tuning.Scores:
-    """The grid's validation losses, a lr where any seed diverged out (NaN). Only the validation split is
-    scored: the claims read training loss."""
-    validation = np.moveaxis(grid.val_loss, 0, 1).copy()  # (lrs, evaluations, seeds)
-    validation[grid.diverged.any(1)] = np.nan
-    return tuning.Scores(lrs, grid.eval_step, validation, np.full_like(validation, np.nan), higher_is_better=False)
+    return study.Grid(np.array(out.history["step"]), out.grid("train/loss"), np.array(out.history["eval_step"]),
+                      val, diverged)
 
 
 def tune_arm(config: Config, split: tuning.Split, name: str, model: DeepMLP, start, session):
@@ -207,7 +148,7 @@ def tune_arm(config: Config, split: tuning.Split, name: str, model: DeepMLP, sta
     def scores_on(lrs):
         suffix = f"-lr{lrs[0]:g}" if fits else ""
         fits.append((lrs, train_grid(config, split, f"depth{model.depth}-{name}{suffix}", model, start, session, lrs)))
-        return scores(fits[-1][1], lrs)
+        return study.scores(fits[-1][1], lrs)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a lr out at every seed has no mean: NaN is the result
@@ -219,52 +160,21 @@ def tune_arm(config: Config, split: tuning.Split, name: str, model: DeepMLP, sta
     order = np.argsort(lrs)
     joined = lambda field, axis: np.concatenate([getattr(g, field) for _, g in fits], axis).take(order, axis)
     first = fits[0][1]
-    return lrs[order], Grid(first.step, joined("train_loss", 1), first.eval_step, joined("val_loss", 1),
-                            joined("diverged", 0)), tuned
-
-
-def seed_mean(values: np.ndarray) -> np.ndarray:
-    """Mean over the last (seeds) axis of the runs that have a value; NaN, silently, where none has."""
-    values = np.asarray(values, float)
-    count = (~np.isnan(values)).sum(-1)
-    return np.where(count > 0, np.nansum(values, -1) / np.maximum(count, 1), np.nan)
-
-
-def cost(model: DeepMLP) -> float:
-    """Rough relative time of a network's fit: BatchNorm and dropout about double a layer."""
-    return model.depth * (1 + model.batchnorm + (model.dropout_rate > 0))
+    return lrs[order], study.Grid(first.step, joined("train_loss", 1), first.eval_step, joined("val_loss", 1),
+                                  joined("diverged", 0)), tuned
 
 
 def train_every_network(config: Config, split: tuning.Split, width: int, num_classes: int, session) -> dict:
-    """{(depth, name): tune_arm's (lrs, Grid, Tuned)}: the fits run side by side, the longest first (the threads finish together),
-    from initial variables drawn once for every depth."""
+    """{(depth, name): tune_arm's (lrs, Grid, Tuned)}: the fits run side by side, the longest first (the threads
+    finish together), from initial variables drawn once for every depth."""
     jobs = [(depth, name, model) for depth in config.depths
             for name, model in networks(config, depth, width, num_classes).items()]
-    drawn = figure1.initial_variables([m for _, _, m in jobs], split.x_fit[:1], train.seed_keys(config.seed, config.seeds))
-    order = sorted(range(len(jobs)), key=lambda i: -cost(jobs[i][2]))
+    keys = train.seed_keys(config.seed, config.seeds)
+    drawn = figure1.initial_variables([m for _, _, m in jobs], split.x_fit[:1], keys)
+    order = sorted(range(len(jobs)), key=lambda i: -study.cost(jobs[i][2]))
     grids = map_independent(lambda i: tune_arm(config, split, jobs[i][1], jobs[i][2],
                                                figure1.start_of(drawn, jobs[i][2], config.seeds), session), order)
     return {jobs[i][:2]: grid for i, grid in sorted(zip(order, grids), key=lambda pair: pair[0])}
-
-
-def record_arm(results: Results, depth: int, name: str, tuned_grid, config: Config) -> tuple[list, dict]:
-    """The arm's record, its grid rows and its row at the choice."""
-    lrs, grid, tuned = tuned_grid
-    at = (lambda a: a[:, tuned.index]) if tuned else (lambda a: np.full_like(a[:, 0], np.nan))
-    arm = Arm(lrs, grid.val_loss[-1], grid.train_loss[-1], grid.diverged, at(grid.train_loss), at(grid.val_loss),
-              tuned.value if tuned else float("nan"), float(bool(tuned and tuned.edge)), grid.step, grid.eval_step)
-    records.put(results, arm_name(depth, name), arm)
-    mean_val, mean_train = seed_mean(arm.final_val_by_lr), seed_mean(np.where(grid.diverged, np.nan, arm.final_train_by_lr))
-    grid_rows = [{"depth": depth, "network": name, "lr": f"{lr:g}" + ("" if lr in config.learning_rates else " (widened)")
-                  + (" (paper)" if lr == PAPER_LR else ""),
-                  "final validation loss (mean)": float(mean_val[i]), "final training loss (mean)": float(mean_train[i]),
-                  "diverged seeds": int(grid.diverged[i].sum()), "chosen": "<-" if tuned and i == tuned.index else ""}
-                 for i, lr in enumerate(lrs)]
-    best = {"depth": depth, "network": name, "chosen lr": tuned.value if tuned else "none (all diverged)",
-            "final training loss (mean)": float(mean_train[tuned.index]) if tuned else float("nan"),
-            "final validation loss (mean)": float(mean_val[tuned.index]) if tuned else float("nan"),
-            "edge": tuned.edge if tuned else None, "widenings": tuned.widenings if tuned else 0}
-    return grid_rows, best
 
 
 def run(config: Config, session) -> Results:
@@ -273,10 +183,10 @@ def run(config: Config, session) -> Results:
     width = config.width or int(np.prod(data.x_train.shape[1:]))
     results = Results(arrays={"depths": np.array(config.depths)})
     chance = float(np.log(data.num_classes))
-    records.put(results, "criterion", Criterion(chance, TRAINED_FRACTION * chance))
+    records.put(results, "criterion", study.Criterion(chance, study.TRAINED_FRACTION * chance))
     grid_rows, best_rows = [], []
     for (depth, name), tuned in train_every_network(config, split, width, data.num_classes, session).items():
-        rows, best = record_arm(results, depth, name, tuned, config)
+        rows, best = study.record_arm(results, depth, name, tuned, config.learning_rates)
         grid_rows += rows
         best_rows.append(best)
     title = f"{data.name}, width {width}, {config.steps} SGD steps, batch {config.batch_size}, {config.seeds} seeds"
@@ -285,17 +195,17 @@ def run(config: Config, session) -> Results:
     edge = [f"{row['network']} at depth {row['depth']} ({row['chosen lr']:g})" for row in best_rows if row.pop("edge")]
     widened = sum(row.pop("widenings") for row in best_rows)
     results.tables["Each network at its chosen learning rate"] = best_rows
-    results.tables["SELU minus ReLU + BatchNorm, best against best (paired over seeds, t 95%)"] = [
-        {"depth": d, **{f"{what} loss difference": f"{difference(results, d, what):+.4f}" for what in ("train", "val")},
-         "arms not trained": ", ".join(untrained(results, d)) or "none"} for d in config.depths]
+    results.tables["SELU minus ReLU + BatchNorm, best against best (paired over seeds, t 95%)"] = \
+        study.comparison_rows(results, config.depths)
     results.notes.append(f"{widened} widening fit(s) of one lr beyond a grid's end (common.tuning.tune, at most "
-                         f"{config.max_widenings} per arm); still at an end of the widened grid: {', '.join(edge) or 'none'}.")
+                         f"{config.max_widenings} per arm); still at an end of the widened grid: "
+                         f"{', '.join(edge) or 'none'}.")
     if config.dropout_rate > 0:
-        dropout_report(config, results)
+        study.dropout_report(results, config.dropout_depth, config.dropout_rate)
     results.notes += left_out(config) + [
-        (f"An arm counts as trained when its mean final training loss is at most {TRAINED_FRACTION:g} x chance "
-         f"(ln {data.num_classes} = {chance:.3f}): {TRAINED_FRACTION * chance:.3f}, a fifth of chance's loss removed; "
-         "a comparison with an arm that did not train is inconclusive, with that reason."),
+        (f"An arm counts as trained when its mean final training loss is at most {study.TRAINED_FRACTION:g} x "
+         f"chance (ln {data.num_classes} = {chance:.3f}): {study.TRAINED_FRACTION * chance:.3f}, a fifth of chance's "
+         "loss removed; a comparison with an arm that did not train is inconclusive, with that reason."),
         ("An arm's lr has the lowest mean final validation loss over seeds, a lr where any seed diverged excluded; "
          "the claims pair the chosen runs' final training loss by seed (same batches, same initialization). "
          "Training loss: the mean minibatch loss of each chunk in training mode; validation loss: eval mode."),
@@ -303,75 +213,24 @@ def run(config: Config, session) -> Results:
     return results
 
 
-def dropout_report(config: Config, results: Results) -> None:
-    d = config.dropout_depth
-    arms = {n: records.get(results, arm_name(d, n), Arm) for n in (SNN, ALPHA_DROPOUT, PLAIN_DROPOUT)}
-    results.tables[f"SNN dropout at depth {d}, rate {config.dropout_rate} (validation loss, eval mode)"] = [
-        {"network": n, "chosen lr": arms[n].chosen_lr, "final validation loss (mean)": float(seed_mean(arms[n].val_loss[-1])),
-         "minus SELU without dropout (t 95%)": f"{stats.paired_difference(arms[n].val_loss[-1], arms[SNN].val_loss[-1]):+.4f}"}
-        for n in (ALPHA_DROPOUT, PLAIN_DROPOUT)]
-    results.notes.append("SNN dropout: no claim, the paper gives no number for this setting.")
-
-
 def left_out(config: Config) -> list[str]:
-    out = [f"{name} (--baselines)" for name in BASELINES if name not in config.baselines]
+    out = [f"{name} (--baselines)" for name in study.BASELINES if name not in config.baselines]
     out += [f"the SNN with alpha and plain dropout (--dropout-rate {Config.dropout_rate})"] * (config.dropout_rate == 0)
     return [f"Not trained in this run (no claim reads them; the subset and paper presets train them): {', '.join(out)}."
             ] * bool(out)
 
 
-def arm_or_none(results: Results, depth: int, name: str) -> Arm | None:
-    try:
-        return records.get(results, arm_name(depth, name), Arm)
-    except KeyError:
-        return None
-
-
-def difference(r: Results, depth: int, what: str) -> stats.Measurement:
-    """SELU minus ReLU + BatchNorm final `what` ("train" or "val") loss at their chosen lrs, paired over seeds
-    (not run where the config's depths leave `depth` out)."""
-    selu, bn = arm_or_none(r, depth, SNN), arm_or_none(r, depth, BATCHNORM)
-    if selu is None or bn is None:
-        raise NotRunAtPreset("quick", f"this run trained no depth-{depth} networks")
-    return stats.paired_difference(getattr(selu, f"{what}_loss")[-1], getattr(bn, f"{what}_loss")[-1])
-
-
-def untrained(r: Results, depth: int) -> list[str]:
-    """The compared arms at `depth` whose mean final training loss misses the criterion (with the value)."""
-    criterion = records.get(r, "criterion", Criterion)
-    finals = {n: float(seed_mean(arm.train_loss[-1])) for n in (SNN, BATCHNORM) if (arm := arm_or_none(r, depth, n))}
-    return [f"{n} ({final:.3f} > {criterion.threshold:.3f})" for n, final in finals.items()
-            if not final <= criterion.threshold]
-
-
-def gap(depth: int):
-    """The claim's measure: the training-loss difference, once both arms have trained."""
-    def measure(r: Results) -> stats.Measurement:
-        measured = difference(r, depth, "train")
-        for name in (SNN, BATCHNORM):
-            arm = records.get(r, arm_name(depth, name), Arm)
-            if arm.on_edge:
-                raise Undecided(f"{name}'s lr {arm.chosen_lr:g} at depth {depth} is an end of its widened grid "
-                                f"({', '.join(f'{lr:g}' for lr in arm.learning_rates)}): the grid decides")
-        if missed := untrained(r, depth):
-            raise Undecided(f"did not train at depth {depth} (final training loss above {TRAINED_FRACTION:g} x "
-                            f"chance): {', '.join(missed)}")
-        return measured
-
-    return measure
-
-
-def grid_panel(ax, arm: Arm, color: str, label: str | None) -> None:
+def grid_panel(ax, arm: study.Arm, color: str, label: str | None) -> None:
     """Final validation loss (seed mean) against lr: filled where no seed diverged, open where some did
     (the mean of the others), an x at the top where every seed diverged, a star at the choice."""
     lrs = arm.learning_rates
-    mean, some, every = seed_mean(arm.final_val_by_lr), arm.diverged_by_lr.any(1), arm.diverged_by_lr.all(1)
+    mean, some, every = study.seed_mean(arm.final_val_by_lr), arm.diverged_by_lr.any(1), arm.diverged_by_lr.all(1)
     ax.plot(lrs, mean, "-", color=color, label=label)
     ax.plot(lrs[~some], mean[~some], "o", color=color)
     ax.plot(lrs[some & ~every], mean[some & ~every], "o", color=color, mfc="white")
     ax.plot(lrs[every], np.full(every.sum(), 0.96), "x", color=color, ms=8, mew=2, transform=ax.get_xaxis_transform())
     if np.isfinite(arm.chosen_lr):
-        ax.plot([arm.chosen_lr], [seed_mean(arm.val_loss[-1])], "*", ms=12, color=color)
+        ax.plot([arm.chosen_lr], [study.seed_mean(arm.val_loss[-1])], "*", ms=12, color=color)
     ax.set(xscale="log", yscale="log", xlabel="learning rate", ylabel="final validation loss (seed mean)")
     ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
     ax.yaxis.set_minor_formatter(ticker.LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.5)))
@@ -379,13 +238,13 @@ def grid_panel(ax, arm: Arm, color: str, label: str | None) -> None:
 
 def figures(results: Results, directory) -> None:
     depths = [int(d) for d in results.arrays["depths"]]
-    criterion = records.get(results, "criterion", Criterion)
-    panels = [(d, [n for n in (*PAIR, *BASELINES)], "train_loss", f"depth {d}, each at its chosen lr") for d in depths]
-    panels += [(d, [SNN, *DROPOUT_NETWORKS], "val_loss", f"SNN dropout, depth {d}") for d in depths
-               if arm_or_none(results, d, ALPHA_DROPOUT)]
+    criterion = records.get(results, "criterion", study.Criterion)
+    panels = [(d, [*study.PAIR, *study.BASELINES], "train_loss", f"depth {d}, each at its chosen lr") for d in depths]
+    panels += [(d, [study.SNN, *study.DROPOUT_NETWORKS], "val_loss", f"SNN dropout, depth {d}") for d in depths
+               if study.arm_or_none(results, d, study.ALPHA_DROPOUT)]
     fig, axes = plots.new_figure(len(panels), 2, width=4.0, height=3.3)
     for col, (depth, names, metric, title) in enumerate(panels):
-        arms = {n: arm for n in names if (arm := arm_or_none(results, depth, n))}
+        arms = {n: arm for n in names if (arm := study.arm_or_none(results, depth, n))}
         for index, (name, arm) in enumerate(arms.items()):
             color = f"C{index + (5 if metric == 'val_loss' else 0)}"
             x = arm.step if metric == "train_loss" else arm.eval_step
@@ -394,9 +253,10 @@ def figures(results: Results, directory) -> None:
             else:  # every lr diverged for some seed: nothing to draw
                 axes[0, col].plot([], [], color=color, label=f"{name} (no lr without divergence)")
             grid_panel(axes[1, col], arm, color, name if metric == "val_loss" else None)
-        axes[0, col].axhline(criterion.chance, ls="--", color="0.3", lw=0.8, label=f"chance ln C = {criterion.chance:.3f}")
+        axes[0, col].axhline(criterion.chance, ls="--", color="0.3", lw=0.8,
+                             label=f"chance ln C = {criterion.chance:.3f}")
         axes[0, col].axhline(criterion.threshold, ls=":", color="0.3", lw=0.8,
-                             label=f"trained: {TRAINED_FRACTION:g} x chance (the claims' criterion)")
+                             label=f"trained: {study.TRAINED_FRACTION:g} x chance (the claims' criterion)")
         ylabel = "training loss (chunk mean)" if metric == "train_loss" else "validation loss (eval mode)"
         axes[0, col].set(xlabel="SGD step", ylabel=ylabel, title=title)
         axes[0, col].legend(fontsize=7)
@@ -408,27 +268,14 @@ def figures(results: Results, directory) -> None:
     plots.save(fig, directory, "training_loss", **results.arrays)
 
 
-def paired_case(selu_minus_bn: float, depths=(8, 16, 32), seeds: int = 5) -> Results:
-    """Synthetic final losses (the contract cases): BN at 1.0, SELU `selu_minus_bn` away, seeds 0.01 apart."""
-    spread, results = 0.01 * np.linspace(-1, 1, seeds), Results()
-    bn = 1.0 + spread[::-1] * 0.5
-    records.put(results, "criterion", Criterion(np.log(10), TRAINED_FRACTION * np.log(10)))
-    for d in depths:
-        for name, loss in ((BATCHNORM, bn), (SNN, bn + selu_minus_bn + spread)):
-            grid = np.full((1, seeds), np.nan)
-            records.put(results, arm_name(d, name), Arm(np.array([0.1]), grid, grid, grid > 0, loss[None], loss[None],
-                                                        0.1, 0.0, np.array([1]), np.array([1])))
-    return results
-
-
 # "Below" is strict: the A/A control (a network against itself) has a difference of exactly 0.
 CLAIMS = [
     Claim(statement=f"at depth {depth} SELU's final training loss (Figure 1's quantity; validation loss is reported "
           "beside it, not claimed) is below ReLU + BatchNorm's, each at its validation-chosen lr, both trained "
           "(paired difference over seeds)", paper="SELU below BN (Figure 1)",
-          measure=gap(depth), region=below(0.0),
-          control=Control(name="a network against itself (A/A): difference 0", results=partial(paired_case, 0.0)),
-          passing=partial(paired_case, -0.2), fmt="{:+.4f}")
+          measure=study.gap(depth), region=below(0.0),
+          control=Control(name="a network against itself (A/A): difference 0", results=partial(study.paired_case, 0.0)),
+          passing=partial(study.paired_case, -0.2), fmt="{:+.4f}")
     for depth in (32, 16, 8)
 ]
 

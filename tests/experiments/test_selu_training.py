@@ -11,6 +11,7 @@ from common import records
 from common.experiment import evaluate, evaluate_claims
 from common.runs import Session
 from experiments.selu import training as E
+from research.selu import training_study as study
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # an all-diverged lr is NaN, not "Mean of empty slice"
@@ -21,16 +22,16 @@ def test_selu_training_shrunk_run(tmp_path):
                                  eval_every=20, learning_rates=(0.05, 50.0), max_widenings=0, baselines=("ReLU", "tanh"),
                                  dropout_rate=0.1, dropout_depth=4)
     results = E.run(config, Session(None))
-    names = [E.SNN, E.BATCHNORM, "ReLU", "tanh", E.ALPHA_DROPOUT, E.PLAIN_DROPOUT]
-    assert records.get(results, E.arm_name(4, E.SNN), E.Arm).step.tolist() == [20, 40]
+    names = [study.SNN, study.BATCHNORM, "ReLU", "tanh", study.ALPHA_DROPOUT, study.PLAIN_DROPOUT]
+    assert records.get(results, study.arm_name(4, study.SNN), study.Arm).step.tolist() == [20, 40]
     grid = {(row["network"], row["lr"]): row for row in next(iter(results.tables.values()))}
-    assert grid[(E.SNN, "50")]["diverged seeds"] == 3 and grid[(E.SNN, "0.05")]["chosen"] == "<-"
-    selu = records.get(results, E.arm_name(4, E.SNN), E.Arm)
+    assert grid[(study.SNN, "50")]["diverged seeds"] == 3 and grid[(study.SNN, "0.05")]["chosen"] == "<-"
+    selu = records.get(results, study.arm_name(4, study.SNN), study.Arm)
     assert selu.chosen_lr == pytest.approx(0.05) and selu.on_edge  # the lowest lr, no widening allowed
     assert np.all(np.isnan(selu.final_val_by_lr[1]))  # diverged: NaN, no crash
     assert selu.diverged_by_lr.tolist() == [[False] * 3, [True] * 3]
     for name in names:
-        curve = records.get(results, E.arm_name(4, name), E.Arm).train_loss
+        curve = records.get(results, study.arm_name(4, name), study.Arm).train_loss
         assert curve.shape == (2, 3) and np.all(np.isfinite(curve))
     outcomes = {o.statement.split(" SELU")[0]: o for o in evaluate_claims(E.CLAIMS, results)}
     assert outcomes["at depth 32"].verdict == "not run at this preset"  # no depth-32 networks here
@@ -48,17 +49,17 @@ def test_impossible_grid_or_split_is_rejected(field, value):
 
 def test_quick_trains_figure_1s_pair_and_the_paper_presets_every_network():
     quick, paper = E.PRESETS["quick"], E.PRESETS["paper"]
-    assert list(E.networks(quick, 16, 40, 10)) == [E.SNN, E.BATCHNORM]
-    assert list(E.networks(paper, 16, 784, 10)) == [E.SNN, E.BATCHNORM, "ReLU", "tanh", E.ALPHA_DROPOUT,
-                                                    E.PLAIN_DROPOUT]
+    assert list(E.networks(quick, 16, 40, 10)) == [study.SNN, study.BATCHNORM]
+    assert list(E.networks(paper, 16, 784, 10)) == [study.SNN, study.BATCHNORM, "ReLU", "tanh", study.ALPHA_DROPOUT,
+                                                    study.PLAIN_DROPOUT]
 
 
 @pytest.mark.parametrize("change, reason", [({"train_loss": 2.2}, "did not train"), ({"on_edge": 1.0}, "end of its")])
 def test_an_untrained_or_edge_arm_makes_the_comparison_inconclusive(change, reason):
-    results = E.paired_case(-0.2)
-    bn = records.get(results, E.arm_name(32, E.BATCHNORM), E.Arm)
+    results = study.paired_case(-0.2)
+    bn = records.get(results, study.arm_name(32, study.BATCHNORM), study.Arm)
     changed = {field: np.full_like(getattr(bn, field), value) if field == "train_loss" else value
                for field, value in change.items()}
-    records.put(results, E.arm_name(32, E.BATCHNORM), bn._replace(**changed))
+    records.put(results, study.arm_name(32, study.BATCHNORM), bn._replace(**changed))
     outcome = evaluate(E.CLAIMS[0], results)
-    assert outcome.verdict == "inconclusive" and reason in outcome.how and E.BATCHNORM in outcome.how
+    assert outcome.verdict == "inconclusive" and reason in outcome.how and study.BATCHNORM in outcome.how
