@@ -12,7 +12,7 @@ methods train with the networks, data and recipes of the gan-mixture preset name
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
 
@@ -22,10 +22,11 @@ from common.experiment import Claim, Control, NotRunAtPreset, Results, below
 from common.train import init_states, seed_keys
 from experiments.api import main
 from experiments.gan import mixture
-from experiments.gan.training import Fit, present, train_all
+from experiments.gan.training import Fit, train_all
 from research.gan.methods import METHODS, players, rates_of, recipe
 from research.gan.metrics import CENTERS, DATASETS
-from research.gan.spectrum import attraction_at_end, probes, reading, stationary
+from research.gan.optional_records import present
+from research.gan.spectrum import Spectrum, attraction_at_end, probes, spectrum_row, trajectory
 
 NAME = "gan-eigen"
 STUDY = "gan"
@@ -97,16 +98,6 @@ PRESETS = {
 }
 
 
-class Spectrum(NamedTuple):
-    """One method's tracked points: steps (points,), max Re(lambda) and ||v|| (points, eigen_seeds), and
-    whether each tracked seed's final samples match the data (every mode covered)."""
-
-    eigen_step: np.ndarray
-    max_real_eigen: np.ndarray
-    field_norm: np.ndarray
-    matches_data: np.ndarray  # (eigen_seeds,) bool
-
-
 def spectra(config: Config, dataset: str, session) -> dict[str, Spectrum]:
     """Each method trained with its spectrum observed at every evaluation on the schedule, and at step 0."""
     game, tracked = config.game(), config.eigen_seeds
@@ -133,15 +124,8 @@ def run(config: Config, session) -> Results:
     for dataset in config.datasets:
         for method, spectrum in spectra(config, dataset, session).items():
             records.put(results, records.key(dataset, method), spectrum)
-            norm, eigen = spectrum.field_norm, spectrum.max_real_eigen
-            relative, at_rest = norm / norm[:1], stationary(norm, config.stationary_ratio)
             rows.append({"data": dataset, "method": method, "recipe": recipe(method, config.game()).describe,
-                         "max Re(lambda) at step 0": f"{stats.mean(eigen[0]):.3g}",
-                         "at the end": f"{stats.mean(eigen[-1]):.3g}",
-                         "norm(v) / norm(v_0) at the end (geometric)": f"{stats.geometric_mean(relative[-1]):.3g}",
-                         "samples match the data (all modes covered)": f"{int(spectrum.matches_data.sum())} of "
-                         f"{spectrum.matches_data.size} seeds",
-                         "end reading per seed": "; ".join(reading(e, s) for e, s in zip(eigen[-1], at_rest[-1]))})
+                         **spectrum_row(spectrum, config.stationary_ratio)})
     results.tables[f"Rightmost eigenvalue of each method's field ({config.eigen_seeds} tracked seeds; mean [95% t])"] \
         = rows
     results.notes.append(
@@ -195,15 +179,6 @@ def end_eigen_at_rest(dataset: str, method: str):
                                  float(r.arrays["stationary_ratio"]))
 
     return measure
-
-
-def trajectory(dataset: str, method: str, eigen_TxS, norm_TxS, matches: bool = True) -> Results:
-    """Results holding one method's tracked eigenvalue and ||v|| trajectories (points x seeds)."""
-    results = Results(arrays={"stationary_ratio": np.asarray(0.05)})
-    eigen = np.asarray(eigen_TxS, float)
-    records.put(results, records.key(dataset, method), Spectrum(
-        np.arange(len(eigen)), eigen, np.asarray(norm_TxS, float), np.full(eigen.shape[1], matches)))
-    return results
 
 
 def attracting_at_end(dataset: str, method: str, paper: str) -> Claim:

@@ -1,29 +1,16 @@
 """gan-mixture's mode-hopping run (Metz et al. 2016, Figure 1: the plain GAN's mass moves from mode to mode):
 its fit, its record, its table, its figure and its claim."""
 
-from typing import NamedTuple
-
 import numpy as np
 from matplotlib import colormaps
 
 from common import plots, records, stats
 from common.experiment import Claim, Control, NotRunAtPreset, Results, above
-from experiments.gan.training import Fit, present
+from experiments.gan.training import Fit
+from research.gan.hopping import HOPS, HopRun, hop_results, hop_rows
 from research.gan.methods import recipe
-from research.gan.metrics import CENTERS, mode_hopping
-
-HOPS = 2  # a seed hops when its held mode changes at least this often
-
-
-class HopRun(NamedTuple):
-    """The plain GAN's hopping run: HQ hits per mode at each evaluation and what `mode_hopping` reads in them."""
-
-    eval_step: np.ndarray  # (points,)
-    hits: np.ndarray  # (points, seeds, modes)
-    mode: np.ndarray  # (points, seeds): the held mode, -1 where none
-    share: np.ndarray  # (points, seeds): the top mode's share of all samples
-    switches: np.ndarray  # (seeds,)
-    samples: int
+from research.gan.metrics import mode_hopping
+from research.gan.optional_records import present
 
 
 def fits(config, dataset: str) -> list[Fit]:
@@ -41,10 +28,7 @@ def stage(config, dataset: str, trained: dict, results: Results) -> list[dict]:
     steps = np.asarray(out.history["eval_step"])
     records.put(results, records.key(dataset, "hopping"),
                 HopRun(steps, coverage.hits, *hop, config.eval_samples))
-    return [{"data": dataset, "seed": seed, "switches": int(hop.switches[seed]),
-             "held mode @ step (share of samples)": " ".join(
-                 f"{m}@{s} ({share:.0%})" for m, s, share in zip(hop.mode[:, seed], steps, hop.share[:, seed]) if m >= 0)
-             or "none"} for seed in range(hop.switches.size)]
+    return hop_rows(dataset, hop, steps)
 
 
 def mode_shares(ax, steps, share_PxM, legend: bool) -> None:
@@ -82,16 +66,6 @@ def hopping_seeds(dataset: str):
         return stats.proportion(int((hop.switches >= HOPS).sum()), hop.switches.size)
 
     return measure
-
-
-def hop_results(dataset: str, mode_at, points: int = 16, seeds: int = 8) -> Results:
-    """A hopping run whose generator puts 30% of its samples, all high quality, on mode `mode_at(point)`."""
-    results, hits = Results(), np.zeros((points, seeds, CENTERS[dataset]().shape[0]))
-    for point in range(points):
-        hits[point, :, mode_at(point)] = 750
-    records.put(results, records.key(dataset, "hopping"),
-                HopRun(np.arange(points), hits, *mode_hopping(hits, 2500, 0.01), 2500))
-    return results
 
 
 def claim(dataset: str, paper: str) -> Claim:

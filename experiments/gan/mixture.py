@@ -13,19 +13,23 @@ each method's game along training is gan-eigen (experiments/gan/eigen.py).
 """
 
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
 
 from common import config as checks
-from common import plots, records, stats
-from common.experiment import Claim, Control, NotRunAtPreset, Results, Undecided, above
+from common import plots, records
+from common.experiment import Claim, Control, Results, above
 from experiments.api import main
 from experiments.gan import hopping
-from experiments.gan.training import Fit, present, train_all
+from experiments.gan.training import Fit, train_all
 from research.gan import methods as gan_methods
 from research.gan.methods import METHODS, recipe, same_run
 from research.gan.metrics import CENTERS, DATASETS, Coverage, reference
+from research.gan.mode_claims import around, baseline, collapses, control_in_place, share_of_seeds
+from research.gan.modes import COLLAPSE, MODE_COUNT, TRAINED_HQ, Centers, Finals, MethodRun, summary
+from research.gan.optional_records import present
+from research.gan.sweeps import grid_points
 
 NAME = "gan-mixture"
 STUDY = "gan"
@@ -35,11 +39,8 @@ REPRODUCES = ("modes covered and % high-quality samples on the 8-mode ring and 5
               "untrained noise generator; VEEGAN: ring GAN 1 / 99.3, unrolled 7.6 / 35.6; grid GAN 3.3 / 0.5, "
               "unrolled 23.6 / 16")
 
-MODE_COUNT = {"ring": 8, "grid": 25}
 VEEGAN = {("ring", "gan"): "1 / 99.3", ("ring", "unrolled"): "7.6 / 35.6", ("grid", "gan"): "3.3 / 0.5",
           ("grid", "unrolled"): "23.6 / 16"}  # VEEGAN Table 1: modes captured / % high quality
-COLLAPSE_MODES, COLLAPSE_HQ = 2, 0.5  # "few modes AND most samples high quality"
-TRAINED_HQ = 0.05  # a method whose mean final HQ share is below this is "not trained at this budget"
 
 
 @dataclass(frozen=True)
@@ -143,48 +144,6 @@ PRESETS = {  # quick: the hopping run replaces the lr_D / lr_G and R1 gamma grid
 PAPER_MODES = {"ring": ((8, "Metz et al. 2016: unrolled 8 (paper setup)"), (1, "GAN 1 (paper setup)"))}
 
 
-class MethodRun(NamedTuple):
-    """One method on one data set: the mode metrics at each evaluation, seed 0's final samples, divergence."""
-
-    eval_step: np.ndarray  # (points,)
-    modes: np.ndarray  # (points, seeds): VEEGAN's count, >= 1 HQ sample
-    high_quality: np.ndarray
-    covered: np.ndarray
-    kl: np.ndarray
-    hits: np.ndarray  # (points, seeds, modes)
-    samples: np.ndarray  # (eval_samples, 2)
-    diverged_at: np.ndarray  # (seeds,), -1 where never
-
-
-class Finals(NamedTuple):
-    """What the claims and the tables read: covered modes, HQ share and KL at each evaluation (points, seeds)."""
-
-    covered: np.ndarray
-    high_quality: np.ndarray
-    kl: np.ndarray
-
-
-class Centers(NamedTuple):
-    centers: np.ndarray  # (modes, 2)
-
-
-class GridPoint(NamedTuple):
-    """A point of the lr_D / lr_G or gamma grid: the method, the axis, its name in keys and fits, the value, the recipe."""
-
-    method: str
-    axis: str
-    name: str
-    value: float
-    recipe: object
-
-
-def grid_points(config: Config) -> list[GridPoint]:
-    """The plain GAN against lr_D / lr_G and R1 against gamma, each at the config's other values."""
-    gan, r1 = recipe("gan", config), recipe("r1", config)
-    return ([GridPoint("gan", "lr_D / lr_G", f"ratio/{r:g}", r, gan._replace(lr_d=config.lr_g * r)) for r in config.lr_ratios]
-            + [GridPoint("r1", "R1 gamma", f"gamma/{g:g}", g, r1._replace(strength=g)) for g in config.r1_gammas])
-
-
 def fits_of(config: Config, dataset: str) -> list[Fit]:
     """Each method's run, the grid points (one equal to its method's run is that run, not trained twice) and
     the hopping run."""
@@ -192,18 +151,6 @@ def fits_of(config: Config, dataset: str) -> list[Fit]:
     fits += [Fit(f"{dataset}-{p.method}-{p.name}", p.method, p.recipe) for p in grid_points(config)
              if p.method not in config.methods or not same_run(p.recipe, recipe(p.method, config))]
     return fits + hopping.fits(config, dataset)
-
-
-def summary(finals, modes: int) -> dict:
-    """A table row's final metrics: rates of seeds (Wilson), bounded means (bootstrap), KL (geometric)."""
-    covered, high_quality, kl = finals.covered[-1], finals.high_quality[-1], finals.kl[-1]
-    collapsed = (covered <= COLLAPSE_MODES) & (high_quality >= COLLAPSE_HQ)
-    kl = kl[np.isfinite(kl)]
-    return {"covered modes per seed": ", ".join(f"{c:.0f}" for c in covered),
-            f"seeds covering all {modes}": f"{stats.proportion(int((covered == modes).sum()), covered.size):.2g}",
-            "% HQ": f"{stats.bootstrap_mean(100 * high_quality):.3g}",
-            "collapsed seeds": f"{stats.proportion(int(collapsed.sum()), covered.size):.2g}",
-            "KL to uniform": f"{stats.geometric_mean(np.maximum(kl, 1e-6)):.3g}" if kl.size else "no HQ sample"}
 
 
 def controls(config: Config, dataset: str, results: Results) -> list[dict]:
@@ -317,62 +264,7 @@ def figures(results: Results, directory) -> None:
     hopping.figure(results, directory, datasets)
 
 
-
-
-
 # --- claims: measures, and the cases the contract test runs them on ---
-
-
-def share_of_seeds(dataset: str, methods: tuple[str, ...], success, require_trained: bool = True):
-    """The share of seeds for which `success(finals by method)` holds (Wilson 95%); not run where the config
-    left `dataset` or a method out; undecided where a method's mean final HQ share is below TRAINED_HQ (unless
-    `require_trained` is False: a baseline is read whatever its HQ share)."""
-
-    def measure(r: Results) -> stats.Measurement:
-        ends = {m: present(r, records.key(dataset, m), Finals) for m in methods}
-        if absent := [m for m, end in ends.items() if end is None]:
-            raise NotRunAtPreset("quick-grid" if dataset == "grid" else "quick",
-                                 f"this run has no {', '.join(absent)} covered on the {dataset}")
-        if require_trained and (untrained := [f"{m} (HQ {np.nanmean(e.high_quality[-1]):.1%})" for m, e in ends.items()
-                                              if not np.nanmean(e.high_quality[-1]) >= TRAINED_HQ]):
-            raise Undecided(f"not trained at this budget: {', '.join(untrained)} < {TRAINED_HQ:.0%} HQ")
-        hits = np.asarray(success({m: (e.covered[-1], e.high_quality[-1]) for m, e in ends.items()}))
-        return stats.proportion(int(hits.sum()), hits.size)
-
-    return measure
-
-
-def around(dataset: str, means: dict[str, tuple[float, float]], seeds: int = 8) -> Results:
-    """Per-seed finals around means: `means` maps a method to (covered modes, HQ share)."""
-    results, offsets = Results(), np.linspace(-1, 1, seeds)
-    for method, (modes, high_quality) in means.items():
-        records.put(results, records.key(dataset, method),
-                    Finals(np.array([np.round(modes + 0.4 * offsets)]), np.array([high_quality + 0.02 * offsets]),
-                           np.zeros((1, seeds))))
-    return results
-
-
-def control_in_place(dataset: str, method: str, kind: str):
-    """A run-time control ("noise": an untrained N(0, I) generator; "data": the data) in the method's place."""
-
-    def results() -> Results:
-        out, control = Results(), reference(PRESETS["quick"], dataset, kind)
-        records.put(out, records.key(dataset, method), Finals(control.covered, control.high_quality, control.kl))
-        return out
-
-    return results
-
-
-def baseline(dataset: str, kind: str, measure_for):
-    """A claim's measure applied to the run's own control samples (noise or data) in every method's place."""
-
-    def measure(r: Results):
-        control, swapped = records.get(r, records.key(dataset, kind), Finals), Results()
-        for method in METHODS:
-            records.put(swapped, records.key(dataset, method), control)
-        return measure_for(swapped)
-
-    return measure
 
 
 def covers(dataset: str, method: str, threshold: int, paper: str) -> Claim:
@@ -382,7 +274,7 @@ def covers(dataset: str, method: str, threshold: int, paper: str) -> Claim:
         statement=f"{dataset}: {method} covers >= {threshold} of {MODE_COUNT[dataset]} modes in most seeds (share of "
         f"seeds, Wilson 95%; not decided where its mean HQ share < {TRAINED_HQ:.0%}: not trained at this budget)",
         paper=paper, measure=measure, region=above(0.5),
-        control=Control(name="untrained N(0, I) generator", results=control_in_place(dataset, method, "noise")),
+        control=Control(name="untrained N(0, I) generator", results=control_in_place(PRESETS["quick"], dataset, method, "noise")),
         passing=lambda: around(dataset, {method: (threshold + 1, 0.5)}),
         baseline=baseline(dataset, "noise", share_of_seeds(dataset, (method,), success, False)), fmt="{:.2f}")
 
@@ -399,18 +291,12 @@ def beats_plain(dataset: str, paper: str) -> Claim:
         passing=lambda: around(dataset, {"unrolled": (7.0, 0.5), "gan": (1.0, 0.5)}), fmt="{:.2f}")
 
 
-def collapsed(ends) -> np.ndarray:
-    covered, high_quality = ends["gan"]
-    return (covered <= COLLAPSE_MODES) & (high_quality >= COLLAPSE_HQ)
-
-
 def plain_collapses(dataset: str, paper: str) -> Claim:
-    measure = share_of_seeds(dataset, ("gan",), collapsed)  # the data baseline (HQ ~100%) is trained
+    measure = share_of_seeds(dataset, ("gan",), collapses)  # the data baseline (HQ ~100%) is trained
     return Claim(
-        statement=f"{dataset}: the plain GAN collapses in most seeds: covers <= {COLLAPSE_MODES} modes AND >= "
-        f"{COLLAPSE_HQ:.0%} of its samples are high quality (share of seeds, Wilson 95%)",
+        statement=f"{dataset}: the plain GAN collapses in most seeds: {COLLAPSE} (share of seeds, Wilson 95%)",
         paper=paper, measure=measure, region=above(0.5),
-        control=Control(name="the data itself (all modes, ~100% HQ)", results=control_in_place(dataset, "gan", "data")),
+        control=Control(name="the data itself (all modes, ~100% HQ)", results=control_in_place(PRESETS["quick"], dataset, "gan", "data")),
         passing=lambda: around(dataset, {"gan": (1.0, 0.95)}), baseline=baseline(dataset, "data", measure),
         fmt="{:.2f}")
 

@@ -7,8 +7,6 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from common import records
-from common.experiment import Results
 from common.parallel import map_independent
 from common.train import FitResult, Loop, fit, init_states, seed_keys
 from research.gan.methods import PROGRAM, batch_sampler, gan_step, players, rates_of, recipe
@@ -72,10 +70,3 @@ def train_all(config, dataset: str, fits: list[Fit], session) -> dict[str, Train
     done = map_independent(train_program, order)
     return {job.name: trained for program, outs in zip(order, done) for job, trained in zip(jobs[program], outs)}
 
-
-def present(results: Results, prefix: str, record_type):
-    """The record stored under `prefix`, or None where this run did not make it."""
-    try:
-        return records.get(results, prefix, record_type)
-    except KeyError:
-        return None

@@ -4,12 +4,14 @@ of the Jacobian has a negative real part; away from one the sign only says where
 
 import dataclasses
 from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import numpy as np
 import optax
 
-from common import stats
+from common import records, stats
+from common.experiment import Results
 from research.gan.game import FieldSpectrum, GanBatch
 from research.gan.methods import (
     EVAL_TAG,
@@ -96,3 +98,35 @@ def attraction_at_end(max_real_eigen_TxS: np.ndarray, field_norm_TxS: np.ndarray
     m = stats.mean(max_real_eigen_TxS[-1][read])
     return dataclasses.replace(m, how=f"{m.how}; {int(read.sum())} of {read.size} tracked seeds end stationary "
                                "with every mode covered")
+
+
+class Spectrum(NamedTuple):
+    """One method's tracked points: steps (points,), max Re(lambda) and ||v|| (points, eigen_seeds), and
+    whether each tracked seed's final samples match the data (every mode covered)."""
+
+    eigen_step: np.ndarray
+    max_real_eigen: np.ndarray
+    field_norm: np.ndarray
+    matches_data: np.ndarray  # (eigen_seeds,) bool
+
+
+def spectrum_row(spectrum: Spectrum, ratio: float) -> dict:
+    """A table row: max Re(lambda) at step 0 and at the end, the end's ||v|| / ||v_0||, the seeds matching the
+    data, and what each seed's end reading says (`reading`, stationary at `ratio`)."""
+    norm, eigen = spectrum.field_norm, spectrum.max_real_eigen
+    relative, at_rest = norm / norm[:1], stationary(norm, ratio)
+    return {"max Re(lambda) at step 0": f"{stats.mean(eigen[0]):.3g}",
+            "at the end": f"{stats.mean(eigen[-1]):.3g}",
+            "norm(v) / norm(v_0) at the end (geometric)": f"{stats.geometric_mean(relative[-1]):.3g}",
+            "samples match the data (all modes covered)": f"{int(spectrum.matches_data.sum())} of "
+            f"{spectrum.matches_data.size} seeds",
+            "end reading per seed": "; ".join(reading(e, s) for e, s in zip(eigen[-1], at_rest[-1]))}
+
+
+def trajectory(dataset: str, method: str, eigen_TxS, norm_TxS, matches: bool = True) -> Results:
+    """Results holding one method's tracked eigenvalue and ||v|| trajectories (points x seeds)."""
+    results = Results(arrays={"stationary_ratio": np.asarray(0.05)})
+    eigen = np.asarray(eigen_TxS, float)
+    records.put(results, records.key(dataset, method), Spectrum(
+        np.arange(len(eigen)), eigen, np.asarray(norm_TxS, float), np.full(eigen.shape[1], matches)))
+    return results
