@@ -1,5 +1,5 @@
 """gan-mixture's mode-hopping run (Metz et al. 2016, Figure 1: the plain GAN's mass moves from mode to mode):
-its fit, its record, its table, its figure and its claim."""
+its fit, its stage, its figure and its claim (its record and rows: research/gan/hopping.py)."""
 
 import numpy as np
 from matplotlib import colormaps
