@@ -1,25 +1,12 @@
-"""The pruning experiments' fits: runs (a start, its masks and its own step schedule,
-research/pruning/protocol.py) crossed with the seeds as members of one compiled program."""
+"""The pruning experiments' fits: runs (research/pruning/runs.py) crossed with the seeds as members of
+one compiled program, one Trainer (one compiled step and evaluation) per architecture."""
 
 from dataclasses import dataclass
-from typing import NamedTuple
-
-import jax
-import numpy as np
 
 from common.members import Members
-from common.train import Loop, classifier_evaluation, epoch_batches, fit, supervised_step
-from research.pruning.protocol import run_init, run_members
-
-
-class Run(NamedTuple):
-    """One training run for every seed: start and masks (seeds leading) and schedule."""
-
-    params: dict
-    masks: dict
-    lr: float
-    steps: int
-    decays: bool  # the step schedule (training) or a constant lr (fine-tuning)
+from common.train import Loop, epoch_batches, fit, supervised_step
+from research.pruning.protocol import run_init
+from research.pruning.runs import evaluation
 
 
 @dataclass(frozen=True)
@@ -36,24 +23,19 @@ class Trainer:
     session: object
 
 
-def evaluation(model, names: tuple[str, ...]):
-    """evaluate(state, data) -> {name: accuracy on data[i]} (e.g. validation and test)."""
-    plain = classifier_evaluation(model)
-    return lambda state, data: {name: plain(state, d)["accuracy"] for name, d in zip(names, data)}
+def trainers(optimizer, split, batch_size: int, chunk: int, session):
+    """trainer_of(model): one Trainer per model object, made at its first use, training on the split's
+    fit set and reporting accuracy on its validation and test sets."""
+    made, eval_data = {}, {"val_accuracy": (split.x_val, split.y_val), "accuracy": (split.x_test, split.y_test)}
 
+    def trainer_of(model) -> Trainer:
+        if id(model) not in made:
+            made[id(model)] = Trainer(supervised_step(model, optimizer), evaluation(model, tuple(eval_data)),
+                                      optimizer, (split.x_fit, split.y_fit), tuple(eval_data.values()), batch_size,
+                                      chunk, session)
+        return made[id(model)]
 
-def trainer(model, optimizer, data, eval_data: dict, batch_size: int, chunk: int, session) -> Trainer:
-    """A Trainer that reports accuracy on each of `eval_data` ({metric name: (x, y)})."""
-    return Trainer(supervised_step(model, optimizer), evaluation(model, tuple(eval_data)), optimizer, data,
-                   tuple(eval_data.values()), batch_size, chunk, session)
-
-
-def members_of(runs: list[Run], seeds: int) -> Members:
-    """The runs as sweep members, run-major, each repeated over its seeds."""
-    stack = lambda *xs: np.concatenate([np.asarray(x) for x in xs])
-    return run_members(jax.tree.map(stack, *[r.params for r in runs]), jax.tree.map(stack, *[r.masks for r in runs]),
-                       np.repeat([r.lr for r in runs], seeds), np.repeat([r.steps for r in runs], seeds),
-                       np.repeat([r.decays for r in runs], seeds))
+    return trainer_of
 
 
 def fit_members(trainer: Trainer, name: str, members: Members, keys, steps: int, eval_every: int | None = None,

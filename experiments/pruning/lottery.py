@@ -1,27 +1,16 @@
 """Lottery tickets by iterative magnitude pruning, against random reinit and random masks, at
-a small and a large learning rate; and the linear mode connectivity of the dense network.
+a small and a large learning rate (Frankle & Carbin 2019; Liu et al. 2019, Sec. 6); and the linear
+mode connectivity of the dense network (Frankle et al. 2020). Protocol: docs/claims/pruning.md.
 
     python run.py prune-lottery --preset quick                     # MLP on MNIST-1D
     python run.py prune-lottery --preset frankle                   # 20% a round, output layer 10%
     python run.py prune-lottery --preset quick --rewind-step 100   # late rewinding
     python run.py prune-lottery --preset paper --data-dir DATA     # small CNN, CIFAR-10
-
-Frankle & Carbin (2019): train, prune the smallest-magnitude surviving weights, rewind the
-survivors to their init and repeat; the sparse "winning ticket" trains to higher test accuracy
-than the same mask on a random reinit, and than a random mask. Liu et al. (2019, Sec. 6): at
-the (larger) best learning rate the ticket is no better than a random reinit. Frankle,
-Dziugaite, Roy & Carbin (2020): two copies trained from the rewind step k with different data
-orders; the error barrier on the line between them falls as k grows (stable: within 2%).
-
-Each round trains, for every seed, the ticket, the random reinit (same mask, fresh init) and a
-random mask with the ticket's layer-wise sparsities, in one vmapped program, with the dense
-model's schedule (x0.1 at 50% and 75%). The dense run is split at every rewind step; each later
-fit continues the previous one's optimizer state and batch order, so the split changes no number.
 """
 
 import functools
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import jax
 import jax.numpy as jnp
@@ -29,16 +18,19 @@ import numpy as np
 
 from common import config as checks
 from common import plots, records, stats, tuning
-from common.experiment import Claim, Control, DataUse, Results, Undecided, above, at_most, below
+from common.experiment import Claim, Control, DataUse, Results, above, at_most, below
 from common.parallel import map_independent
 from common.train import fold_in_each, seed_keys
 from experiments.api import main
-from experiments.pruning._fits import Run, Trainer, fit_members, members_of, trainer
-from research.pruning import protocol
-from research.pruning.connectivity import STABLE, barrier, line_errors
-from research.pruning.intervals import accuracy_interval
+from experiments.pruning._fits import Trainer, fit_members, trainers
+from research.pruning import lottery_measures as measures
+from research.pruning import lottery_study, protocol
+from research.pruning.connectivity import STABLE
 from research.pruning.lottery import imp_sparsities, random_reinit, round_counts
+from research.pruning.lottery_measures import synthetic
+from research.pruning.lottery_study import LRS, VARIANTS, Axes, Chain, Dense, Imp
 from research.pruning.programs import host, initializer, make_model, ones_like, round_program
+from research.pruning.runs import Run, members_of
 
 NAME = "prune-lottery"
 STUDY = "pruning"
@@ -47,7 +39,6 @@ PAPER = ("Frankle & Carbin 2019 (lottery tickets); Liu et al. 2019, Sec. 6; "
 REPRODUCES = ("test accuracy vs sparsity of IMP winning tickets, random reinit and random masks, "
               "at a small and a large learning rate; the error barrier between two copies vs the rewind step")
 
-LRS = ("small_lr", "large_lr")
 MATCH_MARGIN = 0.01  # "no better than reinit": the interval's high end at most +0.01
 
 
@@ -78,8 +69,7 @@ class Config:
     validation_fraction: float = 0.15
     """Share of the training data held out for the training criterion (never trained on)."""
     trained_within: float = 0.03
-    """A chain's comparisons count only when its dense net's mean validation accuracy is within this
-    of the better lr's: an undertrained baseline decides nothing."""
+    """A chain's comparisons count only if its dense net's validation accuracy is within this of the better lr's."""
     weight_decay: float = 0.0
     """L2 weight decay added to every gradient."""
     rate: float = 0.2
@@ -91,9 +81,7 @@ class Config:
     scope: Literal["layer", "global"] = "layer"
     """Magnitude ranking within each layer, or over all weight matrices at once."""
     rewind_step: int = 0
-    """Rewind point of the ticket and the random mask: 0 = the original init (Frankle & Carbin
-    2019); k > 0 = the dense run's weights after k steps (late rewinding, Frankle et al. 2020;
-    here every round then trains the full `steps` with its schedule from the start)."""
+    """Rewind point of the ticket and random mask: 0 the init, k > 0 the dense run's weights after k steps."""
     high_sparsity: float = 0.75
     """Claims average the rounds at or above this (overall) sparsity."""
     lmc_rewind_steps: tuple[int, ...] = (0, 100, 200, 300)
@@ -154,43 +142,6 @@ PRESETS = {
 }
 
 
-# ---------------------------------------------------------------- records
-
-class Dense(NamedTuple):
-    """The dense run, every (lr, seed) run lr-major, and its states at every rewind step."""
-
-    keys: jax.Array  # (runs,)
-    states: dict  # rewind step -> TrainState (runs leading); 0 is the initial state
-    final: dict  # final params
-    accuracy: np.ndarray  # test accuracy (lr, seed)
-    validation: np.ndarray  # validation accuracy (lr, seed): the training criterion
-
-
-class Chain(NamedTuple):
-    """One learning rate's results: IMP (rounds + 1, seeds; round 0 dense) and mode connectivity."""
-
-    ticket: np.ndarray
-    random_reinit: np.ndarray
-    random_mask: np.ndarray
-    lmc_barrier: np.ndarray  # (rewind steps, seeds)
-    lmc_error: np.ndarray  # test error on the line, (rewind steps, points, seeds)
-    independent_barrier: np.ndarray  # between two independently trained dense nets, (seeds,)
-    dense_validation: np.ndarray  # the dense net's validation accuracy (seeds,): did this lr train it?
-    reinit_again: np.ndarray  # the last round's random reinit from another init (seeds,): an A/A control
-
-
-class Axes(NamedTuple):
-    sparsity: np.ndarray  # overall, per round (round 0 dense)
-    high: np.ndarray  # rounds the claims average
-    learning_rates: np.ndarray
-    lmc_rewind_steps: np.ndarray
-    lmc_alphas: np.ndarray
-    trained_within: float  # the training criterion: a chain's dense validation accuracy within this of the best
-
-
-VARIANTS = {"ticket": "ticket", "random_reinit": "random reinit", "random_mask": "random mask"}
-
-
 @dataclass(frozen=True)
 class Runner:
     """One model's fits: runs keyed (lr, seed) lr-major, each chain's keys its own."""
@@ -223,27 +174,12 @@ class Runner:
 
 # ---------------------------------------------------------------- stage 1: the dense run
 
-class DenseStart(NamedTuple):
-    """Where the dense run starts: its keys (runs,), member inputs and initial states."""
-
-    keys: jax.Array
-    members: object
-    state: object
-
-
-def dense_start(runner: Runner) -> DenseStart:
-    """Every (lr, seed) run from the same init at each lr."""
-    init = host(initializer(runner.model)(runner.seeds, runner.data.x_fit[:1]))
-    keys = runner.variant_keys(1)
-    members = members_of([Run(init, ones_like(init), lr, runner.config.steps, True)
-                          for lr in runner.config.learning_rates], runner.config.seeds)
-    return DenseStart(keys, members, protocol.initial_states(protocol.run_init(runner.trainer.optimizer), keys,
-                                                             members))
-
-
-def train_dense(runner: Runner, start: DenseStart) -> Dense:
+def train_dense(runner: Runner) -> Dense:
     """The dense run, split at every rewind step (the split changes no number)."""
-    c, keys, members = runner.config, start.keys, start.members
+    c = runner.config
+    start = lottery_study.dense_start(runner.model, runner.trainer.optimizer, runner.seeds, runner.variant_keys(1),
+                                      runner.data.x_fit[:1], c.learning_rates, c.steps)
+    keys, members = start.keys, start.members
     states, begin = {0: start.state}, 0
     for end in sorted({c.rewind_step, *c.lmc_rewind_steps} - {0}) + [c.steps]:
         name = "dense" if end == c.steps else f"dense-to-{end}"
@@ -256,13 +192,7 @@ def train_dense(runner: Runner, start: DenseStart) -> Dense:
     return Dense(keys, states, out.state.params, final["accuracy"], final["val_accuracy"])
 
 
-# ---------------------------------------------------------------- stage 2: IMP and its controls
-
-class Imp(NamedTuple):
-    accuracy: np.ndarray  # (variant, round, seed), round 0 the dense net
-    sparsity: np.ndarray  # overall, per round
-    reinit_again: np.ndarray  # the last round's random reinit from another init (seeds,): an A/A control
-
+# ---------------------------------------------------------------- stage 2: IMP and its controls; 3: the copies
 
 def imp_chain(runner: Runner, dense: Dense, lr_index: int) -> Imp:
     """Every round of the IMP chain of one learning rate."""
@@ -287,31 +217,11 @@ def imp_chain(runner: Runner, dense: Dense, lr_index: int) -> Imp:
     return Imp(accuracy, np.array(sparsities), runner.train(f"{LRS[lr_index]}/reinit-again", [(again, masks)],
                                                             lr_index)[0][0])
 
-
-# ---------------------------------------------------------------- stage 3: linear mode connectivity
-
 def train_copy(runner: Runner, keys, state, index: int, k: int):
-    """Copy B of rewind step k (the index-th): the dense run's state at k with another data order,
-    trained to the end of the schedule (copy A is the dense run itself). Final params."""
+    """Copy B of rewind step k: the dense run's state at k trained on with another data order (A: the dense run)."""
     copy_keys = fold_in_each(keys, 7000 + index)
     return fit_members(runner.trainer, f"lmc-copy-{k}", protocol.continued_members(state.replace(key=copy_keys)), copy_keys,
                        runner.config.steps - k, init=protocol.continue_init).state.params
-
-
-class Lines(NamedTuple):
-    copies: np.ndarray  # test error on the line A -> B for every rewind step, (K, L, P, S)
-    independent: np.ndarray  # on the line between dense nets of two seeds, (L, S, P)
-
-
-def mode_connectivity(runner: Runner, dense: Dense, copies_b: list, alphas) -> Lines:
-    n_lr, n = len(runner.config.learning_rates), runner.config.seeds
-    errors = line_errors(runner.model, runner.data.x_test, runner.data.y_test, alphas)
-    final = host(dense.final)
-    on_lines = np.stack([np.asarray(errors(final, host(b))) for b in copies_b])  # (K, runs, P)
-    on_lines = on_lines.reshape(len(copies_b), n_lr, n, -1).transpose(0, 1, 3, 2)
-    other_seed = jax.tree.map(lambda a: np.roll(np.asarray(a).reshape(n_lr, n, *a.shape[1:]), 1, axis=1)
-                              .reshape(a.shape), final)
-    return Lines(on_lines, np.asarray(errors(final, other_seed)).reshape(n_lr, n, -1))
 
 
 # ---------------------------------------------------------------- the experiment
@@ -320,22 +230,19 @@ def run(config: Config, session) -> Results:
     data = session.dataset(config.dataset)
     split = tuning.split(data, config.validation_fraction, config.seed)
     runner = make_runner(config, split, data.num_classes, session)
-    dense = train_dense(runner, dense_start(runner))
+    dense = train_dense(runner)
     ks = sorted(set(config.lmc_rewind_steps))
     # The IMP chains and the copies are independent: side by side.
     jobs = [functools.partial(imp_chain, runner, dense, i) for i in range(len(LRS))] + [
         functools.partial(train_copy, runner, dense.keys, dense.states[k], i, k) for i, k in enumerate(ks)]
     done = map_independent(lambda job: job(), jobs)
     alphas = jnp.linspace(0.0, 1.0, config.lmc_points)
-    lines = mode_connectivity(runner, dense, done[len(LRS):], alphas)
+    lines = lottery_study.mode_connectivity(runner.model, split.x_test, split.y_test, dense.final, done[len(LRS):],
+                                            len(config.learning_rates), config.seeds, alphas)
+    chains, axes = lottery_study.collect(done[:len(LRS)], lines, dense.validation, config, ks, alphas)
     results = Results()
-    for i, (tag, chain) in enumerate(zip(LRS, done)):
-        records.put(results, tag, Chain(*chain.accuracy, barrier(lines.copies[:, i].transpose(0, 2, 1)),
-                                        lines.copies[:, i], barrier(lines.independent[i]), dense.validation[i],
-                                        chain.reinit_again))
-    records.put(results, "imp", Axes(chain.sparsity, chain.sparsity >= config.high_sparsity,
-                                     np.array(config.learning_rates), np.array(ks), np.asarray(alphas),
-                                     config.trained_within))
+    for tag, record in [*chains.items(), ("imp", axes)]:
+        records.put(results, tag, record)
     return _report(config, results, len(split.y_test))
 
 
@@ -344,42 +251,18 @@ def make_runner(config: Config, split: tuning.Split, num_classes: int, session) 
                        num_classes, config.cnn_kernel)
     optimizer, seeds = protocol.protocol_optimizer(config.optimizer, config.weight_decay), seed_keys(config.seed,
                                                                                                    config.seeds)
-    evaluation = {"val_accuracy": (split.x_val, split.y_val), "accuracy": (split.x_test, split.y_test)}
-    return Runner(config, split, model, trainer(model, optimizer, (split.x_fit, split.y_fit), evaluation,
-                                                config.batch_size, config.chunk, session), seeds,
+    trainer = trainers(optimizer, split, config.batch_size, config.chunk, session)(model)
+    return Runner(config, split, model, trainer, seeds,
                   jnp.concatenate([fold_in_each(seeds, 100 + i) for i in range(len(config.learning_rates))]))
-
 
 
 def _report(config: Config, results: Results, n_test: int) -> Results:
     axes, chains = records.get(results, "imp", Axes), {tag: records.get(results, tag, Chain) for tag in LRS}
-    results.tables["Test accuracy by sparsity (mean over seeds; 95% interval: t over seeds and Wilson over the test set)"] = [
-        {"lr": lr, "sparsity %": round(100 * s, 2),
-         **{label: float(np.mean(getattr(chain, v)[k])) for v, label in VARIANTS.items()},
-         **{f"{label} 95%": f"{accuracy_interval(getattr(chain, v)[k], n_test):.3g}" for v, label in VARIANTS.items()}}
-        for lr, chain in zip(config.learning_rates, chains.values()) for k, s in enumerate(axes.sparsity)]
-    results.tables["Error barrier between two copies (mean +- std over seeds)"] = [
-        {"lr": lr, "rewind step": int(k), "barrier": float(np.mean(b)), "std": float(np.std(b)),
-         "endpoint error": float(np.mean(e[[0, -1]]))}
-        for lr, chain in zip(config.learning_rates, chains.values())
-        for k, b, e in zip(axes.lmc_rewind_steps, chain.lmc_barrier, chain.lmc_error)
-    ] + [{"lr": lr, "rewind step": "independent inits", "barrier": float(np.mean(chain.independent_barrier)),
-          "std": float(np.std(chain.independent_barrier)), "endpoint error": float("nan")}
-         for lr, chain in zip(config.learning_rates, chains.values())]
-    rewind = f"the dense run's weights after {config.rewind_step} steps" if config.rewind_step else "the init"
-    output = f"the output layer {config.output_rate:.0%}" if config.output_rate else "every layer alike"
-    results.notes.append(f"Tickets and random masks are rewound to {rewind}; each round prunes {config.rate:.0%} "
-                         f"of the surviving weights ({output}). Gaps: per-seed differences averaged over the "
-                         f"rounds at sparsity >= {config.high_sparsity:.0%}, then a t interval over seeds.")
-    for tag, lr in zip(LRS, config.learning_rates):
-        results.notes.append(
-            f"lr {lr:g}: dense validation accuracy {stats.mean(chains[tag].dense_validation):.3g} (training criterion: "
-            f"within {config.trained_within:g} of the better lr's); ticket - random reinit "
-            f"{stats.mean(high_gap(results, tag, 'random_reinit')):+.3g}, ticket - random mask "
-            f"{stats.mean(high_gap(results, tag, 'random_mask')):+.3g} (t over seeds, paired on the same test "
-            "examples, so the test set's sampling noise is shared and cancels in the gap); A/A at run time, the "
-            "last round's random reinit from a second init minus the first: "
-            f"{stats.paired_difference(chains[tag].reinit_again, chains[tag].random_reinit[-1]):+.3g}.")
+    results.tables["Test accuracy by sparsity (mean over seeds; 95% interval: t over seeds and Wilson over the "
+                   "test set)"] = lottery_study.accuracy_rows(axes, list(chains.values()), n_test)
+    results.tables["Error barrier between two copies (mean +- std over seeds)"] = lottery_study.barrier_rows(
+        axes, list(chains.values()))
+    results.notes += lottery_study.notes(config, axes, chains)
     return results
 
 
@@ -404,103 +287,37 @@ def figures(results: Results, directory) -> None:
 
 # ---------------------------------------------------------------- claims
 
-def high_gap(r: Results, tag: str, other: str) -> np.ndarray:
-    """Per seed: ticket minus `other`, averaged over the high-sparsity rounds."""
-    high, chain = np.asarray(records.get(r, "imp", Axes).high, bool), records.get(r, tag, Chain)
-    return (chain.ticket[high] - getattr(chain, other)[high]).mean(axis=0)
-
-
-def require_trained(r: Results, *tags: str) -> None:
-    """Undecided unless each named chain's dense net trained: its mean validation accuracy within
-    `trained_within` of the better lr's (a comparison on an undertrained network decides nothing)."""
-    axes = records.get(r, "imp", Axes)
-    means = {tag: float(np.mean(records.get(r, tag, Chain).dense_validation)) for tag in LRS}
-    for tag in tags:
-        if means[tag] < max(means.values()) - axes.trained_within:
-            raise Undecided(f"the dense net at lr {axes.learning_rates[LRS.index(tag)]:g} reaches validation accuracy "
-                            f"{means[tag]:.3f}, below the better lr's {max(means.values()):.3f} by more than "
-                            f"{axes.trained_within:g}: undertrained")
-
-
-def gap(tag: str, other: str):
-    def measure(r: Results) -> stats.Measurement:
-        require_trained(r, tag)
-        return stats.mean(high_gap(r, tag, other))
-    return measure
-
-
-def gap_shrink(r: Results) -> stats.Measurement:
-    """Per seed (the two lr chains share each seed's init): small-lr edge minus large-lr edge."""
-    require_trained(r, *LRS)
-    return stats.paired_difference(high_gap(r, "small_lr", "random_reinit"), high_gap(r, "large_lr", "random_reinit"))
-
-
-def barrier_fall(r: Results) -> stats.Measurement:
-    """Per seed: barrier at the first rewind step minus at the last."""
-    require_trained(r, "large_lr")
-    b = records.get(r, "large_lr", Chain).lmc_barrier
-    return stats.paired_difference(b[0], b[-1])
-
-
-def stable_at_init(r: Results) -> stats.Measurement:
-    require_trained(r, "large_lr")
-    return stats.mean(records.get(r, "large_lr", Chain).lmc_barrier[0])
-
-
-def reinit_against_itself(r: Results) -> stats.Measurement:
-    """The run-time A/A: the last round's random reinit from another init minus the random reinit."""
-    chain = records.get(r, "small_lr", Chain)
-    return stats.paired_difference(chain.reinit_again, chain.random_reinit[-1])
-
-
-def synthetic(edge: dict[str, float] | None = None, barriers=(0.0, 0.0), mask_offset: float = -0.01,
-              seeds: int = 5) -> Results:
-    """Accuracy 0.6 for random reinit, 0.6 + mask_offset for the random mask and 0.6 + edge[lr] for
-    the ticket at two high-sparsity rounds; dense-net barriers (first and last rewind step); a small
-    seed pattern throughout."""
-    edge, noise, results = edge or {}, 0.004 * np.linspace(-1, 1, seeds), Results()
-    sparsity = np.array([0.0, 0.9, 0.95])
-    records.put(results, "imp", Axes(sparsity, sparsity > 0.5, np.array([0.01, 0.1]), np.array([0, 300]),
-                                     np.linspace(0, 1, 3), 0.03))
-    base = np.tile(0.6 + noise, (3, 1))
-    for tag in LRS:
-        records.put(results, tag, Chain(base + edge.get(tag, 0.0) + noise[::-1], base, base + mask_offset,
-                                        np.array([barriers[0] + noise, barriers[1] + noise / 2]),
-                                        np.zeros((2, 3, seeds)), 0.3 + noise, 0.6 + noise, base[-1] + noise[::-1]))
-    return results
-
-
 CLAIMS = [
     Claim(statement="small lr, high sparsity: the rewound ticket beats random reinit (per-seed gap over the "
-          "high-sparsity rounds, t interval)", paper="ticket > reinit", measure=gap("small_lr", "random_reinit"),
+          "high-sparsity rounds, t interval)", paper="ticket > reinit", measure=measures.gap("small_lr", "random_reinit"),
           region=above(0.0), control=Control(name="the ticket against itself (A/A; run time: the last round's random "
                                              "reinit against a second one)", results=lambda: synthetic()),
-          passing=lambda: synthetic({"small_lr": 0.05}), baseline=reinit_against_itself, fmt="{:+.3f}"),
+          passing=lambda: synthetic({"small_lr": 0.05}), baseline=measures.reinit_against_itself, fmt="{:+.3f}"),
     Claim(statement="small lr, high sparsity: the ticket beats a random mask", paper="ticket > random",
-          measure=gap("small_lr", "random_mask"), region=above(0.0),
+          measure=measures.gap("small_lr", "random_mask"), region=above(0.0),
           control=Control(name="the random mask against itself (A/A)", results=lambda: synthetic(mask_offset=0.0)),
           passing=lambda: synthetic({"small_lr": 0.05}), fmt="{:+.3f}"),
     Claim(statement="Liu et al. Sec. 6: the ticket's edge over reinit shrinks at the larger lr (paired over seeds)",
-          paper="shrinks", measure=gap_shrink, region=above(0.0),
+          paper="shrinks", measure=measures.gap_shrink, region=above(0.0),
           control=Control(name="the same lr twice (A/A)", results=lambda: synthetic({"small_lr": 0.05, "large_lr": 0.05})),
           passing=lambda: synthetic({"small_lr": 0.05, "large_lr": 0.0}), fmt="{:+.3f}"),
     Claim(statement=f"Liu et al. Sec. 6: at the larger lr the ticket is no better than reinit (interval's high "
-          f"end <= +{MATCH_MARGIN})", paper="no better", measure=gap("large_lr", "random_reinit"),
+          f"end <= +{MATCH_MARGIN})", paper="no better", measure=measures.gap("large_lr", "random_reinit"),
           region=at_most(MATCH_MARGIN),
           control=Control(name="a ticket 5 points ahead (the small-lr effect)",
                           results=lambda: synthetic({"large_lr": 0.05})),
           passing=lambda: synthetic({"large_lr": -0.01}), fmt="{:+.3f}"),
     Claim(statement="Frankle et al. 2020: the error barrier between two copies falls as the rewind step grows "
           "(first minus last rewind step, larger lr, paired over seeds)", paper="falls to ~0 by early training",
-          measure=barrier_fall, region=above(0.0),
+          measure=measures.large_lr_barriers(lambda b: stats.paired_difference(b[0], b[-1])), region=above(0.0),
           control=Control(name="the same rewind step twice (A/A)", results=lambda: synthetic(barriers=(0.05, 0.05))),
           passing=lambda: synthetic(barriers=(0.1, 0.0)), fmt="{:+.4f}"),
     Claim(statement=f"Frankle et al. 2020: the small dense net is stable at init (barrier at step 0 below "
           f"{STABLE:.0%}, larger lr)", paper="LeNet on MNIST: stable at step 0",
-          measure=stable_at_init, region=below(STABLE),
+          measure=measures.large_lr_barriers(lambda b: stats.mean(b[0])), region=below(STABLE),
           control=Control(name="two independently initialised networks", results=lambda: synthetic(barriers=(0.3, 0.3))),
           passing=lambda: synthetic(barriers=(0.005, 0.0)),
-          baseline=lambda r: stats.mean(records.get(r, "large_lr", Chain).independent_barrier), fmt="{:.4f}"),
+          baseline=measures.independent_barrier, fmt="{:.4f}"),
 ]
 
 

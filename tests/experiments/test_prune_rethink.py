@@ -11,6 +11,7 @@ import experiments.pruning.rethink as exp
 from common import stats
 from common.experiment import evaluate, evaluate_claims
 from common.runs import Session
+from research.pruning import rethink_measures as measures
 
 TABLE = exp.TABLE
 
@@ -56,7 +57,8 @@ def test_shrunk_run():
 
 def test_a_method_matches_itself_at_the_equivalence_presets_seeds():
     seeds = exp.PRESETS["equivalence"].seeds
-    assert stats.seeds_for_equivalence(exp.EQUIVALENCE_SPREAD, exp.MATCH_MARGIN) == seeds == exp.EQUIVALENCE_SEEDS == 31
+    assert (stats.seeds_for_equivalence(measures.EQUIVALENCE_SPREAD, measures.MATCH_MARGIN) == seeds
+            == measures.EQUIVALENCE_SEEDS == 31)
     matching = [c for c in exp.CLAIMS if "one-sided" in c.statement]
     assert len(matching) == 3
     for claim in matching:  # scratch = fine-tuning in distribution, the quick run's largest per-seed spread
