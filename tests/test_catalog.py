@@ -33,6 +33,13 @@ def test_the_committed_catalog_is_current():
                      f"changed): run {catalog.REGENERATE}")
 
 
+def test_every_option_has_a_help_line():
+    """A Config field's docstring is its option's help line: none may be left without one."""
+    missing = [f"{name} --{option.name.replace('_', '-')}" for name, entry in catalog.entries().items()
+               for option in entry.options if not option.help.strip()]
+    assert not missing, f"options without a help line (add a docstring under the Config field): {missing}"
+
+
 @pytest.mark.parametrize("argv, code", [
     (["list"], 0),
     (["ad-graph", "--help"], 0),
