@@ -27,7 +27,7 @@ from research.pruning import lottery_measures as measures
 from research.pruning import lottery_study, protocol
 from research.pruning.connectivity import STABLE
 from research.pruning.lottery import imp_sparsities, random_reinit, round_counts
-from research.pruning.lottery_measures import synthetic
+from research.pruning.lottery_measures import gap, synthetic
 from research.pruning.lottery_study import LRS, VARIANTS, Axes, Chain, Dense, Imp
 from research.pruning.programs import host, initializer, make_model, ones_like, round_program
 from research.pruning.runs import Run, members_of
@@ -137,8 +137,8 @@ PRESETS = {
     "large": Config(seeds=10, mlp_widths=(300, 100), steps=3000, rate=0.5, rounds=7, high_sparsity=0.85, chunk=250,
                     lmc_rewind_steps=(0, 250, 500, 1000)),
     "paper": Config(dataset="cifar10", model="cnn", cnn_channels=(64, 128, 256), cnn_kernel=3,
-                    steps=4000, batch_size=128, weight_decay=1e-4, output_rate=0.1, rounds=9, high_sparsity=0.8, chunk=200,
-                    lmc_rewind_steps=(0, 200, 400, 800)),
+                    steps=4000, batch_size=128, weight_decay=1e-4, output_rate=0.1, rounds=9, high_sparsity=0.8,
+                    chunk=200, lmc_rewind_steps=(0, 200, 400, 800)),
 }
 
 
@@ -168,8 +168,8 @@ class Runner:
         runs = [Run(params, masks, lr, self.config.steps, True) for params, masks in variants]
         out = fit_members(self.trainer, name, members_of(runs, n), self.variant_keys(len(runs), lr_index),
                           self.config.steps)
-        return out.curve("eval/accuracy")[-1].reshape(len(runs), n), host(jax.tree.map(lambda a: a[:n],
-                                                                                     out.state.params))
+        params = jax.tree.map(lambda a: a[:n], out.state.params)
+        return out.curve("eval/accuracy")[-1].reshape(len(runs), n), host(params)
 
 
 # ---------------------------------------------------------------- stage 1: the dense run
@@ -212,16 +212,16 @@ def imp_chain(runner: Runner, dense: Dense, lr_index: int) -> Imp:
             (new.ticket, masks), (new.reinit, masks), (new.random_params, new.random_masks)], lr_index)
         sparsities.append(float(np.asarray(new.sparsity)[0]))
     # An A/A control at run time: the last round's random reinit again, from another init.
-    again = host(random_reinit(initializer(runner.model)(fold_in_each(runner.seeds, 5000), runner.data.x_fit[:1]),
-                               masks))
-    return Imp(accuracy, np.array(sparsities), runner.train(f"{LRS[lr_index]}/reinit-again", [(again, masks)],
+    again = random_reinit(initializer(runner.model)(fold_in_each(runner.seeds, 5000), runner.data.x_fit[:1]), masks)
+    return Imp(accuracy, np.array(sparsities), runner.train(f"{LRS[lr_index]}/reinit-again", [(host(again), masks)],
                                                             lr_index)[0][0])
 
 def train_copy(runner: Runner, keys, state, index: int, k: int):
     """Copy B of rewind step k: the dense run's state at k trained on with another data order (A: the dense run)."""
     copy_keys = fold_in_each(keys, 7000 + index)
-    return fit_members(runner.trainer, f"lmc-copy-{k}", protocol.continued_members(state.replace(key=copy_keys)), copy_keys,
-                       runner.config.steps - k, init=protocol.continue_init).state.params
+    members = protocol.continued_members(state.replace(key=copy_keys))
+    return fit_members(runner.trainer, f"lmc-copy-{k}", members, copy_keys, runner.config.steps - k,
+                       init=protocol.continue_init).state.params
 
 
 # ---------------------------------------------------------------- the experiment
@@ -289,20 +289,21 @@ def figures(results: Results, directory) -> None:
 
 CLAIMS = [
     Claim(statement="small lr, high sparsity: the rewound ticket beats random reinit (per-seed gap over the "
-          "high-sparsity rounds, t interval)", paper="ticket > reinit", measure=measures.gap("small_lr", "random_reinit"),
+          "high-sparsity rounds, t interval)", paper="ticket > reinit", measure=gap("small_lr", "random_reinit"),
           region=above(0.0), control=Control(name="the ticket against itself (A/A; run time: the last round's random "
                                              "reinit against a second one)", results=lambda: synthetic()),
           passing=lambda: synthetic({"small_lr": 0.05}), baseline=measures.reinit_against_itself, fmt="{:+.3f}"),
     Claim(statement="small lr, high sparsity: the ticket beats a random mask", paper="ticket > random",
-          measure=measures.gap("small_lr", "random_mask"), region=above(0.0),
+          measure=gap("small_lr", "random_mask"), region=above(0.0),
           control=Control(name="the random mask against itself (A/A)", results=lambda: synthetic(mask_offset=0.0)),
           passing=lambda: synthetic({"small_lr": 0.05}), fmt="{:+.3f}"),
     Claim(statement="Liu et al. Sec. 6: the ticket's edge over reinit shrinks at the larger lr (paired over seeds)",
           paper="shrinks", measure=measures.gap_shrink, region=above(0.0),
-          control=Control(name="the same lr twice (A/A)", results=lambda: synthetic({"small_lr": 0.05, "large_lr": 0.05})),
+          control=Control(name="the same lr twice (A/A)",
+                          results=lambda: synthetic({"small_lr": 0.05, "large_lr": 0.05})),
           passing=lambda: synthetic({"small_lr": 0.05, "large_lr": 0.0}), fmt="{:+.3f}"),
     Claim(statement=f"Liu et al. Sec. 6: at the larger lr the ticket is no better than reinit (interval's high "
-          f"end <= +{MATCH_MARGIN})", paper="no better", measure=measures.gap("large_lr", "random_reinit"),
+          f"end <= +{MATCH_MARGIN})", paper="no better", measure=gap("large_lr", "random_reinit"),
           region=at_most(MATCH_MARGIN),
           control=Control(name="a ticket 5 points ahead (the small-lr effect)",
                           results=lambda: synthetic({"large_lr": 0.05})),
@@ -310,12 +311,14 @@ CLAIMS = [
     Claim(statement="Frankle et al. 2020: the error barrier between two copies falls as the rewind step grows "
           "(first minus last rewind step, larger lr, paired over seeds)", paper="falls to ~0 by early training",
           measure=measures.large_lr_barriers(lambda b: stats.paired_difference(b[0], b[-1])), region=above(0.0),
-          control=Control(name="the same rewind step twice (A/A)", results=lambda: synthetic(barriers=(0.05, 0.05))),
+          control=Control(name="the same rewind step twice (A/A)",
+                          results=lambda: synthetic(barriers=(0.05, 0.05))),
           passing=lambda: synthetic(barriers=(0.1, 0.0)), fmt="{:+.4f}"),
     Claim(statement=f"Frankle et al. 2020: the small dense net is stable at init (barrier at step 0 below "
           f"{STABLE:.0%}, larger lr)", paper="LeNet on MNIST: stable at step 0",
           measure=measures.large_lr_barriers(lambda b: stats.mean(b[0])), region=below(STABLE),
-          control=Control(name="two independently initialised networks", results=lambda: synthetic(barriers=(0.3, 0.3))),
+          control=Control(name="two independently initialised networks",
+                          results=lambda: synthetic(barriers=(0.3, 0.3))),
           passing=lambda: synthetic(barriers=(0.005, 0.0)),
           baseline=measures.independent_barrier, fmt="{:.4f}"),
 ]

@@ -241,8 +241,8 @@ def run(config: Config, session) -> Results:
                  for p, t in zip(prunings, by_pruned)]
     results = _results(config, larges, retrained, len(split.y_test))
     high = [r for r in retrained if rethink_study.is_high(r.pruned, config.sparsities)]
-    records.put(results, "high_rerun", Rerun(np.stack([rerun_scratch_e(config, trainer_of, r.pruned, r.tuned["scratch_e"])
-                                                       for r in high])))
+    again = [rerun_scratch_e(config, trainer_of, r.pruned, r.tuned["scratch_e"]) for r in high]
+    records.put(results, "high_rerun", Rerun(np.stack(again)))
     return results
 
 
