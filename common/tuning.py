@@ -128,7 +128,7 @@ class Tuned:
 
     def validation_means(self) -> np.ndarray:
         """Mean validation score over seeds, (V, P)."""
-        return np.nanmean(self.scores.validation, axis=-1)
+        return mean_over_seeds(self.scores.validation)
 
     def require_interior(self, arm: str) -> None:
         """Raise `Undecided` when the choice sits on an edge of its grid."""
@@ -157,6 +157,15 @@ class Tuned:
         return rows
 
 
+def mean_over_seeds(scores: np.ndarray) -> np.ndarray:
+    """Mean over the last axis leaving NaN out (an infinite score stays), NaN where every seed is NaN
+    (a rate at which every seed diverged), without numpy's "Mean of empty slice" warning."""
+    kept = ~np.isnan(scores)
+    counts = kept.sum(axis=-1)
+    totals = np.where(kept, scores, 0.0).sum(axis=-1)
+    return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
+
+
 def _best(means: np.ndarray, higher_is_better: bool) -> tuple[int, int]:
     """(value index, point index) of the best finite mean; ties go to the smaller value and the shorter length."""
     score = means if higher_is_better else -means
@@ -169,7 +178,7 @@ def choose(scores: Scores, name: str = "learning_rate", *, fixed_length: bool = 
            widenings: int = 0) -> Tuned:
     """The value and length with the best mean validation score over seeds
     (`fixed_length`: the last evaluation point only)."""
-    means = np.nanmean(scores.validation, axis=-1)
+    means = mean_over_seeds(scores.validation)
     if fixed_length:
         means = np.where(np.arange(means.shape[1]) == means.shape[1] - 1, means, np.nan)
     if not np.isfinite(means).any():

@@ -140,3 +140,11 @@ def test_split_of_a_dataset_is_disjoint_seeded_and_complete():
     assert not np.array_equal(tuning.split(data, 0.2, seed=4).x_val, split.x_val)
     with pytest.raises(ValueError):
         tuning.split(data, 1.0)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_rate_where_every_seed_diverged_is_never_chosen_and_warns_nothing():
+    validation = np.array([[[1.0, 2.0]], [[np.nan, np.nan]]])  # 2 values, 1 length, 2 seeds
+    tuned = tuning.choose(tuning.Scores((0.1, 10.0), (5,), validation, validation, higher_is_better=False))
+    assert tuned.value == 0.1 and np.isnan(tuned.validation_means()[1, 0])
+    np.testing.assert_array_equal(tuning.mean_over_seeds(np.array([[1.0, np.inf], [np.nan, 3.0]])), [np.inf, 3.0])
