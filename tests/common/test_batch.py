@@ -4,6 +4,7 @@ how to resume."""
 
 import _thread
 import io
+import signal
 import threading
 
 import pytest
@@ -45,8 +46,14 @@ def test_ctrl_c_stops_the_running_experiments_and_says_how_to_resume(tmp_path, m
     (tmp_path / "fake_run.py").write_text(FAKE_RUN_PY)
     monkeypatch.setattr(batch, "RUN_PY", tmp_path / "fake_run.py")
     sleeper = job(tmp_path, "sleeper")
-    threading.Timer(1.0, _thread.interrupt_main).start()
-    with pytest.raises(batch.Stopped) as stopped:
-        batch.run_jobs([sleeper], 1, out=io.StringIO())
+    # interrupt_main does nothing where SIGINT is not Python's handler (a test before this one in the same
+    # worker may have left it at SIG_DFL): set the handler a terminal's Ctrl-C meets, and restore it after.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Timer(1.0, _thread.interrupt_main).start()
+        with pytest.raises(batch.Stopped) as stopped:
+            batch.run_jobs([sleeper], 1, out=io.StringIO())
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert stopped.value.interrupted == (sleeper,) and stopped.value.finished == ()
     assert f"python run.py sleeper --resume --out {sleeper.folder}" in stopped.value.advice()
