@@ -158,7 +158,8 @@ def list_experiments(entries, presets: bool = False) -> int:
     width = max(len(name) for name in entries)
     for name, e in entries.items():
         timing = timings[name].describe() if name in timings else "not timed yet"
-        print(f"{name:<{width}}  [{e.study}] quick {timing}, python -m {e.module}\n{'':<{width}}  {e.paper}\n"
+        alone = "" if e.in_all else " (not in `all`: run it alone)"
+        print(f"{name:<{width}}  [{e.study}] quick {timing}, python -m {e.module}{alone}\n{'':<{width}}  {e.paper}\n"
               f"{'':<{width}}  reproduces: {e.reproduces}")
         for line in preset_lines(e) if presets else []:
             print(f"{'':<{width}}  {line}")
@@ -240,10 +241,13 @@ def run_all(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     if options.out.exists() and not options.out.is_dir():
         raise UsageError(f"all: --out {options.out} is a file, not a folder")
-    entries = catalog.entries()
+    entries = {name: entry for name, entry in catalog.entries().items() if entry.in_all}
+    alone = [name for name, entry in catalog.entries().items() if not entry.in_all]
     jobs = all_jobs(entries, options)
     print(f"running {len(jobs)} experiments ({options.preset} preset), {options.jobs} at a time, each its own "
           f"process; each one's output in <run folder>/log.txt", flush=True)
+    if alone:
+        print(f"not in all (each runs alone, `python run.py list` says how): {', '.join(alone)}", flush=True)
     try:
         finished = batch.run_jobs(jobs, options.jobs)
     except batch.Stopped as stopped:

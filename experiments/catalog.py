@@ -55,6 +55,7 @@ class Entry:
     config_doc: str
     presets: tuple[str, ...]
     options: tuple[Option, ...]
+    in_all: bool = True  # False: `run.py all` leaves it out (it runs alone: its module's IN_ALL says why)
 
     def preset_changes(self) -> dict[str, dict[str, object]]:
         """For each preset but quick, the fields whose values differ from quick's: name -> value."""
@@ -109,7 +110,7 @@ def _record(module) -> dict:
                for f in dataclasses.fields(module.Config)]
     return {"name": module.NAME, "module": module.__name__, "study": module.STUDY, "paper": module.PAPER,
             "reproduces": module.REPRODUCES, "config_doc": config_doc,
-            "presets": list(module.PRESETS), "options": options}
+            "presets": list(module.PRESETS), "options": options, "in_all": getattr(module, "IN_ALL", True)}
 
 
 def docstrings(config_type) -> tuple[str, dict[str, str]]:

@@ -91,3 +91,11 @@ def test_measured_timings_are_read_cold_and_warm(tmp_path):
     assert timings["a"].describe() == "~40 s cold (30 s compiling), ~12 s warm"
     assert timings["b"].describe() == "~10 s cold (5 s compiling)"
     assert quick_timings(tmp_path / "absent.json") == {}
+
+
+def test_all_leaves_out_the_experiments_that_run_alone(tmp_path, capsys):
+    """bbb-hmc's NUTS chains converge only at its reference preset: `all` leaves it out and says so."""
+    entries = catalog.entries()
+    assert not entries["bbb-hmc"].in_all and all(e.in_all for name, e in entries.items() if name != "bbb-hmc")
+    assert run.main(["list"]) == 0
+    assert "(not in `all`: run it alone)" in capsys.readouterr().out
