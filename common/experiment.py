@@ -163,7 +163,10 @@ class Claim:
     it must accept (the contract test runs both);
     baseline(results), optional: the control as measured in this very run
     (e.g. the noise generator's modes), shown beside the claim; a claim whose
-    run-time control also lands inside the region cannot be `reproduced`.
+    run-time control also lands inside the region cannot be `reproduced`;
+    where: the place in the paper that makes the statement (section, table,
+    figure or equation, e.g. "Liu et al. 2019, Sec. 4.1, Table 1"), shown in
+    the study's claims page.
     """
 
     statement: str
@@ -174,6 +177,7 @@ class Claim:
     passing: Callable[[], Results]
     baseline: Callable[[Results], Measurement | float] | None = None
     fmt: str = "{:.4g}"
+    where: str = ""
 
 
 @dataclass(frozen=True)

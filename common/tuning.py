@@ -157,6 +157,20 @@ class Tuned:
         return rows
 
 
+BUDGET_TABLE = "Tuning of each arm: grid, choice, edge and budget (trials x steps per seed)"
+"""The table every tuned experiment writes (`results.tables[BUDGET_TABLE] = budget_rows(...)`);
+the study's claims page (scripts/claims_docs.py) copies it from the runs it names."""
+
+
+def budget_rows(tuned: dict[str, "Tuned"]) -> list[dict]:
+    """One row per arm (its name -> its Tuned): the hyperparameter, its grid, the choice and its
+    length, the edge it is on (if any) after the widenings, and the budget (trials x steps)."""
+    return [{"arm": arm, "tunes": t.name, "grid": ", ".join(f"{v:g}" for v in t.scores.values),
+             "chosen": f"{t.value:g}", "at step": t.step, "edge": t.edge or "interior", "widenings": t.widenings,
+             "budget (trials x steps)": f"{len(t.scores.values)} x {max(t.scores.steps)} = {t.budget}"}
+            for arm, t in tuned.items()]
+
+
 def mean_over_seeds(scores: np.ndarray) -> np.ndarray:
     """Mean over the last axis leaving NaN out (an infinite score stays), NaN where every seed is NaN
     (a rate at which every seed diverged), without numpy's "Mean of empty slice" warning."""

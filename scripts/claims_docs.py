@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from common.report import MARK, claim_cell, interval_text, markdown_table, measured_text, verdict_counts  # noqa: E402
-from common.experiment import Region  # noqa: E402
+from common.experiment import Claim, Region  # noqa: E402
+from common.tuning import BUDGET_TABLE  # noqa: E402
 from experiments import catalog  # noqa: E402
 
 SNAPSHOT = ROOT / "docs" / "claims" / "runs.json"
@@ -49,6 +50,7 @@ def snapshot(root: Path, how: str) -> dict:
             "machine": f"{env.get('backend', '?')}, {env.get('cpu_count', '?')} cores, jax {env.get('jax', '?')}",
             "dirty": env.get("git_dirty"),
             "seconds": finished.results.get("seconds"), "claims": finished.results.get("claims", []),
+            "tuning": finished.results.get("tables", {}).get(BUDGET_TABLE, []),
         }
     return record
 
@@ -111,11 +113,12 @@ def claims_page_block(record: dict) -> str:
     return provenance(record) + "\n\n" + claims_table(names, record["runs"])
 
 
-def regions() -> dict[tuple[str, str], Region]:
-    """(experiment, statement) -> the claim's region, from the live CLAIMS (this imports the modules)."""
+def live_claims() -> dict[tuple[str, str], Claim]:
+    """(experiment, statement) -> the claim as the code defines it (its region and where in the paper;
+    this imports the modules)."""
     import experiments
 
-    return {(name, claim.statement): claim.region for name, module in experiments.all_experiments().items()
+    return {(name, claim.statement): claim for name, module in experiments.all_experiments().items()
             for claim in module.CLAIMS}
 
 
@@ -140,7 +143,7 @@ def what_would_change(claim: dict, region: Region | None) -> str:
 def claim_cards(names: list[str], runs: dict) -> str:
     """Per experiment and claim: the paper's statement and source, the measure, the control, the
     verdict and what would change it."""
-    entries, known = catalog.entries(), regions()
+    entries, known = catalog.entries(), live_claims()
     lines = []
     for name in names:
         if name not in runs:
@@ -149,14 +152,19 @@ def claim_cards(names: list[str], runs: dict) -> str:
         for claim in runs[name]["claims"]:
             control = claim.get("control") or {}
             measured = control.get("value")
+            live = known.get((name, claim["statement"]))
             lines += [f"- **{claim['statement']}**: {MARK.get(claim.get('verdict'), claim.get('verdict'))}",
+                      f"  - where in the paper: {live.where if live is not None and live.where else 'not stated'}",
                       f"  - paper: {claim.get('paper', '')}; the region it puts the value in: {claim.get('region', '')}",
                       f"  - measured: {measured_text(claim)}, 95% interval {interval_text(claim)}"
                       + (f" ({claim['how']})" if claim.get("how") else ""),
                       f"  - negative control: {control.get('name', '')}"
                       + (f"; in this run {measured:.4g}" if isinstance(measured, (int, float)) else ""),
                       f"  - what would change the verdict: "
-                      f"{what_would_change(claim, known.get((name, claim['statement'])))}"]
+                      f"{what_would_change(claim, None if live is None else live.region)}"]
+        if runs[name].get("tuning"):
+            lines += ["", f"Tuning budget per arm in this run (each arm its own grid, chosen on validation data; "
+                          f"budget = trials x steps per seed):", "", markdown_table(runs[name]["tuning"])]
     return "\n".join(lines)
 
 

@@ -148,3 +148,13 @@ def test_a_rate_where_every_seed_diverged_is_never_chosen_and_warns_nothing():
     tuned = tuning.choose(tuning.Scores((0.1, 10.0), (5,), validation, validation, higher_is_better=False))
     assert tuned.value == 0.1 and np.isnan(tuned.validation_means()[1, 0])
     np.testing.assert_array_equal(tuning.mean_over_seeds(np.array([[1.0, np.inf], [np.nan, 3.0]])), [np.inf, 3.0])
+
+
+def test_budget_rows_state_each_arms_grid_choice_edge_and_budget():
+    interior = tuning.choose(peaked((1e-3, 1e-2, 1e-1), peak=1e-2))
+    on_edge = tuning.choose(peaked((1e-3, 1e-2), peak=1.0))
+    rows = tuning.budget_rows({"fine-tuning": interior, "scratch": on_edge})
+    assert [r["arm"] for r in rows] == ["fine-tuning", "scratch"]
+    assert rows[0]["grid"] == "0.001, 0.01, 0.1" and rows[0]["chosen"] == "0.01" and rows[0]["edge"] == "interior"
+    assert rows[0]["budget (trials x steps)"] == "3 x 200 = 600"
+    assert rows[1]["edge"] == "highest" and rows[1]["budget (trials x steps)"] == "2 x 200 = 400"
