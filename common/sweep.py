@@ -9,10 +9,12 @@ each claim's verdict and value) and `figures/<claim>.png` (each claim's value an
 interval over the first swept axis, a line per value of the others). `report`,
 `compare` and `export` find the points as they find any run.
 
-The points run one after another in one process, so a point reuses every
-program an earlier point compiled where the field reaches the program as a value
-(JAX's in-memory and persistent caches); a field that changes shapes compiles
-anew. A resumed sweep (`--resume --out SWEEP`) skips the finished points, resumes
+The points run one after another in one process, through one compiled program
+where the swept field reaches the program as an input rather than a constant (a
+learning rate held in the optimizer's state as a one-member sweep, as
+mnist1d-baselines does: its second point fetches every program from JAX's cache
+and compiles none); a field that is a constant of the program, or changes shapes
+(widths, depth), compiles anew. A resumed sweep (`--resume --out SWEEP`) skips the finished points, resumes
 the unfinished one from its checkpoint and runs the rest; a folder that holds
 another sweep (other experiment, axes or base config) is refused.
 """

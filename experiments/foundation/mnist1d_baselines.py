@@ -21,6 +21,7 @@ import optax
 from common import plots, records, stats
 from common.config import require_at_least_one, require_numbers_representable, require_positive
 from common.experiment import Claim, Control, DataUse, Results, above, near
+from common.members import learning_rate_sweep, with_hyperparams
 from common.models import CNN, MLP, Linear
 from common.parallel import map_independent
 from common.train import (
@@ -112,15 +113,16 @@ class Final(NamedTuple):
 
 
 def train(config: Config, data, model, name: str, session):
-    """One model, every seed in one vmapped program, Adam at the notebook's one learning rate."""
-    optimizer = optax.adam(config.learning_rate)
+    """One model, every seed in one vmapped program, Adam at the notebook's one learning rate. The rate is the
+    program's input (a one-member sweep), not its constant: a `--sweep learning_rate=...` reuses the program."""
+    rate = learning_rate_sweep(optax.adam, [config.learning_rate])
 
-    def init(key):
+    def init(key, member):
         params, model_state = model.init_variables(key, data.x_train[:1])
-        return new_state(params, optimizer.init(params), key, model_state)
+        return new_state(params, with_hyperparams(rate.optimizer.init(params), member), key, model_state)
 
-    return fit(name, init=init, step=supervised_step(model, optimizer), sample_batch=epoch_batches(config.batch_size),
-               data=(data.x_train, data.y_train), keys=seed_keys(config.seed, config.seeds),
+    return fit(name, init=init, step=supervised_step(model, rate.optimizer), sample_batch=epoch_batches(config.batch_size),
+               data=(data.x_train, data.y_train), keys=seed_keys(config.seed, config.seeds), members=rate.members,
                loop=Loop(steps=config.steps, chunk=config.chunk, eval_every=config.eval_every,
                          checkpoint_every=config.checkpoint_every),
                evaluate=classifier_evaluation(model), eval_data=(data.x_test, data.y_test), session=session)
