@@ -15,7 +15,7 @@ def cache_root() -> Path:
 
 def enable_compilation_cache() -> Path:
     """Compiled programs are cached on disk, so a second run of the same
-    preset skips most XLA compilation (docs/benchmarks.md measures it)."""
+    preset skips most XLA compilation (docs/first_run.md measures it, cold and warm)."""
     directory = cache_root() / "jax-compilation-cache"
     jax.config.update("jax_compilation_cache_dir", str(directory))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)

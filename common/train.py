@@ -287,7 +287,7 @@ def _guarded(step: Callable) -> Callable:
     reports it, "grad_norm"), so XLA fuses the keep-or-update selects into the update
     itself; deciding from every metric (the parameter and update norms are reductions
     over the new parameters) made it finish the update, reduce, then select in extra
-    passes: 0.81x against 0.95x a bare scan at one seed (docs/benchmarks.md). Any other
+    passes (trainer-bench's rows against a bare scan, docs/benchmarks.md). Any other
     non-finite metric also stops the run at that step, its update kept."""
 
     def guarded(state: TrainState, batch):
