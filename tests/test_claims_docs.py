@@ -29,3 +29,15 @@ def test_the_readme_numbers_are_the_snapshots():
     for number in measured:
         assert number in snapshot_measured, number
     assert record["how"] in block  # the block says where its runs come from
+
+
+def test_study_pages_hold_no_number_outside_their_generated_block():
+    """docs/claims.md and the study pages carry numbers only inside the generated block; the hand-written,
+    dated lab notes live in docs/notes/<study>.md, one linked from each page."""
+    for page in [ROOT / "docs" / "claims.md", *(ROOT / "docs" / "claims" / p for p in claims_docs.STUDY_PAGES.values())]:
+        head, rest = page.read_text().split(claims_docs.BEGIN, 1)
+        tail = rest.split(claims_docs.END, 1)[1]
+        assert not re.search(r"\d\.\d", head + tail), f"{page.name} has a measured number outside its generated block"
+    for study, page in claims_docs.STUDY_PAGES.items():
+        assert f"../notes/{page}" in (ROOT / "docs" / "claims" / page).read_text()
+        assert (ROOT / "docs" / "notes" / page).is_file(), study
