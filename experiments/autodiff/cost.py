@@ -21,6 +21,7 @@ from common.config import require_at_least_one, require_distinct, require_number
 from common.experiment import Claim, Control, Results, above, arrays, at_most, near, scalars
 from experiments.api import main
 from research.autodiff import cheap_gradient as CG
+from research.autodiff import citations as C
 from research.autodiff import costs as AD
 from research.autodiff import remat as R
 
@@ -214,37 +215,39 @@ CLAIMS = [
     Claim(statement="grad/f <= 5 in operations, every model (largest ratio; scan iterations counted)",
           paper="<= 5 (about 3 typical)", measure=grad_ratio("flop_ratio"), region=at_most(5.0),
           control=Control(name="forward-mode gradient (one jvp per parameter)", results=grad_ratios(2.0e4)),
-          passing=grad_ratios(3.1), baseline=grad_ratio("forward_mode_flop_ratio", np.min), fmt="{:.2f}"),
+          passing=grad_ratios(3.1), baseline=grad_ratio("forward_mode_flop_ratio", np.min), fmt="{:.2f}",
+          where=C.CHEAP_GRADIENT),
     Claim(statement="grad/f <= 5 in memory traffic, every model (largest ratio of the bytes every operation reads and "
                     "writes, before fusion; scan iterations counted)",
           paper="<= 5 (Griewank & Walther count moves too)", measure=grad_ratio("traffic_ratio"),
           region=at_most(5.0),
           control=Control(name="forward-mode gradient (one jvp per parameter)", results=grad_ratios(2.0e4)),
-          passing=grad_ratios(3.4), baseline=grad_ratio("forward_mode_traffic_ratio", np.min), fmt="{:.2f}"),
+          passing=grad_ratios(3.4), baseline=grad_ratio("forward_mode_traffic_ratio", np.min), fmt="{:.2f}",
+          where=C.CHEAP_GRADIENT_MOVES),
     Claim(statement="reverse-mode memory without remat grows linearly in L (a + b L fits better than a + b sqrt(L), by "
                     "rms residual over range)",
           paper="~ L", measure=growth("none", lambda fit: fit.linear_margin), region=above(0.02),
           control=Control(name="exact sqrt(L) memory", results=arrays(R.memory_curves(none=R.sqrt_curve))),
-          passing=arrays(R.memory_curves(none=R.linear_curve)), fmt="{:+.3f}"),
+          passing=arrays(R.memory_curves(none=R.linear_curve)), fmt="{:+.3f}", where=C.REVERSE_MEMORY),
     Claim(statement="per-layer checkpointing memory still grows linearly in L (fit margin of a + b L)",
           paper="~ L (smaller b)", measure=growth("per_layer", lambda fit: fit.linear_margin), region=above(0.02),
           control=Control(name="exact sqrt(L) memory", results=arrays(R.memory_curves(per_layer=R.sqrt_curve))),
-          passing=arrays(R.memory_curves(per_layer=R.linear_curve)), fmt="{:+.3f}"),
+          passing=arrays(R.memory_curves(per_layer=R.linear_curve)), fmt="{:+.3f}", where=C.CHECKPOINTING),
     Claim(statement="sqrt(L)-segment checkpointing memory grows as sqrt(L) (a + b sqrt(L) fits better than a + b L)",
           paper="~ sqrt(L)", measure=growth("sqrt", lambda fit: fit.sqrt_margin), region=above(0.02),
           control=Control(name="exact linear memory 40 + L", results=arrays(R.memory_curves(sqrt=R.linear_curve))),
-          passing=arrays(R.memory_curves(sqrt=R.sqrt_curve)), fmt="{:+.3f}"),
+          passing=arrays(R.memory_curves(sqrt=R.sqrt_curve)), fmt="{:+.3f}", where=C.CHECKPOINTING),
     Claim(statement="jvp memory is flat in L (slope of a + b L, activations per layer)", paper="0",
           measure=growth("jvp", lambda fit: fit.linear_slope), region=near(0.0, 0.1),
           control=Control(name="one stored activation per layer (40 + L)",
                           results=arrays(R.memory_curves(jvp=R.linear_curve))),
-          passing=arrays(R.memory_curves(jvp=R.flat_curve)), fmt="{:+.3f}"),
+          passing=arrays(R.memory_curves(jvp=R.flat_curve)), fmt="{:+.3f}", where=C.FORWARD_MEMORY),
     Claim(statement="sqrt(L) checkpointing costs about one extra forward pass (grad operations over no-remat grad, "
                     "deepest)",
           paper="~4/3", measure=lambda r: r.scalars["remat/sqrt/flops_over_none"], region=at_most(1.5),
           control=Control(name="recompute from the input for every layer (~L/3 at depth 64)",
                           results=scalars({"remat/sqrt/flops_over_none": 64 / 3})),
-          passing=scalars({"remat/sqrt/flops_over_none": 4 / 3}), fmt="{:.3f}"),
+          passing=scalars({"remat/sqrt/flops_over_none": 4 / 3}), fmt="{:.3f}", where=C.CHECKPOINTING),
 ]
 
 

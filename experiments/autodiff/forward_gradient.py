@@ -6,7 +6,8 @@
 Baydin et al. (2022): g = (grad f . v) v, v ~ N(0, I), is an unbiased estimate of grad f from one jvp; they
 report training "up to twice as fast" as backprop. Here: the estimator's bias and cosine law at
 initialization, each beside an estimator it must reject on the same tangents; backprop against the forward
-gradient, each at its learning rate chosen on a validation split (`common.tuning.choose`); and the step time
+gradient, each at its learning rate chosen on a validation split (`common.tuning.tune`, which widens a grid
+whose choice sits on an end); and the step time
 in interleaved rounds, the speed-up claimed with a 10% margin. Measurements:
 `research.autodiff.forward_gradient_study`; design and notes: docs/claims/autodiff.md.
 """
@@ -25,6 +26,7 @@ from common import bench, plots, records, tuning
 from common.config import (
     require_at_least_one,
     require_distinct,
+    require_non_negative,
     require_numbers_representable,
     require_positive,
 )
@@ -33,6 +35,7 @@ from common.members import Members
 from common.models import MLP
 from common.train import Loop, classifier_evaluation, epoch_batches, fit, seed_keys, supervised_step
 from experiments.api import main
+from research.autodiff import citations as C
 from research.autodiff import costs as AD
 from research.autodiff import forward_gradient as FG
 from research.autodiff import forward_gradient_measures as M
@@ -71,6 +74,8 @@ class Config:
     """Step sizes tried for the 1-tangent forward gradient (its variance is ~n times |grad|^2)."""
     forward_k_lrs: tuple[float, ...] = (0.004, 0.008, 0.016)
     """Step sizes tried for the k-tangent forward gradient (variance k times smaller)."""
+    max_widenings: int = 2
+    """Times a method's lr grid may grow by one rate beyond the end its choice sits on (common.tuning.tune)."""
     estimator_samples: int = 16384
     """One-tangent forward gradients N at initialization, for the bias checks and, grouped k at a time, the
     cosine law (N / k estimates per k; rounded down to a multiple of the k values' least common multiple)."""
@@ -89,6 +94,9 @@ class Config:
         require_at_least_one(self, ("seeds", "width", "tangents", "steps", "chunk", "batch_size", "validation",
                                     "estimator_samples", "timing_width", "cosine_tangents"))
         require_positive(self, ("backprop_lrs", "forward_lrs", "forward_k_lrs"))
+        require_non_negative(self, ("max_widenings",))
+        if min(len(self.backprop_lrs), len(self.forward_lrs), len(self.forward_k_lrs)) < 2:
+            raise ValueError("each learning-rate grid needs two or more rates (a choice from one rate tunes nothing)")
         if self.steps % self.chunk:
             raise ValueError(f"steps ({self.steps}) must be a multiple of chunk ({self.chunk})")
         if self.rounds < 2:
@@ -124,47 +132,55 @@ def methods(config: Config, model) -> dict[str, Method]:
                                                    config.forward_k_lrs)}
 
 
-class Arm(NamedTuple):
-    """A method at its chosen rate, under <method name>."""
+def tune_method(config: Config, name: str, method: Method, init, split: tuning.Split, evaluate, session):
+    """`tuning.tune` over the method's grid, lowest mean final validation loss (inf where a seed diverged): one
+    fit of the grid's rates as sweep members beside the seeds, one more per widening. (Tuned, fit holding the
+    choice, the choice's member index in that fit)."""
+    fits = {}
 
-    step: np.ndarray
-    train_loss: np.ndarray  # (points, seeds)
-    validation_loss: np.ndarray  # (seeds,) final, inf where the seed diverged
-    lr: float
+    def scores_on(lrs):
+        label = name.replace(" ", "-").replace("=", "") + (f"-lr{lrs[0]:g}" if fits else "")
+        out = fit(label, init=lambda key, member: init(key, member["learning_rate"]), step=method.step,
+                  sample_batch=epoch_batches(config.batch_size), data=(split.x_fit, split.y_fit),
+                  loop=Loop(steps=config.steps, chunk=config.chunk), keys=seed_keys(config.seed, config.seeds),
+                  evaluate=evaluate, eval_data=(split.x_val, split.y_val),
+                  session=session, members=Members.grid(learning_rate=lrs))
+        val_loss = np.where(out.diverged_at.reshape(out.shape) >= 0, np.inf, out.grid("eval/loss")[-1])  # (V, S)
+        fits.update({lr: (out, i) for i, lr in enumerate(lrs)})
+        return tuning.Scores(lrs, (config.steps,), val_loss[:, None], np.full((len(lrs), 1, config.seeds), np.nan),
+                             higher_is_better=False)
+
+    tuned = tuning.tune(scores_on, method.grid, max_widenings=config.max_widenings, fixed_length=True)
+    return (tuned, *fits[tuned.value])
 
 
 def train_grid(config: Config, model, data, session, results: Results) -> None:
-    """Every method at every rate of its grid, the rates as sweep members beside the seeds (one compiled
-    program per method); `tuning.choose` takes the rate of lowest mean final validation loss."""
+    """Every method tuned on its grid (`tune_method`); the test set scored once, at each choice."""
     split = tuning.split_arrays(data.x_train, data.y_train, data.x_test, data.y_test, size=config.validation,
                                 seed=config.seed, drawn_order=True)
-    train, validation = (split.x_fit, split.y_fit), (split.x_val, split.y_val)
     evaluate = classifier_evaluation(model)
     score = jax.jit(jax.vmap(evaluate, in_axes=(0, None)))
     keys = seed_keys(config.seed, config.seeds)
     init = S.initial_states_by_key(model, keys, data.x_train[:1], config.seed)
-    grid_rows, best_rows = [], []
+    grid_rows, best_rows, every = [], [], {}
     for name, method in (registry := methods(config, model)).items():
-        out = fit(name.replace(" ", "-").replace("=", ""), init=lambda key, member: init(key, member["learning_rate"]),
-                  step=method.step, sample_batch=epoch_batches(config.batch_size), data=train,
-                  loop=Loop(steps=config.steps, chunk=config.chunk), keys=keys, evaluate=evaluate,
-                  eval_data=validation, session=session, members=Members.grid(learning_rate=method.grid))
-        val_loss = np.where(out.diverged_at.reshape(out.shape) >= 0, np.inf, out.grid("eval/loss")[-1])  # (V, S)
-        tuned = tuning.choose(tuning.Scores(method.grid, (config.steps,), val_loss[:, None], np.full(
-            (len(method.grid), 1, config.seeds), np.nan), higher_is_better=False), fixed_length=True)
-        seeds = slice(tuned.index * config.seeds, (tuned.index + 1) * config.seeds)  # member-major runs
+        tuned, out, index = tune_method(config, name, method, init, split, evaluate, session)
+        every[name] = tuned
+        seeds = slice(index * config.seeds, (index + 1) * config.seeds)  # member-major runs
         test = score(jax.tree.map(lambda a, s=seeds: a[s], out.state), (data.x_test, data.y_test))
-        arm = Arm(np.array(out.history["step"]), out.grid("train/loss")[:, tuned.index], val_loss[tuned.index],
-                  tuned.value)
+        validation = tuned.scores.validation[:, 0]  # (V, seeds), every rate tried
+        arm = S.Arm(np.array(out.history["step"]), out.grid("train/loss")[:, index], validation[tuned.index],
+                    tuned.value, np.array(tuned.scores.values), validation, tuned.widenings)
         records.put(results, name, arm)
         grid_rows += tuned.rows(name)
-        best_rows.append({"method": name, "chosen lr": tuned.value, "at the grid's edge": tuned.edge or "",
+        best_rows.append({"method": name, "chosen lr": tuned.value,
                           "validation loss": float(np.mean(arm.validation_loss)),
                           "final train loss (last chunk)": float(np.nanmean(arm.train_loss[-1])),
                           "test loss": float(np.mean(test["loss"])), "test accuracy": float(np.mean(test["accuracy"]))})
     results.arrays["methods"] = np.array(list(registry))
     results.arrays["untrained/validation_loss"] = np.asarray(score(jax.vmap(lambda k: init(k, 0.0))(keys),
-                                                                   validation)["loss"])
+                                                                   (split.x_val, split.y_val))["loss"])
+    results.tables[tuning.BUDGET_TABLE] = tuning.budget_rows(every)
     results.tables[f"Learning-rate grid: {config.steps} SGD steps, final loss on {config.validation} validation "
                    f"examples carved from the training set ({config.seeds} seeds)"] = grid_rows
     results.tables["Each method at its chosen learning rate (test set scored once, after the choice)"] = best_rows
@@ -222,7 +238,7 @@ def figures(results: Results, directory) -> None:
     a = results.arrays
     fig, axes = plots.new_figure(ncols=3)
     for name in a["methods"]:
-        arm = records.get(results, str(name), Arm)
+        arm = records.get(results, str(name), S.Arm)
         plots.seed_band(axes[0, 0], arm.step, arm.train_loss, f"{name} (lr {arm.lr:g})")
     axes[0, 0].set(xlabel="step", ylabel="train loss (chunk mean)", title="each method at its tuned lr")
     axes[0, 0].legend(fontsize=7)
@@ -253,7 +269,8 @@ CLAIMS = [
           control=Control(name="half estimator g / 2 (same tangents)",
                           results=arrays({"estimator/projection": S.exact_projections(0.5)})),
           passing=arrays({"estimator/projection": S.exact_projections()}),
-          baseline=lambda r: M.projection(r.arrays, M.EstimatorCase(scale=0.5)), fmt="{:.3f}"),
+          baseline=lambda r: M.projection(r.arrays, M.EstimatorCase(scale=0.5)), fmt="{:.3f}",
+          where=C.FORWARD_UNBIASED),
     Claim(statement="no bias in any direction: the mean of N one-tangent estimates is within 0.15 |grad f| of grad f "
                     "(squared bias |mean - grad f|^2 / |grad f|^2 - (n + 1) / N, unbiased for |E g - grad f|^2 / |grad f|^2; "
                     "interval with the factor (grad f . v_i)^2 each estimate's coordinates share)",
@@ -261,25 +278,29 @@ CLAIMS = [
           control=Control(name="an estimator biased by 0.3 |grad f| orthogonally to grad f (same tangents)",
                           results=arrays(M.mean_estimate_case(0.3))),
           passing=arrays(M.mean_estimate_case(0.0)),
-          baseline=lambda r: M.squared_bias(r.arrays, M.EstimatorCase(orthogonal_bias=0.3)), fmt="{:.4f}"),
+          baseline=lambda r: M.squared_bias(r.arrays, M.EstimatorCase(orthogonal_bias=0.3)), fmt="{:.4f}",
+          where=C.FORWARD_UNBIASED),
     Claim(statement="the cosine with grad f follows the exact law E cos = G((k+1)/2) G((n+k-1)/2) / (G(k/2) G((n+k)/2)) "
                     "at every k (measured / law; ~ (1 + (n+1)/k)^(-1/2) at large n, k)",
           paper="1", measure=lambda r: M.cosine_over_law(r.arrays), region=near(1.0, 0.1),
           control=Control(name="k-independent estimator (k = 1's cosines at every k)",
                           results=arrays(M.cosine_case(True))),
           passing=arrays(M.cosine_case(False)),
-          baseline=lambda r: M.cosine_over_law(r.arrays, lambda k: "estimator/cosine/k1"), fmt="{:.3f}"),
+          baseline=lambda r: M.cosine_over_law(r.arrays, lambda k: "estimator/cosine/k1"), fmt="{:.3f}",
+          where=C.COSINE_LAW),
     Claim(statement="a forward-gradient step (k=1, tangents drawn ahead) is faster than a backprop step by 10% or more, at "
                     "the wide width (time ratio, interleaved rounds, A/A-widened)",
           paper="up to 2x faster (0.5)", measure=lambda r: M.step_time_ratio(r.arrays, M.FORWARD), region=below(0.9),
           control=Control(name="backprop against itself (A/A)", results=arrays(M.timing_case(1.0))),
           passing=arrays(M.timing_case(0.5)),
-          baseline=lambda r: M.step_time_ratio(r.arrays, "backprop" + bench.AA_SUFFIX), fmt="{:.3f}"),
+          baseline=lambda r: M.step_time_ratio(r.arrays, "backprop" + bench.AA_SUFFIX), fmt="{:.3f}",
+          where=C.FORWARD_SPEED),
     Claim(statement="forward gradient (k=1) reaches backprop's validation loss in the same steps, each at its tuned lr "
                     "(per-seed loss ratio)",
-          paper="comparable", measure=lambda r: M.loss_ratio(r.arrays, "forward k=1"), region=at_most(1.1),
-          control=Control(name="untrained network (its initial validation loss)", results=arrays(M.loss_case(2.3))),
-          passing=arrays(M.loss_case(1.0)), baseline=lambda r: M.loss_ratio(r.arrays, "untrained"), fmt="{:.3f}"),
+          paper="comparable", measure=lambda r: M.tuned_loss_ratio(r, "forward k=1"), region=at_most(1.1),
+          control=Control(name="untrained network (its initial validation loss)", results=lambda: M.loss_case(2.3)),
+          passing=lambda: M.loss_case(1.0), baseline=lambda r: M.loss_ratio(r.arrays, "untrained"), fmt="{:.3f}",
+          where=C.FORWARD_TRAINING),
 ]
 
 

@@ -19,6 +19,7 @@ from common import plots, records
 from common.config import require_at_least_one, require_distinct, require_numbers_representable
 from common.experiment import Claim, Control, Results, near, scalars
 from experiments.api import main
+from research.autodiff import citations as C
 from research.autodiff import graph as G
 from research.autodiff import graph_measures as GM
 from research.autodiff import graph_study as S
@@ -144,17 +145,18 @@ CLAIMS = [
                     "(one vjp) (largest error over both modes and the three values)",
           paper="6, 2, 5", measure=lambda r: GM.notes_worst(r.scalars), region=near(0.0, 1e-6),
           control=Control(name="the graph with d = b + 1.5 (7.5, 2.5, 5.5)", results=PERTURBED_GRAPH),
-          passing=NOTES_AS_PAPER, baseline=_exact("notes/control/error"), fmt="{:.2e}"),
+          passing=NOTES_AS_PAPER, baseline=_exact("notes/control/error"), fmt="{:.2e}", where=C.NOTES_GRAPH),
     *[Claim(statement=f"a {mode} through random layered graphs gives the chain rule summed over every path "
                       "(largest gap to the path sum, in units of the sum of |path products|, float64)",
             paper="equal", measure=_exact(f"layered/{mode}_max_gap"), region=near(0.0, 1e-10),
             control=Control(name="a path sum without its largest path", results=scalars(GM.path_gaps(0.05))),
-            passing=scalars(GM.path_gaps(1e-16)), baseline=_exact("layered/control_min_gap"), fmt="{:.2e}")
+            passing=scalars(GM.path_gaps(1e-16)), baseline=_exact("layered/control_min_gap"), fmt="{:.2e}",
+            where=C.PATH_SUM)
       for mode in ("jvp", "vjp")],
     *[Claim(statement=statement, paper=f"{slope:g}", measure=lambda r, mode=mode: GM.checked_slope(r.scalars, mode),
             region=near(slope, 0.15),
             control=Control(name=f"{other} mode's FLOPs (slope {1 - slope:g})", results=SWAPPED_SLOPES),
-            passing=FLOP_SLOPES, baseline=_exact(f"passes/{other}_slope"), fmt="{:.3f}")
+            passing=FLOP_SLOPES, baseline=_exact(f"passes/{other}_slope"), fmt="{:.3f}", where=C.MODES)
       for mode, (statement, slope, other) in SLOPE_CLAIMS.items()],
 ]
 

@@ -18,6 +18,7 @@ from common import bench, plots
 from common.config import require_at_least_one, require_numbers_representable
 from common.experiment import Claim, Control, Results, at_most, below, near, scalars
 from experiments.api import main
+from research.autodiff import citations as C
 from research.autodiff import costs as AD
 from research.autodiff import hvp_measures as M
 from research.autodiff import hvp_study as S
@@ -147,27 +148,28 @@ CLAIMS = [
           control=Control(name="a forward difference of gradients, eps = 1e-6",
                           results=scalars({"agreement/worst": 1e-6, "agreement/control_finite_difference": 1e-6})),
           passing=scalars({"agreement/worst": 1e-15, "agreement/control_finite_difference": 1e-6}),
-          baseline=lambda r: r.scalars["agreement/control_finite_difference"], fmt="{:.2e}"),
+          baseline=lambda r: r.scalars["agreement/control_finite_difference"], fmt="{:.2e}", where=C.HVP),
     Claim(statement="an HVP costs a constant times a gradient: every matrix-free HVP's XLA FLOPs over the gradient's "
                     "(largest over methods and both functions)",
           paper="O(1) gradients (Pearlmutter 1994)", measure=lambda r: M.hvp_over_grad(r.scalars),
           region=at_most(4.0), control=Control(name="H v by forming the full Hessian (n gradients)",
                                                results=scalars(M.flops_case(1200.0, 1.0))),
           passing=scalars(M.flops_case(2.5, 1.0, 1200.0)), baseline=lambda r: M.full_hessian_over_grad(r.scalars),
-          fmt="{:.2f}"),
+          fmt="{:.2f}", where=C.PEARLMUTTER),
     Claim(statement="forward-over-reverse needs the least XLA temp memory (MLP loss: its temp bytes over the smaller of "
                     "reverse-over-forward's and reverse-over-reverse's)",
           paper="most efficient (Cookbook)", measure=lambda r: M.temp_ratio(r.scalars, "mlp", "fwd_over_rev"),
           region=below(1.0), control=Control(name="reverse-over-reverse in its place",
                                              results=scalars(M.temps_case(81920, 65536))),
           passing=scalars(M.temps_case(65536, 81920)),
-          baseline=lambda r: M.temp_ratio(r.scalars, "mlp", "rev_over_rev"), fmt="{:.3f}"),
+          baseline=lambda r: M.temp_ratio(r.scalars, "mlp", "rev_over_rev"), fmt="{:.3f}", where=C.HVP),
     Claim(statement="forward-over-reverse is the fastest HVP, by 10% or more (worst time ratio to the other two, "
                     "interleaved rounds, A/A-widened)",
           paper="most efficient (Cookbook)", measure=lambda r: M.worst_time_ratio(r.arrays),
           region=below(0.9), control=Control(name="a tie: the same program three times",
                                              results=lambda: Results(arrays=M.rounds_case(1.0))),
-          passing=lambda: Results(arrays=M.rounds_case(0.7)), baseline=lambda r: M.worst_aa(r.arrays), fmt="{:.3f}"),
+          passing=lambda: Results(arrays=M.rounds_case(0.7)), baseline=lambda r: M.worst_aa(r.arrays), fmt="{:.3f}",
+          where=C.HVP),
 ]
 
 

@@ -18,6 +18,7 @@ from common import plots, records
 from common.config import require_at_least_one, require_distinct, require_numbers_representable
 from common.experiment import Claim, Control, Results, above, at_most, below, near, scalars
 from experiments.api import main
+from research.autodiff import citations as C
 from research.autodiff import costs as AD
 from research.autodiff import fits
 from research.autodiff import jacobian as J
@@ -162,30 +163,31 @@ CLAIMS = [
     Claim(statement="jacfwd needs fewer FLOPs than jacrev for n << m (jacfwd/jacrev FLOPs at the smallest n)",
           paper="< 1", measure=_exact("flop_ratio_smallest_n"), region=below(1.0),
           control=Control(name="the transposed shape (the largest n)", results=FLOPS_TRANSPOSED),
-          passing=FLOPS_AS_COOKBOOK, baseline=_exact("flop_ratio_largest_n"), fmt="{:.3g}"),
+          passing=FLOPS_AS_COOKBOOK, baseline=_exact("flop_ratio_largest_n"), fmt="{:.3g}", where=C.JACFWD_JACREV),
     Claim(statement="jacrev needs fewer FLOPs than jacfwd for n >> m (jacfwd/jacrev FLOPs at the largest n)",
           paper="> 1", measure=_exact("flop_ratio_largest_n"), region=above(1.0),
           control=Control(name="the transposed shape (the smallest n)", results=FLOPS_TRANSPOSED),
-          passing=FLOPS_AS_COOKBOOK, baseline=_exact("flop_ratio_smallest_n"), fmt="{:.3g}"),
+          passing=FLOPS_AS_COOKBOOK, baseline=_exact("flop_ratio_smallest_n"), fmt="{:.3g}", where=C.JACFWD_JACREV),
     Claim(statement="the FLOP crossover lies within a factor 8 of n = m (abs log2 of the fitted crossover n/m)",
           paper="<= 3", measure=_exact("crossover_log2_distance"), region=at_most(3.0),
           control=Control(name="jacfwd with a 32-fold overhead (crossover at n/m = 1/32)", results=FLOPS_TRANSPOSED),
-          passing=FLOPS_AS_COOKBOOK, fmt="{:.2f}"),
+          passing=FLOPS_AS_COOKBOOK, fmt="{:.2f}", where=C.JACFWD_JACREV),
     Claim(statement="jacfwd's FLOPs per f grow as n (fitted log-log slope)", paper="1",
           measure=_exact("jacfwd/flops_slope"), region=near(1.0, 0.2),
           control=Control(name="jacrev's FLOPs per f against n (slope -1)", results=FLOPS_TRANSPOSED),
-          passing=FLOPS_AS_COOKBOOK, baseline=_exact("control/jacrev_slope_in_n"), fmt="{:.3f}"),
+          passing=FLOPS_AS_COOKBOOK, baseline=_exact("control/jacrev_slope_in_n"), fmt="{:.3f}", where=C.JVP_VJP),
     Claim(statement="jacrev's FLOPs per f grow as m (fitted log-log slope)", paper="1",
           measure=_exact("jacrev/flops_slope"), region=near(1.0, 0.2),
           control=Control(name="jacfwd's FLOPs per f against m at fixed n (slope 0)", results=FLOPS_TRANSPOSED),
-          passing=FLOPS_AS_COOKBOOK, baseline=_exact("control/jacfwd_slope_in_m_fixed_n"), fmt="{:.3f}"),
+          passing=FLOPS_AS_COOKBOOK, baseline=_exact("control/jacfwd_slope_in_m_fixed_n"), fmt="{:.3f}",
+          where=C.JVP_VJP),
     *[Claim(statement=f"{claim}, by 10% or more (time ratio jacfwd/jacrev at the {label.replace('_', ' ')}, "
                       "interleaved rounds, A/A-widened)",
             paper=paper, measure=lambda r, label=label: JM.time_ratio(r.arrays, label), region=region,
             control=Control(name="jacfwd against itself (A/A)",
                             results=lambda: Results(arrays=JM.rounds_case(1.0, 1.0))),
             passing=lambda: Results(arrays=JM.rounds_case(0.1, 10.0)),
-            baseline=lambda r, label=label: JM.aa_ratio(r.arrays, label), fmt="{:.3g}")
+            baseline=lambda r, label=label: JM.aa_ratio(r.arrays, label), fmt="{:.3g}", where=C.JACFWD_JACREV)
       for label, (claim, paper, region) in TIME_CLAIMS.items()],
 ]
 

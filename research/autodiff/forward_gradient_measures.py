@@ -1,12 +1,13 @@
 """What ad-forward-gradient's claims read from a run's arrays, and the synthetic arrays their contract
-cases are built from (each a dict of arrays)."""
+cases are built from (each a dict of arrays, or Results for the tuned arms)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from common import bench, stats
+from common import bench, records, stats, tuning
+from common.experiment import Results
 from research.autodiff import costs as AD
 from research.autodiff import forward_gradient as FG
 from research.autodiff import forward_gradient_study as S
@@ -57,6 +58,22 @@ def loss_ratio(arrays: dict, numerator: str) -> stats.Measurement:
     return stats.mean(arrays[f"{numerator}/validation_loss"] / arrays["backprop/validation_loss"])
 
 
+def tuned(results: Results, method: str) -> tuning.Tuned:
+    """A method's learning-rate choice rebuilt from its saved grid (`S.Arm`: every rate tried and its final
+    validation losses), as `common.tuning` made it."""
+    arm = records.get(results, method, S.Arm)
+    validation = arm.grid_validation[:, None]  # (V, one length, seeds)
+    scores = tuning.Scores(tuple(arm.grid), (1,), validation, np.full_like(validation, np.nan), higher_is_better=False)
+    return tuning.choose(scores, fixed_length=True, widenings=arm.widenings)
+
+
+def tuned_loss_ratio(results: Results, numerator: str) -> stats.Measurement:
+    """`loss_ratio`, undecided where either arm's rate is an end of its widened grid (the grid would decide)."""
+    for method in ("backprop", numerator):
+        tuned(results, method).require_interior(method)
+    return loss_ratio(results.arrays, numerator)
+
+
 def step_time_ratio(arrays: dict, numerator: str) -> stats.Measurement:
     return AD.claimed_time_ratio(bench.rounds_from_arrays(arrays, "time/wide", "backprop"), numerator)
 
@@ -74,11 +91,16 @@ def cosine_case(k_independent: bool, dim: int = 2698, ks=(1, 4, 16, 64)) -> dict
             **{f"estimator/cosine/k{k}": v for k, v in cosines.items()}}
 
 
-def loss_case(ratio: float) -> dict:
-    """Five seeds' validation losses: backprop's around 1, the forward gradient's `ratio` times them."""
+def loss_case(ratio: float, edge: bool = False) -> Results:
+    """Five seeds' validation losses: backprop's around 1, the forward gradient's `ratio` times them, each the
+    middle of a three-rate grid (with `edge`: the forward gradient's the lowest rate of its grid)."""
     base = np.array([0.9, 1.0, 1.1, 0.95, 1.05])
-    return {"backprop/validation_loss": base, "forward k=1/validation_loss": ratio * base * (1 + 0.01 * np.arange(5)),
-            "untrained/validation_loss": 2.3 + 0 * base}
+    results = Results(arrays={"untrained/validation_loss": 2.3 + 0 * base})
+    for name, final in (("backprop", base), ("forward k=1", ratio * base * (1 + 0.01 * np.arange(5)))):
+        grid = np.stack([final, final + 0.5, final + 1.0]) if edge and name != "backprop" else \
+            np.stack([final + 0.5, final, final + 0.5])
+        records.put(results, name, S.Arm(np.array([1]), final[None], final, 0.1, np.array([0.03, 0.1, 0.3]), grid, 2))
+    return results
 
 
 def timing_case(ratio: float) -> dict:

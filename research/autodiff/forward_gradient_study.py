@@ -20,6 +20,19 @@ from research.autodiff import forward_gradient as FG
 from research.autodiff.flops import loop_aware_count
 
 
+class Arm(NamedTuple):
+    """A training method at its chosen learning rate (recorded under the method's name), and the grid it was
+    chosen from, widenings included."""
+
+    step: np.ndarray
+    train_loss: np.ndarray  # (points, seeds)
+    validation_loss: np.ndarray  # (seeds,) final, inf where the seed diverged
+    lr: float
+    grid: np.ndarray  # (V,) every rate tried
+    grid_validation: np.ndarray  # (V, seeds) final validation loss at each rate, inf where the seed diverged
+    widenings: int
+
+
 def sgd_with_lr_in_state() -> optax.GradientTransformation:
     """Plain SGD whose learning rate lives in the optimizer state (set in `init`), so one step function
     serves every rate of a grid and compiles once."""

@@ -11,13 +11,15 @@ from common import bench
 from common.experiment import evaluate, evaluate_claims
 from common.runs import Session
 from experiments.autodiff import forward_gradient as E
+from research.autodiff import forward_gradient_measures as M
 from research.autodiff import forward_gradient_study as S
 
 
 def test_ad_forward_gradient_shrunk_run(tmp_path, monkeypatch):
     monkeypatch.setattr(E, "MIN_PROGRAM_SECONDS", 0.0)  # one step per timed program
     config = dataclasses.replace(E.PRESETS["quick"], seeds=2, width=8, steps=100, chunk=100,
-                                 backprop_lrs=(0.03, 0.1), forward_lrs=(0.001,), forward_k_lrs=(0.002,),
+                                 backprop_lrs=(0.03, 0.1), forward_lrs=(0.001, 0.002), forward_k_lrs=(0.002, 0.004),
+                                 max_widenings=0,
                                  estimator_samples=4096, cosine_tangents=(1, 16), timing_width=16, rounds=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bench.TooSmallToTime)
@@ -37,6 +39,10 @@ def test_ad_forward_gradient_shrunk_run(tmp_path, monkeypatch):
     assert results.scalars["backprop/lr"] in (0.03, 0.1)
     grid = next(rows for name, rows in results.tables.items() if name.startswith("Learning-rate grid"))
     assert [r["chosen"] for r in grid if r["arm"] == "backprop"].count("yes") == 1
+    # two-rate grids, no widening: every choice is an end, so the loss comparison is inconclusive, with the reason
+    assert all(row["edge"] != "interior" for row in results.tables[E.tuning.BUDGET_TABLE])
+    loss = outcomes[E.CLAIMS[-1].statement]
+    assert loss.verdict == "inconclusive" and "grid decides" in loss.how, loss
     # every seed started from the same parameters under every rate: equal untrained validation loss
     assert np.all(np.isfinite(results.arrays["untrained/validation_loss"]))
     rounds = bench.rounds_from_arrays(results.arrays, "time/wide", "backprop")
@@ -62,6 +68,14 @@ def test_a_bias_orthogonal_to_the_gradient_fails_the_bias_claim_not_the_projecti
     assert evaluate(bias, results).verdict == "reproduced"
     outcome = evaluate(bias, biased)
     assert outcome.verdict == "not reproduced" and 0.06 < outcome.value < 0.12, (outcome.measured, outcome.interval)
+
+
+def test_a_tuned_comparison_widens_an_edge_choice_and_is_undecided_on_the_widened_edge():
+    """`tuning.tune` scores one rate beyond the end a choice sits on; a choice still at an end makes the loss
+    comparison inconclusive, an interior one lets it decide."""
+    assert evaluate(E.CLAIMS[-1], M.loss_case(1.0)).verdict == "reproduced"
+    outcome = evaluate(E.CLAIMS[-1], M.loss_case(1.0, edge=True))
+    assert outcome.verdict == "inconclusive" and "forward k=1's learning_rate 0.03 is the lowest" in outcome.how
 
 
 def _data():
