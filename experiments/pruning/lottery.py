@@ -40,6 +40,10 @@ REPRODUCES = ("test accuracy vs sparsity of IMP winning tickets, random reinit a
               "at a small and a large learning rate; the error barrier between two copies vs the rewind step")
 
 MATCH_MARGIN = 0.01  # "no better than reinit": the interval's high end at most +0.01
+RECALLED = "location recalled, not checked against the PDF"
+TICKETS = f"Frankle & Carbin 2019, Sec. 2, Figs. 3-4 (LeNet on MNIST, iterative pruning; {RECALLED})"
+LIU_SEC6 = f"Liu et al. 2019, Sec. 6, Fig. 7 (lrs 0.1 and 0.01, CIFAR-10; {RECALLED})"
+INSTABILITY = f"Frankle et al. 2020, Sec. 3, Figs. 2-3 (instability of dense nets vs rewind step; {RECALLED})"
 
 
 @dataclass(frozen=True)
@@ -289,33 +293,35 @@ def figures(results: Results, directory) -> None:
 
 CLAIMS = [
     Claim(statement="small lr, high sparsity: the rewound ticket beats random reinit (per-seed gap over the "
-          "high-sparsity rounds, t interval)", paper="ticket > reinit", measure=gap("small_lr", "random_reinit"),
+          "high-sparsity rounds, t interval)", paper="ticket > reinit", where=TICKETS,
+          measure=gap("small_lr", "random_reinit"),
           region=above(0.0), control=Control(name="the ticket against itself (A/A; run time: the last round's random "
                                              "reinit against a second one)", results=lambda: synthetic()),
           passing=lambda: synthetic({"small_lr": 0.05}), baseline=measures.reinit_against_itself, fmt="{:+.3f}"),
-    Claim(statement="small lr, high sparsity: the ticket beats a random mask", paper="ticket > random",
+    Claim(statement="small lr, high sparsity: the ticket beats a random mask", paper="ticket > random", where=TICKETS,
           measure=gap("small_lr", "random_mask"), region=above(0.0),
           control=Control(name="the random mask against itself (A/A)", results=lambda: synthetic(mask_offset=0.0)),
           passing=lambda: synthetic({"small_lr": 0.05}), fmt="{:+.3f}"),
     Claim(statement="Liu et al. Sec. 6: the ticket's edge over reinit shrinks at the larger lr (paired over seeds)",
-          paper="shrinks", measure=measures.gap_shrink, region=above(0.0),
+          paper="shrinks", where=LIU_SEC6, measure=measures.gap_shrink, region=above(0.0),
           control=Control(name="the same lr twice (A/A)",
                           results=lambda: synthetic({"small_lr": 0.05, "large_lr": 0.05})),
           passing=lambda: synthetic({"small_lr": 0.05, "large_lr": 0.0}), fmt="{:+.3f}"),
     Claim(statement=f"Liu et al. Sec. 6: at the larger lr the ticket is no better than reinit (interval's high "
-          f"end <= +{MATCH_MARGIN})", paper="no better", measure=gap("large_lr", "random_reinit"),
+          f"end <= +{MATCH_MARGIN})", paper="no better", where=LIU_SEC6, measure=gap("large_lr", "random_reinit"),
           region=at_most(MATCH_MARGIN),
           control=Control(name="a ticket 5 points ahead (the small-lr effect)",
                           results=lambda: synthetic({"large_lr": 0.05})),
           passing=lambda: synthetic({"large_lr": -0.01}), fmt="{:+.3f}"),
     Claim(statement="Frankle et al. 2020: the error barrier between two copies falls as the rewind step grows "
           "(first minus last rewind step, larger lr, paired over seeds)", paper="falls to ~0 by early training",
+          where=INSTABILITY,
           measure=measures.large_lr_barriers(lambda b: stats.paired_difference(b[0], b[-1])), region=above(0.0),
           control=Control(name="the same rewind step twice (A/A)",
                           results=lambda: synthetic(barriers=(0.05, 0.05))),
           passing=lambda: synthetic(barriers=(0.1, 0.0)), fmt="{:+.4f}"),
     Claim(statement=f"Frankle et al. 2020: the small dense net is stable at init (barrier at step 0 below "
-          f"{STABLE:.0%}, larger lr)", paper="LeNet on MNIST: stable at step 0",
+          f"{STABLE:.0%}, larger lr)", paper="LeNet on MNIST: stable at step 0", where=INSTABILITY,
           measure=measures.large_lr_barriers(lambda b: stats.mean(b[0])), region=below(STABLE),
           control=Control(name="two independently initialised networks",
                           results=lambda: synthetic(barriers=(0.3, 0.3))),

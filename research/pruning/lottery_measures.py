@@ -4,8 +4,9 @@ claims' controls and passing cases."""
 import numpy as np
 
 from common import records, stats
-from common.experiment import Results, Undecided
+from common.experiment import Results
 from research.pruning import lottery_study
+from research.pruning.criterion import undertrained
 from research.pruning.lottery_study import LRS, Axes, Chain
 
 
@@ -16,14 +17,14 @@ def high_gap(r: Results, tag: str, other: str) -> np.ndarray:
 
 def require_trained(r: Results, *tags: str) -> None:
     """Undecided unless each named chain's dense net trained: its mean validation accuracy within
-    `trained_within` of the better lr's (a comparison on an undertrained network decides nothing)."""
+    `trained_within` of the better lr's (research/pruning/criterion.py: an undertrained arm decides nothing)."""
     axes = records.get(r, "imp", Axes)
     means = {tag: float(np.mean(records.get(r, tag, Chain).dense_validation)) for tag in LRS}
     for tag in tags:
         if means[tag] < max(means.values()) - axes.trained_within:
-            raise Undecided(f"the dense net at lr {axes.learning_rates[LRS.index(tag)]:g} reaches validation accuracy "
-                            f"{means[tag]:.3f}, below the better lr's {max(means.values()):.3f} by more than "
-                            f"{axes.trained_within:g}: undertrained")
+            raise undertrained(f"the dense net at lr {axes.learning_rates[LRS.index(tag)]:g}",
+                               f"validation accuracy {means[tag]:.3f} (mean over seeds)",
+                               f"within {axes.trained_within:g} of the better lr's {max(means.values()):.3f}")
 
 
 def gap(tag: str, other: str):

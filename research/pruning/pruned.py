@@ -9,6 +9,7 @@ from typing import Literal, NamedTuple
 import jax
 import numpy as np
 
+from research.pruning.criterion import Curve
 from research.pruning.flops import network_flops
 from research.pruning.masks import pruned_counts
 from research.pruning.programs import (
@@ -40,6 +41,7 @@ class Large(NamedTuple):
     example: dict  # seed 0's initial params: shapes for FLOP counts
     positions: list  # `flops.weight_positions` of the large model
     flops: float
+    training: Curve  # its validation curve as the training criterion reads it
 
 
 class Pruned(NamedTuple):

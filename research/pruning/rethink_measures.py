@@ -6,7 +6,15 @@ import numpy as np
 from common import records, stats
 from common.experiment import NotRunAtPreset, Results, Undecided
 from research.pruning import rethink_study
-from research.pruning.rethink_study import LABELS, Accuracies, Rerun
+from research.pruning.criterion import Criterion, Curve
+from research.pruning.rethink_study import (
+    KINDS,
+    LABELS,
+    METHOD_KEYS,
+    Accuracies,
+    Rerun,
+    criterion_key,
+)
 
 # "Matches": two one-sided tests inside +-2 points, about one per-seed spread here, as Liu et al.'s
 # "comparable" few tenths are at their spread (docs/claims/pruning.md). The quick run's largest
@@ -14,10 +22,32 @@ from research.pruning.rethink_study import LABELS, Accuracies, Rerun
 MATCH_MARGIN = 0.02
 EQUIVALENCE_SPREAD = 0.038
 EQUIVALENCE_SEEDS = stats.seeds_for_equivalence(EQUIVALENCE_SPREAD, MATCH_MARGIN)
+# The training criterion (research/pruning/criterion.py): 10 points above chance, and a curve flat to
+# within the equivalence margin (a larger move could change a verdict).
+ABOVE_CHANCE = 0.1
+
+
+def put_training(results: Results, rule: Criterion, large: Curve, by_kind: dict[str, dict[str, Curve]]) -> None:
+    """The criterion and every arm's Curve (the large models', each kind's per method) into `results`."""
+    records.put(results, "criterion", rule)
+    records.put(results, criterion_key("large"), large)
+    for kind, curves in by_kind.items():
+        for method, curve in curves.items():
+            records.put(results, records.key(criterion_key(kind), method), curve)
+
+
+def require_trained(r: Results, kind: str, *methods: str) -> None:
+    """Undecided unless the large model and each compared method trained (`Criterion.require`)."""
+    rule = records.get(r, "criterion", Criterion)
+    rule.require("the large model", records.get(r, criterion_key("large"), Curve), unit="model")
+    for method in methods:
+        rule.require(f"{LABELS[method]} ({kind})", records.get(r, records.key(criterion_key(kind), method), Curve))
 
 
 def arms_of(r: Results, kind: str, *methods: str) -> Accuracies:
-    """The kind's accuracies; Undecided when a compared arm's lr is still on an edge of its widened grid."""
+    """The kind's accuracies; Undecided when a compared arm (or the large model) did not train, or its lr
+    is still on an edge of its widened grid."""
+    require_trained(r, kind, *methods)
     got = records.get(r, kind, Accuracies)
     for method in methods:
         edges = np.asarray(getattr(got, f"{method}_edge"), bool)
@@ -57,9 +87,13 @@ def rerun_lag(r: Results) -> stats.Measurement:
 
 
 def synthetic(offsets: dict[str, float], seeds: int = EQUIVALENCE_SEEDS, spread: float = EQUIVALENCE_SPREAD,
-              edge: str | None = None) -> Results:
-    """`rethink_study.synthetic`'s accuracies of every kind as Results."""
+              edge: str | None = None, untrained: str | None = None) -> Results:
+    """`rethink_study.synthetic`'s accuracies of every kind as Results, every arm trained (validation 0.6 on
+    a flat curve) but `untrained` ("large" or a method), left at chance."""
     results = Results()
     for kind, got in rethink_study.synthetic(offsets, seeds, spread, edge).items():
         records.put(results, kind, got)
+    curve = lambda arm: Curve(*np.array([[0.1 if arm == untrained else 0.6] * 2, [0.6] * 2, [0.0] * 2]))
+    put_training(results, Criterion(0.1, ABOVE_CHANCE, MATCH_MARGIN), curve("large"),
+                 {kind: {method: curve(method) for method in METHOD_KEYS} for kind in KINDS})
     return results

@@ -8,9 +8,10 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from common import tuning
+from common import records, tuning
 from common.train import fold_in_each
-from research.pruning import pruned
+from research.pruning import criterion, pruned
+from research.pruning.criterion import Criterion, Curve
 from research.pruning.flops import weight_positions
 from research.pruning.intervals import accuracy_interval
 from research.pruning.programs import host, initializer, pruned_widths
@@ -95,20 +96,46 @@ def paper_protocol(finetuned: tuning.Tuned, lr: float, steps: int) -> tuning.Tun
     return tuning.Tuned(finetuned.name, scores, scores.values[index], scores.steps[point], index, point, 0, None)
 
 
+def criterion_key(kind: str) -> str:
+    """Where the training criterion's Curves of one kind of setting (or of "large") are stored."""
+    return records.key("criterion", kind)
+
+
+def arm_curve(t: tuning.Tuned) -> Curve:
+    """An arm's validation curve at its chosen lr, read at the point it is compared."""
+    return criterion.read_curve(t.scores.validation[t.index], t.scores.steps, t.point)
+
+
+def training_curves(retrained: list[Retrained]) -> dict[str, Curve]:
+    """Each method's `arm_curve`, one value per setting."""
+    return {key: criterion.stack([arm_curve(r.tuned[key]) for r in retrained]) for key in METHOD_KEYS}
+
+
+def criterion_rows(rule: Criterion, larges: list[Large], retrained: list[Retrained]) -> list[dict]:
+    """Every arm's reading of the training criterion and whether it passes."""
+    arms = [(f"{large.kind} large model", large.training) for large in larges] + [
+        (f"{r.pruned.setting.label()} {LABELS[key]}", arm_curve(r.tuned[key])) for r in retrained
+        for key in METHOD_KEYS]
+    return [{"arm": arm, "val accuracy used": float(c.used), "below its best": float(c.best - c.used),
+             "rise over last quarter": float(c.rise), "trained": "yes" if rule.failure(c) is None else "NO"}
+            for arm, c in arms]
+
+
 def choice(t: tuning.Tuned) -> Choice:
     return Choice(t.value, t.step, len(t.scores.values), t.widenings, t.edge is not None, t.budget)
 
 
 def tuning_rows(retrained: list[Retrained]) -> tuple[dict, list[dict], list[dict]]:
-    """Every arm's Choice by (setting label, method key), the rows of its validation grid, and its choice row."""
-    choices, grids, chosen = {}, [], []
+    """Every arm's Choice by (setting label, method key), the rows of its validation grid, and the
+    budget table's rows (`tuning.budget_rows`)."""
+    choices, grids, tuned = {}, [], {}
     for r in retrained:
         for key in METHOD_KEYS:
             arm, t = f"{r.pruned.setting.label()} {LABELS[key]}", r.tuned[key]
             choices[r.pruned.setting.label(), key] = choice(t)
             grids += t.rows(arm)
-            chosen.append({"arm": arm, **choice(t)._asdict(), "edge": t.edge or ""})
-    return choices, grids, chosen
+            tuned[arm] = t
+    return choices, grids, tuning.budget_rows(tuned)
 
 
 def is_high(p: Pruned, sparsities) -> bool:
@@ -122,8 +149,8 @@ def by_kind(retrained: list[Retrained], sparsities) -> dict[str, list[Retrained]
     return kinds | {"high": [r for r in retrained if is_high(r.pruned, sparsities)]}
 
 
-def notes(config, n_test: int) -> list[str]:
-    """The report's notes: scope, Scratch-B's budget, the tuning and the intervals."""
+def notes(config, n_test: int, rule: Criterion) -> list[str]:
+    """The report's notes: scope, Scratch-B's budget, the tuning, the training criterion and the intervals."""
     cap = "uncapped" if config.scratch_b_max_factor is None else f"capped at {config.scratch_b_max_factor:g}x"
     return [
         f"Unstructured scope: {config.scope}. Scratch-B's budget: FLOPs_full / FLOPs_pruned x steps, {cap}.",
@@ -131,6 +158,11 @@ def notes(config, n_test: int) -> list[str]:
          f"{config.scratch_lr_factors} x the peak lr {config.learning_rate:g}), widened up to {config.max_widenings} "
          f"times past an edge choice, chosen by mean validation accuracy on {config.validation_fraction:.0%} of the "
          "training data; fine-tuning's length is chosen too (every chunk up to steps)."),
+        (f"Training criterion (every arm and the large model, each on its own curve at its chosen lr, evaluated "
+         f"every {config.chunk} steps): {rule.describe()}; a claim that compares an arm failing it is inconclusive. "
+         "Source: prune-lottery's rule that an undertrained baseline decides nothing (docs/claims/pruning.md), "
+         "read here on each arm's own curve; the tolerance is the claims' equivalence margin, the smallest "
+         "change in accuracy that could move a verdict."),
         (f"Accuracy intervals in the table: t over seeds combined with the test set's own sampling noise "
          f"(Wilson, {n_test} examples). Claims compare two arms on the same test examples and seeds: "
          "paired differences, t over seeds."),

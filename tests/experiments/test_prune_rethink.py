@@ -8,7 +8,7 @@ import types
 import pytest
 
 import experiments.pruning.rethink as exp
-from common import stats
+from common import stats, tuning
 from common.experiment import evaluate, evaluate_claims
 from common.runs import Session
 from research.pruning import rethink_measures as measures
@@ -40,8 +40,11 @@ def test_shrunk_run():
     assert 3 <= len(grid) <= 4 and all(v in values for v in values[:3]) and sum(r["chosen"] == "yes" for r in grid) == 1
     assert [pytest.approx(v) for v in (1e-4, 1e-3, 1e-2)] == values[-3:] or values[:3] == pytest.approx(
         [1e-4, 1e-3, 1e-2])
-    choices = results.tables[exp.CHOICES]
-    assert len(choices) == 9 and all(r["trials"] == 3 + r["widenings"] for r in choices)
+    budgets = results.tables[tuning.BUDGET_TABLE]
+    assert len(budgets) == 9 and all(len(r["grid"].split(", ")) == 3 + r["widenings"] for r in budgets)
+    # Every arm (and the large model) read by the training criterion on a curve evaluated every chunk.
+    assert len(results.tables[exp.CRITERION]) == 1 + 9
+    assert results.arrays["criterion/high/scratch_b/used"].shape == (1,)
     assert results.scalars["mlp unstructured 90%/scratch_b/budget"] == 200 * (3 + results.scalars[
         "mlp unstructured 90%/scratch_b/widenings"])
     assert by[("unstructured 90%", "fine-tuned (tuned)")]["steps"] in (50, 100)
@@ -82,3 +85,21 @@ def test_uncapped_scratch_b_in_the_large_presets():
 def test_impossible_grids_are_refused(change):
     with pytest.raises(ValueError):
         dataclasses.replace(exp.PRESETS["quick"], **change)
+
+
+@pytest.mark.parametrize("arm, claims, reason", [
+    ("scratch_e", [1, 2], "scratch-E (structured) (setting 1 of 2): validation accuracy 0.100"),
+    ("finetuned", [0, 1, 2, 3], "fine-tuned (structured) (setting 1 of 2): validation accuracy 0.100"),
+    ("large", [0, 1, 2, 3], "the large model (model 1 of 2): validation accuracy 0.100")])
+def test_an_untrained_arm_makes_the_claims_that_use_it_inconclusive(arm, claims, reason):
+    # Every arm trained: the matching claims pass at the equivalence seeds. One arm at chance: each claim
+    # that compares it (or, for the large model, every claim) is inconclusive, naming the arm, its value
+    # and the criterion; the others keep their verdicts.
+    trained = evaluate_claims(exp.CLAIMS, exp.synthetic({}))
+    outcomes = evaluate_claims(exp.CLAIMS, exp.synthetic({}, untrained=arm))
+    for i, (o, before) in enumerate(zip(outcomes, trained)):
+        if i in claims:
+            assert o.verdict == "inconclusive" and "undertrained" in o.how and "at least chance 0.1 + 0.1" in o.how
+        else:
+            assert (o.verdict, o.how) == (before.verdict, before.how)
+    assert any(o.how.startswith(reason) for o in outcomes)

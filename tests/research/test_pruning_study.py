@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from research.pruning import lottery_study, rethink_study
+from research.pruning.criterion import Curve
 from research.pruning.pruned import Large, Setting
 
 
@@ -36,7 +37,7 @@ def test_high_gap_averages_the_high_rounds_only():
 
 
 def test_the_large_models_row_comes_first_in_the_reports_column_order():
-    large = Large("mlp", None, {}, np.array([0.6, 0.62, 0.64]), {}, [], 1.0)
+    large = Large("mlp", None, {}, np.array([0.6, 0.62, 0.64]), {}, [], 1.0, Curve(0.6, 0.6, 0.0))
     row = rethink_study.large_row(large, 0.01, 600, 1000)
     assert list(row)[:6] == ["model", "pruning", "variant", "lr", "steps", "FLOPs % of large"]
     assert row["test accuracy"] == pytest.approx(0.62) and row["FLOPs % of large"] == 100.0
