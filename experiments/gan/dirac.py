@@ -20,7 +20,7 @@ from common.experiment import Claim, Control, NotRunAtPreset, Results, at_least,
 from common.parallel import map_independent
 from experiments.api import main
 from research.gan import dirac
-from research.gan.dirac_methods import METHODS, NO_JACOBIAN, REGULARIZED, UNREGULARIZED
+from research.gan.dirac_methods import LABELS, METHODS, NO_JACOBIAN, REGULARIZED, UNREGULARIZED
 from research.gan.dirac_rates import LOG_RADIUS, negated, paths, rates, worst_rate_ratio
 from research.gan.dirac_records import Agreement, Equilibrium, Radius, put_method
 
@@ -122,37 +122,39 @@ def figures(results: Results, directory) -> None:
             ax.plot(path[:, 0], path[:, 1], style, lw=1.0, label=mode)
         ax.plot([1.0, 0.0], [1.0, 0.0], "r*", ms=6, label="start (1, 1), equilibrium")
         paper = "none (|psi| kink)" if np.isnan(lam) else f"{lam.real:.3g} +- {lam.imag:.3g}i"
-        ax.set(xlim=(-2, 2), ylim=(-2, 2), xlabel="theta", ylabel="psi", title=f"{name}\npaper: lambda = {paper}")
+        ax.set(xlim=(-2, 2), ylim=(-2, 2), xlabel="theta (generator)", ylabel="psi (discriminator)")
+        ax.set_title(f"{LABELS[name]}\npaper: lambda = {paper}", fontsize=9)
         ax.legend(loc="lower left", fontsize=6)
     for ax, (i, mode) in zip(axes[2, 2:], enumerate(dirac.MODES)):
         for name in names:
             distances = records.get(results, records.key(name, mode), dirac.Setting).distances
-            line, = ax.semilogy(np.maximum(distances, 1e-30), lw=0.9, label=name)
+            line, = ax.semilogy(np.maximum(distances, 1e-30), lw=0.9, label=LABELS[name])
             if METHODS[name].reference[i] > 0 and distances.size == 501:
                 ax.plot([500], [METHODS[name].reference[i]], "x", color=line.get_color())
-        ax.plot([], [], "kx", label="[C] |x_500|")
-        ax.set(xlabel="step", ylabel="|(theta, psi)|", title=f"{mode}: |x_t| (slope = rate)")
-        ax.legend(fontsize=6, ncol=2)
+        ax.plot([], [], "kx", label="|x_500|, reimplementation")
+        ax.set(xlabel="step", ylabel="|(theta, psi)|", title=f"{mode} steps: distance to (0, 0)")
     for ax in axes.ravel()[len(names):10]:
         ax.axis("off")
+    axes[2, 1].legend(*axes[2, 2].get_legend_handles_labels(), loc="center", fontsize=7,
+                      title="the two distance panels (right)")
     plots.save(fig, directory, "dirac_paths", **a)
 
     fig, axes = plots.new_figure(2, 1, width=4.2, height=3.6)
     for name, marker in zip(names, "os^vDPXh"):
         found = records.get(results, name, Equilibrium)
         if not np.isnan(found.closed_form).any():
-            dot, = axes[0, 0].plot(found.eigenvalues.real, found.eigenvalues.imag, marker, ms=4, label=name)
+            dot, = axes[0, 0].plot(found.eigenvalues.real, found.eigenvalues.imag, marker, ms=4, label=LABELS[name])
             axes[0, 0].plot(found.closed_form.real, found.closed_form.imag, marker, ms=10, mfc="none",
                             color=dot.get_color())
     axes[0, 0].plot([], [], "ko", ms=10, mfc="none", label="paper (open)")
-    axes[0, 0].set(xlabel="Re lambda", ylabel="Im lambda", title="Jacobian at (0, 0): jacfwd and paper")
+    axes[0, 0].set(xlabel="Re lambda", ylabel="Im lambda", title="eigenvalues at (0, 0): jacfwd, paper")
     locus = records.get(results, "locus", dirac.Locus)
     branches = np.asarray(dirac.r1_equilibrium_eigenvalues(np.linspace(0.0, 2.0, 400))).ravel()
-    axes[0, 1].plot(branches.real, branches.imag, "k.", ms=1, label="paper (sec. 4.1)")
+    axes[0, 1].plot(branches.real, branches.imag, "k.", ms=1, label="paper (closed form)")
     points = axes[0, 1].scatter(locus.computed.real.ravel(), locus.computed.imag.ravel(),
                                 c=np.repeat(locus.gamma, 2), s=10, label="jacfwd (float64)")
     fig.colorbar(points, ax=axes[0, 1], label="gamma")
-    axes[0, 1].set(xlabel="Re lambda", ylabel="Im lambda", title="R1 eigenvalue locus, gamma in [0, 2]")
+    axes[0, 1].set(xlabel="Re lambda", ylabel="Im lambda", title="R1 at (0, 0), gamma in [0, 2]")
     for ax in axes[0]:
         ax.legend(fontsize=6)
     plots.save(fig, directory, "r1_locus", **a)
@@ -170,6 +172,10 @@ UNREGULARIZED_SLOPES = {("gan", "simultaneous"): 6.7e-4, ("nsgan", "alternating"
 REGULARIZED_SLOPES = {(n, "simultaneous"): v for n, v in LOG_RADIUS.items()}
 
 
+def recalled(place: str) -> str:  # a `where` in Mescheder et al. 2018
+    return f"Mescheder et al. 2018, {place} (location recalled, not checked against the PDF)"
+
+
 def exact(key: str, value: float) -> Callable[[], Results]:  # a case holding one exact number
     return lambda: Results(scalars={key: value})
 
@@ -177,37 +183,48 @@ def exact(key: str, value: float) -> Callable[[], Results]:  # a case holding on
 CLAIMS = [
     Claim(statement="GAN, NSGAN, WGAN (clip 1): the update linearized at the equilibrium has spectral radius >= 1 "
           "(h 0.2, simultaneous and alternating): no geometric convergence", paper="eigenvalues +-f'(0) i (Lemma 2.2)",
+          where=recalled("Lemma 2.2 (Sec. 2.2) and Sec. 2.3 (GAN), Sec. 3.1 (WGAN)"),
           measure=lambda r: r.scalars[MIN_RADIUS], region=at_least(1.0 - 1e-9), fmt="{:.6g}",
           control=Control(name="R1 gamma 0.3 in their place (radius 0.975)", results=exact(MIN_RADIUS, 0.9747)),
           passing=exact(MIN_RADIUS, 1.0)),
     Claim(statement=f"all five unregularized settings (incl. WGAN-GP, no Jacobian) show no geometric rate: slope of "
           f"log|x_t| over the second half >= {RATE_EDGE} per step (the most negative setting)",
-          paper="not locally convergent", measure=lambda r: stats.smallest(*rates(r, UNREGULARIZED).values()),
+          paper="not locally convergent",
+          where=recalled("Sec. 2.3 and 3.1 (GAN, NSGAN, WGAN, WGAN-GP), Fig. 2 (Dirac-GAN paths)"),
+          measure=lambda r: stats.smallest(*rates(r, UNREGULARIZED).values()),
           region=at_least(RATE_EDGE), passing=paths(UNREGULARIZED_SLOPES), fmt="{:.3g}",
           control=Control(name="R1 gamma 0.3's paths instead", results=paths({("gan", "simultaneous"): -0.0257}))),
     Claim(statement=f"R1 (gamma 0.3, 1) and consensus (gamma 1) converge geometrically: slope of log|x_t| <= "
           f"{RATE_EDGE} per step (the least negative setting)", paper="locally convergent (Theorem 4.1)",
+          where=recalled("Sec. 3.3 and Theorem 4.1 (R1); Mescheder et al. 2017, Sec. 3 (consensus)"),
           measure=lambda r: negated(stats.smallest(*map(negated, rates(r, REGULARIZED).values()))),
           region=at_most(RATE_EDGE), passing=paths(REGULARIZED_SLOPES), fmt="{:.3g}",
           control=Control(name="the unregularized GAN's paths in their place",
                           results=paths({("r1-1", "simultaneous"): 6.7e-4}))),
     Claim(statement="R1 and consensus converge at the linearization's rate: measured slope / log spectral radius in "
           "[0.9, 1.1] (the setting farthest from 1)", paper="rate from the Jacobian's eigenvalues",
+          where=recalled("Sec. 2.1 (local convergence from the spectrum of F_h')"),
           measure=worst_rate_ratio, region=near(1.0, 0.1), passing=paths(REGULARIZED_SLOPES), fmt="{:.3f}",
           control=Control(name="the update linearized at step h/2 (half the rate)",
                           results=paths(REGULARIZED_SLOPES, radius_scale=0.5))),
     Claim(statement="R1 eigenvalues at the equilibrium = -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2) for gamma in [0, 2] "
-          "(max |error|, float64; sqrt(eps) at the double root gamma = 1)", paper="closed form (section 4.1)",
+          "(max |error|, float64; sqrt(eps) at the double root gamma = 1)", paper="closed form",
+          where=recalled("Sec. 3.3 (zero-centered gradient penalties on the Dirac-GAN)"),
           measure=lambda r: r.scalars[LOCUS_ERROR], region=near(0.0, 1e-6), fmt="{:.1e}",
           control=Control(name="closed form with f'(0) = 0.55 (perturbed)", results=exact(LOCUS_ERROR, 0.05)),
           passing=exact(LOCUS_ERROR, 2e-8)),
     Claim(statement="GAN and NSGAN eigenvalues +-i/2, WGAN (clip) +-i at the equilibrium: on the imaginary axis "
-          "(max |error| against the closed form)", paper="+-f'(0) i", measure=lambda r: r.scalars[MAX_EIGEN],
+          "(max |error| against the closed form)", paper="+-f'(0) i",
+          where=recalled("Lemma 2.2 (Sec. 2.2); WGAN: Sec. 3.1"),
+          measure=lambda r: r.scalars[MAX_EIGEN],
           region=near(0.0, 1e-9), fmt="{:.1e}", passing=exact(MAX_EIGEN, 0.0),
           control=Control(name="R1 gamma 0.3 in the GAN's place (real part -0.15)", results=exact(MAX_EIGEN, 0.15))),
     Claim(statement="distances after 500 steps from (1, 1) match the independent reimplementation and the notebook's "
           "WGAN-GP(0.7, 1) to their printed precision, 0.005 (all methods, both orders): a check of the implementation",
-          paper="REFERENCES [C]; 1.80 / 1.22", measure=reference_difference, region=near(0.0, 0.005), fmt="{:.3g}",
+          paper="REFERENCES [C]; 1.80 / 1.22",
+          where="not in the paper: the authors' Dirac-GAN notebook (LMescheder/GAN_stability) and an independent "
+          "reimplementation (REFERENCES.md [C])",
+          measure=reference_difference, region=near(0.0, 0.005), fmt="{:.3g}",
           control=Control(name="a perturbed constant: every distance 0.05 off", results=exact(REFERENCE, 0.05)),
           passing=exact(REFERENCE, 0.002)),
 ]

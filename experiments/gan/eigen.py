@@ -8,6 +8,14 @@ method's own field (ARPACK on Jacobian-vector products) and the field's norm ||v
 `eigen_seeds` seeds on one fixed batch. The sign is read as "locally attracting" or not only at a seed that
 ends stationary (||v|| <= `stationary_ratio` x its value at step 0) with samples covering every mode; the
 methods train with the networks, data and recipes of the gan-mixture preset named by `setup`.
+
+Quick reads neither claim ("not measured"), and no cheap change found makes it (2026-12-07, ring, 4 seeds):
+R1 (Adam 2e-3) never settles: norm(v) / norm(v_0) falls to 0.19-0.38 at step 2000 (0.20 on a batch of 8192
+instead of 512: not the batch's noise), then climbs to 0.27-0.46, 0.35-0.70, 0.48-0.77 at steps 4000, 6000,
+8000 while max Re(lambda) grows from 0.8-5.4 to 71-151 (`--steps 8000 --eigen-every 2000`; every mode covered at
+8000). Consensus (RMSProp 2e-3) settles (0.003-0.035 at step 2000) on a diffuse cloud that covers no mode
+(HQ 0.9% in gan-mixture), max Re(lambda) +0.05 to +0.16 there. `--preset paper` (gan-mixture's paper setup: 25k steps at Metz's rates, consensus
+at RMSProp 1e-4; a GPU) is the preset meant to measure them.
 """
 
 import dataclasses
@@ -23,7 +31,7 @@ from common.train import init_states, seed_keys
 from experiments.api import main
 from experiments.gan import mixture
 from experiments.gan.training import Fit, train_all
-from research.gan.methods import METHODS, players, rates_of, recipe
+from research.gan.methods import LABELS, METHODS, players, rates_of, recipe
 from research.gan.metrics import CENTERS, DATASETS
 from research.gan.optional_records import present
 from research.gan.spectrum import Spectrum, attraction_at_end, probes, spectrum_row, trajectory
@@ -143,26 +151,29 @@ def figures(results: Results, directory) -> None:
     ratio = float(results.arrays["stationary_ratio"])
     tracked = {(d, m): s for d in DATASETS for m in METHODS if (s := present(results, records.key(d, m), Spectrum)) is not None}
     datasets = list(dict.fromkeys(d for d, _ in tracked))
-    fig, axes = plots.new_figure(2, len(datasets), width=4.2, height=3.2)
+    fig, axes = plots.new_figure(2, len(datasets), width=4.6, height=4.2)
     for (dataset, method), spectrum in tracked.items():
         ax_eig, ax_rel = axes[datasets.index(dataset)]
         color = f"C{METHODS.index(method)}"
         for ax, values in ((ax_eig, spectrum.max_real_eigen), (ax_rel, spectrum.field_norm / spectrum.field_norm[:1])):
             ax.plot(spectrum.eigen_step, np.nanmedian(values, axis=1), color=color, marker=".",
-                    label=f"{method}: median of {values.shape[1]} seeds")
+                    label=f"{LABELS[method]}: median of {values.shape[1]} seeds")
             ax.fill_between(spectrum.eigen_step, np.nanmin(values, axis=1), np.nanmax(values, axis=1), color=color,
-                            alpha=0.2, linewidth=0, label=f"{method}: min to max over seeds")
+                            alpha=0.2, linewidth=0, label=f"{LABELS[method]}: min to max over seeds")
     for row, dataset in enumerate(datasets):
         ax_eig, ax_rel = axes[row]
-        ax_eig.axhline(0.0, color="k", lw=0.6)
-        # symlog: the sign near 0 stays readable beside WGAN-GP's penalty-driven ~100 at step 0
-        ax_eig.set(xlabel="generator step", ylabel="max Re(lambda) of the Jacobian (symlog)", yscale="symlog",
-                   title=f"{dataset}: rightmost eigenvalue")
+        bottom = min(-0.3, 2 * ax_eig.dataLim.y0)
+        ax_eig.axhspan(bottom, 0.0, color="0.9", zorder=0,
+                       label="Re < 0: attracting where stationary (Mescheder et al. 2018, Thm 4.1)")
+        # symlog: the sign near 0 stays readable beside R1's ~100 at 8000 steps and WGAN-GP's ~100 at step 0
+        ax_eig.set_yscale("symlog", linthresh=0.1)
+        ax_eig.set(xlabel="generator step", ylabel="max Re(lambda) (symlog)", ylim=(bottom, None),
+                   title=f"{dataset}: rightmost eigenvalue of the Jacobian")
         ax_rel.axhline(ratio, color="k", ls="--", lw=0.8, label=f"stationary: norm(v) <= {ratio:g} norm(v_0)")
         ax_rel.set(yscale="log", xlabel="generator step", ylabel="norm(v) / norm(v at step 0)",
                    title=f"{dataset}: norm of the field relative to its start")
-        ax_eig.legend(loc="best", fontsize=6)
-        ax_rel.legend(loc="best", fontsize=6)
+        for ax in (ax_eig, ax_rel):
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6)
     plots.save(fig, directory, "eigen_trajectories", **{records.key(records.key(d, m), field): getattr(s, field)
                                                         for (d, m), s in tracked.items() for field in Spectrum._fields})
 
@@ -175,19 +186,21 @@ def end_eigen_at_rest(dataset: str, method: str):
         spectrum = present(r, records.key(dataset, method), Spectrum)
         if spectrum is None:
             raise NotRunAtPreset("quick", f"this run has no {method} max_real_eigen on the {dataset}")
-        return attraction_at_end(spectrum.max_real_eigen, spectrum.field_norm, spectrum.matches_data,
-                                 float(r.arrays["stationary_ratio"]))
+        found = attraction_at_end(spectrum.max_real_eigen, spectrum.field_norm, spectrum.matches_data,
+                                  float(r.arrays["stationary_ratio"]))
+        unread = "; --preset paper is the preset meant to read it (the module docstring: why quick cannot)"
+        return dataclasses.replace(found, how=found.how + unread) if np.isnan(found.value) else found
 
     return measure
 
 
-def attracting_at_end(dataset: str, method: str, paper: str) -> Claim:
+def attracting_at_end(dataset: str, method: str, paper: str, where: str) -> Claim:
     spread = np.linspace(-1, 1, 4)
     return Claim(
         statement=f"{dataset}: {method} ends at a locally attracting stationary point of its own field: max Re(lambda) "
         "of its Jacobian < 0, read only at tracked seeds whose end norm(v) <= stationary_ratio x norm(v_0) and whose "
         "samples cover every mode",
-        paper=paper, measure=end_eigen_at_rest(dataset, method), region=below(0.0),
+        paper=paper, where=where, measure=end_eigen_at_rest(dataset, method), region=below(0.0),
         control=Control(
             name="a negative max Re(lambda) read away from a stationary point (norm(v) stays at norm(v_0))",
             results=lambda: trajectory(dataset, method, [[0.5] * 4, -0.3 + 0.05 * spread], [[1.0] * 4, [0.9] * 4])),
@@ -198,9 +211,11 @@ def attracting_at_end(dataset: str, method: str, paper: str) -> Claim:
 
 CLAIMS = [
     attracting_at_end("ring", "r1", "R1 is locally convergent: Re(lambda) < 0 at the equilibrium (Mescheder et al. "
-                      "2018, Thm 4.1)"),
+                      "2018, Thm 4.1)", "Mescheder et al. 2018, Theorem 4.1 (Sec. 4.2; section recalled, not checked "
+                      "against the PDF)"),
     attracting_at_end("ring", "consensus", "J - gamma J^T J has Re(lambda) < 0 at a stationary point, J invertible, "
-                      "gamma large enough (Mescheder et al. 2017)"),
+                      "gamma large enough (Mescheder et al. 2017)", "Mescheder et al. 2017, Sec. 3 (consensus "
+                      "optimization, its lemma on J - gamma J^T J) (location recalled, not checked against the PDF)"),
 ]
 
 

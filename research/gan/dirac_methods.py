@@ -21,6 +21,9 @@ METHODS = {
     # J - gamma J^T J with J = [[0, -f'(0)], [f'(0), 0]]: -gamma f'(0)^2 +- f'(0) i.
     "consensus-1": Method({"loss": "gan", "consensus_gamma": 1.0}, (-0.25 + 0.5j, -0.25 - 0.5j), (0.0, 0.0)),
 }
+LABELS = {"gan": "GAN", "nsgan": "non-saturating GAN", "wgan-clip1": "WGAN (clip 1)",
+          "wgan-gp": "WGAN-GP (weight 0.5, target 0.3)", "wgan-gp-0.7": "WGAN-GP (notebook's 0.7, target 1)",
+          "r1-0.3": "R1 (gamma 0.3)", "r1-1": "R1 (gamma 1)", "consensus-1": "consensus (gamma 1)"}  # figures' names
 UNREGULARIZED = ("gan", "nsgan", "wgan-clip1", "wgan-gp", "wgan-gp-0.7")
 NO_JACOBIAN = ("wgan-gp", "wgan-gp-0.7")  # |psi| has a kink at the equilibrium psi = 0
 REGULARIZED = ("r1-0.3", "r1-1", "consensus-1")

@@ -39,6 +39,8 @@ from research.gan.losses import (
 )
 
 METHODS = ("gan", "nsgan", "wgan-gp", "r1", "unrolled", "consensus")
+LABELS = {"gan": "GAN (minimax)", "nsgan": "non-saturating GAN", "wgan-gp": "WGAN-GP", "r1": "R1 penalty",
+          "unrolled": "unrolled GAN", "consensus": "consensus optimization"}  # the figures' names of the methods
 # The compiled program each method trains with, named by one of its methods.
 PROGRAM = {"gan": "gan", "nsgan": "gan", "r1": "gan", "wgan-gp": "wgan-gp", "unrolled": "unrolled",
            "consensus": "consensus"}

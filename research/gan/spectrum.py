@@ -74,10 +74,13 @@ def stationary(field_norm_TxS: np.ndarray, ratio: float) -> np.ndarray:
     return field_norm_TxS <= ratio * field_norm_TxS[:1]
 
 
-def reading(max_real_eigen: float, is_stationary: bool) -> str:
-    """What the rightmost eigenvalue says at a point: only at a stationary point is its sign a verdict."""
-    if not is_stationary:
-        return "not stationary"
+def reading(max_real_eigen: float, relative_norm: float, ratio: float, matches_data: bool) -> str:
+    """What the rightmost eigenvalue says at a seed's end: its sign is a verdict only at a stationary point
+    (norm(v) <= `ratio` x norm(v_0)) whose samples cover every mode."""
+    if not relative_norm <= ratio:
+        return f"not stationary (norm(v) = {relative_norm:.2g} norm(v_0))"
+    if not matches_data:
+        return "stationary, samples miss modes: not read"
     if not np.isfinite(max_real_eigen):
         return "no eigenvalue"
     return "not locally attracting" if max_real_eigen > 0 else "locally attracting"
@@ -91,10 +94,11 @@ def attraction_at_end(max_real_eigen_TxS: np.ndarray, field_norm_TxS: np.ndarray
     norm = field_norm_TxS
     read = stationary(norm, ratio)[-1] & np.asarray(matches_data_S, bool)
     if not read.any():
-        return stats.Measurement(float("nan"), stats.WHOLE_LINE, "no tracked seed ends at a stationary point whose "
-                                 f"samples cover every mode (norm(v) / norm(v_0) = "
-                                 f"{', '.join(f'{x:.2g}' for x in norm[-1] / norm[0])}, stationary at <= {ratio:g}; "
-                                 f"{int(np.sum(matches_data_S))} seeds cover every mode): not read", 0)
+        ends = norm[-1] / norm[0]
+        return stats.Measurement(float("nan"), stats.WHOLE_LINE, "not read: no tracked seed ends both stationary and "
+                                 f"with every mode covered ({int(np.sum(ends <= ratio))} of {ends.size} end stationary, "
+                                 f"norm(v) / norm(v_0) = {', '.join(f'{x:.2g}' for x in ends)} against <= {ratio:g}; "
+                                 f"{int(np.sum(matches_data_S))} of {ends.size} cover every mode)", 0)
     m = stats.mean(max_real_eigen_TxS[-1][read])
     return dataclasses.replace(m, how=f"{m.how}; {int(read.sum())} of {read.size} tracked seeds end stationary "
                                "with every mode covered")
@@ -114,13 +118,14 @@ def spectrum_row(spectrum: Spectrum, ratio: float) -> dict:
     """A table row: max Re(lambda) at step 0 and at the end, the end's ||v|| / ||v_0||, the seeds matching the
     data, and what each seed's end reading says (`reading`, stationary at `ratio`)."""
     norm, eigen = spectrum.field_norm, spectrum.max_real_eigen
-    relative, at_rest = norm / norm[:1], stationary(norm, ratio)
+    relative = norm / norm[:1]
     return {"max Re(lambda) at step 0": f"{stats.mean(eigen[0]):.3g}",
             "at the end": f"{stats.mean(eigen[-1]):.3g}",
             "norm(v) / norm(v_0) at the end (geometric)": f"{stats.geometric_mean(relative[-1]):.3g}",
             "samples match the data (all modes covered)": f"{int(spectrum.matches_data.sum())} of "
             f"{spectrum.matches_data.size} seeds",
-            "end reading per seed": "; ".join(reading(e, s) for e, s in zip(eigen[-1], at_rest[-1]))}
+            "end reading per seed": "; ".join(reading(e, r, ratio, m) for e, r, m in zip(
+                eigen[-1], relative[-1], spectrum.matches_data))}
 
 
 def trajectory(dataset: str, method: str, eigen_TxS, norm_TxS, matches: bool = True) -> Results:

@@ -30,7 +30,7 @@ def test_a_state_frozen_after_blow_up_is_read_at_step_0_and_at_the_evaluation(ti
     assert np.isfinite(spectrum.max_real_eigen).all() and np.all(spectrum.field_norm > 0)
     np.testing.assert_allclose(spectrum.field_norm[1], spectrum.field_norm[0], rtol=0.1)  # frozen after its first step
     (row,) = next(iter(results.tables.values()))
-    assert row["end reading per seed"] == "not stationary"  # ||v|| / ||v_0|| ~ 1
+    assert row["end reading per seed"].startswith("not stationary")  # ||v|| / ||v_0|| ~ 1
     assert not spectrum.matches_data.any()  # 10 steps: the samples are not on the modes
 
 
