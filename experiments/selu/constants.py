@@ -18,6 +18,7 @@ from common import plots, records, stats
 from common.config import require_distinct, require_in_range, require_numbers_representable
 from common.experiment import Claim, Control, Results, at_least, at_most, below, near
 from experiments.api import main
+from research.selu import citations
 from research.selu import constants_study as study
 from research.selu import moment_field as theorem1
 from research.selu import snn as selu
@@ -156,8 +157,8 @@ def figures(results: Results, directory) -> None:
     lines = ax.contour(mean_MxV, var_MxV, field.spectral_norm, levels=5, colors="w", linewidths=0.7)
     ax.clabel(lines, fontsize=7)
     ax.plot([0.0], [1.0], "r*", ms=12)
-    ax.set(xlabel="mean mu", ylabel="variance nu",
-           title="||J_g||_2: worst omega, tau (fill); omega=0, tau=1 (lines)")
+    ax.set(xlabel="mean mu", ylabel="variance nu", xticks=np.linspace(-0.1, 0.1, 5),
+           title="||J_g||_2: worst omega, tau (fill);\nomega = 0, tau = 1 (white lines)")
     plots.save(fig, directory, "moment_map", **field._asdict())
 
     fig, axes = plots.new_figure(1, 1, width=5.0)
@@ -189,19 +190,19 @@ def used_claim(constant: str, statement: str, paper: str, word: str, perturbed: 
                  control=Control(name=f"perturbed constant: {word} rounded to float32 (the float32 solve at run time)",
                                  results=lambda: study.used_case(*perturbed)),
                  passing=lambda: study.used_case(study.PAPER_LAMBDA, study.PAPER_ALPHA),
-                 baseline=lambda r: study.used_gap(r, constant, "float32"), fmt="{:.1e}")
+                 baseline=lambda r: study.used_gap(r, constant, "float32"), fmt="{:.1e}", where=citations.FIXED_POINT)
 
 
-def field_claim(statement: str, paper: str, field: str, region, fmt: str) -> Claim:
-    return Claim(statement=statement, paper=paper,
+def field_claim(statement: str, paper: str, field: str, region, fmt: str, where: str = citations.THEOREM_1) -> Claim:
+    return Claim(statement=statement, paper=paper, where=where,
                  measure=lambda r: getattr(records.get(r, "selu", theorem1.Contraction), field),
                  region=region, control=Control(name=LINEAR, results=lambda: LINEAR_FIELD),
                  passing=lambda: PAPER_FIELD,
                  baseline=lambda r: getattr(records.get(r, "linear", theorem1.Contraction), field), fmt=fmt)
 
 
-def image_claim(statement: str, paper: str, box) -> Claim:
-    return Claim(statement=statement, paper=paper, measure=study.image_margin(box), region=at_least(0.0),
+def image_claim(statement: str, paper: str, box, where: str) -> Claim:
+    return Claim(statement=statement, paper=paper, measure=study.image_margin(box), region=at_least(0.0), where=where,
                  control=Control(name="ELU, alpha = lambda = 1 (measured at run time)", results=study.elu_image),
                  passing=lambda: study.case({"g of SELU": theorem1.Image(-0.031, 0.0677, 0.81, 1.48)}),
                  baseline=study.image_margin(box, "g of ELU (alpha = lambda = 1)"), fmt="{:+.2e}")
@@ -214,7 +215,7 @@ def dropout_claim(moment: str, word: str, target: float, tolerance: float, contr
                  measure=lambda r: study.every_rate(r, "alpha", moment, target), region=near(target, tolerance),
                  control=Control(name=control, results=control_case), passing=lambda: study.dropout_case(0.0, 1.0),
                  baseline=lambda r: study.every_rate(r, "plain" if moment == "var" else "uncorrected", moment, target),
-                 fmt=fmt)
+                 fmt=fmt, where=citations.ALPHA_DROPOUT)
 
 
 # Tolerances (where each comes from; the report's claims table shows the regions):
@@ -244,9 +245,9 @@ CLAIMS = [
           control=Control(name="the paper's reading omega = 0 for the same target (solved at run time)",
                           results=study.normalized_reading),
           passing=lambda: study.case({"notebook": study.Constants(study.NOTEBOOK_LAMBDA, study.NOTEBOOK_ALPHA)}),
-          baseline=lambda r: study.notebook_error(r, "normalized"), fmt="{:.1e}"),
+          baseline=lambda r: study.notebook_error(r, "normalized"), fmt="{:.1e}", where=citations.NOTEBOOK),
     field_claim("spectral norm of g's Jacobian at (0, 1)", "0.7877", "norm_at_fixed_point", near(0.7877, 5e-5),
-                "{:.5f}"),
+                "{:.5f}", citations.JACOBIAN_NORM),
     field_claim("spectral norm below 1 on mu in [-0.1, 0.1], nu in [0.8, 1.5] (omega=0, tau=1; grid max)", "< 1",
                 "max_norm_mu_nu_box", below(1.0), "max {:.4f}"),
     field_claim("spectral norm below 1 on Theorem 1's box Omega (omega in [-0.1, 0.1], tau in [0.95, 1.1] too; grid "
@@ -254,9 +255,10 @@ CLAIMS = [
                 "Omega into itself (next claims)", "< 1", "max_norm_theorem1_box", below(1.0), "max {:.4f}"),
     image_claim("g maps Omega into itself: every grid point's (mu~, nu~) lies in [-0.1, 0.1] x [0.8, 1.5] "
                 "(smallest margin to the box's edge, grid with faces and corners, float64)", "g(Omega) in Omega",
-                study.OMEGA),
+                study.OMEGA, citations.THEOREM_1),
     image_claim("... and inside Theorem 1's printed bounds mu~ in [-0.03106, 0.06773], nu~ in [0.80009, 1.48617] "
-                "(+- half a unit of the last digit; smallest margin)", "Theorem 1", study.PAPER_IMAGE),
+                "(+- half a unit of the last digit; smallest margin)", "Theorem 1", study.PAPER_IMAGE,
+                citations.THEOREM_1_IMAGE),
     dropout_claim("var", "variance", 1.0, VAR_TOLERANCE,
                   "plain (inverted) dropout: variance 1/q (measured at run time)",
                   lambda: study.dropout_case(0.0, lambda q: 1 / (1 - q)), "{:.5f}"),

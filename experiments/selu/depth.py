@@ -18,7 +18,7 @@ from common import plots, records
 from common.config import require_at_least_one, require_numbers_representable
 from common.experiment import Claim, Control, Results, at_most, below, near
 from experiments.api import main
-from research.selu import depth_probe
+from research.selu import citations, depth_probe
 from research.selu import depth_study as study
 from research.selu import snn as selu
 
@@ -107,24 +107,27 @@ def figures(results: Results, directory) -> None:
     forward = {name: records.get(results, name, study.LayerStats) for name in study.SETTINGS}
     starts = {name: records.get(results, name, study.FromStarts) for name in (*study.CONVERGING, "predicted")}
     grads = {name: records.get(results, name, study.Gradient).grad_std for name in study.BACKWARD}
-    fig, axes = plots.new_figure(4, 1, width=4.4)
+    fig, axes = plots.new_figure(2, 2, width=5.6, height=4.0)
     for index, (name, one) in enumerate(forward.items()):
         plots.seed_band(axes[0, 0], layer, one.std, name, color=f"C{index}")
-        plots.seed_band(axes[0, 2], layer, one.mean, name, color=f"C{index}")
+        plots.seed_band(axes[1, 0], layer, one.mean, name, color=f"C{index}")
     axes[0, 0].set(xlabel="layer", ylabel="activation std", yscale="log", ylim=(1e-8, 3.0),
                    title="inputs N(0, 1): std per layer (log)")
-    axes[0, 0].legend(fontsize=6)
-    axes[0, 2].set(xlabel="layer", ylabel="activation mean", title="inputs N(0, 1): mean per layer")
+    axes[0, 0].legend(fontsize=7, loc="lower right")
+    axes[1, 0].set(xlabel="layer", ylabel="activation mean", title="inputs N(0, 1): mean per layer")
     ax = axes[0, 1]
     for i, (m, sd) in enumerate(zip(*records.get(results, "start", study.Starts))):
-        plots.seed_band(ax, layer, starts["SELU"].start_std[i].T, f"SELU from N({m:g}, {sd:g}^2)", color=f"C{i}")
+        plots.seed_band(ax, layer, starts["SELU"].start_std[i].T, f"from N({m:g}, {sd:g}^2)", color=f"C{i}")
         ax.plot(layer, starts["linear"].start_std[i].mean(0), "--", color=f"C{i}", lw=0.9)
         ax.plot(layer, starts["predicted"].start_std[i], ":", color="k", lw=0.8)
+    ax.plot([], [], "-", color="0.4", label="SELU, LeCun normal")
+    ax.plot([], [], "--", color="0.4", lw=0.9, label="linear, same weights (control)")
+    ax.plot([], [], ":", color="k", lw=0.8, label="moment map g iterated")
     ax.axhline(1.0, color="0.5", lw=0.5)
     ax.set(xlabel="layer", ylabel="activation std", xscale="log", yscale="log",
-           title="off (0, 1): SELU -, linear --, moment map :")
-    ax.legend(fontsize=6)
-    ax = axes[0, 3]
+           title="off the fixed point: SELU's std -> 1, the linear net's stays")
+    ax.legend(fontsize=7, ncol=2, loc="lower right", bbox_to_anchor=(1.0, 0.1))  # between the 0.3 start and 1
+    ax = axes[1, 1]
     for index, (name, grad_std) in enumerate(grads.items()):
         plots.seed_band(ax, layer, grad_std, name, color=f"C{index}")
     ax.set(xlabel="layer l", ylabel="std of dL/dh_l", yscale="log", title="backward pass from N(0, 1) inputs")
@@ -157,9 +160,9 @@ LINEAR_SAME = Control(name="linear network, same LeCun weights and inputs (measu
                       results=lambda: study.starts_case(selu_like=False))
 
 
-def starts_claim(statement: str, paper: str, measure) -> Claim:
+def starts_claim(statement: str, paper: str, measure, where: str) -> Claim:
     """A SELU claim from off-fixed-point inputs, within 2/sqrt(width); the linear network is its control."""
-    return Claim(statement=statement, paper=paper, measure=measure("SELU"), region=at_most(FINITE_WIDTH),
+    return Claim(statement=statement, paper=paper, measure=measure("SELU"), region=at_most(FINITE_WIDTH), where=where,
                  control=LINEAR_SAME, passing=lambda: study.starts_case(selu_like=True), baseline=measure("linear"),
                  fmt="{:.4f}")
 
@@ -181,26 +184,27 @@ CLAIMS = [
           region=near(0.214, LAYER1_TOLERANCE),
           control=Control(name="linear network, W ~ 0.01 N(0,1): std 0.01 sqrt(500) = 0.2236 (measured at run time)",
                           results=lambda: study.curves({COLLAPSE: study.geometric(0.2236, 0.2236)})),
-          passing=lambda: study.curves(NOTES_TANH), baseline=study.std_at(study.LINEAR_SMALL, 1), fmt="{:.4f}"),
+          passing=lambda: study.curves(NOTES_TANH), baseline=study.std_at(study.LINEAR_SMALL, 1), fmt="{:.4f}",
+          where=citations.CS231N),
     Claim(statement="... the std falls x0.01 sqrt(500) = 0.2236 a layer (std ratio of layers 2-10, each layer an "
           "independent weight draw)", paper="about 0.224", measure=study.collapse_ratio(COLLAPSE),
           region=near(COLLAPSE_RATIO, 0.0005),
           control=Control(name="perturbed scale W ~ 0.02 N(0,1): x0.447 a layer",
                           results=lambda: study.curves({COLLAPSE: study.geometric(0.42, 0.447)})),
-          passing=lambda: study.curves(NOTES_TANH), fmt="{:.4f}"),
+          passing=lambda: study.curves(NOTES_TANH), fmt="{:.4f}", where=citations.CS231N),
     Claim(statement="... and is under 1e-6 by layer 10", paper="2.9e-7", measure=study.std_at(COLLAPSE, 10),
           region=below(1e-6), control=XAVIER_TANH, passing=lambda: study.curves(NOTES_TANH),
-          baseline=study.std_at(study.XAVIER, 10), fmt="{:.2g}"),
+          baseline=study.std_at(study.XAVIER, 10), fmt="{:.2g}", where=citations.CS231N),
     Claim(statement="tanh, W ~ N(0,1) saturates (lowest std over layers, per seed)", paper="~0.98",
           measure=study.lowest_std(study.SATURATE), region=near(0.98, 0.005), control=XAVIER_TANH,
           passing=lambda: study.curves({study.SATURATE: np.full(len(study.LAYERS), 0.98)}),
-          baseline=study.lowest_std(study.XAVIER), fmt="{:.3f}"),
+          baseline=study.lowest_std(study.XAVIER), fmt="{:.3f}", where=citations.CS231N),
     starts_claim("SELU + LeCun from off-fixed-point inputs N(m, s^2): std at the last layer within 2/sqrt(width) "
                  "of 1 (largest |std - 1| over starts, per seed)", "(0, 1) attracts (Theorem 1)",
-                 study.convergence_error),
+                 study.convergence_error, citations.ATTRACTS),
     starts_claim("... and the std follows the moment map g iterated from each start, within 2/sqrt(width) "
                  "(largest relative gap over starts, rms over layers, per seed)", "g, eq. (4)-(5)",
-                 study.moment_map_error),
+                 study.moment_map_error, citations.MOMENT_MAP),
 ]
 
 if __name__ == "__main__":
