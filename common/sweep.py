@@ -5,8 +5,9 @@ One sweep folder holds every point of the grid as a run folder of its own,
 `points/<hash of the point's config>/` (config.json, results.json, report.md,
 figures/ as any run), beside `sweep.json` (the axes and each point's folder,
 written first) and, at the end, `sweep.md` (one row per point: the swept values,
-each claim's verdict and value) and `figures/<claim>.png` (each claim's value and
-interval over the first swept axis, a line per value of the others). `report`,
+each claim's verdict and value; then a row per point of its scalars) and
+`figures/claimNN.png` / `figures/scalar-<name>.png` (each claim's value and interval,
+each scalar's value, over the first swept axis, a line per value of the others). `report`,
 `compare` and `export` find the points as they find any run.
 
 The points run one after another in one process, through one compiled program
@@ -55,11 +56,12 @@ class Point:
 
 @dataclass(frozen=True)
 class PointResult:
-    """A point once run (or found finished): its claims as results.json holds them."""
+    """A point once run (or found finished): its claims and scalars as results.json holds them."""
 
     point: Point
     claims: list[dict]
     seconds: float | None
+    scalars: dict
 
 
 def axis_from_text(text: str, config_type) -> Axis:
@@ -201,7 +203,8 @@ def run_point(module, preset: str, point: Point, index: int, points: list[Point]
     if os.path.lexists(point.folder / "results.json"):
         finished = read_finished(point.folder)
         print("  finished: read back", flush=True)
-        return PointResult(point, finished.results.get("claims", []), finished.results.get("seconds"))
+        return PointResult(point, finished.results.get("claims", []), finished.results.get("seconds"),
+                           finished.results.get("scalars", {}))
     again = os.path.lexists(point.folder / "config.json")
     if again:
         runs.check_resumable(point.folder, point.config, names)
@@ -211,7 +214,7 @@ def run_point(module, preset: str, point: Point, index: int, points: list[Point]
     except Interrupted as interrupt:
         raise Interrupted(interrupt.signal, f"{interrupt}\nthe sweep stopped at point {index + 1} of {len(points)}; "
                                             f"{names.resume_at(folder)} continues it") from None
-    return PointResult(point, executed.claims, executed.seconds)
+    return PointResult(point, executed.claims, executed.seconds, dict(executed.results.scalars))
 
 
 def run_points_of(folder: Path, indices: list[int], session_options: dict) -> list[int]:
@@ -238,7 +241,7 @@ def run_points_of(folder: Path, indices: list[int], session_options: dict) -> li
 
 
 def write_summary(folder: Path, axes: list[Axis], done: list[PointResult]) -> None:
-    """sweep.md (a row per point) and figures/<claim>.png, each written whole."""
+    """sweep.md (a row per point) and the figures per claim and per scalar, each written whole."""
     from common import sweep_report
 
     _write_whole(folder / "sweep.md", sweep_report.table(axes, done))

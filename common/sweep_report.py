@@ -1,5 +1,6 @@
-"""A sweep's summary: sweep.md (a row per point, a column per claim) and one figure
-per claim, its value and interval over the first swept axis (common.sweep)."""
+"""A sweep's summary: sweep.md (a row per point, a column per claim; then a column per
+scalar) and one figure per claim (its value and interval) and per scalar (its value)
+over the first swept axis (common.sweep)."""
 
 import itertools
 import math
@@ -26,41 +27,68 @@ def table(axes, done) -> str:
         rows.append(row)
     legend = "\n".join(f"- claim {k}: {s} (figures/claim{k:02d}.png)" for k, s in enumerate(claims, 1))
     grid = ", ".join(f"{a.field} = {', '.join(map(str, a.values))}" for a in axes)
+    names = scalar_names(done)
+    scalars = [{**{a.field: r.point.values[a.field] for a in axes},
+                **{name: number_text(_scalar(r, name)) for name in names}}
+               for r in done]
+    scalar_part = (f"\n## Scalars (figures/scalar-NAME.png)\n\n{markdown_table(scalars)}" if names else "")
     return (f"# Sweep: {grid}\n\n{len(done)} points, each a run folder under points/ (named by a hash of its "
-            f"config).\n\n{markdown_table(rows)}\n{legend}\n")
+            f"config).\n\n{markdown_table(rows)}\n{legend}\n{scalar_part}")
+
+
+def scalar_names(done) -> list[str]:
+    """Every scalar a point recorded, in the order the first point lists them."""
+    return list(dict.fromkeys(name for result in done for name in result.scalars))
 
 
 def figures(axes, done, directory: Path) -> list[Path]:
     """figures/claimNN.png: each claim's value with its interval (error bars) over the
-    first axis, a line per combination of the other axes' values."""
-    from common import plots
-
-    first, others = axes[0], axes[1:]
+    first axis, a line per combination of the other axes' values; figures/scalar-NAME.png
+    the same for each scalar (no interval: results.json's scalars have none)."""
     drawn = []
     for k, statement in enumerate(statements(done), 1):
         values = {_key(r.point.values): _claim(r, statement) for r in done}
-        if all(math.isnan(v[0]) for v in values.values()):
-            continue  # measured at no point: nothing to draw
-        fig, ax = plots.new_figure(width=5.0)
-        ax = ax[0, 0]
-        for rest in itertools.product(*(a.values for a in others)):
-            label = ", ".join(f"{a.field}={v}" for a, v in zip(others, rest)) or None
-            keys = [_key({first.field: x, **dict(zip((a.field for a in others), rest))}) for x in first.values]
-            y, low, high = (list(column) for column in zip(*(values.get(key, _MISSING) for key in keys)))
-            x = _positions(first.values)
-            ax.errorbar(x, y, yerr=[[max(v - lo, 0) if math.isfinite(lo) else 0 for v, lo in zip(y, low)],
-                                    [max(hi - v, 0) if math.isfinite(hi) else 0 for v, hi in zip(y, high)]],
-                        marker="o", capsize=3, label=label)
-        _axis(ax, first)
-        ax.set_ylabel("measured value (95% interval)")
-        ax.set_title(_wrap(statement), fontsize=8)
-        if others:
-            ax.legend()
-        drawn.append(plots.save(fig, directory, f"claim{k:02d}", x=_positions(first.values)))
-    return drawn
+        drawn.append(_over_first_axis(axes, values, directory, f"claim{k:02d}", statement,
+                                      "measured value (95% interval)"))
+    for name in scalar_names(done):
+        values = {_key(r.point.values): (_scalar(r, name), math.nan, math.nan) for r in done}
+        drawn.append(_over_first_axis(axes, values, directory, "scalar-" + name.replace("/", "-"), name, name))
+    return [path for path in drawn if path is not None]
+
+
+def _over_first_axis(axes, values: dict, directory: Path, stem: str, title: str, ylabel: str) -> Path | None:
+    """One figure: (value, low, high) per point over the first axis, a line per combination of the
+    others' values; None where no point has a finite value."""
+    from common import plots
+
+    if all(math.isnan(v[0]) for v in values.values()):
+        return None  # measured at no point: nothing to draw
+    first, others = axes[0], axes[1:]
+    fig, ax = plots.new_figure(width=5.0)
+    ax = ax[0, 0]
+    for rest in itertools.product(*(a.values for a in others)):
+        label = ", ".join(f"{a.field}={v}" for a, v in zip(others, rest)) or None
+        keys = [_key({first.field: x, **dict(zip((a.field for a in others), rest))}) for x in first.values]
+        y, low, high = (list(column) for column in zip(*(values.get(key, _MISSING) for key in keys)))
+        ax.errorbar(_positions(first.values), y,
+                    yerr=[[max(v - lo, 0) if math.isfinite(lo) else 0 for v, lo in zip(y, low)],
+                          [max(hi - v, 0) if math.isfinite(hi) else 0 for v, hi in zip(y, high)]],
+                    marker="o", capsize=3, label=label)
+    _axis(ax, first)
+    ax.set_ylabel(ylabel)
+    ax.set_title(_wrap(title), fontsize=8)
+    if others:
+        ax.legend()
+    return plots.save(fig, directory, stem, x=_positions(first.values))
 
 
 _MISSING = (math.nan, math.nan, math.nan)
+
+
+def _scalar(result, name: str) -> float:
+    """A point's scalar; NaN where absent or not finite (results.json writes NaN as null)."""
+    value = result.scalars.get(name)
+    return math.nan if value is None else float(value)
 
 
 def _key(values: dict) -> tuple:
@@ -88,6 +116,8 @@ def _axis(ax, first) -> None:
         ax.set_xticks(x, [str(v) for v in first.values])
     elif min(x) > 0 and max(x) / min(x) >= 10:
         ax.set_xscale("log")
+        ax.set_xticks(x, [f"{v:g}" for v in x])  # the swept values, not log-axis minor labels that overlap
+        ax.minorticks_off()
     ax.set_xlabel(first.field)
 
 

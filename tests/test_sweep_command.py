@@ -36,10 +36,14 @@ def test_two_learning_rates_in_one_sweep_folder(lr_sweep):
         assert json.loads((point / "config.json").read_text())["config"]["learning_rate"] == rate
         assert (point / "results.json").is_file() and (point / "figures" / "test_accuracy.png").is_file()
     table = (lr_sweep / "sweep.md").read_text()
-    rows = [line for line in table.splitlines() if line.startswith("| 0.0")]
+    rows = [line for line in table.split("## Scalars")[0].splitlines() if line.startswith("| 0.0")]
     assert len(rows) == 2 and rows[0].startswith("| 0.003 | points/") and rows[1].startswith("| 0.01 | points/")
     assert "claim 4: CNN > MLP > logistic regression" in table
-    assert sorted(p.name for p in (lr_sweep / "figures").glob("*.png")) == [f"claim0{k}.png" for k in (1, 2, 3, 4)]
+    assert sorted(p.name for p in (lr_sweep / "figures").glob("claim*.png")) == [f"claim0{k}.png" for k in (1, 2, 3, 4)]
+    # and each scalar over the swept axis: a table and a figure per metric
+    scalars = table.split("## Scalars", 1)[1]
+    assert "mlp/test_accuracy" in scalars and len([r for r in scalars.splitlines() if r.startswith("| 0.0")]) == 2
+    assert (lr_sweep / "figures" / "scalar-mlp-test_accuracy.png").is_file()
     # report, compare and export find the points as runs
     assert sorted(r.folder for r in scan(lr_sweep).runs) == sorted(points)
 
