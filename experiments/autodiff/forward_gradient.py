@@ -9,7 +9,7 @@ initialization, each beside an estimator it must reject on the same tangents; ba
 gradient, each at its learning rate chosen on a validation split (`common.tuning.tune`, which widens a grid
 whose choice sits on an end); and the step time
 in interleaved rounds, the speed-up claimed with a 10% margin. Measurements:
-`research.autodiff.forward_gradient_study`; design and notes: docs/claims/autodiff.md.
+`research.autodiff.forward_gradient_study`; design and notes: docs/notes/autodiff.md.
 """
 
 import math
@@ -262,7 +262,7 @@ def figures(results: Results, directory) -> None:
     plots.save(fig, directory, "forward_gradient", **a)
 
 
-# Tolerances, fixed from the estimators' laws before any run: docs/claims/autodiff.md (Design notes).
+# Tolerances, fixed from the estimators' laws before any run: docs/notes/autodiff.md (Design notes).
 CLAIMS = [
     Claim(statement="no bias along grad f: each one-tangent estimate's projection <g_i, grad f> / |grad f|^2 has mean 1 "
                     "(a bias orthogonal to grad f does not move it)",

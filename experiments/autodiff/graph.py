@@ -8,7 +8,7 @@ Claims check what JAX's jvp and vjp return and cost: the notes' e = 6, de/da = 2
 jvp and a vjp through random layered graphs against the chain rule summed over every path (float64); the
 full gradient's XLA FLOPs per f growing as n by n jvps and flat by one vjp. Every derivative comes from an
 `Autodiff` record, so a wrong jvp or vjp fails them (tests/experiments/test_ad_graph.py). Measurements:
-`research.autodiff.graph_study`; design and notes: docs/claims/autodiff.md.
+`research.autodiff.graph_study`; design and notes: docs/notes/autodiff.md.
 """
 
 from collections.abc import Callable

@@ -6,7 +6,7 @@
 The JAX Autodiff Cookbook's forward-over-reverse, reverse-over-forward, reverse-over-reverse and full-Hessian
 HVPs of sum(tanh(X)^2) and of an MLP loss; Pearlmutter (1994): an HVP costs a constant times a gradient.
 The Cookbook's "most efficient" is read on XLA's temporaries and, with a 10% margin, on time in interleaved
-rounds with an A/A. Measurements: `research.autodiff.hvp_study`; design and notes: docs/claims/autodiff.md.
+rounds with an A/A. Measurements: `research.autodiff.hvp_study`; design and notes: docs/notes/autodiff.md.
 """
 
 from dataclasses import dataclass

@@ -169,7 +169,7 @@ def starts_claim(statement: str, paper: str, measure, where: str) -> Claim:
 
 # Tolerances, each from a stated source (the report's claims table shows the regions):
 # - layer-1 std: the notes' 0.214 is one draw of a 1000 x 500 batch printed to 3 digits: half a unit of the
-#   last digit (0.0005) plus 2 standard deviations of one such draw (0.00036, 30 draws; docs/claims/selu.md);
+#   last digit (0.0005) plus 2 standard deviations of one such draw (0.00036, 30 draws; docs/notes/selu.md);
 # - the ratio: 0.01 sqrt(500) = 0.2236, which the notes print as 0.224: half a unit of the last digit;
 # - layer 10 below 1e-6: the notes' 2.9e-7 rounded up to its order of magnitude (the collapse itself);
 # - saturation: the notes' "~0.98", two digits: half a unit of the last digit;
@@ -189,9 +189,8 @@ CLAIMS = [
     Claim(statement="... the std falls x0.01 sqrt(500) = 0.2236 a layer (std ratio of layers 2-10, each layer an "
           "independent weight draw)", paper="about 0.224", measure=study.collapse_ratio(COLLAPSE),
           region=near(COLLAPSE_RATIO, 0.0005),
-          control=Control(name="perturbed scale W ~ 0.02 N(0,1): x0.447 a layer",
-                          results=lambda: study.curves({COLLAPSE: study.geometric(0.42, 0.447)})),
-          passing=lambda: study.curves(NOTES_TANH), fmt="{:.4f}", where=citations.CS231N),
+          control=XAVIER_TANH, passing=lambda: study.curves(NOTES_TANH), baseline=study.collapse_ratio(study.XAVIER),
+          fmt="{:.4f}", where=citations.CS231N),
     Claim(statement="... and is under 1e-6 by layer 10", paper="2.9e-7", measure=study.std_at(COLLAPSE, 10),
           region=below(1e-6), control=XAVIER_TANH, passing=lambda: study.curves(NOTES_TANH),
           baseline=study.std_at(study.XAVIER, 10), fmt="{:.2g}", where=citations.CS231N),

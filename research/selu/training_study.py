@@ -150,6 +150,18 @@ def gap(depth: int):
     return measure
 
 
+def self_gap(depth: int):
+    """The claims' run-time control, SELU against itself on other seeds (other initializations and batches): its
+    final training loss on the odd seeds minus the even ones' (Welch t), at its chosen lr; no fit of its own."""
+    def measure(r: Results) -> stats.Measurement:
+        selu = arm_or_none(r, depth, SNN)
+        if selu is None:
+            raise NotRunAtPreset("quick", f"this run trained no depth-{depth} networks")
+        return stats.difference_of_means(selu.train_loss[-1][0::2], selu.train_loss[-1][1::2])
+
+    return measure
+
+
 def comparison_rows(r: Results, depths) -> list[dict]:
     """The report's SELU minus ReLU + BatchNorm rows, one per depth (training and validation loss)."""
     return [{"depth": d, **{f"{what} loss difference": f"{difference(r, d, what):+.4f}" for what in ("train", "val")},
