@@ -222,8 +222,21 @@ def _interval(m: Measurement) -> list[float] | None:
     return None if m.interval is None else [float(m.interval[0]), float(m.interval[1])]
 
 
+def run_time_control(claim: Claim, results: Results) -> ControlOutcome:
+    """The claim's control as measured in this run (`baseline`), or just its name where it has none
+    or the results lack it (a test's synthetic case)."""
+    if claim.baseline is None:
+        return ControlOutcome(claim.control.name)
+    try:
+        b = _measure(claim.baseline, results, claim.statement)
+    except (MissingResult, NotRunAtPreset, Undecided):
+        b = Measurement(float("nan"))
+    return ControlOutcome(claim.control.name, _finite_or_none(b.value), _interval(b), claim.region.verdict(b))
+
+
 def evaluate(claim: Claim, results: Results) -> ClaimOutcome:
-    """The claim's outcome on `results`: a verdict, or NOT_RUN / NOT_MEASURED with the reason in `how`."""
+    """The claim's outcome on `results`: a verdict, or NOT_RUN / NOT_MEASURED with the reason in `how`;
+    the run-time control is shown wherever the run measured it, an undecided claim's included."""
     region = claim.region.describe()
     try:
         m = _measure(claim.measure, results, claim.statement)
@@ -232,18 +245,12 @@ def evaluate(claim: Claim, results: Results) -> ClaimOutcome:
                             ControlOutcome(claim.control.name))
     except Undecided as undecided:
         return ClaimOutcome(claim.statement, claim.paper, region, "undecided", None, None, str(undecided),
-                            "inconclusive", ControlOutcome(claim.control.name))
+                            "inconclusive", run_time_control(claim, results))
     verdict = NOT_MEASURED if math.isnan(m.value) else claim.region.verdict(m)
-    control, note = ControlOutcome(claim.control.name), ""
-    if claim.baseline is not None:
-        try:
-            b = _measure(claim.baseline, results, claim.statement)
-        except MissingResult:  # results built without the run-time control (a test's synthetic case)
-            b = Measurement(float("nan"))
-        control = ControlOutcome(claim.control.name, _finite_or_none(b.value), _interval(b), claim.region.verdict(b))
-        if control.verdict == "reproduced" and verdict == "reproduced":
-            verdict = "inconclusive"
-            note = f"the control ({claim.control.name}) passes this check too in this run"
+    control, note = run_time_control(claim, results), ""
+    if control.verdict == "reproduced" and verdict == "reproduced":
+        verdict = "inconclusive"
+        note = f"the control ({claim.control.name}) passes this check too in this run"
     measured = "not measured" if math.isnan(m.value) else claim.fmt.format(m.value)
     interval = None if verdict == NOT_MEASURED else _interval(m)
     return ClaimOutcome(claim.statement, claim.paper, region, measured, _finite_or_none(m.value),

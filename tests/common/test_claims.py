@@ -117,3 +117,17 @@ def test_a_claim_its_preset_does_not_run_is_no_verdict():
     outcome = evaluate(claim, Results())
     assert outcome.verdict == "not run at this preset" and outcome.how == "needs --preset paper"
     assert outcome.interval is None and outcome.value is None
+
+
+def test_an_undecided_claim_still_shows_its_run_time_control():
+    from common.experiment import Undecided
+
+    def undecided(results):
+        raise Undecided("the baseline arm did not train")
+
+    claim = Claim(statement="A beats B", paper="> 0", measure=undecided, region=above(0.0),
+                  control=Control(name="A against itself", results=scalars({"gap": 0.0})),
+                  passing=scalars({"gap": 1.0}), baseline=lambda r: r.scalars["self_gap"])
+    outcome = evaluate(claim, Results(scalars={"self_gap": -0.01}))
+    assert outcome.verdict == "inconclusive" and outcome.how == "the baseline arm did not train"
+    assert outcome.control.value == -0.01 and outcome.control.verdict == "not reproduced"
