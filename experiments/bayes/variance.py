@@ -50,6 +50,8 @@ class Estimates(NamedTuple):
     mean_z2_samples: np.ndarray  # (seeds x minibatches,)
 
 
+LABELS = {"plain": "one weight sample per minibatch (plain)", "local": "local reparameterization",
+          "flipout": "Flipout"}
 RATIO, SLOPE, Z2 = "ratio_to_plain_samples", "slope_samples", "mean_z2_samples"  # the fields the claims read
 
 
@@ -148,14 +150,15 @@ def figures(results: Results, directory) -> None:
     ax = axes[0, 0]
     for mode in MODES:
         v = records.get(results, mode, Estimates)
-        ax.plot(a["batch_sizes"], v.variance, "o-", ms=3, label=mode)
+        ax.plot(a["batch_sizes"], v.variance, "o-", ms=3, label=LABELS[mode])
         ax.fill_between(a["batch_sizes"], v.variance_samples.min(axis=0), v.variance_samples.max(axis=0),
                         alpha=0.15, lw=0)
     local = records.get(results, "local", Estimates).variance
-    ax.plot(a["batch_sizes"], local[0] * a["batch_sizes"][0] / a["batch_sizes"], "k:", lw=0.8, label="1 / B")
+    ax.plot(a["batch_sizes"], local[0] * a["batch_sizes"][0] / a["batch_sizes"], "k--", lw=0.8,
+            label="slope -1: variance ~ 1/B\n(Kingma et al. 2015, Sec. 2.3)")
     ax.set(xscale="log", yscale="log", xlabel="minibatch size B", ylabel="gradient variance (total)",
            title="variance of the ELBO gradient")
-    ax.legend()
+    ax.legend(fontsize=7)
     plots.save(fig, directory, "gradient_variance", **a)
 
 
@@ -171,28 +174,34 @@ def _samples(name: str, field: str, center: float, spread: float) -> Results:
 
 
 AA_CONTROL = "plain against itself with fresh noise (A/A)"
+KINGMA, WEN = "Kingma, Salimans & Welling 2015", "Wen et al. 2018"
+RECALLED = " (section recalled, not checked against the PDF)"
 CLAIMS = [
     Claim(statement="local reparameterization lowers the gradient variance (ratio to plain at the largest batch)",
-          paper="lower variance (Kingma et al. 2015)", measure=samples("local", RATIO), region=below(1.0),
+          paper="lower variance (Kingma et al. 2015)", where=f"{KINGMA}, Sec. 2.4, Eq. 6{RECALLED}",
+          measure=samples("local", RATIO), region=below(1.0),
           control=Control(name=AA_CONTROL, results=lambda: _samples("local", RATIO, 1.0, 0.1)),
           passing=lambda: _samples("local", RATIO, 0.1, 0.01), baseline=samples(AA, RATIO), fmt="{:.3g}"),
     Claim(statement="Flipout lowers the gradient variance (ratio to plain at the largest batch)",
-          paper="lower variance (Wen et al. 2018)", measure=samples("flipout", RATIO), region=below(1.0),
+          paper="lower variance (Wen et al. 2018)", where=f"{WEN}, Sec. 3, Eq. 3{RECALLED}",
+          measure=samples("flipout", RATIO), region=below(1.0),
           control=Control(name=AA_CONTROL, results=lambda: _samples("flipout", RATIO, 1.0, 0.1)),
           passing=lambda: _samples("flipout", RATIO, 0.1, 0.01), baseline=samples(AA, RATIO), fmt="{:.3g}"),
     Claim(statement="the local reparameterization's variance falls about as 1/B (slope of log var vs log B)",
-          paper="slope -1", measure=samples("local", SLOPE), region=within(-1.2, -0.8),
+          paper="slope -1", where=f"{KINGMA}, Sec. 2.3 (the variance of the minibatch estimator){RECALLED}",
+          measure=samples("local", SLOPE), region=within(-1.2, -0.8),
           control=Control(name="one weight sample per minibatch (plain: the covariance term stops the fall)",
                           results=lambda: _samples("local", SLOPE, -0.3, 0.05)),
           passing=lambda: _samples("local", SLOPE, -1.0, 0.05), baseline=samples("plain", SLOPE), fmt="{:.2f}"),
     *(Claim(statement=f"{name}'s mean gradient equals plain's within Monte-Carlo error (mean over coordinates of z^2, "
             f"z = difference / its standard error, at the largest batch; {AA} the reference)",
             paper="an unbiased estimator of the same gradient (Kingma et al. 2015 Sec. 2.3; Wen et al. 2018 Sec. 3)",
-            measure=samples(name, Z2), region=at_most(Z2_AT_MOST),
+            where=f"{where}{RECALLED}", measure=samples(name, Z2), region=at_most(Z2_AT_MOST),
             control=Control(name=control, results=lambda name=name: _samples(name, Z2, 40.0, 5.0)),
             passing=lambda name=name: _samples(name, Z2, 1.07, 0.1), baseline=samples(biased, Z2), fmt="{:.3g}")
-      for name, biased, control in (("local", SHRUNK, "local sampling at sigma / 10 (another objective's gradient)"),
-                                    ("flipout", AT_MEAN, "the gradient at the mean weights (no noise, biased)"))),
+      for name, biased, control, where in (
+          ("local", SHRUNK, "local sampling at sigma / 10 (another objective's gradient)", f"{KINGMA}, Sec. 2.4, Eq. 6"),
+          ("flipout", AT_MEAN, "the gradient at the mean weights (no noise, biased)", f"{WEN}, Sec. 3, Eq. 3"))),
 ]
 
 

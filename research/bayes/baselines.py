@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from common.members import with_hyperparams
+from common.members import Members, with_hyperparams
 from common.models import MLP
 from common.nn import ACTIVATIONS, accuracy, softmax_cross_entropy
 from common.train import apply_gradients, new_state, step_key
@@ -54,3 +54,11 @@ def init_fn(sizes: tuple[int, ...], optimizer: optax.GradientTransformation) -> 
                          member={"dropout": member["dropout"]})
 
     return init
+
+
+def members(settings: list[tuple[float, float]]) -> Members:
+    """Sweep members, one per (dropout rate, learning rate) of `settings` (rate 0: the plain network), as
+    `dropout_step` and `init_fn` read them: the members of one compiled program."""
+    inputs = {"dropout": jnp.array([rate for rate, _ in settings], jnp.float32),
+              "learning_rate": jnp.array([lr for _, lr in settings], jnp.float32)}
+    return Members(inputs, tuple({"dropout": rate, "learning_rate": lr} for rate, lr in settings))

@@ -115,13 +115,14 @@ def bayes_scores(params: tuple, control_keys_S, inputs: Inputs, draw_key, num_sa
             "prune_error": by_snr, "random_95_error": at_random, "snr": snr}
 
 
-
-
 def score_fits(model, plain_state, bayes_params: tuple, inputs: Inputs, control_keys_S, draw_key, *,
                num_samples: int, fractions: tuple[float, ...], control_fraction: float) -> tuple[dict, dict]:
     """`plain_scores` of the plain-and-dropout fit's final state and `bayes_scores` of the Bayesian fits'
-    parameters (concatenated in the order given), each one compiled program."""
-    plain = jax.jit(partial(plain_scores, model))(plain_state.params, plain_state.model_state, inputs)
+    parameters (concatenated in the order given), each one compiled program; None for a side without fits
+    (a widening round of some methods only)."""
+    plain = None if plain_state is None else jax.jit(partial(plain_scores, model))(
+        plain_state.params, plain_state.model_state, inputs)
     score_bayes = jax.jit(bayes_scores, static_argnames=("num_samples", "fractions", "control_fraction"))
-    return plain, score_bayes(bayes_params, control_keys_S, inputs, draw_key, num_samples=num_samples,
-                              fractions=fractions, control_fraction=control_fraction)
+    bayes = None if not bayes_params else score_bayes(bayes_params, control_keys_S, inputs, draw_key, num_samples=num_samples,
+                                                      fractions=fractions, control_fraction=control_fraction)
+    return plain, bayes
