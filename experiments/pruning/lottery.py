@@ -25,6 +25,7 @@ from experiments.api import main
 from experiments.pruning._fits import Trainer, fit_members, trainers
 from research.pruning import lottery_measures as measures
 from research.pruning import lottery_study, protocol
+from research.pruning.citations import INSTABILITY, LIU_SEC6, TICKETS
 from research.pruning.connectivity import STABLE
 from research.pruning.lottery import imp_sparsities, random_reinit, round_counts
 from research.pruning.lottery_measures import gap, synthetic
@@ -40,10 +41,6 @@ REPRODUCES = ("test accuracy vs sparsity of IMP winning tickets, random reinit a
               "at a small and a large learning rate; the error barrier between two copies vs the rewind step")
 
 MATCH_MARGIN = 0.01  # "no better than reinit": the interval's high end at most +0.01
-RECALLED = "location recalled, not checked against the PDF"
-TICKETS = f"Frankle & Carbin 2019, Sec. 2, Figs. 3-4 (LeNet on MNIST, iterative pruning; {RECALLED})"
-LIU_SEC6 = f"Liu et al. 2019, Sec. 6, Fig. 7 (lrs 0.1 and 0.01, CIFAR-10; {RECALLED})"
-INSTABILITY = f"Frankle et al. 2020, Sec. 3, Figs. 2-3 (instability of dense nets vs rewind step; {RECALLED})"
 
 
 @dataclass(frozen=True)
@@ -315,8 +312,8 @@ CLAIMS = [
           passing=lambda: synthetic({"large_lr": -0.01}), fmt="{:+.3f}"),
     Claim(statement="Frankle et al. 2020: the error barrier between two copies falls as the rewind step grows "
           "(first minus last rewind step, larger lr, paired over seeds)", paper="falls to ~0 by early training",
-          where=INSTABILITY,
-          measure=measures.large_lr_barriers(lambda b: stats.paired_difference(b[0], b[-1])), region=above(0.0),
+          where=INSTABILITY, measure=measures.large_lr_barriers(lambda b: stats.paired_difference(b[0], b[-1])),
+          region=above(0.0),
           control=Control(name="the same rewind step twice (A/A)",
                           results=lambda: synthetic(barriers=(0.05, 0.05))),
           passing=lambda: synthetic(barriers=(0.1, 0.0)), fmt="{:+.4f}"),

@@ -1,6 +1,7 @@
 """Rethinking the value of network pruning (Liu et al. 2019, arXiv 1810.05270): fine-tuning against
 Scratch-E and Scratch-B, each arm's lr (and fine-tuning's length) tuned on a validation split, every arm
-with the same trials (its grid plus up to `max_widenings`). Protocol: docs/claims/pruning.md.
+with the same trials (its grid plus up to `max_widenings`), counted once it and the large model trained
+(research/pruning/criterion.py). Protocol: docs/claims/pruning.md.
 
     python run.py prune-rethink --preset quick                     # MLP on MNIST-1D
     python run.py prune-rethink --preset equivalence               # quick with the seeds TOST needs
@@ -22,9 +23,10 @@ from common.parallel import map_independent
 from common.train import fold_in_each, seed_keys
 from experiments.api import main
 from experiments.pruning._fits import Trainer, fit_members, trainers
-from research.pruning import criterion, rethink_study
 from research.pruning import rethink_measures as measures
-from research.pruning.criterion import Criterion, read_curve
+from research.pruning import rethink_study
+from research.pruning.citations import L1_NORM, UNSTRUCTURED
+from research.pruning.criterion import read_curve
 from research.pruning.flops import network_flops
 from research.pruning.masks import SCOPES
 from research.pruning.programs import host, make_model, ones_like
@@ -252,16 +254,14 @@ def _results(config: Config, larges: list[Large], retrained: list[Retrained], n_
     results.tables[TABLE] = [rethink_study.large_row(large, config.learning_rate, config.steps, n_test)
                              for large in larges] + [row for r in retrained for row in rethink_study.setting_rows(
                                  r, METHODS, config, PAPER_ROW, n_test)]
-    choices, results.tables[GRIDS], results.tables[tuning.BUDGET_TABLE] = rethink_study.tuning_rows(retrained)
-    rule = Criterion(1.0 / classes, measures.ABOVE_CHANCE, MATCH_MARGIN)
-    results.tables[CRITERION] = rethink_study.criterion_rows(rule, larges, retrained)
+    choices, results.tables[GRIDS], results.tables[tuning.BUDGET_TABLE] = rethink_study.tuning_rows(retrained, METHODS)
     for (label, key), choice in choices.items():
         records.put(results, records.key(label, key), choice)
     kinds = rethink_study.by_kind(retrained, config.sparsities)
     for kind, chosen in kinds.items():
         records.put(results, kind, rethink_study.accuracies(chosen))
-    measures.put_training(results, rule, criterion.stack([large.training for large in larges]),
-                          {kind: rethink_study.training_curves(chosen) for kind, chosen in kinds.items()})
+    rule = measures.put_training(results, 1.0 / classes, larges, kinds)
+    results.tables[CRITERION] = rethink_study.criterion_rows(rule, larges, retrained)
     records.put(results, "finetune", rethink_study.finetune_curves(retrained))
     results.notes += rethink_study.notes(config, n_test, rule)
     return results
@@ -297,9 +297,6 @@ def figures(results: Results, directory) -> None:
 
 # ---------------------------------------------------------------- claims
 
-RECALLED = "location recalled, not checked against the PDF"
-L1_NORM = f"Liu et al. 2019, Sec. 4.1, Table 1 (L1-norm filter pruning, CIFAR-10 VGG-16-A; {RECALLED})"
-UNSTRUCTURED = f"Liu et al. 2019, Sec. 4.2, the table of non-structured magnitude pruning (Han et al. 2015; {RECALLED})"
 PAPER_IN_PLACE = "fine-tuning at the paper's final lr and length, in scratch's place"
 EQUIVALENCE = (f"two one-sided tests: the 90% t interval over seeds of the paired difference inside "
                f"+-{MATCH_MARGIN} in every setting")

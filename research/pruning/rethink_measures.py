@@ -6,7 +6,7 @@ import numpy as np
 from common import records, stats
 from common.experiment import NotRunAtPreset, Results, Undecided
 from research.pruning import rethink_study
-from research.pruning.criterion import Criterion, Curve
+from research.pruning.criterion import Criterion, Curve, stack
 from research.pruning.rethink_study import (
     KINDS,
     LABELS,
@@ -27,13 +27,20 @@ EQUIVALENCE_SEEDS = stats.seeds_for_equivalence(EQUIVALENCE_SPREAD, MATCH_MARGIN
 ABOVE_CHANCE = 0.1
 
 
-def put_training(results: Results, rule: Criterion, large: Curve, by_kind: dict[str, dict[str, Curve]]) -> None:
-    """The criterion and every arm's Curve (the large models', each kind's per method) into `results`."""
+def put_training(results: Results, chance: float, larges: list, kinds: dict[str, list]) -> Criterion:
+    """The criterion at this chance level and every arm's Curve (the large models' (`Large`), each kind's
+    (`Retrained`) per method) into `results`; the criterion."""
+    return put_curves(results, Criterion(chance, ABOVE_CHANCE, MATCH_MARGIN), stack([g.training for g in larges]),
+                      {kind: rethink_study.training_curves(chosen) for kind, chosen in kinds.items()})
+
+
+def put_curves(results: Results, rule: Criterion, large: Curve, by_kind: dict[str, dict[str, Curve]]) -> Criterion:
     records.put(results, "criterion", rule)
     records.put(results, criterion_key("large"), large)
     for kind, curves in by_kind.items():
         for method, curve in curves.items():
             records.put(results, records.key(criterion_key(kind), method), curve)
+    return rule
 
 
 def require_trained(r: Results, kind: str, *methods: str) -> None:
@@ -94,6 +101,6 @@ def synthetic(offsets: dict[str, float], seeds: int = EQUIVALENCE_SEEDS, spread:
     for kind, got in rethink_study.synthetic(offsets, seeds, spread, edge).items():
         records.put(results, kind, got)
     curve = lambda arm: Curve(*np.array([[0.1 if arm == untrained else 0.6] * 2, [0.6] * 2, [0.0] * 2]))
-    put_training(results, Criterion(0.1, ABOVE_CHANCE, MATCH_MARGIN), curve("large"),
+    put_curves(results, Criterion(0.1, ABOVE_CHANCE, MATCH_MARGIN), curve("large"),
                  {kind: {method: curve(method) for method in METHOD_KEYS} for kind in KINDS})
     return results

@@ -2,6 +2,7 @@
 retraining method's tuning on one pruned network, the per-seed accuracies the claims compare, the
 report rows, and synthetic accuracies for the claims' controls."""
 
+import dataclasses
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -125,15 +126,23 @@ def choice(t: tuning.Tuned) -> Choice:
     return Choice(t.value, t.step, len(t.scores.values), t.widenings, t.edge is not None, t.budget)
 
 
-def tuning_rows(retrained: list[Retrained]) -> tuple[dict, list[dict], list[dict]]:
-    """Every arm's Choice by (setting label, method key), the rows of its validation grid, and the
-    budget table's rows (`tuning.budget_rows`)."""
+def at_last_point(t: tuning.Tuned) -> tuning.Tuned:
+    """A fixed-length arm's grid as it was chosen from: each run's last evaluation only (its earlier ones
+    feed the training criterion, not the choice)."""
+    s = t.scores
+    return dataclasses.replace(t, scores=tuning.Scores(s.values, s.steps[-1:], s.validation[:, -1:], s.test[:, -1:],
+                                                       s.higher_is_better), point=0)
+
+
+def tuning_rows(retrained: list[Retrained], methods: dict[str, Method]) -> tuple[dict, list[dict], list[dict]]:
+    """Every arm's Choice by (setting label, method key), the rows of its validation grid (a fixed-length
+    arm's at its runs' last evaluation), and the budget table's rows (`tuning.budget_rows`)."""
     choices, grids, tuned = {}, [], {}
     for r in retrained:
         for key in METHOD_KEYS:
             arm, t = f"{r.pruned.setting.label()} {LABELS[key]}", r.tuned[key]
             choices[r.pruned.setting.label(), key] = choice(t)
-            grids += t.rows(arm)
+            grids += (at_last_point(t) if methods[key].fixed_length else t).rows(arm)
             tuned[arm] = t
     return choices, grids, tuning.budget_rows(tuned)
 

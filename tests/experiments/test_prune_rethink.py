@@ -40,6 +40,8 @@ def test_shrunk_run():
     assert 3 <= len(grid) <= 4 and all(v in values for v in values[:3]) and sum(r["chosen"] == "yes" for r in grid) == 1
     assert [pytest.approx(v) for v in (1e-4, 1e-3, 1e-2)] == values[-3:] or values[:3] == pytest.approx(
         [1e-4, 1e-3, 1e-2])
+    # A fixed-length arm's grid rows read its runs' last evaluation, the one it was chosen at.
+    assert {r["at step"] for r in results.tables[exp.GRIDS] if r["arm"] == "mlp structured 50% scratch-B"} == {200}
     budgets = results.tables[tuning.BUDGET_TABLE]
     assert len(budgets) == 9 and all(len(r["grid"].split(", ")) == 3 + r["widenings"] for r in budgets)
     # Every arm (and the large model) read by the training criterion on a curve evaluated every chunk.
