@@ -33,6 +33,7 @@ REPRODUCES = ("Dirac-GAN, h = 0.2: GAN, NSGAN, WGAN, WGAN-GP have no geometric r
 
 # "Converges geometrically": at least one e-fold over the 250 steps the slope is fitted on (paper: 500 steps).
 RATE_EDGE = -1 / 250
+RECALLED = "Mescheder et al. 2018, {} (location recalled, not checked against the PDF)"  # a claim's `where`
 
 
 @dataclass(frozen=True)
@@ -172,10 +173,6 @@ UNREGULARIZED_SLOPES = {("gan", "simultaneous"): 6.7e-4, ("nsgan", "alternating"
 REGULARIZED_SLOPES = {(n, "simultaneous"): v for n, v in LOG_RADIUS.items()}
 
 
-def recalled(place: str) -> str:  # a `where` in Mescheder et al. 2018
-    return f"Mescheder et al. 2018, {place} (location recalled, not checked against the PDF)"
-
-
 def exact(key: str, value: float) -> Callable[[], Results]:  # a case holding one exact number
     return lambda: Results(scalars={key: value})
 
@@ -183,39 +180,39 @@ def exact(key: str, value: float) -> Callable[[], Results]:  # a case holding on
 CLAIMS = [
     Claim(statement="GAN, NSGAN, WGAN (clip 1): the update linearized at the equilibrium has spectral radius >= 1 "
           "(h 0.2, simultaneous and alternating): no geometric convergence", paper="eigenvalues +-f'(0) i (Lemma 2.2)",
-          where=recalled("Lemma 2.2 (Sec. 2.2) and Sec. 2.3 (GAN), Sec. 3.1 (WGAN)"),
+          where=RECALLED.format("Lemma 2.2 (Sec. 2.2) and Sec. 2.3 (GAN), Sec. 3.1 (WGAN)"),
           measure=lambda r: r.scalars[MIN_RADIUS], region=at_least(1.0 - 1e-9), fmt="{:.6g}",
           control=Control(name="R1 gamma 0.3 in their place (radius 0.975)", results=exact(MIN_RADIUS, 0.9747)),
           passing=exact(MIN_RADIUS, 1.0)),
     Claim(statement=f"all five unregularized settings (incl. WGAN-GP, no Jacobian) show no geometric rate: slope of "
           f"log|x_t| over the second half >= {RATE_EDGE} per step (the most negative setting)",
           paper="not locally convergent",
-          where=recalled("Sec. 2.3 and 3.1 (GAN, NSGAN, WGAN, WGAN-GP), Fig. 2 (Dirac-GAN paths)"),
+          where=RECALLED.format("Sec. 2.3 and 3.1 (GAN, NSGAN, WGAN, WGAN-GP), Fig. 2 (Dirac-GAN paths)"),
           measure=lambda r: stats.smallest(*rates(r, UNREGULARIZED).values()),
           region=at_least(RATE_EDGE), passing=paths(UNREGULARIZED_SLOPES), fmt="{:.3g}",
           control=Control(name="R1 gamma 0.3's paths instead", results=paths({("gan", "simultaneous"): -0.0257}))),
     Claim(statement=f"R1 (gamma 0.3, 1) and consensus (gamma 1) converge geometrically: slope of log|x_t| <= "
           f"{RATE_EDGE} per step (the least negative setting)", paper="locally convergent (Theorem 4.1)",
-          where=recalled("Sec. 3.3 and Theorem 4.1 (R1); Mescheder et al. 2017, Sec. 3 (consensus)"),
+          where=RECALLED.format("Sec. 3.3 and Theorem 4.1 (R1); Mescheder et al. 2017, Sec. 3 (consensus)"),
           measure=lambda r: negated(stats.smallest(*map(negated, rates(r, REGULARIZED).values()))),
           region=at_most(RATE_EDGE), passing=paths(REGULARIZED_SLOPES), fmt="{:.3g}",
           control=Control(name="the unregularized GAN's paths in their place",
                           results=paths({("r1-1", "simultaneous"): 6.7e-4}))),
     Claim(statement="R1 and consensus converge at the linearization's rate: measured slope / log spectral radius in "
           "[0.9, 1.1] (the setting farthest from 1)", paper="rate from the Jacobian's eigenvalues",
-          where=recalled("Sec. 2.1 (local convergence from the spectrum of F_h')"),
+          where=RECALLED.format("Sec. 2.1 (local convergence from the spectrum of F_h')"),
           measure=worst_rate_ratio, region=near(1.0, 0.1), passing=paths(REGULARIZED_SLOPES), fmt="{:.3f}",
           control=Control(name="the update linearized at step h/2 (half the rate)",
                           results=paths(REGULARIZED_SLOPES, radius_scale=0.5))),
     Claim(statement="R1 eigenvalues at the equilibrium = -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2) for gamma in [0, 2] "
           "(max |error|, float64; sqrt(eps) at the double root gamma = 1)", paper="closed form",
-          where=recalled("Sec. 3.3 (zero-centered gradient penalties on the Dirac-GAN)"),
+          where=RECALLED.format("Sec. 3.3 (zero-centered gradient penalties on the Dirac-GAN)"),
           measure=lambda r: r.scalars[LOCUS_ERROR], region=near(0.0, 1e-6), fmt="{:.1e}",
           control=Control(name="closed form with f'(0) = 0.55 (perturbed)", results=exact(LOCUS_ERROR, 0.05)),
           passing=exact(LOCUS_ERROR, 2e-8)),
     Claim(statement="GAN and NSGAN eigenvalues +-i/2, WGAN (clip) +-i at the equilibrium: on the imaginary axis "
           "(max |error| against the closed form)", paper="+-f'(0) i",
-          where=recalled("Lemma 2.2 (Sec. 2.2); WGAN: Sec. 3.1"),
+          where=RECALLED.format("Lemma 2.2 (Sec. 2.2); WGAN: Sec. 3.1"),
           measure=lambda r: r.scalars[MAX_EIGEN],
           region=near(0.0, 1e-9), fmt="{:.1e}", passing=exact(MAX_EIGEN, 0.0),
           control=Control(name="R1 gamma 0.3 in the GAN's place (real part -0.15)", results=exact(MAX_EIGEN, 0.15))),

@@ -230,8 +230,7 @@ def figure_arrays(runs: dict, fields: tuple[str, ...]) -> dict:
     return {records.key(records.key(*name), f): getattr(run, f) for name, run in runs.items() for f in fields}
 
 
-def color(method: str) -> str:  # one colour a method in every figure
-    return f"C{METHODS.index(method)}"
+COLORS = {method: f"C{i}" for i, method in enumerate(METHODS)}  # one colour a method in every figure
 
 
 def paper_lines(ax, dataset: str, methods: list[str], column: int) -> None:
@@ -239,7 +238,7 @@ def paper_lines(ax, dataset: str, methods: list[str], column: int) -> None:
     for (d, method), numbers in VEEGAN_TABLE1.items():
         if d == dataset and method in methods:
             value, unit = (numbers[0], " mode" + "s" * (numbers[0] != 1)) if column == 0 else (numbers[1] / 100, "% HQ")
-            ax.axhline(value, color=color(method), ls="--", lw=0.9,
+            ax.axhline(value, color=COLORS[method], ls="--", lw=0.9,
                        label=f"{LABELS[method]}: {numbers[column]:g}{unit} (VEEGAN Table 1, paper setup)")
 
 
@@ -251,7 +250,7 @@ def figures(results: Results, directory) -> None:
     for (dataset, method), run in runs.items():
         ax, centers = axes[datasets.index(dataset), methods.index(method)], records.get(results, dataset, Centers).centers
         limit = np.abs(centers).max() + 1.5
-        ax.scatter(run.samples[:, 0], run.samples[:, 1], s=1, alpha=0.3, color=color(method), rasterized=True,
+        ax.scatter(run.samples[:, 0], run.samples[:, 1], s=1, alpha=0.3, color=COLORS[method], rasterized=True,
                    label="samples")
         ax.scatter(centers[:, 0], centers[:, 1], s=12, marker="x", color="k", label="mode centres")
         ax.set(xlim=(-limit, limit), ylim=(-limit, limit), xticks=[], yticks=[], aspect="equal")
@@ -268,14 +267,14 @@ def figures(results: Results, directory) -> None:
                                      ("covered modes", "high-quality share of all samples", "KL(modes || uniform) [nats]")):
             for method in drawn:
                 run = runs[dataset, method]
-                plots.seed_band(ax, run.eval_step, getattr(run, metric), LABELS[method], color=color(method))
+                plots.seed_band(ax, run.eval_step, getattr(run, metric), LABELS[method], color=COLORS[method])
             ax.axhline(np.nanmean(getattr(noise, metric)), color="k", ls=":", lw=0.8, label="untrained N(0, I) generator")
             ax.set(xlabel="generator step", ylabel=label, title=f"{dataset}: {label.split(' [')[0]}")
         paper_lines(axes[row, 0], dataset, drawn, 0)
         paper_lines(axes[row, 1], dataset, drawn, 1)
         if dataset == "ring" and (dataset, "unrolled") in runs:  # Metz et al. 2017, Fig. 1: all 8 ring modes
-            axes[row, 0].plot(runs[dataset, "unrolled"].eval_step[-1], MODE_COUNT[dataset], "*", ms=9, color=color(
-                "unrolled"), label=f"{LABELS['unrolled']}: all {MODE_COUNT[dataset]} (Metz et al. 2017, Fig. 1)")
+            axes[row, 0].plot(runs[dataset, "unrolled"].eval_step[-1], MODE_COUNT[dataset], "*", ms=9, color=COLORS[
+                "unrolled"], label=f"{LABELS['unrolled']}: all {MODE_COUNT[dataset]} (Metz et al. 2017, Fig. 1)")
         for ax in axes[row]:
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=6)
     plots.save(fig, directory, "modes_over_training", **figure_arrays(
