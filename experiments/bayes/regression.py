@@ -7,7 +7,7 @@ Blundell et al. 2015, Sec. 5.2 and Figure 5: training data y = x + 0.3 sin(2 pi 
 (x + eps)) + eps, eps ~ N(0, 0.02), x in [0, 0.5]; over [-0.2, 1.2] the median and interquartile range of the
 Bayesian network's predictive widen outside the data, and a plain network fits the data with no uncertainty.
 The paper gives neither the architecture nor the training length. The predictive band adds observation
-noise to the weight draws (`observation_noise`). Lab notes, earlier runs' numbers: docs/claims/bayes.md.
+noise to the weight draws (`observation_noise`). Lab notes, earlier runs' numbers: docs/notes/bayes.md.
 """
 
 from dataclasses import dataclass

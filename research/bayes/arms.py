@@ -279,6 +279,7 @@ class PruningControl(NamedTuple):
     """The control of "SNR pruning is nearly free" at the mixture's KL scale 1: 95% removed at random."""
 
     random_95_drop_per_seed: np.ndarray
+    random_95_error_per_seed: np.ndarray
     fractions: np.ndarray
     snr_bin_edges_db: np.ndarray
     drop_95: float  # the SNR pruning's mean cost, for comparison
@@ -287,8 +288,9 @@ class PruningControl(NamedTuple):
 def pruning_control(random_error_MxS: np.ndarray, pruned: Pruning, protocol: int, fractions: tuple[float, ...],
                     snr_bins_db: np.ndarray) -> PruningControl:
     """Removing at random against removing by SNR, at the member `protocol` (test error %, per seed)."""
-    return PruningControl(random_error_MxS[protocol].astype(float) - pruned.prune_error_FxMxS[0, protocol],
-                          np.array(fractions), snr_bins_db, float(np.mean(pruned.prune_drop_95_MxS[protocol])))
+    random_S = random_error_MxS[protocol].astype(float)
+    return PruningControl(random_S - pruned.prune_error_FxMxS[0, protocol], random_S, np.array(fractions), snr_bins_db,
+                          float(np.mean(pruned.prune_drop_95_MxS[protocol])))
 
 
 class Summary(NamedTuple):
@@ -332,6 +334,19 @@ def gap(results: Results, role: str, worse: str, better: str, quantity: str,
     for name in (worse, better) if role == "chosen" else ():
         require_interior(results, name, hyperparameter[name])
     return stats.paired_difference(at_member(results, worse, role, quantity), at_member(results, better, role, quantity))
+
+
+def self_gap(results: Results, role: str, name: str, quantity: str) -> stats.Measurement:
+    """An A/A pair measured in the run: method `name` against itself in `quantity` at its member in `role`,
+    seed s against seed s + 1 (a gap of equal methods: the seeds' noise alone, centred on 0)."""
+    x = at_member(results, name, role, quantity)
+    return stats.paired_difference(x, np.roll(x, 1))
+
+
+def folded_error_gap(results: Results, role: str, name: str, other_S: np.ndarray) -> stats.Measurement:
+    """|test error of method `name` at its member in `role` - `other_S`| (per seed, e.g. another network's
+    errors), paired by seed."""
+    return test_noise.folded(stats.paired_difference(at_member(results, name, role, "test_error"), other_S))
 
 
 def error_gap(results: Results, role: str, worse: str, better: str, hyperparameter: dict[str, str]):

@@ -102,3 +102,10 @@ def convergence(chains: Chains) -> Convergence:
     return Convergence(chains.rhat, chains.ess, float(chains.rhat.max()), float(chains.ess.min()),
                        float(chains.divergences.sum()), float(chains.acceptance.mean()),
                        float(chains.leapfrog_steps.mean()))
+
+
+def chain_rows(chains: Chains) -> list[dict]:
+    """The report's table of the chains after warm-up: acceptance, divergences, tree size, step size."""
+    return [{"chain": c, "acceptance": float(chains.acceptance[c]), "divergences": int(chains.divergences[c]),
+             "leapfrog steps per draw": float(chains.leapfrog_steps[c]), "step size": float(chains.step_size[c])}
+            for c in range(len(chains.acceptance))]

@@ -10,7 +10,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from common import records
 from common.data.synthetic import toy_regression
+from common.experiment import Results
 from common.train import new_state
 from research.bayes import bbb, predictive
 from research.bayes.noise import he_init
@@ -136,12 +138,16 @@ SIDES = {"left": SideOfData("left of the data, x in [-0.2, 0)", lambda grid: gri
                              lambda spread: spread.std_ratio_right_per_seed)}
 
 
+NARROWED = 4.0  # the coverage's run-time control: the method's own band narrowed this many times about its median
+
+
 class Side(NamedTuple):
     """Per seed of a method, on one side of the data: its outside / inside std ratio over a reference
     posterior's, and the fraction of the reference's draws of f(x) inside its central 95% band (mean over the
-    side's grid points)."""
+    side's grid points), and inside that band narrowed `NARROWED` times about the method's median."""
     ratio: np.ndarray
     covered: np.ndarray
+    covered_narrowed: np.ndarray
 
 
 def against_reference(draws_SxDxP: np.ndarray, reference_ExP: np.ndarray, grid_P: np.ndarray,
@@ -152,6 +158,15 @@ def against_reference(draws_SxDxP: np.ndarray, reference_ExP: np.ndarray, grid_P
         return predictive.spread(draws, grid_P, TRAIN_LOW, TRAIN_HIGH, truth_P)
 
     method, reference = spread(draws_SxDxP), spread(reference_ExP[None])
-    covered_SxP = predictive.band_covers_draws(draws_SxDxP, reference_ExP, 0.95)
-    return {side: Side(spec.std_ratio(method) / spec.std_ratio(reference), covered_SxP[:, spec.on_grid(grid_P)].mean(1))
-            for side, spec in SIDES.items()}
+    median_SxP = np.median(draws_SxDxP, axis=1, keepdims=True)
+    covered_SxP, narrowed_SxP = (predictive.band_covers_draws(d, reference_ExP, 0.95) for d in (
+        draws_SxDxP, median_SxP + (draws_SxDxP - median_SxP) / NARROWED))  # quantiles scale with the draws
+    return {side: Side(spec.std_ratio(method) / spec.std_ratio(reference), covered_SxP[:, spec.on_grid(grid_P)].mean(1),
+                       narrowed_SxP[:, spec.on_grid(grid_P)].mean(1)) for side, spec in SIDES.items()}
+
+
+def flat_band_ratio(side: str, reference: str) -> Callable[[Results], float]:
+    """A claim's run-time control: what a band as wide outside the data as inside (std ratio 1) measures on
+    `side` against the `predictive.Spread` stored under `reference` (a records prefix): 1 over its ratio."""
+    return lambda results: float(1 / np.mean(SIDES[side].std_ratio(records.get(results, reference,
+                                                                               predictive.Spread))))

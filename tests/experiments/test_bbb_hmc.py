@@ -4,6 +4,7 @@ the report's tables, each side's comparison per BBB seed; claims undecided when 
 import dataclasses
 
 import numpy as np
+import pytest
 
 from common import records
 from common.experiment import evaluate_claims
@@ -58,3 +59,14 @@ def test_against_reference_finds_a_band_that_widens_one_side_only():
     sides = toy.against_reference(one_sided, reference, grid, np.zeros_like(grid))
     assert np.all(sides["left"].ratio < 0.5) and np.all(np.abs(sides["right"].ratio - 1) < 0.15)
     assert np.all(sides["left"].covered < 0.7) and np.all(sides["right"].covered > 0.9)
+    assert np.all(sides["right"].covered_narrowed < 0.6)  # the run-time control: its band narrowed 4x
+
+
+def test_the_run_time_controls_read_the_runs_reference():
+    """The ratio's control is 1 over HMC's own ratio (a flat band); the synthetic cases lack HMC's spread."""
+    results = E._matching()
+    records.put(results, "hmc", predictive.Spread(*np.full((4, 1), 5.0)))
+    assert toy.flat_band_ratio("left", "hmc")(results) == pytest.approx(0.2)
+    outcomes = evaluate_claims(E.CLAIMS, results)
+    assert [o.control.verdict for o in outcomes] == ["not reproduced"] * 4
+    assert all(o.verdict == "reproduced" for o in outcomes)

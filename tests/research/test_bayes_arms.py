@@ -48,3 +48,11 @@ def test_an_arm_on_the_edge_is_undecided_in_the_claims():
         A.require_interior(results, "m", "kl_scale")
     results.arrays["m/validation_error_MxS"] = validation[[1, 2, 0]]
     A.require_interior(results, "m", "kl_scale")
+
+
+def test_self_gap_is_an_a_a_pair_centred_on_zero():
+    results = A.synthetic_sweeps({"m": 1.0}, {"m": 2.0}, spread=0.1)
+    gap = A.self_gap(results, "chosen", "m", "test_error")
+    assert gap.value == pytest.approx(0.0) and gap.interval[0] < 0 < gap.interval[1]
+    worse = A.folded_error_gap(results, "protocol", "m", np.full(5, 4.0))
+    assert worse.value == pytest.approx(3.0) and worse.interval[0] > 2.5
