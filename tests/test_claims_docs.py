@@ -41,3 +41,9 @@ def test_study_pages_hold_no_number_outside_their_generated_block():
     for study, page in claims_docs.STUDY_PAGES.items():
         assert f"../notes/{page}" in (ROOT / "docs" / "claims" / page).read_text()
         assert (ROOT / "docs" / "notes" / page).is_file(), study
+
+
+def test_every_claim_says_where_in_the_paper_it_comes_from():
+    """Claim.where names the section, table, figure or theorem (or says there is no paper) for the study pages."""
+    for (name, statement), claim in claims_docs.live_claims().items():
+        assert len(claim.where.strip()) > 10, f"{name}: '{statement}' has no where"
