@@ -47,3 +47,11 @@ def test_every_claim_says_where_in_the_paper_it_comes_from():
     """Claim.where names the section, table, figure or theorem (or says there is no paper) for the study pages."""
     for (name, statement), claim in claims_docs.live_claims().items():
         assert len(claim.where.strip()) > 10, f"{name}: '{statement}' has no where"
+
+
+def test_the_readme_first_run_numbers_are_the_benchmarks():
+    """The README's cold and warm seconds are those scripts/first_run_bench.py --write recorded."""
+    span = re.search(r"<!-- first run -->(\d+) s .*?, (\d+) s the second<!-- end first run -->",
+                     (ROOT / "README.md").read_text())
+    about = json.loads((ROOT / "experiments" / "timings.json").read_text())["about"]
+    assert span and f"cold (empty cache) **{span[1]} s**" in about and f"warm {span[2]} s" in about, about
