@@ -4,11 +4,10 @@
 
 "Converges" is a rate: the spectral radius of the update linearized at the equilibrium (float64; none for
 WGAN-GP, whose |psi| has no Jacobian there) and the slope of log|x_t| over each path's second half (float32,
-from (1, 1) and from points on the circle through it). The game, conventions and notes: docs/claims/gan.md.
+from (1, 1) and from points on the circle through it). The game, conventions and notes: docs/notes/gan.md.
 """
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax
@@ -16,12 +15,14 @@ import numpy as np
 
 from common import config as checks
 from common import plots, records, stats
-from common.experiment import Claim, Control, NotRunAtPreset, Results, at_least, at_most, near
+from common.experiment import Claim, Control, Results, at_least, at_most, near
 from common.parallel import map_independent
 from experiments.api import main
 from research.gan import dirac
+from research.gan import dirac_controls as ctl
+from research.gan.dirac_controls import LOCUS_ERROR, MAX_EIGEN, MIN_RADIUS, REFERENCE, exact
 from research.gan.dirac_methods import LABELS, METHODS, NO_JACOBIAN, REGULARIZED, UNREGULARIZED
-from research.gan.dirac_rates import LOG_RADIUS, negated, paths, rates, worst_rate_ratio
+from research.gan.dirac_rates import negated, paths, rates, worst_rate_ratio
 from research.gan.dirac_records import Agreement, Equilibrium, Radius, put_method
 
 NAME = "gan-dirac"
@@ -66,10 +67,6 @@ class Config:
 
 
 PRESETS = {"quick": Config(), "paper": Config(seeds=20)}
-
-# exact numbers: GAN, NSGAN, WGAN (clip)'s least radius and largest eigen_error; R1's along gamma; |x_500| - [C]
-MIN_RADIUS, MAX_EIGEN = (records.key("unregularized", f) for f in ("min_spectral_radius", "max_eigen_error"))
-LOCUS_ERROR, REFERENCE = records.key("locus", "max_error"), records.key("reference", "max_abs_difference")
 
 
 def summaries(results: Results, config: Config) -> None:
@@ -161,68 +158,58 @@ def figures(results: Results, directory) -> None:
     plots.save(fig, directory, "r1_locus", **a)
 
 
-# --- claims: measures, and the cases the contract test runs them on ---
-def reference_difference(r: Results) -> float:
-    if math.isnan(r.scalars[REFERENCE]):
-        raise NotRunAtPreset("quick", "the reference distances are for 500 steps of size 0.2")
-    return r.scalars[REFERENCE]
-
-
-UNREGULARIZED_SLOPES = {("gan", "simultaneous"): 6.7e-4, ("nsgan", "alternating"): -1.3e-3,
-                        ("wgan-gp", "simultaneous"): -3e-5, ("wgan-gp-0.7", "alternating"): 4e-5}
-REGULARIZED_SLOPES = {(n, "simultaneous"): v for n, v in LOG_RADIUS.items()}
-
-
-def exact(key: str, value: float) -> Callable[[], Results]:  # a case holding one exact number
-    return lambda: Results(scalars={key: value})
-
-
+# --- claims: measures, run-time controls (research/gan/dirac_controls.py) and the contract test's cases ---
 CLAIMS = [
     Claim(statement="GAN, NSGAN, WGAN (clip 1): the update linearized at the equilibrium has spectral radius >= 1 "
           "(h 0.2, simultaneous and alternating): no geometric convergence", paper="eigenvalues +-f'(0) i (Lemma 2.2)",
           where=RECALLED.format("Lemma 2.2 (Sec. 2.2) and Sec. 2.3 (GAN), Sec. 3.1 (WGAN)"),
           measure=lambda r: r.scalars[MIN_RADIUS], region=at_least(1.0 - 1e-9), fmt="{:.6g}",
-          control=Control(name="R1 gamma 0.3 in their place (radius 0.975)", results=exact(MIN_RADIUS, 0.9747)),
-          passing=exact(MIN_RADIUS, 1.0)),
+          control=Control(name="R1 and consensus in their place (run time: their least radius; case: R1 gamma 0.3's "
+                          "0.975)", results=exact(MIN_RADIUS, 0.9747)),
+          passing=exact(MIN_RADIUS, 1.0), baseline=ctl.least_regularized_radius),
     Claim(statement=f"all five unregularized settings (incl. WGAN-GP, no Jacobian) show no geometric rate: slope of "
           f"log|x_t| over the second half >= {RATE_EDGE} per step (the most negative setting)",
           paper="not locally convergent",
           where=RECALLED.format("Sec. 2.3 and 3.1 (GAN, NSGAN, WGAN, WGAN-GP), Fig. 2 (Dirac-GAN paths)"),
           measure=lambda r: stats.smallest(*rates(r, UNREGULARIZED).values()),
-          region=at_least(RATE_EDGE), passing=paths(UNREGULARIZED_SLOPES), fmt="{:.3g}",
-          control=Control(name="R1 gamma 0.3's paths instead", results=paths({("gan", "simultaneous"): -0.0257}))),
+          region=at_least(RATE_EDGE), passing=paths(ctl.UNREGULARIZED_SLOPES), fmt="{:.3g}", baseline=ctl.regularized_slope,
+          control=Control(name="R1's and consensus's paths instead (run time: this run's)",
+                          results=paths({("gan", "simultaneous"): -0.0257}))),
     Claim(statement=f"R1 (gamma 0.3, 1) and consensus (gamma 1) converge geometrically: slope of log|x_t| <= "
           f"{RATE_EDGE} per step (the least negative setting)", paper="locally convergent (Theorem 4.1)",
           where=RECALLED.format("Sec. 3.3 and Theorem 4.1 (R1); Mescheder et al. 2017, Sec. 3 (consensus)"),
           measure=lambda r: negated(stats.smallest(*map(negated, rates(r, REGULARIZED).values()))),
-          region=at_most(RATE_EDGE), passing=paths(REGULARIZED_SLOPES), fmt="{:.3g}",
-          control=Control(name="the unregularized GAN's paths in their place",
+          region=at_most(RATE_EDGE), passing=paths(ctl.REGULARIZED_SLOPES), fmt="{:.3g}", baseline=ctl.unregularized_slope,
+          control=Control(name="the unregularized settings' paths in their place (run time: this run's)",
                           results=paths({("r1-1", "simultaneous"): 6.7e-4}))),
     Claim(statement="R1 and consensus converge at the linearization's rate: measured slope / log spectral radius in "
           "[0.9, 1.1] (the setting farthest from 1)", paper="rate from the Jacobian's eigenvalues",
           where=RECALLED.format("Sec. 2.1 (local convergence from the spectrum of F_h')"),
-          measure=worst_rate_ratio, region=near(1.0, 0.1), passing=paths(REGULARIZED_SLOPES), fmt="{:.3f}",
-          control=Control(name="the update linearized at step h/2 (half the rate)",
-                          results=paths(REGULARIZED_SLOPES, radius_scale=0.5))),
+          measure=worst_rate_ratio, region=near(1.0, 0.1), passing=paths(ctl.REGULARIZED_SLOPES), fmt="{:.3f}",
+          control=Control(name="a wrong radius (run time: each slope over another method's log radius, the pairing "
+                          "rotated; case: the update linearized at step h/2)",
+                          results=paths(ctl.REGULARIZED_SLOPES, radius_scale=0.5)), baseline=ctl.rotated_rate_ratio),
     Claim(statement="R1 eigenvalues at the equilibrium = -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2) for gamma in [0, 2] "
           "(max |error|, float64; sqrt(eps) at the double root gamma = 1)", paper="closed form",
           where=RECALLED.format("Sec. 3.3 (zero-centered gradient penalties on the Dirac-GAN)"),
-          measure=lambda r: r.scalars[LOCUS_ERROR], region=near(0.0, 1e-6), fmt="{:.1e}",
-          control=Control(name="closed form with f'(0) = 0.55 (perturbed)", results=exact(LOCUS_ERROR, 0.05)),
-          passing=exact(LOCUS_ERROR, 2e-8)),
+          measure=lambda r: r.scalars[LOCUS_ERROR], region=near(0.0, 1e-6), fmt="{:.1e}", passing=exact(LOCUS_ERROR, 2e-8),
+          control=Control(name="closed form with f'(0) = 0.55 (perturbed; run time: against this run's locus)",
+                          results=exact(LOCUS_ERROR, 0.05)), baseline=ctl.perturbed_locus_error),
     Claim(statement="GAN and NSGAN eigenvalues +-i/2, WGAN (clip) +-i at the equilibrium: on the imaginary axis "
           "(max |error| against the closed form)", paper="+-f'(0) i",
           where=RECALLED.format("Lemma 2.2 (Sec. 2.2); WGAN: Sec. 3.1"),
           measure=lambda r: r.scalars[MAX_EIGEN],
-          region=near(0.0, 1e-9), fmt="{:.1e}", passing=exact(MAX_EIGEN, 0.0),
-          control=Control(name="R1 gamma 0.3 in the GAN's place (real part -0.15)", results=exact(MAX_EIGEN, 0.15))),
+          region=near(0.0, 1e-9), fmt="{:.1e}", passing=exact(MAX_EIGEN, 0.0), baseline=ctl.r1_against_gan,
+          control=Control(name="R1 gamma 0.3 in the GAN's place (real part -0.15; run time: its computed eigenvalues)",
+                          results=exact(MAX_EIGEN, 0.15))),
     Claim(statement="distances after 500 steps from (1, 1) match the independent reimplementation and the notebook's "
           "WGAN-GP(0.7, 1) to their printed precision, 0.005 (all methods, both orders): a check of the implementation",
           paper="REFERENCES [C]; 1.80 / 1.22",
           where="not in the paper: the authors' Dirac-GAN notebook (LMescheder/GAN_stability) and an independent "
           "reimplementation (REFERENCES.md [C])",
-          measure=reference_difference, region=near(0.0, 0.005), fmt="{:.3g}",
-          control=Control(name="a perturbed constant: every distance 0.05 off", results=exact(REFERENCE, 0.05)),
+          measure=ctl.reference_difference, region=near(0.0, 0.005), fmt="{:.3g}", baseline=ctl.swapped_reference,
+          control=Control(name="the wrong reference (run time: each distance against the other update order's; "
+                          "case: every distance 0.05 off)", results=exact(REFERENCE, 0.05)),
           passing=exact(REFERENCE, 0.002)),
 ]
 

@@ -24,11 +24,12 @@ def negated(m: stats.Measurement) -> stats.Measurement:
     return stats.Measurement(-m.value, (-m.interval[1], -m.interval[0]), m.how, m.n)
 
 
-def worst_rate_ratio(r: Results) -> stats.Measurement:
-    """measured slope / log spectral radius, the setting farthest from 1 (1: the linearization's rate)."""
+def worst_rate_ratio(r: Results, radius_of: Callable[[str], str] = str) -> stats.Measurement:
+    """measured slope / log spectral radius (of method `radius_of(name)`), the setting farthest from 1 (1: the
+    linearization's rate)."""
     ratios = []
     for (name, mode), slope in rates(r, REGULARIZED).items():
-        log_radius = math.log(records.get(r, records.key(name, mode), Radius).spectral_radius)
+        log_radius = math.log(records.get(r, records.key(radius_of(name), mode), Radius).spectral_radius)
         lo, hi = sorted(x / log_radius for x in slope.interval)
         ratios.append(stats.Measurement(slope.value / log_radius, (lo, hi), slope.how, slope.n))
     return max(ratios, key=lambda m: max(abs(m.interval[0] - 1), abs(m.interval[1] - 1)))

@@ -63,6 +63,16 @@ def baseline(dataset: str, kind: str, measure_for):
     return measure
 
 
+def against_itself(dataset: str, method: str):
+    """A run-time A/A control of "covers more modes than": the method's seed s against its seed s + 1."""
+
+    def measure(r: Results) -> stats.Measurement:
+        covered = records.get(r, records.key(dataset, method), Finals).covered[-1]
+        return stats.proportion(int((covered > np.roll(covered, -1)).sum()), covered.size)
+
+    return measure
+
+
 def collapses(ends) -> np.ndarray:
     """Per seed, whether the plain GAN collapsed (`collapsed`), from `share_of_seeds`'s finals by method."""
     return collapsed(*ends["gan"])

@@ -11,7 +11,7 @@ import numpy as np
 import optax
 
 from common import records, stats
-from common.experiment import Results
+from common.experiment import NotRunAtPreset, Results
 from research.gan.game import FieldSpectrum, GanBatch
 from research.gan.methods import (
     EVAL_TAG,
@@ -24,6 +24,7 @@ from research.gan.methods import (
     recipe,
     weights_of,
 )
+from research.gan.optional_records import present
 
 
 class SpectrumProbe:
@@ -135,3 +136,21 @@ def trajectory(dataset: str, method: str, eigen_TxS, norm_TxS, matches: bool = T
     records.put(results, records.key(dataset, method), Spectrum(
         np.arange(len(eigen)), eigen, np.asarray(norm_TxS, float), np.full(eigen.shape[1], matches)))
     return results
+
+
+def end_eigen_at_rest(dataset: str, method: str) -> Callable[[Results], stats.Measurement]:
+    """gan-eigen's claims' measure: `attraction_at_end` on the method's tracked seeds; not run where it has none."""
+    def measure(r: Results) -> stats.Measurement:
+        spectrum = present(r, records.key(dataset, method), Spectrum)
+        if spectrum is None:
+            raise NotRunAtPreset("quick", f"this run has no {method} max_real_eigen on the {dataset}")
+        return attraction_at_end(spectrum.max_real_eigen, spectrum.field_norm, spectrum.matches_data,
+                                 float(r.arrays["stationary_ratio"]))
+
+    return measure
+
+
+def eigen_at_start(dataset: str, method: str) -> Callable[[Results], stats.Measurement]:
+    """A run-time control: max Re(lambda) at step 0 (the untrained pair, far from any stationary point), mean
+    over the tracked seeds."""
+    return lambda r: stats.mean(records.get(r, records.key(dataset, method), Spectrum).max_real_eigen[0])

@@ -62,7 +62,7 @@ def test_hopping_claim_rejects_the_true_mixture_and_a_one_mode_generator():
     hits = np.random.default_rng(0).multinomial(2500, np.full(8, 1 / 8), size=(16, 8)).astype(float)
     the_mixture = Results()  # 16 evaluations of 8 seeds drawn from the data: every mode ~1/8 of the HQ samples
     records.put(the_mixture, "ring/hopping", gan_mixture.hopping.HopRun(
-        np.arange(16), hits, *mode_hopping(hits, 2500, 0.01), 2500))
+        np.arange(16), hits, *mode_hopping(hits, 2500, 0.01), 2500, 0.01))
     for control in (the_mixture, gan_mixture.hopping.hop_results("ring", lambda point: 0)):
         measured = claim.measure(control)
         assert measured.value == 0 and measured.interval[1] < 0.5
