@@ -12,7 +12,7 @@ from common.experiment import NotRunAtPreset, Results
 from research.gan import dirac
 from research.gan.dirac_methods import METHODS, REGULARIZED, UNREGULARIZED
 from research.gan.dirac_rates import LOG_RADIUS, negated, rates, worst_rate_ratio
-from research.gan.dirac_records import Equilibrium, Radius
+from research.gan.dirac_records import Equilibrium
 
 # exact numbers: GAN, NSGAN, WGAN (clip)'s least radius and largest eigen_error; R1's along gamma; |x_500| - [C]
 MIN_RADIUS, MAX_EIGEN = (records.key("unregularized", f) for f in ("min_spectral_radius", "max_eigen_error"))
@@ -33,8 +33,10 @@ def reference_difference(r: Results) -> float:
 
 
 def least_regularized_radius(r: Results) -> float:
-    """The least spectral radius of R1's and consensus's updates (both orders): the radius claim's control."""
-    return min(records.get(r, records.key(n, m), Radius).spectral_radius for n in REGULARIZED for m in dirac.MODES)
+    """The least spectral radius of R1's and consensus's updates (both orders, those run): the radius claim's
+    control."""
+    keys = (records.key(records.key(n, m), "spectral_radius") for n in REGULARIZED for m in dirac.MODES)
+    return min(r.scalars[k] for k in keys if k in r.scalars)
 
 
 def regularized_slope(r: Results) -> stats.Measurement:
@@ -47,12 +49,11 @@ def unregularized_slope(r: Results) -> stats.Measurement:
     return negated(stats.smallest(*map(negated, rates(r, UNREGULARIZED).values())))
 
 
-ROTATED = dict(zip(REGULARIZED, REGULARIZED[1:] + REGULARIZED[:1]))
-
-
-def rotated_rate_ratio(r: Results) -> stats.Measurement:
-    """The rate claim's ratio with each setting's slope over ANOTHER method's log radius (the pairing rotated)."""
-    return worst_rate_ratio(r, ROTATED.__getitem__)
+def rotated_rate_ratio(r: Results) -> float | stats.Measurement:
+    """The rate claim's ratio with each setting's slope over ANOTHER method's log radius (the pairing of the
+    regularized methods run rotated); NaN where fewer than two ran."""
+    names = list(dict.fromkeys(name for name, _ in rates(r, REGULARIZED)))
+    return worst_rate_ratio(r, dict(zip(names, names[1:] + names[:1])).get) if len(names) > 1 else math.nan
 
 
 def perturbed_locus_error(r: Results, fprime0: float = 0.55) -> float:

@@ -25,7 +25,14 @@ def test_gan_dirac_shrunk():
     assert gan.path.shape == (151, 2) and gan.distances.shape == (151,)
     assert a["gan/field"].shape == (3, 3, 2)
     assert a["locus/computed"].shape == (5, 2)
-    verdicts = {o.statement: o.verdict for o in evaluate_claims(gan_dirac.CLAIMS, results)}
+    outcomes = evaluate_claims(gan_dirac.CLAIMS, results)
+    verdicts = {o.statement: o.verdict for o in outcomes}
+    # run-time controls: measured wherever this run holds what they read (the rate ratio's rotation needs two
+    # regularized methods, this run has one), and none passes its claim
+    unmeasured = [o.statement for o in outcomes if o.control.value is None]
+    assert len(unmeasured) == 2, unmeasured
+    assert all(s.startswith(("R1 and consensus converge at the", "distances after")) for s in unmeasured), unmeasured
+    assert all(o.control.verdict != "reproduced" for o in outcomes)
     reference = [v for k, v in verdicts.items() if k.startswith("distances after 500")]
     assert reference == ["not run at this preset"]  # the reference distances are for 500 steps: not run here
     assert all(v == "reproduced" for k, v in verdicts.items() if not k.startswith("distances after 500")), verdicts

@@ -48,3 +48,5 @@ def test_an_attracting_reading_needs_samples_that_match_the_data():
     at_rest = ([[0.5] * 4, -0.3 + 0.05 * spread], [[1.0] * 4, 0.01 + 0.002 * spread])
     assert claim.measure(gan_eigen.trajectory("ring", "r1", *at_rest)).interval[1] < 0
     assert np.isnan(claim.measure(gan_eigen.trajectory("ring", "r1", *at_rest, matches=False)).value)
+    # the run-time control reads step 0, where the untrained pair is far from any stationary point
+    assert claim.baseline(gan_eigen.trajectory("ring", "r1", *at_rest)).value == 0.5

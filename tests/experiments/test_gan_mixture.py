@@ -8,7 +8,8 @@ from common import records
 from common.experiment import Results, evaluate_claims
 from common.runs import Session
 from experiments.gan import mixture as gan_mixture
-from research.gan.metrics import mode_hopping
+from research.gan.metrics import Coverage, mode_hopping
+from research.gan.mode_claims import around
 
 TINY = dataclasses.replace(
     gan_mixture.PRESETS["quick"], seeds=2, methods=("gan", "wgan-gp"), steps=10, chunk=10, eval_every=10,
@@ -66,4 +67,14 @@ def test_hopping_claim_rejects_the_true_mixture_and_a_one_mode_generator():
     for control in (the_mixture, gan_mixture.hopping.hop_results("ring", lambda point: 0)):
         measured = claim.measure(control)
         assert measured.value == 0 and measured.interval[1] < 0.5
-    assert claim.measure(gan_mixture.hopping.hop_results("ring", lambda point: point // 4)).interval[0] > 0.5
+    hopping = gan_mixture.hopping.hop_results("ring", lambda point: point // 4)
+    assert claim.measure(hopping).interval[0] > 0.5
+    # the run-time control: the data's own draws (here 8) in the hopping generator's place never hop
+    records.put(hopping, "ring/data", Coverage(*[np.zeros((1, 8))] * 4, hits[:1]))
+    assert claim.baseline(hopping).value == 0 and claim.baseline(hopping).interval[1] < 0.5
+
+
+def test_unrolled_against_itself_is_not_more():
+    claim = next(c for c in gan_mixture.CLAIMS if c.statement.startswith("ring: unrolled covers more modes"))
+    results = around("ring", {"unrolled": (7.0, 0.5), "gan": (1.0, 0.5)})
+    assert claim.measure(results).interval[0] > 0.5 and claim.baseline(results).value == 0
