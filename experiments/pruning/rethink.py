@@ -1,7 +1,7 @@
 """Rethinking the value of network pruning (Liu et al. 2019, arXiv 1810.05270): fine-tuning against
 Scratch-E and Scratch-B, each arm's lr (and fine-tuning's length) tuned on a validation split, every arm
 with the same trials (its grid plus up to `max_widenings`), counted once it and the large model trained
-(research/pruning/criterion.py). Protocol: docs/claims/pruning.md.
+(research/pruning/criterion.py). Protocol: docs/notes/pruning.md.
 
     python run.py prune-rethink --preset quick                     # MLP on MNIST-1D
     python run.py prune-rethink --preset equivalence               # quick with the seeds TOST needs
@@ -132,7 +132,7 @@ class Config:
 PRESETS = {
     # The MLP at two sparsities (CNN: the large preset).
     "quick": Config(models=("mlp",), sparsities=(0.5, 0.9)),
-    # quick with the seeds that two one-sided tests need at MATCH_MARGIN (docs/claims/pruning.md).
+    # quick with the seeds that two one-sided tests need at MATCH_MARGIN (docs/notes/pruning.md).
     "equivalence": Config(models=("mlp",), sparsities=(0.5, 0.9), seeds=EQUIVALENCE_SEEDS),
     # MNIST-1D at GPU size: 10 seeds, wider nets, five times the steps, Scratch-B's full budget.
     "large": Config(seeds=10, mlp_widths=(300, 300), cnn_channels=(32, 32, 32), steps=3000, chunk=250,
@@ -263,7 +263,7 @@ def _results(config: Config, larges: list[Large], retrained: list[Retrained], n_
     rule = measures.put_training(results, 1.0 / classes, larges, kinds)
     results.tables[CRITERION] = rethink_study.criterion_rows(rule, larges, retrained)
     records.put(results, "finetune", rethink_study.finetune_curves(retrained))
-    results.notes += rethink_study.notes(config, n_test, rule)
+    results.notes += rethink_study.notes(config, n_test, rule) + measures.paper_in_place_note(results)
     return results
 
 
@@ -297,7 +297,7 @@ def figures(results: Results, directory) -> None:
 
 # ---------------------------------------------------------------- claims
 
-PAPER_IN_PLACE = "fine-tuning at the paper's final lr and length, in scratch's place"
+PAPER_IN_PLACE = "fine-tuning at the paper's final lr and length, in scratch's place (run time; a note where not run)"
 EQUIVALENCE = (f"two one-sided tests: the 90% t interval over seeds of the paired difference inside "
                f"+-{MATCH_MARGIN} in every setting")
 

@@ -4,7 +4,7 @@ claims' controls and passing cases."""
 import numpy as np
 
 from common import records, stats
-from common.experiment import NotRunAtPreset, Results, Undecided
+from common.experiment import NotRunAtPreset, Results, Undecided, near
 from research.pruning import rethink_study
 from research.pruning.criterion import Criterion, Curve, stack
 from research.pruning.rethink_study import (
@@ -17,7 +17,7 @@ from research.pruning.rethink_study import (
 )
 
 # "Matches": two one-sided tests inside +-2 points, about one per-seed spread here, as Liu et al.'s
-# "comparable" few tenths are at their spread (docs/claims/pruning.md). The quick run's largest
+# "comparable" few tenths are at their spread (docs/notes/pruning.md). The quick run's largest
 # per-seed spread of a paired difference, and the seeds that gives two one-sided tests 80% power.
 MATCH_MARGIN = 0.02
 EQUIVALENCE_SPREAD = 0.038
@@ -85,6 +85,17 @@ def matches(kind: str, a: str, b: str, baseline: str | None = None):
                                  f"this run's per-seed spread, it ran {x.shape[1]}")
         return stats.hull([stats.equivalence(xi, yi, MATCH_MARGIN) for xi, yi in zip(x, y)], 0.0, "settings")
     return measure
+
+
+def paper_in_place_note(r: Results) -> list[str]:
+    """The "matches" claims' run-time control (the paper's fine-tuning in scratch's place, against tuned
+    fine-tuning), as a note: the report's control column is empty where a claim is not run at this preset."""
+    paper = lambda kind: matches(kind, "finetuned_paper", "finetuned", baseline="finetuned_paper")(r)
+    hulls = {kind: paper(kind) for kind in ("structured", "high")}
+    shown = [f"{kind} {m.value:+.3f} [{m.interval[0]:+.3f}, {m.interval[1]:+.3f}] "
+             f"({near(0.0, MATCH_MARGIN).verdict(m)})" for kind, m in hulls.items()]
+    return [f"Run-time control of the \"matches\" claims: fine-tuning at the paper's final lr and length minus "
+            f"tuned fine-tuning, two one-sided tests at +-{MATCH_MARGIN} (hull over settings): {'; '.join(shown)}."]
 
 
 def rerun_lag(r: Results) -> stats.Measurement:

@@ -169,7 +169,7 @@ def notes(config, n_test: int, rule: Criterion) -> list[str]:
          "training data; fine-tuning's length is chosen too (every chunk up to steps)."),
         (f"Training criterion (every arm and the large model, each on its own curve at its chosen lr, evaluated "
          f"every {config.chunk} steps): {rule.describe()}; a claim that compares an arm failing it is inconclusive. "
-         "Source: prune-lottery's rule that an undertrained baseline decides nothing (docs/claims/pruning.md), "
+         "Source: prune-lottery's rule that an undertrained baseline decides nothing (docs/notes/pruning.md), "
          "read here on each arm's own curve; the tolerance is the claims' equivalence margin, the smallest "
          "change in accuracy that could move a verdict."),
         (f"Accuracy intervals in the table: t over seeds combined with the test set's own sampling noise "
