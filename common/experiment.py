@@ -180,6 +180,10 @@ class Claim:
     where: str = ""
 
 
+RECALLED = " (location recalled, not checked against the PDF)"
+"""The suffix of a `Claim.where` written from memory of the paper, not checked against it: one wording."""
+
+
 @dataclass(frozen=True)
 class ControlOutcome:
     name: str

@@ -254,8 +254,14 @@ def replaced(text: str, block: str, path: Path) -> str:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["snapshot"] and len(argv) >= 4 and argv[2] == "--how" and all(
             flag == "--extra" for flag in argv[4::2]) and len(argv) % 2 == 0:
-        SNAPSHOT.write_text(json.dumps(snapshot(Path(argv[1]), argv[3], [Path(f) for f in argv[5::2]]), indent=1)
-                            + "\n")
+        from common.config import UsageError
+
+        try:
+            record = snapshot(Path(argv[1]), argv[3], [Path(f) for f in argv[5::2]])
+        except UsageError as error:  # an --extra folder that is not a finished run
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        SNAPSHOT.write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {SNAPSHOT}")
         return 0
     if argv in (["write"], ["check"]):

@@ -103,6 +103,8 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="also write the table into docs/benchmarks.md")
     parser.add_argument("--rounds", type=int, default=1, help="rounds of both setups, their order alternating")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds {args.rounds}: needs at least 1")
     work = Path(tempfile.mkdtemp(prefix="sweep-bench-"))
     setups = []
     for index in range(1, args.rounds + 1):

@@ -19,7 +19,7 @@ import optax
 
 from common import config as checks
 from common import plots, records, stats
-from common.experiment import Claim, Control, DataUse, Results, at_most, below, within
+from common.experiment import RECALLED, Claim, Control, DataUse, Results, at_most, below, within
 from common.train import Loop, epoch_batches, fit, seed_keys
 from experiments.api import main
 from research.bayes import bbb as bayes
@@ -175,7 +175,6 @@ def _samples(name: str, field: str, center: float, spread: float) -> Results:
 
 AA_CONTROL = "plain against itself with fresh noise (A/A)"
 KINGMA, WEN = "Kingma, Salimans & Welling 2015", "Wen et al. 2018"
-RECALLED = " (section recalled, not checked against the PDF)"
 CLAIMS = [
     Claim(statement="local reparameterization lowers the gradient variance (ratio to plain at the largest batch)",
           paper="lower variance (Kingma et al. 2015)", where=f"{KINGMA}, Sec. 2.4, Eq. 6{RECALLED}",

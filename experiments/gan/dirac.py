@@ -15,7 +15,7 @@ import numpy as np
 
 from common import config as checks
 from common import plots, records, stats
-from common.experiment import Claim, Control, Results, at_least, at_most, near
+from common.experiment import RECALLED, Claim, Control, Results, at_least, at_most, near
 from common.parallel import map_independent
 from experiments.api import main
 from research.gan import dirac
@@ -34,7 +34,7 @@ REPRODUCES = ("Dirac-GAN, h = 0.2: GAN, NSGAN, WGAN, WGAN-GP have no geometric r
 
 # "Converges geometrically": at least one e-fold over the 250 steps the slope is fitted on (paper: 500 steps).
 RATE_EDGE = -1 / 250
-RECALLED = "Mescheder et al. 2018, {} (location recalled, not checked against the PDF)"  # a claim's `where`
+MESCHEDER = "Mescheder et al. 2018, {}" + RECALLED  # a claim's `where`
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def figures(results: Results, directory) -> None:
 CLAIMS = [
     Claim(statement="GAN, NSGAN, WGAN (clip 1): the update linearized at the equilibrium has spectral radius >= 1 "
           "(h 0.2, simultaneous and alternating): no geometric convergence", paper="eigenvalues +-f'(0) i (Lemma 2.2)",
-          where=RECALLED.format("Lemma 2.2 (Sec. 2.2) and Sec. 2.3 (GAN), Sec. 3.1 (WGAN)"),
+          where=MESCHEDER.format("Lemma 2.2 (Sec. 2.2) and Sec. 2.3 (GAN), Sec. 3.1 (WGAN)"),
           measure=lambda r: r.scalars[MIN_RADIUS], region=at_least(1.0 - 1e-9), fmt="{:.6g}",
           control=Control(name="R1 and consensus in their place (run time: their least radius; case: R1 gamma 0.3's "
                           "0.975)", results=exact(MIN_RADIUS, 0.9747)),
@@ -170,34 +170,34 @@ CLAIMS = [
     Claim(statement=f"all five unregularized settings (incl. WGAN-GP, no Jacobian) show no geometric rate: slope of "
           f"log|x_t| over the second half >= {RATE_EDGE} per step (the most negative setting)",
           paper="not locally convergent",
-          where=RECALLED.format("Sec. 2.3 and 3.1 (GAN, NSGAN, WGAN, WGAN-GP), Fig. 2 (Dirac-GAN paths)"),
+          where=MESCHEDER.format("Sec. 2.3 and 3.1 (GAN, NSGAN, WGAN, WGAN-GP), Fig. 2 (Dirac-GAN paths)"),
           measure=lambda r: stats.smallest(*rates(r, UNREGULARIZED).values()),
           region=at_least(RATE_EDGE), passing=paths(ctl.UNREGULARIZED_SLOPES), fmt="{:.3g}", baseline=ctl.regularized_slope,
           control=Control(name="R1's and consensus's paths instead (run time: this run's)",
                           results=paths({("gan", "simultaneous"): -0.0257}))),
     Claim(statement=f"R1 (gamma 0.3, 1) and consensus (gamma 1) converge geometrically: slope of log|x_t| <= "
           f"{RATE_EDGE} per step (the least negative setting)", paper="locally convergent (Theorem 4.1)",
-          where=RECALLED.format("Sec. 3.3 and Theorem 4.1 (R1); Mescheder et al. 2017, Sec. 3 (consensus)"),
+          where=MESCHEDER.format("Sec. 3.3 and Theorem 4.1 (R1); Mescheder et al. 2017, Sec. 3 (consensus)"),
           measure=lambda r: negated(stats.smallest(*map(negated, rates(r, REGULARIZED).values()))),
           region=at_most(RATE_EDGE), passing=paths(ctl.REGULARIZED_SLOPES), fmt="{:.3g}", baseline=ctl.unregularized_slope,
           control=Control(name="the unregularized settings' paths in their place (run time: this run's)",
                           results=paths({("r1-1", "simultaneous"): 6.7e-4}))),
     Claim(statement="R1 and consensus converge at the linearization's rate: measured slope / log spectral radius in "
           "[0.9, 1.1] (the setting farthest from 1)", paper="rate from the Jacobian's eigenvalues",
-          where=RECALLED.format("Sec. 2.1 (local convergence from the spectrum of F_h')"),
+          where=MESCHEDER.format("Sec. 2.1 (local convergence from the spectrum of F_h')"),
           measure=worst_rate_ratio, region=near(1.0, 0.1), passing=paths(ctl.REGULARIZED_SLOPES), fmt="{:.3f}",
           control=Control(name="a wrong radius (run time: each slope over another method's log radius, the pairing "
                           "rotated; case: the update linearized at step h/2)",
                           results=paths(ctl.REGULARIZED_SLOPES, radius_scale=0.5)), baseline=ctl.rotated_rate_ratio),
     Claim(statement="R1 eigenvalues at the equilibrium = -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2) for gamma in [0, 2] "
           "(max |error|, float64; sqrt(eps) at the double root gamma = 1)", paper="closed form",
-          where=RECALLED.format("Sec. 3.3 (zero-centered gradient penalties on the Dirac-GAN)"),
+          where=MESCHEDER.format("Sec. 3.3 (zero-centered gradient penalties on the Dirac-GAN)"),
           measure=lambda r: r.scalars[LOCUS_ERROR], region=near(0.0, 1e-6), fmt="{:.1e}", passing=exact(LOCUS_ERROR, 2e-8),
           control=Control(name="closed form with f'(0) = 0.55 (perturbed; run time: against this run's locus)",
                           results=exact(LOCUS_ERROR, 0.05)), baseline=ctl.perturbed_locus_error),
     Claim(statement="GAN and NSGAN eigenvalues +-i/2, WGAN (clip) +-i at the equilibrium: on the imaginary axis "
           "(max |error| against the closed form)", paper="+-f'(0) i",
-          where=RECALLED.format("Lemma 2.2 (Sec. 2.2); WGAN: Sec. 3.1"),
+          where=MESCHEDER.format("Lemma 2.2 (Sec. 2.2); WGAN: Sec. 3.1"),
           measure=lambda r: r.scalars[MAX_EIGEN],
           region=near(0.0, 1e-9), fmt="{:.1e}", passing=exact(MAX_EIGEN, 0.0), baseline=ctl.r1_against_gan,
           control=Control(name="R1 gamma 0.3 in the GAN's place (real part -0.15; run time: its computed eigenvalues)",

@@ -4,7 +4,8 @@ A location marked RECALLED was written from memory of the source, not checked ag
 (/work/shared/REFERENCES.md marks which numbers were read).
 """
 
-RECALLED = " (location recalled, not checked against the text)"
+from common.experiment import RECALLED
+
 GW = "Griewank & Walther 2008, Evaluating Derivatives (2nd ed.)"
 COOKBOOK = "JAX Autodiff Cookbook"
 

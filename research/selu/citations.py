@@ -6,7 +6,8 @@ written from memory of the paper, not checked against the PDF (/work/shared/REFE
 numbers were read).
 """
 
-RECALLED = " (location recalled, not checked against the PDF)"
+from common.experiment import RECALLED
+
 SNN = "Klambauer et al. 2017"
 
 FIXED_POINT = (f"{SNN}, Sec. 2, 'Stable and Attracting Fixed Point (0, 1) for Normalized Weights' (lambda_01, "
