@@ -46,6 +46,7 @@ class Session:
             tensorboard=folder / "tensorboard" if folder and tensorboard else None,
         )
         self._datasets: dict[str, Dataset] = {}
+        self.slot = None  # a sweep point's place in a batch of points trained together (common.sweep_batch)
 
     def dataset(self, name: str, *, flatten: bool = False) -> Dataset:
         """The data set `name`, loaded once per session (check_data loads it before the run)."""

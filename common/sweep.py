@@ -10,12 +10,12 @@ each claim's verdict and value; then a row per point of its scalars) and
 each scalar's value, over the first swept axis, a line per value of the others). `report`,
 `compare` and `export` find the points as they find any run.
 
-The points run one after another in one process, through one compiled program
-where the swept field reaches the program as an input rather than a constant (a
-learning rate held in the optimizer's state as a one-member sweep, as
-mnist1d-baselines does: its second point fetches every program from JAX's cache
-and compiles none); a field that is a constant of the program, or changes shapes
-(widths, depth), compiles anew. A resumed sweep (`--resume --out SWEEP`) skips the finished points, resumes
+Points that differ only in fields the experiment names in `MEMBER_FIELDS` (fields its
+fits take as sweep members: mnist1d-baselines' learning rate, held in the optimizer's
+state) train as members of one compiled program (common.sweep_batch): the first such
+point's fits train every point of its batch at once, the others read their parts. Every
+other field (a constant of the program, or one that changes shapes: widths, depth)
+splits the points into separate programs, run one after another. A resumed sweep (`--resume --out SWEEP`) skips the finished points, resumes
 the unfinished one from its checkpoint and runs the rest; a folder that holds
 another sweep (other experiment, axes or base config) is refused.
 """
@@ -188,14 +188,36 @@ def run_sweep(module, preset: str, axes: list[Axis], base, folder: Path, *, resu
     if launcher is not None:  # the jobs run the unfinished points; this process then reads them all back
         launcher.run(folder, [i for i, p in enumerate(points) if not os.path.lexists(p.folder / "results.json")],
                      session_options)
-    done = [run_point(module, preset, p, i, points, folder, names, session_options) for i, p in enumerate(points)]
-    write_summary(folder, axes, done)
+    slots = batch_slots(module, axes, points, folder, range(len(points)))
+    done = [run_point(module, preset, p, i, points, folder, names, session_options, slots.get(i))
+            for i, p in enumerate(points)]
+    write_summary(folder, axes, done, slots)
     return done
 
 
+def batch_slots(module, axes: list[Axis], points: list[Point], folder: Path, indices) -> dict:
+    """Point index -> its `Slot` in a batch, for the points of `indices` that share every
+    value but those of the experiment's `MEMBER_FIELDS` with another point of `indices`."""
+    from common.sweep_batch import Batch, Slot
+
+    batched = tuple(a.field for a in axes if a.field in getattr(module, "MEMBER_FIELDS", ()))
+    groups: dict[tuple, list[int]] = {}
+    for index in indices if batched else ():
+        rest = tuple(value for name, value in points[index].values.items() if name not in batched)
+        groups.setdefault(rest, []).append(index)
+    slots = {}
+    for group in (g for g in groups.values() if len(g) > 1):
+        batch = Batch.of(batched, [points[i].values for i in group], folder, [points[i].folder for i in group])
+        slots |= {index: Slot(batch, n, folder) for n, index in enumerate(group)}
+        print(f"points {', '.join(str(i + 1) for i in group)} train as members of one program "
+              f"({', '.join(batched)})", flush=True)
+    return slots
+
+
 def run_point(module, preset: str, point: Point, index: int, points: list[Point], folder: Path,
-              names: OptionNames, session_options: dict) -> PointResult:
-    """One point: read back where finished, resumed where a run was started there, else run."""
+              names: OptionNames, session_options: dict, slot=None) -> PointResult:
+    """One point: read back where finished, resumed where a run was started there, else run
+    (its fits, in `slot`'s batch, shared with the batch's other points)."""
     from common import runs
     from common.run_records import read_finished
 
@@ -209,6 +231,7 @@ def run_point(module, preset: str, point: Point, index: int, points: list[Point]
     if again:
         runs.check_resumable(point.folder, point.config, names)
     session = runs.Session(point.folder, resume=again, **session_options)
+    session.slot = slot
     try:
         executed = runs.execute(module, point.config, preset, session, names)
     except Interrupted as interrupt:
@@ -235,16 +258,21 @@ def run_points_of(folder: Path, indices: list[int], session_options: dict) -> li
     base = config_from_dict(module.Config, record["base"])
     axes = [axis(field, values, module.Config) for field, values in record["axes"]]
     points = grid(axes, base, folder)
+    slots = batch_slots(module, axes, points, folder, indices)
     for index in indices:
-        run_point(module, record["preset"], points[index], index, points, folder, CLI, session_options)
+        run_point(module, record["preset"], points[index], index, points, folder, CLI, session_options,
+                  slots.get(index))
     return indices
 
 
-def write_summary(folder: Path, axes: list[Axis], done: list[PointResult]) -> None:
+def write_summary(folder: Path, axes: list[Axis], done: list[PointResult], slots: dict) -> None:
     """sweep.md (a row per point) and the figures per claim and per scalar, each written whole."""
     from common import sweep_report
 
-    _write_whole(folder / "sweep.md", sweep_report.table(axes, done))
+    batches: dict = {}
+    for index, slot in slots.items():
+        batches.setdefault(id(slot.batch), (slot.batch.fields, []))[1].append(index)
+    _write_whole(folder / "sweep.md", sweep_report.table(axes, done, list(batches.values())))
     sweep_report.figures(axes, done, folder / "figures")
 
 

@@ -14,8 +14,10 @@ def statements(done) -> list[str]:
     return list(dict.fromkeys(c["statement"] for result in done for c in result.claims))
 
 
-def table(axes, done) -> str:
-    """sweep.md: the grid, then a row per point with each claim's verdict, value and interval."""
+def table(axes, done, batches=()) -> str:
+    """sweep.md: the grid, which points trained as members of one program (`batches`: the
+    batched fields and the points' indices), then a row per point with each claim's verdict,
+    value and interval."""
     claims = statements(done)
     rows = []
     for result in done:
@@ -32,8 +34,11 @@ def table(axes, done) -> str:
                 **{name: number_text(_scalar(r, name)) for name in names}}
                for r in done]
     scalar_part = (f"\n## Scalars (figures/scalar-NAME.png)\n\n{markdown_table(scalars)}" if names else "")
+    together = "".join(f"Points {', '.join(str(i + 1) for i in indices)} trained as members of one compiled "
+                       f"program ({', '.join(fields)}; their checkpoints in batches/).\n\n"
+                       for fields, indices in batches)
     return (f"# Sweep: {grid}\n\n{len(done)} points, each a run folder under points/ (named by a hash of its "
-            f"config).\n\n{markdown_table(rows)}\n{legend}\n{scalar_part}")
+            f"config).\n\n{together}{markdown_table(rows)}\n{legend}\n{scalar_part}")
 
 
 def scalar_names(done) -> list[str]:

@@ -456,9 +456,16 @@ def fit(
     `session` (a `common.runs.Session`, optional) supplies the metrics log and
     the checkpoint folder `checkpoints/<name>`, and says whether to resume.
     A SIGINT/SIGTERM saves a checkpoint at the next chunk boundary and raises
-    `Interrupted` (see `common.interrupts`).
+    `Interrupted` (see `common.interrupts`). A sweep point batched with others
+    (`session.slot`, common.sweep_batch) whose members are the swept fields trains
+    every point of its batch in this one program and gets its own part.
     """
+    slot = getattr(session, "slot", None)  # a sweep point batched with others (common.sweep_batch)
     with interrupts.handling():
+        if slot is not None and slot.covers(members, keys):
+            return slot.fit(name, members, lambda every, batch_session: _fit(
+                name, init, step, sample_batch, data, loop, keys, every, evaluate, eval_data, batch_session,
+                observe), session.metrics)
         return _fit(name, init, step, sample_batch, data, loop, keys, members, evaluate, eval_data, session,
                     observe)
 

@@ -141,3 +141,50 @@ def test_launcher_refusals_make_no_folder(tmp_path):
 def command(arguments):
     return subprocess.run([sys.executable, "run.py", *arguments], cwd=ROOT, capture_output=True, text=True,
                           timeout=600)
+
+
+def test_the_points_train_as_members_of_one_program_and_each_is_its_own_run(lr_sweep, tmp_path):
+    """mnist1d-baselines names learning_rate in MEMBER_FIELDS: both points' fits ran as one program
+    (the batch's log holds both rates), and each point's results are those of its own run."""
+    assert "Points 1, 2 trained as members of one compiled program (learning_rate" in (lr_sweep / "sweep.md").read_text()
+    (batch,) = (lr_sweep / "batches").iterdir()
+    lines = [json.loads(line) for line in (batch / "metrics.jsonl").read_text().splitlines()]
+    assert {line["run"] for line in lines} == {"logistic", "mlp", "cnn"}
+    assert all([m["learning_rate"] for m in line["members"]] == [0.003, 0.003, 0.01, 0.01] for line in lines)
+    point = lr_sweep / json.loads((lr_sweep / "sweep.json").read_text())["points"][1]["folder"]
+    own = [json.loads(line) for line in (point / "metrics.jsonl").read_text().splitlines()]
+    assert own and all(line["members"] == [{"member": 0, "seed": s, "learning_rate": 0.01} for s in (0, 1)]
+                       for line in own)
+    assert run.main([*MNIST, "--learning-rate", "0.01", "--out", str(tmp_path / "alone")]) == 0
+    alone = json.loads((tmp_path / "alone" / "results.json").read_text())
+    swept = json.loads((point / "results.json").read_text())
+    assert swept["claims"] == alone["claims"] and swept["scalars"] == alone["scalars"]
+
+
+def test_a_batched_sweep_resumed_from_mid_way_checkpoints_ends_where_it_would_have(lr_sweep, tmp_path, capsys):
+    folder = tmp_path / "copy"
+    shutil.copytree(lr_sweep, folder)
+    for last in (folder / "batches").glob("*/checkpoints/*/20"):
+        shutil.rmtree(last)  # as if stopped after step 10 of every fit
+    points = [folder / p["folder"] for p in json.loads((folder / "sweep.json").read_text())["points"]]
+    for point in points:
+        (point / "results.json").unlink()
+    assert run.main([*MNIST, "--sweep", "learning_rate=0.003,0.01", "--out", str(folder), "--resume"]) == 0
+    for point in points:
+        original = lr_sweep / "points" / point.name
+        assert json.loads((point / "results.json").read_text())["claims"] == \
+            json.loads((original / "results.json").read_text())["claims"]
+        lines = lambda run: sorted((run / "metrics.jsonl").read_text().splitlines())  # the fits log side by side
+        assert lines(point) == lines(original)
+
+
+def test_an_interrupted_batched_sweep_says_how_to_resume_the_sweep(tmp_path, monkeypatch, capsys):
+    import signal
+
+    from common import train
+
+    monkeypatch.setattr(train.interrupts, "pending", lambda: signal.SIGTERM)
+    folder = tmp_path / "cut"
+    assert run.main([*MNIST, "--sweep", "learning_rate=0.003,0.01", "--out", str(folder)]) == 143
+    err = capsys.readouterr().err
+    assert f"--resume --out {folder}" in err and "the sweep stopped at point 1 of 2" in err

@@ -41,6 +41,7 @@ PAPER = "Greydanus 2020, Scaling down deep learning (MNIST-1D)"
 REPRODUCES = "test accuracy of logistic regression, MLP and CNN on MNIST-1D (paper: 32%, 68%, 94%)"
 
 PAPER_ACCURACY = {"logistic": 0.32, "mlp": 0.68, "cnn": 0.94}
+MEMBER_FIELDS = ("learning_rate",)  # each fit's one-member sweep input: --sweep points train in one program
 
 
 @dataclass(frozen=True)
