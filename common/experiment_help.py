@@ -21,7 +21,17 @@ def help_text(entry) -> str:
         SHARED_HELP % ",".join(entry.presets),
         "\n".join([f"options of {entry.name} (default: the quick preset's value; other presets' where they differ):",
                    *options]),
+        *filter(None, [sweep_line(entry)]),
     ])
+
+
+def sweep_line(entry) -> str:
+    """Which fields' --sweep points train as members of one compiled program (common.sweep_batch)."""
+    if not entry.member_fields:
+        return ""
+    names = ", ".join(entry.member_fields)
+    return (f"--sweep over {names} trains the points as members of one compiled program; "
+            "other fields run a program per point")
 
 
 def _option(option) -> str:
@@ -35,10 +45,11 @@ def _option(option) -> str:
 
 
 def preset_lines(entry) -> list[str]:
-    """One line per preset but quick: the options it sets to other values than quick does."""
-    return [f"preset {preset}: " + (" ".join(f"--{name.replace('_', '-')} {shown(value)}"
+    """One line per preset but quick: the options it sets to other values than quick does;
+    then, where the experiment has member fields, the sweep line."""
+    return [*(f"preset {preset}: " + (" ".join(f"--{name.replace('_', '-')} {shown(value)}"
                                              for name, value in changes.items()) or "the quick values")
-            for preset, changes in entry.preset_changes().items()]
+            for preset, changes in entry.preset_changes().items()), *filter(None, [sweep_line(entry)])]
 
 
 def shown(value) -> str:

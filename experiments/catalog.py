@@ -56,6 +56,7 @@ class Entry:
     presets: tuple[str, ...]
     options: tuple[Option, ...]
     in_all: bool = True  # False: `run.py all` leaves it out (it runs alone: its module's IN_ALL says why)
+    member_fields: tuple[str, ...] = ()  # fields whose --sweep points train as members of one program
 
     def preset_changes(self) -> dict[str, dict[str, object]]:
         """For each preset but quick, the fields whose values differ from quick's: name -> value."""
@@ -66,7 +67,7 @@ class Entry:
 def entries(path: Path = CATALOG) -> dict[str, Entry]:
     """The catalog's experiments by name, in registry order."""
     records = json.loads(path.read_text())["experiments"]
-    return {r["name"]: Entry(**{**r, "presets": tuple(r["presets"]),
+    return {r["name"]: Entry(**{**r, "presets": tuple(r["presets"]), "member_fields": tuple(r.get("member_fields", ())),
                                 "options": tuple(Option(**o) for o in r["options"])}) for r in records}
 
 
@@ -110,7 +111,8 @@ def _record(module) -> dict:
                for f in dataclasses.fields(module.Config)]
     return {"name": module.NAME, "module": module.__name__, "study": module.STUDY, "paper": module.PAPER,
             "reproduces": module.REPRODUCES, "config_doc": config_doc,
-            "presets": list(module.PRESETS), "options": options, "in_all": getattr(module, "IN_ALL", True)}
+            "presets": list(module.PRESETS), "options": options, "in_all": getattr(module, "IN_ALL", True),
+            "member_fields": list(getattr(module, "MEMBER_FIELDS", ()))}
 
 
 def docstrings(config_type) -> tuple[str, dict[str, str]]:

@@ -188,3 +188,14 @@ def test_an_interrupted_batched_sweep_says_how_to_resume_the_sweep(tmp_path, mon
     assert run.main([*MNIST, "--sweep", "learning_rate=0.003,0.01", "--out", str(folder)]) == 143
     err = capsys.readouterr().err
     assert f"--resume --out {folder}" in err and "the sweep stopped at point 1 of 2" in err
+
+
+def test_help_and_list_say_which_fields_sweep_as_members():
+    from common.experiment_help import help_text, preset_lines
+    from experiments.catalog import entries
+
+    catalog = entries()
+    line = "--sweep over learning_rate trains the points as members of one compiled program"
+    assert catalog["mnist1d-baselines"].member_fields == ("learning_rate",)
+    assert line in help_text(catalog["mnist1d-baselines"]) and line in preset_lines(catalog["mnist1d-baselines"])[-1]
+    assert "members of one compiled program" not in help_text(catalog["ad-graph"])
