@@ -210,7 +210,7 @@ def run_sweep(module, config, options) -> int:
     sweep.run_sweep(module, options.preset, axes, config, folder, resume=options.resume, names=CLI,
                     session_options={"data_dir": options.data_dir, "tensorboard": options.tensorboard,
                                      "figure_formats": options.figure_formats},
-                    launcher=options.launcher)
+                    launcher=options.launcher, together=options.sweep_mode == "members")
     print("\n" + (folder / "sweep.md").read_text().strip())
     print(f"\n{module.NAME}: sweep folder {folder} (sweep.md, figures/, points/)")
     return 0

@@ -33,8 +33,10 @@ class RunOptions:
     figure_formats: tuple[str, ...] = ("png",)
     sweeps: tuple[str, ...] = ()  # each "field=v1,v2,..." (common.sweep)
     launcher: typing.Any = None  # a common.sweep_launch.Launcher, or None: the points run here
+    sweep_mode: str = "members"  # one of SWEEP_MODES (common.sweep)
 
 
+SWEEP_MODES = ("members", "runs")  # batched points as members of one program, or a program per point
 FIGURE_FORMATS = ("png", "pdf", "svg")  # PNG always (the reports embed it); PDF and SVG are vector, for a paper
 
 
@@ -63,6 +65,7 @@ def shared_options(presets: list[str]) -> _Parser:
     parser.add_argument("--tensorboard", action="store_true")
     parser.add_argument("--figure-format", type=figure_formats, default=("png",), dest="figure_formats")
     parser.add_argument("--sweep", action="append", default=[], dest="sweeps")
+    parser.add_argument("--sweep-mode", choices=SWEEP_MODES, default=None)
     parser.add_argument("--launcher", choices=("slurm", "local"), default=None)
     parser.add_argument("--points-per-job", type=int, default=1)
     parser.add_argument("--partition", default=None)
@@ -82,6 +85,10 @@ SHARED_HELP = """options shared by every experiment:
   --sweep FIELD=v1,v2,...
                         run every value of a numeric or choice field (repeat for a grid), each point a run
                         folder under one sweep folder with sweep.md and a figure per claim
+  --sweep-mode {members,runs}
+                        members (default): points that differ only in the experiment's member fields
+                        (--help names them) train as members of one compiled program; runs: a program
+                        per point, one after another (faster on a CPU for conv nets, docs/benchmarks.md)
   --launcher {slurm,local} [--points-per-job N] [--partition P] [--timeout-min M]
                         with --sweep: each group of N points (default 1) a job of its own, sent by
                         submitit (pip install -e '.[cluster]'); default: the points run here"""
@@ -113,7 +120,14 @@ def parse(module, argv: list[str]):
         raise UsageError(f"invalid value: {error}") from None
     refuse_unused(config, default)
     return config, RunOptions(options.preset, options.out, options.data_dir, options.resume, options.tensorboard,
-                              options.figure_formats, tuple(options.sweeps), _launcher(options))
+                              options.figure_formats, tuple(options.sweeps), _launcher(options), _sweep_mode(options))
+
+
+def _sweep_mode(options) -> str:
+    """--sweep-mode (members by default); it goes with --sweep."""
+    if options.sweep_mode is not None and not options.sweeps:
+        raise UsageError("--sweep-mode says how a sweep's points run: add --sweep FIELD=v1,v2,...")
+    return options.sweep_mode or "members"
 
 
 def _launcher(options):

@@ -175,9 +175,11 @@ def check_sweep_folder(folder: Path, identity: dict, *, resume: bool, names: Opt
 
 
 def run_sweep(module, preset: str, axes: list[Axis], base, folder: Path, *, resume: bool, names: OptionNames,
-              session_options: dict, launcher=None) -> list[PointResult]:
+              session_options: dict, launcher=None, together: bool = True) -> list[PointResult]:
     """Run (or skip, or resume) each point in order, here or through `launcher`
-    (common.sweep_launch: a job per group of points); then sweep.md and the figures."""
+    (common.sweep_launch: a job per group of points); then sweep.md and the figures.
+    `together`: points that differ only in member fields train as one program's members
+    (--sweep-mode members); False: a program per point (--sweep-mode runs)."""
     identity = describe(module, preset, axes, base)
     check_sweep_folder(folder, identity, resume=resume, names=names)
     points = grid(axes, base, folder)
@@ -187,8 +189,8 @@ def run_sweep(module, preset: str, axes: list[Axis], base, folder: Path, *, resu
     _write_whole(folder / "sweep.json", json.dumps(record, indent=2))
     if launcher is not None:  # the jobs run the unfinished points; this process then reads them all back
         launcher.run(folder, [i for i, p in enumerate(points) if not os.path.lexists(p.folder / "results.json")],
-                     session_options)
-    slots = batch_slots(module, axes, points, folder, range(len(points)))
+                     session_options, together)
+    slots = batch_slots(module, axes, points, folder, range(len(points))) if together else {}
     done = [run_point(module, preset, p, i, points, folder, names, session_options, slots.get(i))
             for i, p in enumerate(points)]
     write_summary(folder, axes, done, slots)
@@ -240,7 +242,7 @@ def run_point(module, preset: str, point: Point, index: int, points: list[Point]
     return PointResult(point, executed.claims, executed.seconds, dict(executed.results.scalars))
 
 
-def run_points_of(folder: Path, indices: list[int], session_options: dict) -> list[int]:
+def run_points_of(folder: Path, indices: list[int], session_options: dict, together: bool = True) -> list[int]:
     """A launched job's work: the points `indices` of the sweep in `folder`, rebuilt from
     its sweep.json (plain data: nothing but this function's name and arguments travels).
     Finished points are skipped and unfinished ones resumed, so a resubmitted job
@@ -258,7 +260,7 @@ def run_points_of(folder: Path, indices: list[int], session_options: dict) -> li
     base = config_from_dict(module.Config, record["base"])
     axes = [axis(field, values, module.Config) for field, values in record["axes"]]
     points = grid(axes, base, folder)
-    slots = batch_slots(module, axes, points, folder, indices)
+    slots = batch_slots(module, axes, points, folder, indices) if together else {}
     for index in indices:
         run_point(module, record["preset"], points[index], index, points, folder, CLI, session_options,
                   slots.get(index))

@@ -41,16 +41,17 @@ class Launcher:
             raise UsageError("--launcher slurm: no sbatch on this machine (run it on the cluster's login node, "
                              "or use --launcher local)")
 
-    def run(self, folder: Path, indices: list[int], session_options: dict) -> None:
-        """Submit a job per group of `indices` and wait for them; a failed job is one
-        UsageError naming its log."""
+    def run(self, folder: Path, indices: list[int], session_options: dict, together: bool = True) -> None:
+        """Submit a job per group of `indices` and wait for them (within a job, points that
+        differ only in member fields train together unless `together` is False); a failed
+        job is one UsageError naming its log."""
         if not indices:
             return
         executor = self._executor(folder)
         groups = [indices[i:i + self.points_per_job] for i in range(0, len(indices), self.points_per_job)]
         from common.sweep import run_points_of
 
-        jobs = [executor.submit(run_points_of, folder, group, session_options) for group in groups]
+        jobs = [executor.submit(run_points_of, folder, group, session_options, together) for group in groups]
         print(f"submitted {len(jobs)} {self.kind} job(s) for {len(indices)} point(s): "
               f"{', '.join(str(job.job_id) for job in jobs)}; logs in {folder / '.submitit'}", flush=True)
         failed = []

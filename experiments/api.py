@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from common import runs
-from common.config import UsageError, config_from_dict, with_overrides
+from common.config import SWEEP_MODES, UsageError, config_from_dict, with_overrides
 from common.environment import enable_compilation_cache
 from common.experiment import Results
 from common.option_names import API
@@ -62,7 +62,7 @@ class Sweep:
 
 def run(name: str, preset: str = "quick", out: str | Path | None = None, *, data_dir: str | Path | None = None,
         resume: bool = False, compilation_cache: bool = True, figure_formats: tuple[str, ...] = ("png",),
-        sweep: dict | None = None, **overrides) -> Run | Sweep:
+        sweep: dict | None = None, sweep_mode: str = "members", **overrides) -> Run | Sweep:
     """Run experiment `name` from `preset` with config fields `overrides`.
     With `out`, the run folder is written as `python run.py name --out OUT`
     writes it; with None, nothing is written. `resume=True` continues the
@@ -70,17 +70,23 @@ def run(name: str, preset: str = "quick", out: str | Path | None = None, *, data
     `data_dir` is the CLI's --data-dir; `figure_formats` its --figure-format
     (e.g. ("png", "pdf"): PNG always). `sweep={"learning_rate": [1e-3, 1e-2]}` (the
     CLI's --sweep; needs `out`) runs every point of the grid of those fields on
-    top of `overrides` and returns a Sweep (common/sweep.py). `compilation_cache` turns JAX's
+    top of `overrides` and returns a Sweep (common/sweep.py); `sweep_mode` is the CLI's
+    --sweep-mode ("members": points that differ only in the experiment's member fields train
+    as one program's members; "runs": a program per point). `compilation_cache` turns JAX's
     persistent compilation cache on, as run.py does (False: off). Bad input
     raises UsageError (a ValueError), worded for Python callers."""
     module = _module(name)
     config = with_overrides(module, preset, overrides)
     figure_formats = _figure_formats(figure_formats)
     folder = Path(out) if out is not None else None
+    if sweep_mode not in SWEEP_MODES:
+        raise UsageError(f"sweep_mode={sweep_mode!r}: choose from {', '.join(map(repr, SWEEP_MODES))}")
+    if sweep is None and sweep_mode != "members":
+        raise UsageError("sweep_mode= says how a sweep's points run: add sweep={field: [values]}")
     if sweep is not None:
         return _sweep(module, preset, config, sweep, folder, resume, compilation_cache,
                       {"data_dir": Path(data_dir) if data_dir is not None else None,
-                       "figure_formats": figure_formats})
+                       "figure_formats": figure_formats}, sweep_mode == "members")
     if resume and folder is None:
         raise UsageError("resume=True needs out=, the folder of the unfinished run to continue")
     if folder is not None:
@@ -96,7 +102,7 @@ def run(name: str, preset: str = "quick", out: str | Path | None = None, *, data
 
 
 def _sweep(module, preset: str, config, grid: dict, folder: Path | None, resume: bool, compilation_cache: bool,
-           session_options: dict) -> Sweep:
+           session_options: dict, together: bool) -> Sweep:
     from common import sweep
 
     if not isinstance(grid, dict) or not grid:
@@ -106,7 +112,7 @@ def _sweep(module, preset: str, config, grid: dict, folder: Path | None, resume:
     axes = [sweep.axis(field, values, type(config)) for field, values in grid.items()]
     _use_compilation_cache(compilation_cache)
     done = sweep.run_sweep(module, preset, axes, config, folder, resume=resume, names=API,
-                           session_options=session_options)
+                           session_options=session_options, together=together)
     return Sweep(module.NAME, preset, {a.field: list(a.values) for a in axes},
                  [load(result.point.folder) for result in done], folder)
 

@@ -198,4 +198,19 @@ def test_help_and_list_say_which_fields_sweep_as_members():
     line = "--sweep over learning_rate trains the points as members of one compiled program"
     assert catalog["mnist1d-baselines"].member_fields == ("learning_rate",)
     assert line in help_text(catalog["mnist1d-baselines"]) and line in preset_lines(catalog["mnist1d-baselines"])[-1]
-    assert "members of one compiled program" not in help_text(catalog["ad-graph"])
+    assert "--sweep over" not in help_text(catalog["ad-graph"])
+
+
+def test_sweep_mode_runs_gives_each_point_its_own_program_and_the_same_numbers(lr_sweep, tmp_path, capsys):
+    folder = tmp_path / "apart"
+    assert run.main([*MNIST, "--sweep", "learning_rate=0.003,0.01", "--sweep-mode", "runs", "--out", str(folder)]) == 0
+    assert "train as members" not in capsys.readouterr().out and not (folder / "batches").exists()
+    for point in (folder / "points").iterdir():
+        assert json.loads((point / "results.json").read_text())["claims"] == \
+            json.loads((lr_sweep / "points" / point.name / "results.json").read_text())["claims"]
+    assert run.main([*MNIST, "--sweep-mode", "runs"]) == 2
+    assert "--sweep-mode says how a sweep's points run" in capsys.readouterr().err
+    with pytest.raises(UsageError, match="sweep_mode='apart': choose from 'members', 'runs'"):
+        experiments.run("mnist1d-baselines", out=tmp_path / "x", sweep={"learning_rate": [0.01]}, sweep_mode="apart")
+    with pytest.raises(UsageError, match="add sweep="):
+        experiments.run("mnist1d-baselines", sweep_mode="runs")
