@@ -2,12 +2,14 @@
 setup from an empty compilation cache (the MNIST-1D file copied in, so data generation
 is timed in neither), one process per command as a user would type it:
 
-    sweep:     python run.py mnist1d-baselines --preset quick --sweep learning_rate=0.01,0.003
+    members:   python run.py mnist1d-baselines --preset quick --sweep learning_rate=0.01,0.003
+               (both points as members of one compiled program, the default --sweep-mode)
+    runs:      the same with --sweep-mode runs (a program per point, one after another)
     separate:  python run.py mnist1d-baselines --preset quick --learning-rate 0.01
                python run.py mnist1d-baselines --preset quick --learning-rate 0.003
 
     python scripts/sweep_bench.py                       # one round, prints the table
-    python scripts/sweep_bench.py --rounds 3 --write    # three rounds (order alternating); docs/benchmarks.md
+    python scripts/sweep_bench.py --rounds 3 --write    # three rounds (order rotating); docs/benchmarks.md
 
 Per point: its run's seconds and compile seconds (results.json: tracing, lowering and
 compiling or fetching from the cache); per setup: the wall time of its commands.
@@ -73,8 +75,9 @@ def run_setup(name: str, work: Path, index: int) -> Setup:
     """One setup from its own empty cache, in its own folders."""
     base, folder = [EXPERIMENT, "--preset", "quick"], work / f"{name}-{index}"
     env = fresh_cache(work, f"cache-{name}-{index}")
-    if name == "one sweep":
-        commands = [[*base, "--sweep", "learning_rate=" + ",".join(map(str, RATES)), "--out", str(folder)]]
+    if name in SWEEP_MODES:
+        commands = [[*base, "--sweep", "learning_rate=" + ",".join(map(str, RATES)), "--sweep-mode",
+                     SWEEP_MODES[name], "--out", str(folder)]]
     else:
         commands = [[*base, "--learning-rate", str(rate), "--out", str(folder / str(rate))] for rate in RATES]
     return Setup(name, index, timed(commands, env), points([folder]))
@@ -89,26 +92,30 @@ def table(setups: list[Setup]) -> str:
                          f"{row['seconds']:.1f} | {row['compile_seconds']:.1f} |")
     walls = {name: [s.wall for s in setups if s.name == name] for name in SETUPS}
     by_round = {(s.round, s.name): s.wall for s in setups}
-    ratio = np.median([by_round[r, "two runs"] / by_round[r, "one sweep"] for r in {s.round for s in setups}])
+    rounds = sorted({s.round for s in setups})
+    ratios = ", ".join(f"two runs / {name} {np.median([by_round[r, 'two runs'] / by_round[r, name] for r in rounds]):.2f}"
+                       for name in SWEEP_MODES)
     summary = ", ".join(f"{name} {np.median(w):.1f} s" for name, w in walls.items())
-    return "\n".join(lines) + (f"\n\nMedian wall over {len(walls['one sweep'])} round(s): {summary}; "
-                               f"median per-round ratio two runs / one sweep {ratio:.2f}.")
+    return "\n".join(lines) + (f"\n\nMedian wall over {len(rounds)} round(s): {summary}; "
+                               f"median per-round ratio {ratios} (above 1: the sweep is faster).")
 
 
-SETUPS = ("one sweep", "two runs")
+SWEEP_MODES = {"sweep, members": "members", "sweep, runs": "runs"}  # setup name -> --sweep-mode
+SETUPS = (*SWEEP_MODES, "two runs")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="also write the table into docs/benchmarks.md")
-    parser.add_argument("--rounds", type=int, default=1, help="rounds of both setups, their order alternating")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of the three setups, their order rotating")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds {args.rounds}: needs at least 1")
     work = Path(tempfile.mkdtemp(prefix="sweep-bench-"))
     setups = []
     for index in range(1, args.rounds + 1):
-        order = SETUPS if index % 2 else SETUPS[::-1]
+        shift = (index - 1) % len(SETUPS)
+        order = SETUPS[shift:] + SETUPS[:shift]
         setups += [run_setup(name, work, index) for name in order]
     text = table(setups)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT,
