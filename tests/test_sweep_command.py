@@ -214,3 +214,14 @@ def test_sweep_mode_runs_gives_each_point_its_own_program_and_the_same_numbers(l
         experiments.run("mnist1d-baselines", out=tmp_path / "x", sweep={"learning_rate": [0.01]}, sweep_mode="apart")
     with pytest.raises(UsageError, match="add sweep="):
         experiments.run("mnist1d-baselines", sweep_mode="runs")
+
+
+def test_a_second_experiment_batches_its_rate_with_the_same_numbers_as_its_own_run(tmp_path):
+    """bbb-variance's training fit takes learning_rate as a member too: the sweep's second point
+    equals that rate's own run (the variance measures after training run per point)."""
+    tiny = {"seeds": 2, "width": 8, "train_steps": 20, "chunk": 10, "draws": 2, "minibatches": 2,
+            "batch_sizes": (4, 8)}
+    swept = experiments.run("bbb-variance", out=tmp_path / "sweep", sweep={"learning_rate": [1e-3, 1e-2]}, **tiny)
+    assert "Points 1, 2 trained as members" in (tmp_path / "sweep" / "sweep.md").read_text()
+    alone = experiments.run("bbb-variance", out=tmp_path / "alone", learning_rate=1e-2, **tiny)
+    assert swept.runs[1].claims == alone.claims

@@ -20,6 +20,7 @@ import optax
 from common import config as checks
 from common import plots, records, stats
 from common.experiment import RECALLED, Claim, Control, DataUse, Results, at_most, below, within
+from common.members import learning_rate_sweep
 from common.train import Loop, epoch_batches, fit, seed_keys
 from experiments.api import main
 from research.bayes import bbb as bayes
@@ -30,6 +31,7 @@ NAME = "bbb-variance"
 STUDY = "bayes"
 PAPER = "Kingma et al. 2015 (local reparameterization); Wen et al. 2018 (Flipout); Blundell et al. 2015"
 REPRODUCES = "gradient variance vs batch size: local reparameterization and Flipout below plain (and unbiased), local ~ 1/B"
+MEMBER_FIELDS = ("learning_rate",)  # the training fit's one-member sweep input: --sweep points train in one program
 
 MODES = ("plain", "local", "flipout")  # then the run-time controls: plain with independent noise (the z test's
 AA, SHRUNK, AT_MEAN = "plain (A/A)", "local at sigma/10", "at the mean weights"  # reference), biased estimators
@@ -108,7 +110,8 @@ PRESETS = {"quick": Config(), "paper": Config(seeds=5, train_steps=10000, chunk=
 
 def train(config: Config, data, session):
     """The posterior the variances are measured at: Bayes by Backprop, local sampling, Gaussian prior."""
-    optimizer = optax.adam(config.learning_rate)
+    rate = learning_rate_sweep(optax.adam, [config.learning_rate])  # the rate an input (MEMBER_FIELDS)
+    optimizer = rate.optimizer
     sizes = (data.x_train.shape[1], config.width, config.width, data.num_classes)
     step = bayes_train.elbo_step(optimizer, num_batches=data.x_train.shape[0] // config.train_batch_size,
                                  prior=bayes.GaussianPrior(config.prior_sigma), mode="local",
@@ -116,7 +119,7 @@ def train(config: Config, data, session):
     out = fit("bayes-by-backprop", init=bayes_train.init_fn(sizes, optimizer, config.sigma_init), step=step,
               sample_batch=epoch_batches(config.train_batch_size), data=(data.x_train, data.y_train),
               loop=Loop(steps=config.train_steps, chunk=config.chunk), keys=seed_keys(config.seed, config.seeds),
-              session=session)
+              members=rate.members, session=session)
     return out.state.params
 
 

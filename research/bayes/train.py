@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from common.members import Members
+from common.members import Members, with_hyperparams
 from common.train import TrainState, apply_gradients, new_state, step_key
 from research.bayes import bbb as bayes
 
@@ -24,13 +24,21 @@ KL_SCHEDULES: tuple[KLSchedule, ...] = ("uniform", "blundell")  # a sweep member
 
 def init_fn(sizes: tuple[int, ...], optimizer: optax.GradientTransformation, sigma_init: float) -> Callable:
     """init(key) -> TrainState of one seed's Bayesian MLP, or init(key, member) in a
-    sweep (`fit(..., members=...)`): the member's inputs go to `state.member`."""
+    sweep (`fit(..., members=...)`): the member's inputs go to `state.member`, and those
+    named like the optimizer's injected hyperparameters (a `learning_rate_sweep`'s) to them."""
 
     def init(key, member=None) -> TrainState:
         params = bayes.mlp_init(key, sizes, sigma_init)
-        return new_state(params, optimizer.init(params), key, member=member)
+        return new_state(params, member_hyperparams(optimizer.init(params), member), key, member=member)
 
     return init
+
+
+def member_hyperparams(opt_state, member):
+    """`opt_state` with the member's hyperparameters put in, where the optimizer injects any."""
+    if member is None or not hasattr(opt_state, "hyperparams"):
+        return opt_state
+    return with_hyperparams(opt_state, member)
 
 
 def kl_weight(schedule: KLSchedule | jax.Array, step, num_batches: int):
