@@ -91,7 +91,8 @@ SHARED_HELP = """options shared by every experiment:
                         per point, one after another (faster on a CPU for conv nets, docs/benchmarks.md)
   --launcher {slurm,local} [--points-per-job N] [--partition P] [--timeout-min M]
                         with --sweep: each group of N points (default 1) a job of its own, sent by
-                        submitit (pip install -e '.[cluster]'); default: the points run here"""
+                        submitit (pip install -e '.[cluster]'); default: the points run here. A job's
+                        points that differ only in member fields train as members of one program"""
 
 
 def parse(module, argv: list[str]):

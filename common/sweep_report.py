@@ -35,7 +35,9 @@ def table(axes, done, batches=()) -> str:
                for r in done]
     scalar_part = (f"\n## Scalars (figures/scalar-NAME.png)\n\n{markdown_table(scalars)}" if names else "")
     together = "".join(f"Points {', '.join(str(i + 1) for i in indices)} trained as members of one compiled "
-                       f"program ({', '.join(fields)}; their checkpoints in batches/).\n\n"
+                       f"program ({', '.join(fields)}; their checkpoints in batches/): the first of them to run "
+                       "trained them all, so its seconds hold every point's training and the others' only "
+                       "their own analysis.\n\n"
                        for fields, indices in batches)
     return (f"# Sweep: {grid}\n\n{len(done)} points, each a run folder under points/ (named by a hash of its "
             f"config).\n\n{together}{markdown_table(rows)}\n{legend}\n{scalar_part}")

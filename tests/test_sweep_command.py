@@ -225,3 +225,15 @@ def test_a_second_experiment_batches_its_rate_with_the_same_numbers_as_its_own_r
     assert "Points 1, 2 trained as members" in (tmp_path / "sweep" / "sweep.md").read_text()
     alone = experiments.run("bbb-variance", out=tmp_path / "alone", learning_rate=1e-2, **tiny)
     assert swept.runs[1].claims == alone.claims
+
+
+def test_a_launched_job_trains_its_points_as_members_of_one_program(lr_sweep, tmp_path):
+    pytest.importorskip("submitit")
+    folder = tmp_path / "launched"
+    done = command([*MNIST, "--sweep", "learning_rate=0.003,0.01", "--launcher", "local", "--points-per-job", "2",
+                    "--out", str(folder)])
+    assert done.returncode == 0 and "submitted 1 local job(s) for 2 point(s)" in done.stdout, done.stderr
+    assert len(list((folder / "batches").iterdir())) == 1
+    for point in (folder / "points").iterdir():
+        assert json.loads((point / "results.json").read_text())["claims"] == \
+            json.loads((lr_sweep / "points" / point.name / "results.json").read_text())["claims"]
