@@ -59,24 +59,26 @@ class BatchSession:
     """What the batch's one fit writes: checkpoints and a metrics log in the batch's folder.
     Interrupted, it names the sweep's folder to resume (the batch is part of the sweep)."""
 
-    def __init__(self, batch: Batch, sweep_folder: Path):
+    def __init__(self, batch: Batch, sweep_folder: Path, key: str):
         self.resume = batch.folder.is_dir()
         batch.folder.mkdir(parents=True, exist_ok=True)
         self.folder = sweep_folder
-        self._batch = batch
+        self._checkpoints = batch.folder / "checkpoints" / key  # the fit's name, numbered from its second call
         self.metrics = MetricsLog(batch.folder / "metrics.jsonl")
 
     def checkpoints(self, name: str) -> Checkpoints:
-        return Checkpoints(self._batch.folder / "checkpoints" / name)
+        return Checkpoints(self._checkpoints)
 
 
 @dataclass(frozen=True)
 class Slot:
-    """One point's place in a batch: the batch, the point's index in it, the sweep's folder."""
+    """One point's place in a batch: the batch, the point's index in it, the sweep's folder,
+    and how often this point has called each fit name (a name fitted twice is two fits)."""
 
     batch: Batch
     index: int
     sweep_folder: Path
+    calls: dict = field(default_factory=dict)
 
     def covers(self, members: Members | None, keys) -> bool:
         """Does this fit take every batched field as its one member's input, at this point's values?"""
@@ -89,9 +91,11 @@ class Slot:
     def fit(self, name: str, members: Members, train, log: MetricsLog):
         """This point's part of fit `name` over the batch; `train(members, session)` runs the
         batch's fit the first time it is asked for. The part is logged to this point's `log`."""
-        if name not in self.batch.fits:
-            self.batch.fits[name] = train(self.batch.members(members), BatchSession(self.batch, self.sweep_folder))
-        part = point_part(self.batch.fits[name], self.index)
+        nth = self.calls[name] = self.calls.get(name, 0) + 1
+        key = name if nth == 1 else f"{name}.{nth}"
+        if key not in self.batch.fits:
+            self.batch.fits[key] = train(self.batch.members(members), BatchSession(self.batch, self.sweep_folder, key))
+        part = point_part(self.batch.fits[key], self.index)
         replay(part, name, log)
         return part
 

@@ -110,3 +110,23 @@ def test_grid_crosses_every_value_and_per_seed_inputs_are_checked():
         Members({"w": np.zeros((3, 2))}, labels=({}, {}))
     with pytest.raises(ValueError, match="seeds on its second axis"):
         Members({"w": np.zeros((2, 3))}, labels=({}, {}), per_seed=True).for_runs(4)
+
+
+def test_a_batched_point_gets_its_own_part_and_a_name_fitted_twice_is_two_fits(tmp_path):
+    """common.sweep_batch: point 1 of a batch of two rates gets the runs its own fit would train; a
+    second fit of the same name (here longer) is trained anew, not read from the first."""
+    from common.sweep_batch import Batch, Slot
+
+    batch = Batch(("learning_rate",), ({"learning_rate": 0.01}, {"learning_rate": 0.1}), tmp_path / "batch")
+    (tmp_path / "point").mkdir()  # the run folder, as runs.execute makes it
+    session = Session(tmp_path / "point")
+    session.slot = Slot(batch, 1, tmp_path)
+    short, long = sweep_fit([0.1], steps=20, session=session), sweep_fit([0.1], steps=40, session=session)
+    for part, steps in ((short, 20), (long, 40)):
+        alone = sweep_fit([0.1], steps=steps)
+        np.testing.assert_allclose(part.curve("train/loss"), alone.curve("train/loss"), rtol=1e-6, atol=1e-7)
+        assert part.members == alone.members and part.shape == alone.shape
+    assert sorted(batch.fits) == ["sweep", "sweep.2"]
+    assert sorted(p.name for p in (tmp_path / "batch" / "checkpoints").iterdir()) == ["sweep", "sweep.2"]
+    # a fit whose member is not this point's value trains alone
+    assert not session.slot.covers(learning_rate_sweep(optax.sgd, [0.01]).members, seed_keys(0, 2))
