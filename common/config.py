@@ -88,7 +88,7 @@ SHARED_HELP = """options shared by every experiment:
   --sweep-mode {members,runs}
                         members (default): points that differ only in the experiment's member fields
                         (--help names them) train as members of one compiled program; runs: a program
-                        per point, one after another (faster on a CPU for conv nets, docs/benchmarks.md)
+                        per point, one after another (as fast on a 2-core CPU: docs/benchmarks.md)
   --launcher {slurm,local} [--points-per-job N] [--partition P] [--timeout-min M]
                         with --sweep: each group of N points (default 1) a job of its own, sent by
                         submitit (pip install -e '.[cluster]'); default: the points run here. A job's
