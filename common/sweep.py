@@ -15,9 +15,10 @@ fits take as sweep members: mnist1d-baselines' learning rate, held in the optimi
 state) train as members of one compiled program (common.sweep_batch): the first such
 point's fits train every point of its batch at once, the others read their parts. Every
 other field (a constant of the program, or one that changes shapes: widths, depth)
-splits the points into separate programs, run one after another. A resumed sweep (`--resume --out SWEEP`) skips the finished points, resumes
-the unfinished one from its checkpoint and runs the rest; a folder that holds
-another sweep (other experiment, axes or base config) is refused.
+splits the points into separate programs, run one after another. A resumed sweep
+(`--resume --out SWEEP`) skips the finished points, resumes the unfinished one from its
+checkpoint and runs the rest; a folder that holds another sweep (other experiment, axes
+or base config) is refused.
 """
 
 import dataclasses
@@ -190,10 +191,11 @@ def run_sweep(module, preset: str, axes: list[Axis], base, folder: Path, *, resu
     if launcher is not None:  # the jobs run the unfinished points; this process then reads them all back
         launcher.run(folder, [i for i, p in enumerate(points) if not os.path.lexists(p.folder / "results.json")],
                      session_options, together)
-    slots = batch_slots(module, axes, points, folder, range(len(points))) if together else {}
+    # after launched jobs every point is finished and read back: the jobs did (or did not) batch them
+    slots = batch_slots(module, axes, points, folder, range(len(points))) if together and launcher is None else {}
     done = [run_point(module, preset, p, i, points, folder, names, session_options, slots.get(i))
             for i, p in enumerate(points)]
-    write_summary(folder, axes, done, slots)
+    write_summary(folder, axes, done)
     return done
 
 
@@ -267,14 +269,14 @@ def run_points_of(folder: Path, indices: list[int], session_options: dict, toget
     return indices
 
 
-def write_summary(folder: Path, axes: list[Axis], done: list[PointResult], slots: dict) -> None:
-    """sweep.md (a row per point) and the figures per claim and per scalar, each written whole."""
+def write_summary(folder: Path, axes: list[Axis], done: list[PointResult]) -> None:
+    """sweep.md (a row per point, and which points trained together as the batches record it)
+    and the figures per claim and per scalar, each written whole."""
     from common import sweep_report
+    from common.sweep_batch import trained_together
 
-    batches: dict = {}
-    for index, slot in slots.items():
-        batches.setdefault(id(slot.batch), (slot.batch.fields, []))[1].append(index)
-    _write_whole(folder / "sweep.md", sweep_report.table(axes, done, list(batches.values())))
+    together = trained_together(folder, [result.point.folder for result in done])
+    _write_whole(folder / "sweep.md", sweep_report.table(axes, done, together))
     sweep_report.figures(axes, done, folder / "figures")
 
 

@@ -16,6 +16,7 @@ restores its last step and trains nothing).
 """
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,12 +37,14 @@ class Batch:
     fields: tuple[str, ...]
     values: tuple[dict, ...]
     folder: Path
+    points: tuple[str, ...] = ()  # the points' folder names (points/<name>), as points.json records them
     fits: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, fields: tuple[str, ...], values: list[dict], sweep_folder: Path, point_folders: list[Path]) -> "Batch":
         name = hashlib.sha256("\n".join(sorted(p.name for p in point_folders)).encode()).hexdigest()[:12]
-        return cls(fields, tuple({f: v[f] for f in fields} for v in values), sweep_folder / "batches" / name)
+        return cls(fields, tuple({f: v[f] for f in fields} for v in values), sweep_folder / "batches" / name,
+                   tuple(p.name for p in point_folders))
 
     def members(self, one: Members) -> Members:
         """`one` (this point's single member) widened to a member per point: the batched
@@ -62,6 +65,8 @@ class BatchSession:
     def __init__(self, batch: Batch, sweep_folder: Path, key: str):
         self.resume = batch.folder.is_dir()
         batch.folder.mkdir(parents=True, exist_ok=True)
+        (batch.folder / "points.json").write_text(json.dumps({"fields": list(batch.fields),
+                                                               "points": list(batch.points)}))
         self.folder = sweep_folder
         self._checkpoints = batch.folder / "checkpoints" / key  # the fit's name, numbered from its second call
         self.metrics = MetricsLog(batch.folder / "metrics.jsonl")
@@ -123,3 +128,16 @@ def replay(part, name: str, log: MetricsLog) -> None:
         if step in evaluated:
             record |= {key: rows[evaluated[step]] for key, rows in history.items() if key.startswith("eval/")}
         log.write({"run": name, "step": step, "members": history["members"], **record})
+
+
+def trained_together(sweep_folder: Path, point_folders: list[Path]) -> list[tuple[tuple[str, ...], list[int]]]:
+    """What the sweep's batches record (batches/*/points.json): for each batch that trained,
+    its fields and its points' indices in `point_folders` (sweep.md says which trained together,
+    whether here or in launched jobs)."""
+    index = {folder.name: i for i, folder in enumerate(point_folders)}
+    together = []
+    for record in sorted((sweep_folder / "batches").glob("*/points.json")):
+        saved = json.loads(record.read_text())
+        together.append((tuple(saved["fields"]), sorted(index[name] for name in saved["points"] if name in index)))
+    return sorted(together, key=lambda batch: batch[1])
+

@@ -122,6 +122,7 @@ def test_a_launched_sweep_runs_its_points_as_jobs_and_a_resubmission_runs_only_w
     first = command(arguments)
     assert first.returncode == 0 and "submitted 1 local job(s) for 2 point(s)" in first.stdout, first.stderr
     assert len(list((folder / "batches").iterdir())) == 1
+    assert "Points 1, 2 trained as members of one compiled program" in (folder / "sweep.md").read_text()
     record = json.loads((folder / "sweep.json").read_text())
     for point in (folder / p["folder"] for p in record["points"]):
         assert json.loads((point / "results.json").read_text())["claims"] == \
@@ -209,6 +210,7 @@ def test_sweep_mode_runs_gives_each_point_its_own_program_and_the_same_numbers(l
     folder = tmp_path / "apart"
     assert run.main([*MNIST, "--sweep", "learning_rate=0.003,0.01", "--sweep-mode", "runs", "--out", str(folder)]) == 0
     assert "train as members" not in capsys.readouterr().out and not (folder / "batches").exists()
+    assert "trained as members" not in (folder / "sweep.md").read_text()
     for point in (folder / "points").iterdir():
         assert json.loads((point / "results.json").read_text())["claims"] == \
             json.loads((lr_sweep / "points" / point.name / "results.json").read_text())["claims"]
